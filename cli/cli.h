@@ -1,0 +1,60 @@
+/*
+ * cli.h - the automl command: sub-commands and the helpers they share.
+ *
+ * Only cli/ talks to the user.  Exit codes: 0 success, 1 a failure while
+ * working (I/O, store, no successful trial), 2 bad input (usage, spec,
+ * data), 130 interrupted by SIGINT.
+ */
+#ifndef AML_CLI_H
+#define AML_CLI_H
+
+#include <stdio.h>
+
+#include "aml.h"
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,
+    CLI_EXIT_INPUT = 2,
+    CLI_EXIT_INTERRUPTED = 130,
+};
+
+int cli_run(int argc, char **argv);
+int cli_trials(int argc, char **argv);
+int cli_best(int argc, char **argv);
+int cli_studies(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+
+/* Prints "automl: <message>" on stderr. */
+void cli_error(const char *fmt, ...) AML_PRINTF(1, 2);
+/* Prints the library's last message and returns the exit code for `rc`. */
+int cli_fail(int rc);
+/* Exit code for a library return code: input errors 2, the rest 1. */
+int cli_exit_code(int rc);
+
+/* Option parsing shared by the sub-commands: `--name value` or `--name=value`. */
+typedef struct cli_args {
+    int argc;
+    char **argv;
+    int i;
+} cli_args;
+
+/* True when argv[i] is option `name`; sets *value for options that take one. */
+int cli_opt(cli_args *a, const char *name, const char **value);
+/* Parses a non-negative integer option value, printing an error on failure. */
+int cli_parse_long(const char *opt, const char *s, long *out);
+
+/* A simple aligned text table. */
+typedef struct cli_table cli_table;
+cli_table *cli_table_new(size_t n_cols);
+/* Adds a cell to the current row (copied); a row ends after n_cols cells. */
+int cli_table_add(cli_table *t, const char *fmt, ...) AML_PRINTF(2, 3);
+/* Right-align this column (numbers). */
+void cli_table_align_right(cli_table *t, size_t col);
+void cli_table_print(const cli_table *t, FILE *out);
+void cli_table_free(cli_table *t);
+
+/* Formats a score for people: 4 significant decimals, "-" for none. */
+void cli_format_score(char *buf, size_t len, int has, double score);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * cmd_predict.c - `automl predict MODEL DATA.csv [--out FILE] [--proba]`.
+ *
+ * Writes one CSV row per input row: the predicted label (or value) under
+ * the target's name, and with --proba one probability column per class.
+ * A label with a comma, a quote or a line break is quoted by libcsv's
+ * writer, so it stays one field.  With --out the file appears only when complete (a
+ * temporary file renamed into place).
+ */
+#include "cli.h"
+#include "model.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct predict_args {
+    const char *model, *data, *out;
+    int proba;
+} predict_args;
+
+static int predict_parse(predict_args *p, int argc, char **argv)
+{
+    cli_args a = {argc, argv, 0};
+    const char *v;
+
+    memset(p, 0, sizeof(*p));
+    for (a.i = 0; a.i < argc; a.i++) {
+        if (cli_opt(&a, "--out", &v)) {
+            if (!v)
+                return -1;
+            p->out = v;
+        } else if (cli_opt(&a, "--proba", NULL)) {
+            p->proba = 1;
+        } else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0') {
+            cli_error("predict: unknown option '%s' (see automl --help)", argv[a.i]);
+            return -1;
+        } else if (!p->model) {
+            p->model = argv[a.i];
+        } else if (!p->data) {
+            p->data = argv[a.i];
+        } else {
+            cli_error("predict: unexpected argument '%s'", argv[a.i]);
+            return -1;
+        }
+    }
+    if (!p->model || !p->data) {
+        cli_error("predict: usage: automl predict MODEL DATA.csv [--out FILE] [--proba]");
+        return -1;
+    }
+    return 0;
+}
+
+/* Quotes (through libcsv) only the fields that need it, as most CSV writers do. */
+static void predict_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\0')
+        csv_fwrite(f, s, strlen(s));
+    else
+        fputs(s, f);
+}
+
+static void predict_header(FILE *f, const aml_model *m, int proba)
+{
+    char name[1024];
+    int k;
+
+    predict_field(f, aml_model_target(m));
+    for (k = 0; proba && k < aml_model_n_classes(m); k++) {
+        snprintf(name, sizeof(name), "proba_%s", aml_model_class(m, k));
+        fputc(',', f);
+        predict_field(f, name);
+    }
+    fputc('\n', f);
+}
+
+static int predict_argmax(const double *p, int k)
+{
+    int j, best = 0;
+
+    for (j = 1; j < k; j++)
+        if (p[j] > p[best])
+            best = j;
+    return best;
+}
+
+static void predict_rows(FILE *f, const aml_model *m, const double *pred, size_t n,
+                         int proba)
+{
+    int k = aml_model_outputs(m), j;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const double *p = pred + i * (size_t)k;
+
+        if (aml_model_task(m) == AML_TASK_REGRESSION) {
+            fprintf(f, "%.15g\n", p[0]);
+            continue;
+        }
+        predict_field(f, aml_model_class(m, predict_argmax(p, k)));
+        for (j = 0; proba && j < k; j++)
+            fprintf(f, ",%.10g", p[j]);
+        fputc('\n', f);
+    }
+}
+
+/* Writes the predictions to path (atomically) or stdout. */
+static int predict_write(const predict_args *a, const aml_model *m, const double *pred,
+                         size_t n)
+{
+    char tmp[4096];
+    FILE *f = stdout;
+
+    if (a->out) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp%ld", a->out, (long)getpid());
+        if (!(f = fopen(tmp, "w"))) {
+            cli_error("%s: %s", a->out, strerror(errno));
+            return CLI_EXIT_FAIL;
+        }
+    }
+    predict_header(f, m, a->proba);
+    predict_rows(f, m, pred, n, a->proba);
+    if (!a->out)
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    if (ferror(f) | fclose(f) || rename(tmp, a->out) != 0) {
+        cli_error("%s: %s", a->out, strerror(errno));
+        unlink(tmp);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_predict(int argc, char **argv)
+{
+    predict_args a;
+    aml_model *m = NULL;
+    aml_frame *f = NULL;
+    double *pred = NULL;
+    size_t n;
+    int rc, code;
+
+    if (predict_parse(&a, argc, argv) < 0)
+        return CLI_EXIT_INPUT;
+    if ((rc = aml_model_load(&m, a.model)) < 0)
+        return cli_fail(rc);
+    if ((rc = aml_model_read_csv(&f, m, a.data)) < 0)
+        goto fail;
+    n = aml_frame_rows(f);
+    if (!(pred = aml_mallocarray(n * (size_t)aml_model_outputs(m), sizeof(double)))) {
+        rc = AML_ENOMEM;
+        goto fail;
+    }
+    if ((rc = aml_model_predict(m, f, pred)) < 0)
+        goto fail;
+    code = predict_write(&a, m, pred, n);
+    if (code == CLI_EXIT_OK && a.out)
+        fprintf(stderr, "wrote %zu predictions to %s\n", n, a.out);
+    goto out;
+fail:
+    code = cli_fail(rc);
+out:
+    free(pred);
+    aml_frame_free(f);
+    aml_model_free(m);
+    return code;
+}

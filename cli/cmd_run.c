@@ -1,0 +1,319 @@
+/*
+ * cmd_run.c - `automl run SPEC`: load, check, search, record, export.
+ *
+ * Every check that can fail on bad input (spec, data, metric for the task,
+ * learners for the task, an existing study) runs before the first trial,
+ * so a mistake costs nothing.  Trials are reported one line each as they
+ * finish, then the leaderboard; the best configuration is refitted on all
+ * rows and written to the spec's `output`.
+ */
+#include "cli.h"
+#include "model.h"
+#include "runner.h"
+#include "spec.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUN_DEFAULT_TRIALS 50
+#define RUN_LEADERBOARD_ROWS 10
+
+static aml_budget *run_budget; /* for the SIGINT handler only */
+
+static void run_on_sigint(int sig)
+{
+    (void)sig;
+    if (run_budget)
+        run_budget->stop_flag = 1;
+}
+
+typedef struct run_ctx {
+    const aml_spec *spec;
+    const aml_space *space;
+    const aml_metric *metric;
+    aml_dataset *data;
+    aml_store *store;
+    long long study_id;
+    long budget;
+    int quiet;
+} run_ctx;
+
+static int run_vocab(aml_spec_vocab *v, const char **metrics, size_t n_metrics,
+                     const char **strategies, size_t n_strategies)
+{
+    size_t i;
+
+    for (i = 0; aml_metrics[i] && i + 1 < n_metrics; i++)
+        metrics[i] = aml_metrics[i]->name;
+    metrics[i] = NULL;
+    for (i = 0; aml_search_types[i] && i + 1 < n_strategies; i++)
+        strategies[i] = aml_search_types[i]->name;
+    strategies[i] = NULL;
+    v->learners = aml_learner_types;
+    v->metrics = metrics;
+    v->strategies = strategies;
+    return 0;
+}
+
+static const char *task_name(aml_task t)
+{
+    return t == AML_TASK_CLASSIFICATION ? "classification" : "regression";
+}
+
+/* Checks that need the data: the metric and every learner must suit the task. */
+static int run_check_task(run_ctx *c)
+{
+    const aml_spec *s = c->spec;
+    aml_task task = c->data->task;
+    size_t i;
+
+    c->metric = s->metric ? aml_metric_find(s->metric) : aml_metric_default(task);
+    if (!(c->metric->tasks & AML_TASK_BIT(task))) {
+        cli_error("%s:%d:%d: metric '%s' does not apply to a %s task", s->path,
+                  s->pos_metric.line, s->pos_metric.col, c->metric->name, task_name(task));
+        return -1;
+    }
+    for (i = 0; i < c->space->n_learners; i++) {
+        const aml_space_learner *l = &c->space->learners[i];
+        const aml_learner_type *t = aml_learner_type_find(l->name);
+
+        if (!(t->tasks & AML_TASK_BIT(task))) {
+            cli_error("%s:%d:%d: learner '%s' does not do %s (target '%s')", s->path,
+                      l->line, l->col, l->name, task_name(task), c->data->target);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int run_open_store(run_ctx *c, int fresh)
+{
+    aml_study_info info = {0};
+    int rc;
+
+    info.name = c->spec->study;
+    info.spec_text = c->spec->text;
+    info.task = task_name(c->data->task);
+    info.metric = c->metric->name;
+    info.greater_is_better = c->metric->greater_is_better;
+    info.seed = c->spec->seed;
+    if ((rc = aml_store_open(&c->store, c->spec->store, 0)) < 0)
+        return rc;
+    return aml_store_study_create(c->store, &c->study_id, &info, fresh);
+}
+
+static void run_print_header(const run_ctx *c, const aml_search_type *st, int threads)
+{
+    const aml_dataset *d = c->data;
+
+    printf("study %s: %zu rows, %zu input columns, target '%s' (%s", c->spec->study, d->n,
+           aml_frame_cols(d->features), d->target, task_name(d->task));
+    if (d->task == AML_TASK_CLASSIFICATION)
+        printf(", %d classes", d->n_classes);
+    printf(")\n");
+    if (d->dropped_rows)
+        printf("dropped %zu rows whose target is missing\n", d->dropped_rows);
+    printf("%s search, %ld trials, %d-fold%s CV, metric %s, %d thread%s\n", st->name,
+           c->budget, c->spec->folds,
+           c->spec->stratified && d->task == AML_TASK_CLASSIFICATION ? " stratified" : "",
+           c->metric->name, threads, threads == 1 ? "" : "s");
+    fflush(stdout);
+}
+
+static void run_on_trial(const aml_trial_result *r, const aml_run_summary *s, void *payload)
+{
+    const run_ctx *c = payload;
+    char params[512];
+
+    if (c->quiet)
+        return;
+    aml_config_format(&r->config, params, sizeof(params));
+    if (r->status == AML_TRIAL_OK)
+        printf("trial %4ld  %-20s %s %.4f  best %.4f  %.2fs  %s\n", r->number,
+               c->space->learners[r->config.learner].name, c->metric->name, r->score,
+               s->best.score, r->t_end - r->t_start, params);
+    else
+        printf("trial %4ld  %-20s failed: %s  (%s)\n", r->number,
+               c->space->learners[r->config.learner].name, r->message, params);
+    fflush(stdout);
+}
+
+typedef struct board {
+    cli_table *t;
+} board;
+
+static int board_row(const aml_trial_row *row, void *payload)
+{
+    board *b = payload;
+    char score[64];
+
+    cli_format_score(score, sizeof(score), row->has_score, row->score);
+    cli_table_add(b->t, "%ld", row->number);
+    cli_table_add(b->t, "%s", row->learner);
+    cli_table_add(b->t, "%s", score);
+    cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
+    return 0;
+}
+
+static int run_print_leaderboard(const run_ctx *c)
+{
+    aml_trial_query q = {0};
+    board b;
+    int rc;
+
+    q.study = c->spec->study;
+    q.top = RUN_LEADERBOARD_ROWS;
+    q.ranked = 1;
+    if (!(b.t = cli_table_new(4)))
+        return AML_ENOMEM;
+    cli_table_add(b.t, "trial");
+    cli_table_add(b.t, "learner");
+    cli_table_add(b.t, "%s", c->metric->name);
+    cli_table_add(b.t, "params");
+    cli_table_align_right(b.t, 0);
+    cli_table_align_right(b.t, 2);
+    rc = aml_store_trials(c->store, &q, board_row, &b);
+    if (rc == 0) {
+        printf("\nleaderboard (top %d of study %s):\n", RUN_LEADERBOARD_ROWS, c->spec->study);
+        cli_table_print(b.t, stdout);
+    }
+    cli_table_free(b.t);
+    return rc;
+}
+
+static int run_export(const run_ctx *c, const aml_run_summary *s, int threads)
+{
+    aml_model *m = NULL;
+    int rc;
+
+    if (!c->spec->output)
+        return AML_OK;
+    aml_blas_threads(threads); /* the refit is one big fit: give it every thread */
+    rc = aml_model_fit(&m, c->data, c->space, &s->best.config, s->best.number,
+                       c->metric->name, s->best.score, c->spec->seed, threads);
+    if (rc == 0)
+        rc = aml_model_set_missing(m, c->spec->missing, c->spec->n_missing);
+    if (rc == 0)
+        rc = aml_model_save(m, c->spec->output);
+    if (rc == 0)
+        printf("best trial %ld (%s, %s %.4f) refitted on %zu rows and written to %s\n",
+               s->best.number, c->space->learners[s->best.config.learner].name,
+               c->metric->name, s->best.score, c->data->n, c->spec->output);
+    aml_model_free(m);
+    return rc;
+}
+
+static long run_budget_trials(const aml_spec *s, const aml_search_type *st)
+{
+    if (s->trials > 0)
+        return s->trials;
+    if (st == &aml_search_grid)
+        return 0; /* the whole grid: the strategy reports exhaustion */
+    return RUN_DEFAULT_TRIALS;
+}
+
+static int run_search(run_ctx *c, const aml_search_type *st, int threads)
+{
+    aml_run_options opt = {0};
+    aml_run_summary s;
+    int rc;
+
+    opt.folds = c->spec->folds;
+    opt.stratified = c->spec->stratified;
+    opt.cv_seed = c->spec->cv_seed;
+    opt.seed = c->spec->seed;
+    opt.threads = threads;
+    opt.budget.max_trials = c->budget;
+    opt.metric = c->metric;
+    opt.store = c->store;
+    opt.study_id = c->study_id;
+
+    run_budget = &opt.budget;
+    signal(SIGINT, run_on_sigint);
+    rc = aml_run_search(&s, c->data, c->space, st, &opt, run_on_trial, c);
+    signal(SIGINT, SIG_DFL);
+    run_budget = NULL;
+    if (rc < 0)
+        return cli_fail(rc);
+
+    printf("\nsearch stopped: %s; %ld trials, %ld ok, %ld failed\n",
+           aml_stop_reason_name(s.reason), s.n_trials, s.n_ok, s.n_failed);
+    if ((rc = run_print_leaderboard(c)) < 0) {
+        aml_run_summary_dispose(&s);
+        return cli_fail(rc);
+    }
+    if (!s.has_best) {
+        aml_run_summary_dispose(&s);
+        cli_error("no trial succeeded, so there is no model to export");
+        return CLI_EXIT_FAIL;
+    }
+    rc = s.reason == AML_STOP_REQUESTED ? 0 : run_export(c, &s, threads);
+    aml_run_summary_dispose(&s);
+    if (rc < 0)
+        return cli_fail(rc);
+    return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_OK;
+}
+
+static int run_parse_args(int argc, char **argv, const char **spec, int *fresh, int *quiet)
+{
+    cli_args a = {argc, argv, 0};
+
+    *spec = NULL;
+    for (a.i = 0; a.i < argc; a.i++) {
+        if (cli_opt(&a, "--fresh", NULL))
+            *fresh = 1;
+        else if (cli_opt(&a, "--quiet", NULL))
+            *quiet = 1;
+        else if (argv[a.i][0] == '-' || *spec) {
+            cli_error("run: unexpected argument '%s' (usage: automl run SPEC [--fresh] "
+                      "[--quiet])", argv[a.i]);
+            return -1;
+        } else
+            *spec = argv[a.i];
+    }
+    if (!*spec) {
+        cli_error("run: which spec? (usage: automl run SPEC [--fresh] [--quiet])");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+    const char *metrics[32], *strategies[16], *path;
+    aml_spec_vocab vocab;
+    aml_spec *spec = NULL;
+    const aml_search_type *st;
+    run_ctx c = {0};
+    int fresh = 0, rc, threads, code = CLI_EXIT_INPUT;
+
+    if (run_parse_args(argc, argv, &path, &fresh, &c.quiet) < 0)
+        return CLI_EXIT_INPUT;
+    run_vocab(&vocab, metrics, 32, strategies, 16);
+    if ((rc = aml_spec_load(&spec, path, &vocab)) < 0)
+        return cli_fail(rc);
+    c.spec = spec;
+    c.space = spec->space;
+    if ((rc = aml_dataset_load(&c.data, spec)) < 0) {
+        code = cli_fail(rc);
+        goto out;
+    }
+    if (run_check_task(&c) < 0)
+        goto out;
+    st = aml_search_type_find(spec->strategy);
+    c.budget = run_budget_trials(spec, st);
+    if ((rc = run_open_store(&c, fresh)) < 0) {
+        code = cli_fail(rc);
+        goto out;
+    }
+    threads = aml_resolve_threads(spec->parallel);
+    run_print_header(&c, st, threads);
+    code = run_search(&c, st, threads);
+out:
+    aml_store_free(c.store);
+    aml_dataset_free(c.data);
+    aml_spec_free(spec);
+    return code;
+}

@@ -1,0 +1,60 @@
+/*
+ * main.c - the automl command line: dispatch to sub-commands.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: automl <command> [arguments]\n"
+    "\n"
+    "Search for the best model for a CSV data set, as a YAML spec describes.\n"
+    "\n"
+    "commands:\n"
+    "  run SPEC [--fresh] [--quiet]      run the search the spec describes, record every\n"
+    "                                    trial in the store and export the best model\n"
+    "  trials DB [--study S] [--top N] [--all]\n"
+    "                                    list trials, best first (--all: by number)\n"
+    "  best DB [--study S]               show the best trial of a study\n"
+    "  studies DB                        list the studies in a store\n"
+    "  predict MODEL DATA.csv [--out FILE] [--proba]\n"
+    "                                    predict with an exported model; columns are\n"
+    "                                    matched by header name\n"
+    "  --help                            this text\n"
+    "  --version                         the version\n"
+    "\n"
+    "exit codes: 0 success, 1 failure while working, 2 bad input, 130 interrupted\n";
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+static const cli_command commands[] = {
+    {"run", cli_run},         {"trials", cli_trials},   {"best", cli_best},
+    {"studies", cli_studies}, {"predict", cli_predict}, {NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    const cli_command *c;
+
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_EXIT_INPUT;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("automl %s\n", AML_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0)
+            return c->run(argc - 2, argv + 2);
+    cli_error("unknown command '%s' (see automl --help)", argv[1]);
+    return CLI_EXIT_INPUT;
+}

@@ -1,0 +1,167 @@
+/*
+ * output.c - error reporting, option parsing and tables for the CLI.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("automl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_code(int rc)
+{
+    if (rc == AML_EINVAL || rc == AML_EFORMAT || rc == AML_EIO)
+        return CLI_EXIT_INPUT;
+    return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cli_fail(int rc)
+{
+    const char *msg = aml_error_message();
+
+    /* Spec and data errors already start with "file:line:col:"; print them bare. */
+    fprintf(stderr, "%s\n", msg[0] ? msg : "unknown error");
+    return cli_exit_code(rc);
+}
+
+int cli_opt(cli_args *a, const char *name, const char **value)
+{
+    const char *arg = a->argv[a->i];
+    size_t n = strlen(name);
+
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (!value)
+        return arg[n] == '\0';
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (arg[n] != '\0')
+        return 0;
+    if (a->i + 1 >= a->argc) {
+        cli_error("option %s needs a value", name);
+        *value = NULL;
+        return 1;
+    }
+    *value = a->argv[++a->i];
+    return 1;
+}
+
+int cli_parse_long(const char *opt, const char *s, long *out)
+{
+    char *end;
+    long v;
+
+    if (!s)
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0) {
+        cli_error("option %s takes a non-negative integer, not '%s'", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void cli_format_score(char *buf, size_t len, int has, double score)
+{
+    if (!has)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.4f", score);
+}
+
+struct cli_table {
+    size_t n_cols, n_cells, cap;
+    char **cells;
+    unsigned char right[16];
+};
+
+cli_table *cli_table_new(size_t n_cols)
+{
+    cli_table *t = calloc(1, sizeof(*t));
+
+    if (t)
+        t->n_cols = n_cols;
+    return t;
+}
+
+int cli_table_add(cli_table *t, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    char **cells;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (t->n_cells == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+
+        if (!(cells = realloc(t->cells, cap * sizeof(*cells))))
+            return -1;
+        t->cells = cells;
+        t->cap = cap;
+    }
+    if (!(t->cells[t->n_cells] = strdup(buf)))
+        return -1;
+    t->n_cells++;
+    return 0;
+}
+
+void cli_table_align_right(cli_table *t, size_t col)
+{
+    if (col < sizeof(t->right))
+        t->right[col] = 1;
+}
+
+void cli_table_print(const cli_table *t, FILE *out)
+{
+    size_t width[16] = {0};
+    size_t i, c;
+
+    for (i = 0; i < t->n_cells; i++) {
+        size_t n = strlen(t->cells[i]);
+
+        c = i % t->n_cols;
+        if (c < 16 && n > width[c])
+            width[c] = n;
+    }
+    for (i = 0; i < t->n_cells; i++) {
+        int w;
+
+        c = i % t->n_cols;
+        w = c < 16 ? (int)width[c] : 0;
+        if (c + 1 == t->n_cols && !t->right[c])
+            fprintf(out, "%s\n", t->cells[i]);
+        else if (c + 1 == t->n_cols)
+            fprintf(out, "%*s\n", w, t->cells[i]);
+        else
+            fprintf(out, t->right[c] ? "%*s  " : "%-*s  ", w, t->cells[i]);
+    }
+}
+
+void cli_table_free(cli_table *t)
+{
+    size_t i;
+
+    if (!t)
+        return;
+    for (i = 0; i < t->n_cells; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t);
+}

@@ -1,0 +1,128 @@
+/*
+ * learner.h - the learner interface.
+ *
+ * A learner type is a const table of functions, one per learner file
+ * (logreg.c, ridge.c, knn.c, tree.c, ...), listed in the registry of
+ * learner.c: there is no central switch.  Every type declares its
+ * hyperparameters in a table of aml_param_def, which is the single source
+ * of truth for spec validation (space/spec.c), default search ranges and
+ * set_param checking.
+ *
+ * Instances embed `aml_learner` as their first member.  Life cycle:
+ *   aml_learner_new(type, task) -> set_param()* -> fit() -> predict()* ->
+ *   aml_learner_free().  save()/load() round-trip a fitted learner through
+ * the model file codec.
+ *
+ * Tasks: classification labels are class indices 0..n_classes-1 stored as
+ * doubles; predict writes n_classes probabilities per row (rows sum to 1).
+ * Regression predict writes one value per row.
+ *
+ * Threads: an instance is used by one thread at a time.  fit receives the
+ * number of threads it may use (1 inside parallel trials); learners that
+ * call BLAS rely on the runner having set BLAS to that thread count.
+ */
+#ifndef AML_LEARNER_H
+#define AML_LEARNER_H
+
+#include "codec.h"
+#include "matrix.h"
+#include "rng.h"
+#include "value.h"
+
+typedef enum aml_task {
+    AML_TASK_CLASSIFICATION = 0,
+    AML_TASK_REGRESSION = 1,
+} aml_task;
+
+#define AML_TASK_BIT(t) (1u << (t))
+
+/* Learner flags. */
+#define AML_LEARNER_WANTS_SCALING 0x1u /* standardise numeric inputs first */
+
+/*
+ * One hyperparameter.  `lo`/`hi` bound valid values for reals and ints
+ * (inclusive; use -INFINITY/INFINITY for none; `lo_open` makes lo
+ * exclusive, as for C > 0).  `choices` lists the valid words for strings,
+ * NULL-terminated.  `def` is the value used when the spec does not name the
+ * parameter.  `search_lo`/`search_hi`/`search_log` give the default search
+ * range for learners listed without parameters (ignored for strings, which
+ * search all choices).
+ */
+typedef struct aml_param_def {
+    const char *name;
+    aml_vkind kind;
+    double lo, hi;
+    int lo_open;
+    const char *const *choices;
+    aml_value def;
+    double search_lo, search_hi;
+    int search_log;
+    const char *doc; /* one line for docs/learners.md and --help */
+} aml_param_def;
+
+typedef struct aml_learner_type aml_learner_type;
+
+typedef struct aml_learner {
+    const aml_learner_type *type;
+    aml_task task;
+    int n_classes;     /* classification only, set by fit/load */
+    size_t n_features; /* set by fit/load */
+} aml_learner;
+
+struct aml_learner_type {
+    const char *name; /* spec name: "logistic_regression", "knn", ... */
+    unsigned tasks;   /* AML_TASK_BIT(...) mask of supported tasks */
+    unsigned flags;   /* AML_LEARNER_* */
+    const aml_param_def *params; /* terminated by an entry with name NULL */
+
+    /* Allocates an instance with default parameters; base fields filled. */
+    int (*create)(aml_learner **out, const aml_learner_type *type, aml_task task);
+    /* Sets one parameter; the generic layer has already checked name, kind and bounds. */
+    int (*set_param)(aml_learner *l, const char *name, const aml_value *v);
+    /*
+     * Fits on X (n x p) and y (n).  w is per-row sample weight or NULL for
+     * all ones.  n_classes is ignored for regression.  rng is this fit's
+     * own generator.  Returns 0 or a negative code with a message set.
+     */
+    int (*fit)(aml_learner *l, const aml_matrix *X, const double *y, const double *w,
+               int n_classes, aml_rng *rng, int threads);
+    /* out: rows x n_classes probabilities, or rows values for regression. */
+    int (*predict)(const aml_learner *l, const aml_matrix *X, double *out);
+    /* Serialises the fitted state (not the type name: the caller writes that). */
+    int (*save)(const aml_learner *l, aml_writer *w);
+    /* Restores a fitted instance written by save. */
+    int (*load)(aml_learner **out, const aml_learner_type *type, aml_task task,
+                aml_reader *r);
+    void (*free)(aml_learner *l);
+};
+
+/* The registry: every built-in learner type, NULL-terminated. */
+extern const aml_learner_type *const aml_learner_types[];
+
+const aml_learner_type *aml_learner_type_find(const char *name);
+const aml_param_def *aml_learner_param_find(const aml_learner_type *type, const char *name);
+
+/*
+ * Checks a value against a parameter definition.  Returns NULL when valid,
+ * else a static-free message written into buf.  Integers are accepted for
+ * real parameters; a real with no fractional part is accepted for ints.
+ */
+const char *aml_param_check(const aml_param_def *def, const aml_value *v, char *buf,
+                            size_t buflen);
+
+/* Generic entry points: dispatch through the type table with argument checks. */
+int aml_learner_new(aml_learner **out, const aml_learner_type *type, aml_task task);
+/* Checks the value against the definition (AML_EINVAL on unknown name or bad value). */
+int aml_learner_set_param(aml_learner *l, const char *name, const aml_value *v);
+int aml_learner_fit(aml_learner *l, const aml_matrix *X, const double *y, const double *w,
+                    int n_classes, aml_rng *rng, int threads);
+int aml_learner_predict(const aml_learner *l, const aml_matrix *X, double *out);
+/* Writes type name, task, n_classes, n_features, then the type's own state. */
+int aml_learner_save(const aml_learner *l, aml_writer *w);
+int aml_learner_load(aml_learner **out, aml_reader *r);
+void aml_learner_free(aml_learner *l);
+
+/* Outputs per row: n_classes for classification, 1 for regression. */
+int aml_learner_outputs(const aml_learner *l);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * budget.c - the one stopping test every strategy shares (see budget.h).
+ *
+ * As in NLopt's shared stopping struct, keeping the limits in one place
+ * means "trial budget" and "time budget" mean the same thing whatever the
+ * strategy.  The runner checks between batches, so a batch already started
+ * always finishes; the order of the tests below decides which reason is
+ * reported when several hold at once: an interrupt first (the user asked),
+ * then the trial count (exact), then the clock.
+ */
+#include "budget.h"
+
+#include <assert.h>
+
+aml_stop_reason aml_budget_check(const aml_budget *b, long trials_done, double elapsed)
+{
+    assert(b);
+    if (b->stop_flag)
+        return AML_STOP_REQUESTED;
+    if (b->max_trials > 0 && trials_done >= b->max_trials)
+        return AML_STOP_TRIALS;
+    if (b->max_seconds > 0 && elapsed >= b->max_seconds)
+        return AML_STOP_TIME;
+    return AML_STOP_NONE;
+}
+
+const char *aml_stop_reason_name(aml_stop_reason r)
+{
+    switch (r) {
+    case AML_STOP_NONE:
+        return "none";
+    case AML_STOP_TRIALS:
+        return "trial budget spent";
+    case AML_STOP_EXHAUSTED:
+        return "search space exhausted";
+    case AML_STOP_TIME:
+        return "time budget spent";
+    case AML_STOP_REQUESTED:
+        return "interrupted";
+    }
+    return "unknown";
+}

@@ -1,0 +1,76 @@
+/*
+ * aml.h - the vocabulary every automl module shares: return codes, the
+ * error funnel and checked allocation.
+ *
+ * Return codes follow one rule project-wide: 0 is success, a negative
+ * AML_E* value is a failure, and a positive value is a normal ending that
+ * is not an error (a search space that is exhausted, a budget that is
+ * spent).  A failing function records its message where the failure
+ * happened, in a thread-local slot, through aml_error_set(); the caller
+ * reads it with aml_error_message().  Workers running trials in parallel
+ * therefore never overwrite each other's messages.  Library code never
+ * prints: only cli/ shows these messages to the user.
+ */
+#ifndef AML_H
+#define AML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AML_VERSION "0.1.0"
+
+enum {
+    AML_OK = 0,
+    AML_ERROR = -1,    /* failure with no more specific class */
+    AML_ENOMEM = -2,   /* an allocation failed or a size overflowed */
+    AML_EINVAL = -3,   /* bad caller input: spec, parameter, data shape */
+    AML_EIO = -4,      /* a file could not be opened, read or written */
+    AML_EFORMAT = -5,  /* malformed input: CSV, YAML, model file */
+    AML_ENUMERIC = -6, /* a numerical failure: NaN, singular system */
+    AML_ESTORE = -7,   /* the SQLite store refused an operation */
+};
+
+/* Positive statuses: normal endings, never raised as errors. */
+enum {
+    AML_DONE = 1,      /* the budget is spent */
+    AML_EXHAUSTED = 2, /* the search space has nothing more to propose */
+};
+
+#if defined(__GNUC__)
+#define AML_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define AML_PRINTF(f, a)
+#endif
+
+/*
+ * The one error funnel.  Formats the message into this thread's slot,
+ * remembers the source position for debugging, and returns `code` so that
+ * a failure reads `return aml_error_set(AML_EINVAL, "...")`.  Set a
+ * breakpoint on aml_error__set to catch every error in the program.
+ */
+int aml_error__set(int code, const char *file, int line, const char *fmt, ...)
+    AML_PRINTF(4, 5);
+#define aml_error_set(code, ...) aml_error__set((code), __FILE__, __LINE__, __VA_ARGS__)
+
+/* The last message set on this thread, "" when none. Borrowed until the next set. */
+const char *aml_error_message(void);
+/* The code passed with the last message on this thread, AML_OK when none. */
+int aml_error_code(void);
+/* The source position of the last error, for debugging ("file.c:123"). */
+const char *aml_error_where(void);
+void aml_error_clear(void);
+
+/*
+ * Checked allocation.  On failure these set AML_ENOMEM and return NULL.
+ * aml_calloc and aml_mallocarray check the size product for overflow.
+ * Memory is released with free().
+ */
+void *aml_malloc(size_t size);
+void *aml_calloc(size_t n, size_t size);
+void *aml_mallocarray(size_t n, size_t size);
+void *aml_reallocarray(void *p, size_t n, size_t size);
+char *aml_strdup(const char *s);
+
+#define AML_UNUSED(x) ((void)(x))
+
+#endif

@@ -1,0 +1,871 @@
+/*
+ * store.c - the SQLite trials store (see store.h and docs/schema.md).
+ *
+ * Design.  One connection per aml_store, owned by one thread.  The runner
+ * writes a few rows per trial (one trial row, a handful of parameter rows,
+ * k fold rows) in short batches, while `automl query` or a plain sqlite3
+ * shell may read the same file at the same time.  Hence:
+ *
+ *  - WAL journal: readers never wait for the writer and the writer never
+ *    waits for readers; synchronous=NORMAL is durable enough in WAL mode
+ *    (a power cut may lose the last commits, never corrupt the file).
+ *  - a 5 s busy timeout for the rare writer-against-writer case, and
+ *    BEGIN IMMEDIATE so a batch takes the write lock up front instead of
+ *    failing half-way when it upgrades from a read lock.
+ *  - the hot inserts and updates are prepared once (lazily, so a read-only
+ *    handle never compiles them) and kept in s->stmts; each writer wraps its
+ *    rows in a SAVEPOINT so a trial is recorded whole or not at all, both
+ *    inside a caller's batch transaction and outside one.
+ *  - the schema carries PRAGMA user_version.  store_migrations[v] upgrades
+ *    version v to v + 1, so the current version is the table's length and a
+ *    later session adds a schema change by appending one entry.
+ *
+ * All JSON (parameters, fold scores) is produced by SQLite's JSON1
+ * functions inside the trial_params view, so the C API, `automl query` and
+ * a plain sqlite3 user see the same text and strings are escaped by SQLite.
+ *
+ * Non-finite numbers: a NaN or infinite score, fold score or real parameter
+ * is stored as NULL (SQLite would print an infinity as the invalid JSON
+ * token Inf).  A trial whose mean score is not finite is marked failed.
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "aml.h"
+
+/* How long a writer waits for another writer's lock before failing. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+/* Store messages are paths plus one SQLite message; longer ones are cut. */
+#define STORE_ERRMSG_MAX 1024
+
+/*
+ * Schema version 1.  The parameter and fold JSON subqueries read their rows
+ * through an ORDER BY subquery: SQLite feeds an aggregate in the order its
+ * FROM subquery yields rows (and never drops such an ORDER BY when the
+ * outer query uses an order-sensitive aggregate), so parameters appear in
+ * the order the strategy proposed them and folds in fold order.
+ */
+static const char schema_v1[] =
+    "CREATE TABLE study (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    name TEXT NOT NULL UNIQUE,\n"
+    "    task TEXT NOT NULL,\n"
+    "    metric TEXT NOT NULL,\n"
+    "    greater_is_better INTEGER NOT NULL CHECK (greater_is_better IN (0, 1)),\n"
+    "    seed INTEGER NOT NULL,\n"
+    "    spec_text TEXT,\n"
+    "    created_at REAL NOT NULL\n"
+    ");\n"
+    "CREATE TABLE trial (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    study_id INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,\n"
+    "    number INTEGER NOT NULL,\n"
+    "    learner TEXT NOT NULL,\n"
+    "    status TEXT NOT NULL DEFAULT 'running'\n"
+    "        CHECK (status IN ('running', 'ok', 'failed')),\n"
+    "    score REAL,\n"
+    "    message TEXT,\n"
+    "    t_start REAL NOT NULL,\n"
+    "    t_end REAL,\n"
+    "    UNIQUE (study_id, number)\n"
+    ");\n"
+    "CREATE TABLE trial_param (\n"
+    "    trial_id INTEGER NOT NULL REFERENCES trial(id) ON DELETE CASCADE,\n"
+    "    position INTEGER NOT NULL,\n"
+    "    name TEXT NOT NULL,\n"
+    "    value_real REAL,\n"
+    "    value_int INTEGER,\n"
+    "    value_text TEXT,\n"
+    "    CHECK ((value_real IS NOT NULL) + (value_int IS NOT NULL)\n"
+    "           + (value_text IS NOT NULL) <= 1),\n"
+    "    PRIMARY KEY (trial_id, position),\n"
+    "    UNIQUE (trial_id, name)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE trial_fold (\n"
+    "    trial_id INTEGER NOT NULL REFERENCES trial(id) ON DELETE CASCADE,\n"
+    "    fold INTEGER NOT NULL,\n"
+    "    score REAL,\n"
+    "    PRIMARY KEY (trial_id, fold)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE VIEW trial_params AS\n"
+    "SELECT t.id AS trial_id, t.study_id, s.name AS study, t.number, t.learner,\n"
+    "       t.status, t.score,\n"
+    "       (SELECT json_group_object(p.name,\n"
+    "                   COALESCE(p.value_real, p.value_int, p.value_text))\n"
+    "          FROM (SELECT * FROM trial_param AS q WHERE q.trial_id = t.id\n"
+    "                ORDER BY q.position) AS p) AS params,\n"
+    "       (SELECT NULLIF(json_group_array(f.score), '[]')\n"
+    "          FROM (SELECT score FROM trial_fold AS g WHERE g.trial_id = t.id\n"
+    "                ORDER BY g.fold) AS f) AS fold_scores,\n"
+    "       t.message, t.t_start, t.t_end\n"
+    "  FROM trial AS t JOIN study AS s ON s.id = t.study_id;\n"
+    "CREATE VIEW leaderboard AS\n"
+    "SELECT v.study_id, v.study,\n"
+    "       rank() OVER (PARTITION BY v.study_id ORDER BY\n"
+    "           CASE WHEN s.greater_is_better THEN -v.score ELSE v.score END,\n"
+    "           v.number) AS rank,\n"
+    "       v.number, v.learner, v.score, v.params, v.fold_scores,\n"
+    "       v.t_end - v.t_start AS seconds\n"
+    "  FROM trial_params AS v JOIN study AS s ON s.id = v.study_id\n"
+    " WHERE v.status = 'ok' AND v.score IS NOT NULL\n"
+    " ORDER BY v.study_id, rank;\n";
+
+/* store_migrations[v] takes a database from user_version v to v + 1. */
+static const char *const store_migrations[] = {
+    schema_v1,
+};
+#define STORE_SCHEMA_VERSION                                                             \
+    ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+/* Statements kept prepared for the life of the handle. */
+enum store_stmt_id {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
+    STMT_TRIAL_INSERT,
+    STMT_PARAM_INSERT,
+    STMT_TRIAL_FINISH,
+    STMT_FOLD_DELETE,
+    STMT_FOLD_INSERT,
+    STMT_COUNT
+};
+
+static const char *const store_stmt_sql[STMT_COUNT] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_SAVEPOINT] = "SAVEPOINT aml_store_write",
+    [STMT_RELEASE] = "RELEASE aml_store_write",
+    [STMT_ROLLBACK_TO] = "ROLLBACK TO aml_store_write",
+    [STMT_TRIAL_INSERT] = "INSERT INTO trial (study_id, number, learner, status, t_start)"
+                          " VALUES (?1, ?2, ?3, 'running', ?4)",
+    [STMT_PARAM_INSERT] = "INSERT INTO trial_param"
+                          " (trial_id, position, name, value_real, value_int, value_text)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_TRIAL_FINISH] = "UPDATE trial SET status = ?2, score = ?3, message = ?4,"
+                          " t_end = ?5 WHERE id = ?1",
+    [STMT_FOLD_DELETE] = "DELETE FROM trial_fold WHERE trial_id = ?1",
+    [STMT_FOLD_INSERT] = "INSERT INTO trial_fold (trial_id, fold, score)"
+                         " VALUES (?1, ?2, ?3)",
+};
+
+struct aml_store {
+    sqlite3 *db;
+    char *path; /* as the caller spelled it, for messages */
+    int readonly;
+    sqlite3_stmt *stmts[STMT_COUNT]; /* NULL until first used */
+    char errmsg[STORE_ERRMSG_MAX];
+};
+
+/* ---- errors --------------------------------------------------------------- */
+
+/*
+ * Formats a message into s->errmsg and the thread's error slot.  A macro
+ * passes the caller's position, so aml_error_where() points at the failure.
+ */
+AML_PRINTF(5, 6)
+static int store__fail(aml_store *s, int code, const char *file, int line,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+    va_end(ap);
+    return aml_error__set(code, file, line, "%s", s->errmsg);
+}
+
+#define store_fail(s, code, ...) store__fail((s), (code), __FILE__, __LINE__, __VA_ARGS__)
+#define store_sqlite_fail(s)                                                             \
+    store_fail((s), AML_ESTORE, "%s: %s", (s)->path, sqlite3_errmsg((s)->db))
+
+const char *aml_store_errmsg(const aml_store *s)
+{
+    return s ? s->errmsg : "";
+}
+
+const char *aml_trial_status_name(aml_trial_status st)
+{
+    switch (st) {
+    case AML_TRIAL_RUNNING:
+        return "running";
+    case AML_TRIAL_OK:
+        return "ok";
+    case AML_TRIAL_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
+static aml_trial_status store_status_parse(const char *text)
+{
+    if (text && strcmp(text, "ok") == 0)
+        return AML_TRIAL_OK;
+    if (text && strcmp(text, "running") == 0)
+        return AML_TRIAL_RUNNING;
+    return AML_TRIAL_FAILED; /* the CHECK constraint admits nothing else */
+}
+
+/* ---- statements ----------------------------------------------------------- */
+
+/* Returns the cached statement `id`, preparing it on first use. */
+static int store_stmt(aml_store *s, enum store_stmt_id id, sqlite3_stmt **out)
+{
+    assert(id < STMT_COUNT);
+    if (!s->stmts[id] &&
+        sqlite3_prepare_v3(s->db, store_stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->stmts[id], NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    *out = s->stmts[id];
+    return 0;
+}
+
+/* Runs a bound statement that returns no rows, then readies it for reuse. */
+static int store_step_done(aml_store *s, sqlite3_stmt *st)
+{
+    int rc = 0;
+
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = store_sqlite_fail(s);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st); /* drop borrowed text pointers */
+    return rc;
+}
+
+static int store_exec_cached(aml_store *s, enum store_stmt_id id)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(s, id, &st);
+
+    return rc < 0 ? rc : store_step_done(s, st);
+}
+
+/* Runs a cached statement on an error path: its own failure is ignored so
+ * the message of the error being handled survives. */
+static void store_exec_quiet(aml_store *s, enum store_stmt_id id)
+{
+    sqlite3_stmt *st = s->stmts[id];
+
+    if (!st &&
+        sqlite3_prepare_v3(s->db, store_stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->stmts[id], NULL) != SQLITE_OK)
+        return;
+    st = s->stmts[id];
+    sqlite3_step(st);
+    sqlite3_reset(st);
+}
+
+/* Ends a savepoint: keeps its writes when rc == 0, undoes them otherwise. */
+static int store_savepoint_end(aml_store *s, int rc)
+{
+    if (rc == 0)
+        return store_exec_cached(s, STMT_RELEASE);
+    store_exec_quiet(s, STMT_ROLLBACK_TO);
+    store_exec_quiet(s, STMT_RELEASE);
+    return rc;
+}
+
+/* Runs one-off SQL (schema, pragmas) that returns no rows we need. */
+static int store_exec(aml_store *s, const char *sql)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    return 0;
+}
+
+/* Reads a single integer from `sql` (a pragma or a count). */
+static int store_query_int(aml_store *s, const char *sql, long long *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- opening and the schema ----------------------------------------------- */
+
+static double store_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Opens the connection and sets the per-connection pragmas. */
+static int store_connect(aml_store *s)
+{
+    int flags =
+        s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc;
+
+    if ((rc = sqlite3_open_v2(s->path, &s->db, flags, NULL)) != SQLITE_OK) {
+        if (!s->db)
+            return store_fail(s, AML_ENOMEM, "%s: out of memory opening", s->path);
+        return store_fail(s, rc == SQLITE_CANTOPEN ? AML_EIO : AML_ESTORE, "%s: %s",
+                          s->path, sqlite3_errmsg(s->db));
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+    /* Reading user_version first makes a non-database file fail here with
+     * SQLite's "file is not a database", before anything is written. */
+    if ((rc = store_exec(s, "PRAGMA user_version")) < 0)
+        return rc;
+    if (!s->readonly && (rc = store_exec(s, "PRAGMA journal_mode = WAL")) < 0)
+        return rc;
+    if ((rc = store_exec(s, "PRAGMA foreign_keys = ON")) < 0 ||
+        (rc = store_exec(s, "PRAGMA synchronous = NORMAL")) < 0)
+        return rc;
+    return 0;
+}
+
+/* Applies migrations from version `from` up to STORE_SCHEMA_VERSION. */
+static int store_migrate(aml_store *s, long long from)
+{
+    char sql[64];
+    int rc = 0;
+
+    for (long long v = from; rc == 0 && v < STORE_SCHEMA_VERSION; v++)
+        rc = store_exec(s, store_migrations[v]);
+    if (rc == 0) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+        rc = store_exec(s, sql);
+    }
+    return rc;
+}
+
+/* Refuses versions this build cannot read or write. */
+static int store_check_version(aml_store *s, long long version)
+{
+    if (version > STORE_SCHEMA_VERSION)
+        return store_fail(s, AML_ESTORE,
+                          "%s: schema version %lld is newer than this automl "
+                          "understands (%d); upgrade automl",
+                          s->path, version, STORE_SCHEMA_VERSION);
+    if (version == 0 && s->readonly)
+        return store_fail(s, AML_ESTORE, "%s: not an automl store (no schema)", s->path);
+    if (version < STORE_SCHEMA_VERSION && s->readonly)
+        return store_fail(s, AML_ESTORE,
+                          "%s: schema version %lld is older than %d; open it "
+                          "read-write once to upgrade it",
+                          s->path, version, STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+/*
+ * Creates or upgrades the schema inside one write transaction.  The version
+ * is read again under the lock because another process may have created
+ * the schema between our first look and BEGIN IMMEDIATE.
+ */
+static int store_upgrade(aml_store *s)
+{
+    long long version = 0, n_objects = 0;
+    int rc;
+
+    if ((rc = store_exec_cached(s, STMT_BEGIN)) < 0)
+        return rc;
+    rc = store_query_int(s, "PRAGMA user_version", &version);
+    if (rc == 0)
+        rc = store_check_version(s, version);
+    if (rc == 0 && version == 0)
+        rc = store_query_int(s, "SELECT count(*) FROM sqlite_schema", &n_objects);
+    /* A database with tables but no version is someone else's: leave it. */
+    if (rc == 0 && n_objects > 0)
+        rc = store_fail(s, AML_ESTORE,
+                        "%s: a SQLite database but not an automl store "
+                        "(it has tables and no schema version)",
+                        s->path);
+    if (rc == 0 && version < STORE_SCHEMA_VERSION)
+        rc = store_migrate(s, version);
+    if (rc == 0)
+        return store_exec_cached(s, STMT_COMMIT);
+    store_exec_quiet(s, STMT_ROLLBACK);
+    return rc;
+}
+
+static int store_schema(aml_store *s)
+{
+    long long version = 0;
+    int rc;
+
+    if ((rc = store_query_int(s, "PRAGMA user_version", &version)) < 0 ||
+        (rc = store_check_version(s, version)) < 0)
+        return rc;
+    if (version == STORE_SCHEMA_VERSION)
+        return 0;
+    return store_upgrade(s);
+}
+
+int aml_store_open(aml_store **out, const char *path, int readonly)
+{
+    aml_store *s;
+    int rc;
+
+    assert(out);
+    *out = NULL;
+    if (!path || !*path)
+        return aml_error_set(AML_EINVAL, "the store path is empty");
+    /* SQLite would report a missing file as "unable to open": say what it is. */
+    if (readonly && access(path, F_OK) != 0)
+        return aml_error_set(AML_EIO, "%s: no such database", path);
+
+    if (!(s = aml_calloc(1, sizeof(*s))))
+        return AML_ENOMEM;
+    s->readonly = readonly != 0;
+    if (!(s->path = aml_strdup(path))) {
+        rc = AML_ENOMEM;
+        goto fail;
+    }
+    if ((rc = store_connect(s)) < 0 || (rc = store_schema(s)) < 0)
+        goto fail;
+    *out = s;
+    return 0;
+
+fail:
+    aml_store_free(s);
+    return rc;
+}
+
+void aml_store_free(aml_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    /* Closing rolls back a transaction the caller left open. */
+    sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s);
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+int aml_store_begin(aml_store *s)
+{
+    return store_exec_cached(s, STMT_BEGIN);
+}
+
+int aml_store_commit(aml_store *s)
+{
+    return store_exec_cached(s, STMT_COMMIT);
+}
+
+int aml_store_rollback(aml_store *s)
+{
+    return store_exec_cached(s, STMT_ROLLBACK);
+}
+
+/* ---- studies ---------------------------------------------------------------- */
+
+/* Looks a study up by name; *out_id = 0 when there is none. */
+static int store_study_lookup(aml_store *s, const char *name, long long *out_id)
+{
+    const char *sql = name ? "SELECT id FROM study WHERE name = ?1"
+                           : "SELECT id FROM study ORDER BY created_at DESC, id DESC"
+                             " LIMIT 1";
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    *out_id = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    if (name)
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out_id = sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int aml_store_study_find(aml_store *s, long long *out_id, const char *name)
+{
+    int rc;
+
+    assert(s && out_id);
+    if ((rc = store_study_lookup(s, name, out_id)) < 0)
+        return rc;
+    if (*out_id != 0)
+        return 0;
+    if (name)
+        return store_fail(s, AML_EINVAL, "no study '%s' in %s", name, s->path);
+    return store_fail(s, AML_EINVAL, "no studies in %s", s->path);
+}
+
+static int store_study_insert(aml_store *s, long long *out_id, const aml_study_info *info)
+{
+    static const char sql[] =
+        "INSERT INTO study (name, task, metric, greater_is_better, seed, spec_text,"
+        " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, info->task, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, info->metric, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, info->greater_is_better != 0);
+    /* SQLite integers are signed: seeds >= 2^63 keep their bits, read negative. */
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)info->seed);
+    sqlite3_bind_text(st, 6, info->spec_text, -1, SQLITE_STATIC); /* NULL binds NULL */
+    sqlite3_bind_double(st, 7, store_now());
+    if (sqlite3_step(st) == SQLITE_DONE)
+        *out_id = sqlite3_last_insert_rowid(s->db);
+    else
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int store_study_delete(aml_store *s, long long id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM study WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return store_sqlite_fail(s);
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int aml_store_study_create(aml_store *s, long long *out_id, const aml_study_info *info,
+                           int replace)
+{
+    long long old_id = 0, id = 0;
+    int rc;
+
+    assert(s && out_id && info);
+    *out_id = 0;
+    if (!info->name || !*info->name || !info->task || !info->metric)
+        return store_fail(s, AML_EINVAL, "a study needs a name, a task and a metric");
+
+    if ((rc = store_exec_cached(s, STMT_SAVEPOINT)) < 0)
+        return rc;
+    rc = store_study_lookup(s, info->name, &old_id);
+    if (rc == 0 && old_id != 0 && !replace)
+        rc = store_fail(s, AML_EINVAL,
+                        "study '%s' already exists in %s (use --fresh to replace it)",
+                        info->name, s->path);
+    /* ON DELETE CASCADE removes its trials, parameters and folds. */
+    if (rc == 0 && old_id != 0)
+        rc = store_study_delete(s, old_id);
+    if (rc == 0)
+        rc = store_study_insert(s, &id, info);
+    if ((rc = store_savepoint_end(s, rc)) == 0)
+        *out_id = id;
+    return rc;
+}
+
+/* ---- trials ------------------------------------------------------------------- */
+
+static int store_check_params(aml_store *s, const aml_param *params, size_t n)
+{
+    if (n > 0 && !params)
+        return store_fail(s, AML_EINVAL, "%zu trial parameters but no array", n);
+    for (size_t i = 0; i < n; i++) {
+        const aml_param *p = &params[i];
+
+        if (!p->name || !*p->name)
+            return store_fail(s, AML_EINVAL, "trial parameter %zu has no name", i);
+        if (p->value.kind == AML_VAL_STR && !p->value.str)
+            return store_fail(s, AML_EINVAL, "trial parameter '%s' has no string",
+                              p->name);
+        if (p->value.kind != AML_VAL_REAL && p->value.kind != AML_VAL_INT &&
+            p->value.kind != AML_VAL_STR)
+            return store_fail(s, AML_EINVAL, "trial parameter '%s' has kind %d", p->name,
+                              (int)p->value.kind);
+    }
+    return 0;
+}
+
+static int store_insert_param(aml_store *s, long long trial_id, const aml_param *p,
+                              size_t position)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = store_stmt(s, STMT_PARAM_INSERT, &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)position);
+    sqlite3_bind_text(st, 3, p->name, -1, SQLITE_STATIC);
+    /* Unbound columns (?4..?6 other than the value's own) stay NULL. */
+    if (p->value.kind == AML_VAL_REAL && isfinite(p->value.real))
+        sqlite3_bind_double(st, 4, p->value.real);
+    else if (p->value.kind == AML_VAL_INT)
+        sqlite3_bind_int64(st, 5, p->value.i);
+    else if (p->value.kind == AML_VAL_STR)
+        sqlite3_bind_text(st, 6, p->value.str, -1, SQLITE_STATIC);
+    return store_step_done(s, st);
+}
+
+static int store_insert_trial(aml_store *s, long long *out_id, long long study_id,
+                              long number, const char *learner, double t_start)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = store_stmt(s, STMT_TRIAL_INSERT, &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, study_id);
+    sqlite3_bind_int64(st, 2, number);
+    sqlite3_bind_text(st, 3, learner, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, t_start);
+    if ((rc = store_step_done(s, st)) == 0)
+        *out_id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
+                          long number, const char *learner, const aml_param *params,
+                          size_t n_params, double t_start)
+{
+    long long id = 0;
+    int rc;
+
+    assert(s && out_id);
+    *out_id = 0;
+    if (!learner || !*learner)
+        return store_fail(s, AML_EINVAL, "trial %ld has no learner", number);
+    if ((rc = store_check_params(s, params, n_params)) < 0)
+        return rc;
+
+    if ((rc = store_exec_cached(s, STMT_SAVEPOINT)) < 0)
+        return rc;
+    rc = store_insert_trial(s, &id, study_id, number, learner, t_start);
+    for (size_t i = 0; rc == 0 && i < n_params; i++)
+        rc = store_insert_param(s, id, &params[i], i);
+    if ((rc = store_savepoint_end(s, rc)) == 0)
+        *out_id = id;
+    return rc;
+}
+
+/* Replaces the trial's fold rows; non-finite fold scores become NULL. */
+static int store_write_folds(aml_store *s, long long trial_id, const double *scores,
+                             size_t k)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = store_stmt(s, STMT_FOLD_DELETE, &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    if ((rc = store_step_done(s, st)) < 0 ||
+        (rc = store_stmt(s, STMT_FOLD_INSERT, &st)) < 0)
+        return rc;
+    for (size_t f = 0; rc == 0 && f < k; f++) {
+        sqlite3_bind_int64(st, 1, trial_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)f);
+        if (isfinite(scores[f]))
+            sqlite3_bind_double(st, 3, scores[f]);
+        rc = store_step_done(s, st);
+    }
+    return rc;
+}
+
+static int store_update_trial(aml_store *s, long long trial_id, aml_trial_status status,
+                              double score, const char *message, double t_end)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = store_stmt(s, STMT_TRIAL_FINISH, &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_text(st, 2, aml_trial_status_name(status), -1, SQLITE_STATIC);
+    if (isfinite(score))
+        sqlite3_bind_double(st, 3, score);
+    sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, t_end);
+    if ((rc = store_step_done(s, st)) < 0)
+        return rc;
+    if (sqlite3_changes(s->db) != 1)
+        return store_fail(s, AML_EINVAL, "no trial with id %lld in %s", trial_id,
+                          s->path);
+    return 0;
+}
+
+int aml_store_trial_finish(aml_store *s, long long trial_id, aml_trial_status status,
+                           double score, const double *fold_scores, size_t k,
+                           const char *message, double t_end)
+{
+    int rc;
+
+    assert(s);
+    if (status != AML_TRIAL_OK && status != AML_TRIAL_FAILED)
+        return store_fail(s, AML_EINVAL, "a trial can only finish 'ok' or 'failed'");
+    if (k > 0 && !fold_scores)
+        return store_fail(s, AML_EINVAL, "%zu fold scores but no array", k);
+    /* A score that is not a number cannot rank: the trial failed. */
+    if (!isfinite(score)) {
+        status = AML_TRIAL_FAILED;
+        if (!message)
+            message = isnan(score) ? "score is NaN" : "score is infinite";
+    }
+
+    if ((rc = store_exec_cached(s, STMT_SAVEPOINT)) < 0)
+        return rc;
+    rc = store_update_trial(s, trial_id, status, score, message, t_end);
+    if (rc == 0)
+        rc = store_write_folds(s, trial_id, fold_scores, k);
+    return store_savepoint_end(s, rc);
+}
+
+/* ---- reading trials ------------------------------------------------------------- */
+
+#define TRIALS_SELECT                                                                    \
+    "SELECT v.number, v.learner, v.params, v.status, v.score, v.fold_scores,"            \
+    " v.message, v.t_start, v.t_end"                                                     \
+    " FROM trial_params AS v JOIN study AS s ON s.id = v.study_id"                       \
+    " WHERE v.study_id = ?1 "
+
+/* Ok trials with a score first, best first in the study's direction; then the
+ * rest.  Trial numbers break ties in both groups. */
+static const char trials_ranked_sql[] = TRIALS_SELECT
+    "ORDER BY CASE WHEN v.status = 'ok' AND v.score IS NOT NULL THEN 0 ELSE 1 END,"
+    " CASE WHEN v.status = 'ok' THEN"
+    "   CASE WHEN s.greater_is_better THEN -v.score ELSE v.score END END,"
+    " v.number LIMIT ?2";
+static const char trials_by_number_sql[] = TRIALS_SELECT "ORDER BY v.number LIMIT ?2";
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+/* NULL reads back as NaN, never as 0.0. */
+static double column_real(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return NAN;
+    return sqlite3_column_double(st, col);
+}
+
+static void store_trial_row(sqlite3_stmt *st, aml_trial_row *row)
+{
+    row->number = (long)sqlite3_column_int64(st, 0);
+    row->learner = column_text(st, 1);
+    row->params_json = column_text(st, 2);
+    row->status = store_status_parse(column_text(st, 3));
+    row->has_score = sqlite3_column_type(st, 4) != SQLITE_NULL;
+    row->score = column_real(st, 4);
+    row->fold_scores_json = column_text(st, 5);
+    row->message = column_text(st, 6);
+    row->t_start = column_real(st, 7);
+    row->t_end = column_real(st, 8);
+}
+
+/* Steps `st` and hands each row to cb; returns cb's first non-zero answer. */
+static int store_walk_trials(aml_store *s, sqlite3_stmt *st, aml_trial_cb cb,
+                             void *payload)
+{
+    aml_trial_row row;
+    int step;
+
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop;
+
+        store_trial_row(st, &row);
+        if ((stop = cb(&row, payload)) != 0)
+            return stop;
+    }
+    return step == SQLITE_DONE ? 0 : store_sqlite_fail(s);
+}
+
+int aml_store_trials(aml_store *s, const aml_trial_query *q, aml_trial_cb cb,
+                     void *payload)
+{
+    static const aml_trial_query all = {NULL, 0, 0};
+    sqlite3_stmt *st = NULL;
+    long long study_id;
+    int rc;
+
+    assert(s && cb);
+    q = q ? q : &all;
+    if (q->top < 0)
+        return store_fail(s, AML_EINVAL, "top must be >= 0, not %ld", q->top);
+    if ((rc = aml_store_study_find(s, &study_id, q->study)) < 0)
+        return rc;
+    if (sqlite3_prepare_v2(s->db, q->ranked ? trials_ranked_sql : trials_by_number_sql,
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    sqlite3_bind_int64(st, 1, study_id);
+    sqlite3_bind_int64(st, 2, q->top > 0 ? q->top : -1); /* LIMIT -1: no limit */
+    rc = store_walk_trials(s, st, cb, payload);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- reading studies ------------------------------------------------------------ */
+
+/* The best score takes max() or min() by the study's direction; both skip NULL. */
+static const char studies_sql[] =
+    "SELECT s.id, s.name, s.task, s.metric, s.greater_is_better,"
+    " (SELECT count(*) FROM trial AS t WHERE t.study_id = s.id),"
+    " (SELECT count(*) FROM trial AS t WHERE t.study_id = s.id AND t.status = 'ok'),"
+    " CASE WHEN s.greater_is_better"
+    "   THEN (SELECT max(t.score) FROM trial AS t"
+    "          WHERE t.study_id = s.id AND t.status = 'ok')"
+    "   ELSE (SELECT min(t.score) FROM trial AS t"
+    "          WHERE t.study_id = s.id AND t.status = 'ok') END"
+    " FROM study AS s ORDER BY s.created_at, s.id";
+
+static void store_study_row(sqlite3_stmt *st, aml_study_row *row)
+{
+    row->id = sqlite3_column_int64(st, 0);
+    row->name = column_text(st, 1);
+    row->task = column_text(st, 2);
+    row->metric = column_text(st, 3);
+    row->greater_is_better = sqlite3_column_int(st, 4) != 0;
+    row->n_trials = (long)sqlite3_column_int64(st, 5);
+    row->n_ok = (long)sqlite3_column_int64(st, 6);
+    row->has_best = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    row->best = column_real(st, 7);
+}
+
+int aml_store_studies(aml_store *s, aml_study_cb cb, void *payload)
+{
+    sqlite3_stmt *st = NULL;
+    aml_study_row row;
+    int rc = 0, step;
+
+    assert(s && cb);
+    if (sqlite3_prepare_v2(s->db, studies_sql, -1, &st, NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        store_study_row(st, &row);
+        if ((rc = cb(&row, payload)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return rc;
+}

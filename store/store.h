@@ -1,0 +1,125 @@
+/*
+ * store.h - the SQLite trials store.
+ *
+ * One database file holds many studies.  A study has a name, its spec text,
+ * the metric and its direction and the task; each trial records its number,
+ * learner, parameters (one row per parameter in trial_param, so plain
+ * sqlite3 users can query them; a view renders them as JSON), per-fold and
+ * mean scores, status (running / ok / failed) with the failure reason, and
+ * start and end times.  The schema is documented in docs/schema.md.
+ *
+ * Threads: a store handle belongs to one thread.  The runner evaluates
+ * trials on many threads but writes results from the thread that owns the
+ * store, one short transaction per batch.
+ *
+ * Scores: a NaN or infinite score is stored as NULL with the trial marked
+ * failed; NULL is never read back as 0.0 and never ranks as best.
+ */
+#ifndef AML_STORE_H
+#define AML_STORE_H
+
+#include <stddef.h>
+
+#include "value.h"
+
+typedef struct aml_store aml_store;
+
+typedef enum aml_trial_status {
+    AML_TRIAL_RUNNING = 0,
+    AML_TRIAL_OK = 1,
+    AML_TRIAL_FAILED = 2,
+} aml_trial_status;
+
+/* Status as stored and shown: "running", "ok", "failed". */
+const char *aml_trial_status_name(aml_trial_status s);
+
+/*
+ * Opens (creating when absent, unless readonly) the database at path and
+ * makes sure the schema exists.  *out is freed with aml_store_free().
+ * Failures return AML_ESTORE or AML_EIO with a message naming the file.
+ */
+int aml_store_open(aml_store **out, const char *path, int readonly);
+void aml_store_free(aml_store *s);
+
+typedef struct aml_study_info {
+    const char *name;
+    const char *spec_text; /* may be NULL */
+    const char *task;      /* "classification" | "regression" */
+    const char *metric;
+    int greater_is_better;
+    unsigned long long seed;
+} aml_study_info;
+
+/*
+ * Creates a study and returns its id.  When a study of that name exists:
+ * with replace = 0 fails with AML_EINVAL ("study 'x' already exists"),
+ * with replace = 1 deletes it and its trials first.
+ */
+int aml_store_study_create(aml_store *s, long long *out_id, const aml_study_info *info,
+                           int replace);
+/* Finds a study by name (NULL name: the only study, or the newest one). */
+int aml_store_study_find(aml_store *s, long long *out_id, const char *name);
+
+/* Transactions around a batch of writes. */
+int aml_store_begin(aml_store *s);
+int aml_store_commit(aml_store *s);
+int aml_store_rollback(aml_store *s);
+
+/* Records a trial as running; returns its row id in *out_id. */
+int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
+                          long number, const char *learner, const aml_param *params,
+                          size_t n_params, double t_start);
+/*
+ * Records the end of a trial: status, mean score (NaN/inf: stored NULL and
+ * forced failed), fold scores (k values, may include NaN), failure message
+ * (may be NULL), end time.
+ */
+int aml_store_trial_finish(aml_store *s, long long trial_id, aml_trial_status status,
+                           double score, const double *fold_scores, size_t k,
+                           const char *message, double t_end);
+
+/* One trial as read back.  Strings are borrowed for the duration of the callback. */
+typedef struct aml_trial_row {
+    long number;
+    const char *learner;
+    const char *params_json; /* {"C":0.5,"kernel":"rbf"}, as SQLite's JSON1 writes it */
+    aml_trial_status status;
+    int has_score; /* 0 when the score is NULL */
+    double score;
+    const char *fold_scores_json; /* [0.9, 0.85, ...] or NULL */
+    const char *message;          /* NULL unless failed */
+    double t_start, t_end;        /* unix seconds; t_end is NaN while running */
+} aml_trial_row;
+
+typedef struct aml_trial_query {
+    const char *study; /* NULL: as aml_store_study_find(NULL) */
+    long top;          /* 0: all trials */
+    int ranked;        /* 1: best first (ok trials by score, then failed);
+                          0: by trial number */
+} aml_trial_query;
+
+typedef int (*aml_trial_cb)(const aml_trial_row *row, void *payload);
+
+/*
+ * Calls cb for each matching trial; a non-zero return from cb stops the
+ * walk and is returned.  Ranking uses the study's metric direction.
+ */
+int aml_store_trials(aml_store *s, const aml_trial_query *q, aml_trial_cb cb,
+                     void *payload);
+
+typedef struct aml_study_row {
+    long long id;
+    const char *name, *task, *metric;
+    int greater_is_better;
+    long n_trials, n_ok;
+    int has_best;
+    double best;
+} aml_study_row;
+
+typedef int (*aml_study_cb)(const aml_study_row *row, void *payload);
+int aml_store_studies(aml_store *s, aml_study_cb cb, void *payload);
+
+/* The last SQLite or store message (same as aml_error_message() after a failure). */
+const char *aml_store_errmsg(const aml_store *s);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * test_e2e.c - the shipped example end to end through the automl binary:
+ * run, the database as plain SQLite sees it, the query commands, predict,
+ * and the exit codes and messages of bad input.
+ */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[512];
+
+static const char *at(const char *name)
+{
+    static char path[4][1024];
+    static int slot;
+
+    slot = (slot + 1) % 4;
+    snprintf(path[slot], sizeof(path[slot]), "%s/%s", dir, name);
+    return path[slot];
+}
+
+/* Runs automl with `args` in the work directory; returns its exit code. */
+static int automl(const char *args)
+{
+    char cmd[4096];
+    int status;
+
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s > out.txt 2> err.txt", dir, AML_BINARY,
+             args);
+    status = system(cmd);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = calloc(1, (size_t)n + 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return buf;
+}
+
+static void expect_in(const char *file, const char *needle)
+{
+    char *text = slurp(at(file));
+
+    assert_non_null(text);
+    if (!strstr(text, needle))
+        fail_msg("%s does not contain '%s':\n%s", file, needle, text);
+    free(text);
+}
+
+static void copy_example(void)
+{
+    char cmd[2048];
+
+    snprintf(dir, sizeof(dir), "%s/e2e", aml_test_tmpdir());
+    snprintf(cmd, sizeof(cmd),
+             "rm -rf '%s' && mkdir -p '%s' && cp '%s/examples/penguins/'*.yaml "
+             "'%s/examples/penguins/'*.csv '%s'",
+             dir, dir, AML_SOURCE_DIR, AML_SOURCE_DIR, dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static long long query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v;
+
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void check_database(void)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open_v2(at("penguins.db"), &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM study WHERE name = 'penguins'"), 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM trial"), 50);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM trial WHERE status = 'ok'"), 50);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM trial_fold"), 250);
+    assert_int_equal(query_int(db, "SELECT count(DISTINCT number) FROM trial"), 50);
+    /* Every trial is one of the three learners, with its parameters. */
+    assert_int_equal(query_int(db, "SELECT count(*) FROM trial WHERE learner NOT IN "
+                                   "('logistic_regression', 'knn', 'decision_tree')"),
+                     0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM trial t WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM trial_param p WHERE p.trial_id = t.id)"),
+                     0);
+    /* The mean score is the mean of the fold scores. */
+    assert_int_equal(query_int(db, "SELECT count(*) FROM trial t WHERE abs(t.score - "
+                                   "(SELECT avg(score) FROM trial_fold f "
+                                   "WHERE f.trial_id = t.id)) > 1e-12"),
+                     0);
+    /* Penguins are nearly separable: the best 5-fold accuracy is high. */
+    assert_true(query_int(db, "SELECT max(score) > 0.97 FROM trial"));
+    sqlite3_close(db);
+}
+
+/* Species of new_penguins.csv rows (see examples/penguins/ATTRIBUTION.md); row 3 is all NA. */
+static const char *const truth[12] = {
+    "Adelie", "Adelie", NULL, "Adelie", "Adelie", "Gentoo",
+    "Gentoo", "Gentoo", "Chinstrap", "Chinstrap", "Chinstrap", "Chinstrap",
+};
+
+static void check_predictions(void)
+{
+    char *text = slurp(at("pred.csv"));
+    char *line, *save = NULL;
+    int row = -1, right = 0;
+
+    assert_non_null(text);
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), row++) {
+        char label[64];
+
+        if (row < 0) {
+            assert_string_equal(line, "species,proba_Adelie,proba_Chinstrap,proba_Gentoo");
+            continue;
+        }
+        assert_true(row < 12);
+        assert_int_equal(sscanf(line, "%63[^,],", label), 1);
+        if (truth[row] && strcmp(label, truth[row]) == 0)
+            right++;
+    }
+    assert_int_equal(row, 12);
+    assert_true(right >= 10); /* of the 11 rows with measurements */
+    free(text);
+}
+
+static void test_e2e_example(void **state)
+{
+    (void)state;
+    copy_example();
+    assert_int_equal(automl("run spec.yaml"), 0);
+    expect_in("out.txt", "leaderboard");
+    expect_in("out.txt", "written to");
+    check_database();
+
+    assert_int_equal(automl("trials penguins.db --top 5"), 0);
+    expect_in("out.txt", "learner");
+    assert_int_equal(automl("best penguins.db"), 0);
+    expect_in("out.txt", "params");
+    assert_int_equal(automl("studies penguins.db"), 0);
+    expect_in("out.txt", "penguins");
+
+    assert_int_equal(automl("predict penguins.model new_penguins.csv --proba --out pred.csv"),
+                     0);
+    check_predictions();
+
+    /* The same study again is refused before any work; --fresh replaces it. */
+    assert_int_equal(automl("run spec.yaml"), 2);
+    expect_in("err.txt", "already exists");
+}
+
+static void test_e2e_bad_input(void **state)
+{
+    FILE *f;
+
+    (void)state;
+    copy_example();
+
+    f = fopen(at("bad.yaml"), "w");
+    assert_non_null(f);
+    fputs("study: x\ndata:\n  train: penguins.csv\n  target: species\n"
+          "  targte: oops\nlearners:\n  knn: {}\nstore: x.db\n",
+          f);
+    fclose(f);
+    assert_int_equal(automl("run bad.yaml"), 2);
+    expect_in("err.txt", "bad.yaml:5:3:");
+    assert_int_equal(access(at("x.db"), F_OK), -1); /* nothing written */
+
+    /* A prediction file without a training column: exit 2, the column named, no output. */
+    assert_int_equal(automl("run spec.yaml --quiet"), 0);
+    f = fopen(at("short.csv"), "w");
+    assert_non_null(f);
+    fputs("island,bill_length_mm,bill_depth_mm,sex,body_mass_g\nDream,40,18,male,3900\n", f);
+    fclose(f);
+    assert_int_equal(automl("predict penguins.model short.csv --out p.csv"), 2);
+    expect_in("err.txt", "flipper_length_mm");
+    assert_int_equal(access(at("p.csv"), F_OK), -1);
+
+    assert_int_equal(automl("predict nothere.model short.csv"), 2);
+    assert_int_equal(automl("frobnicate"), 2);
+    assert_int_equal(automl("--version"), 0);
+    expect_in("out.txt", "automl ");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_e2e_example),
+        cmocka_unit_test(test_e2e_bad_input),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

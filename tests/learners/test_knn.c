@@ -1,0 +1,440 @@
+/*
+ * test_knn.c - tests for learners/knn.c.
+ *
+ * Predictions are compared with scikit-learn 1.2 KNeighborsClassifier /
+ * KNeighborsRegressor (algorithm='brute', k = 7, both weightings, both
+ * metrics) on the fixtures written by tests/fixtures/gen_trees_knn.py:
+ *
+ *     /usr/bin/python3 tests/fixtures/gen_trees_knn.py tests/fixtures
+ *
+ * The small cases (sample weights, exact matches, ties, k above the number
+ * of rows, the metric) are computed by hand in the comments.
+ */
+#include "testutil.h"
+
+#include "aml.h"
+#include "codec.h"
+#include "learner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const aml_learner_type aml_learner_knn;
+
+/* A fixture split into features and (for training files) the last column. */
+typedef struct knn_data {
+    aml_matrix X;
+    double *y;
+    double *raw;
+} knn_data;
+
+static void knn_data_read(knn_data *d, const char *name, int has_y)
+{
+    size_t rows, cols, i;
+
+    aml_test_read_matrix(aml_test_fixture(name), &d->raw, &rows, &cols);
+    d->X.rows = rows;
+    d->X.cols = cols - (size_t)has_y;
+    d->X.data = malloc(rows * d->X.cols * sizeof(double));
+    d->y = malloc(rows * sizeof(double));
+    assert_non_null(d->X.data);
+    assert_non_null(d->y);
+    for (i = 0; i < rows; i++) {
+        memcpy(d->X.data + i * d->X.cols, d->raw + i * cols, d->X.cols * sizeof(double));
+        d->y[i] = has_y ? d->raw[i * cols + cols - 1] : 0;
+    }
+}
+
+static void knn_data_free(knn_data *d)
+{
+    free(d->X.data);
+    free(d->y);
+    free(d->raw);
+}
+
+static aml_learner *knn_make(aml_task task, long long k, const char *weights,
+                             const char *metric)
+{
+    aml_learner *l = NULL;
+    aml_value vk = {.kind = AML_VAL_INT, .i = k};
+    aml_value vw = {.kind = AML_VAL_STR, .str = weights};
+    aml_value vm = {.kind = AML_VAL_STR, .str = metric};
+
+    assert_int_equal(aml_learner_new(&l, &aml_learner_knn, task), AML_OK);
+    assert_int_equal(aml_learner_set_param(l, "k", &vk), AML_OK);
+    assert_int_equal(aml_learner_set_param(l, "weights", &vw), AML_OK);
+    assert_int_equal(aml_learner_set_param(l, "metric", &vm), AML_OK);
+    return l;
+}
+
+static void knn_fit_ok(aml_learner *l, const aml_matrix *X, const double *y,
+                       const double *w, int n_classes)
+{
+    aml_rng rng;
+
+    aml_rng_init(&rng, 42, 0);
+    assert_int_equal(aml_learner_fit(l, X, y, w, n_classes, &rng, 1), AML_OK);
+}
+
+/* ---- scikit-learn fixtures ---------------------------------------------- */
+
+static void check_fixture(aml_task task, const char *weights, const char *metric)
+{
+    const char *kind = task == AML_TASK_CLASSIFICATION ? "clf" : "reg";
+    knn_data tr, te, ex;
+    char name[128];
+    aml_learner *l;
+    double *out;
+    size_t i;
+
+    snprintf(name, sizeof(name), "trees_knn_%s_train.csv", kind);
+    knn_data_read(&tr, name, 1);
+    snprintf(name, sizeof(name), "trees_knn_%s_test.csv", kind);
+    knn_data_read(&te, name, 0);
+    snprintf(name, sizeof(name), "knn_%s_%s_%s.csv", kind, weights, metric);
+    knn_data_read(&ex, name, 0);
+
+    l = knn_make(task, 7, weights, metric);
+    knn_fit_ok(l, &tr.X, tr.y, NULL, 3);
+    assert_int_equal(ex.X.rows, te.X.rows);
+    assert_int_equal(ex.X.cols, (size_t)aml_learner_outputs(l));
+    out = malloc(ex.X.rows * ex.X.cols * sizeof(double));
+    assert_non_null(out);
+    assert_int_equal(aml_learner_predict(l, &te.X, out), AML_OK);
+    for (i = 0; i < ex.X.rows * ex.X.cols; i++)
+        assert_close(out[i], ex.X.data[i], 1e-9);
+
+    free(out);
+    aml_learner_free(l);
+    knn_data_free(&tr);
+    knn_data_free(&te);
+    knn_data_free(&ex);
+}
+
+static void test_knn_sklearn_classification(void **state)
+{
+    check_fixture(AML_TASK_CLASSIFICATION, "uniform", "euclidean");
+    check_fixture(AML_TASK_CLASSIFICATION, "distance", "euclidean");
+    check_fixture(AML_TASK_CLASSIFICATION, "uniform", "manhattan");
+    check_fixture(AML_TASK_CLASSIFICATION, "distance", "manhattan");
+}
+
+static void test_knn_sklearn_regression(void **state)
+{
+    check_fixture(AML_TASK_REGRESSION, "uniform", "euclidean");
+    check_fixture(AML_TASK_REGRESSION, "distance", "euclidean");
+    check_fixture(AML_TASK_REGRESSION, "uniform", "manhattan");
+    check_fixture(AML_TASK_REGRESSION, "distance", "manhattan");
+}
+
+/* ---- hand-computed cases ------------------------------------------------ */
+
+/* One feature: x = 0, 1, 2, 4 with classes 0, 1, 1, 0 and targets 0, 10, 20, 40. */
+static double line_x[] = {0, 1, 2, 4};
+static double line_c[] = {0, 1, 1, 0};
+static double line_t[] = {0, 10, 20, 40};
+static const aml_matrix line = {4, 1, line_x};
+
+static void predict1(aml_learner *l, double q, double *out)
+{
+    aml_matrix Q = {1, 1, &q};
+
+    assert_int_equal(aml_learner_predict(l, &Q, out), AML_OK);
+}
+
+static void test_knn_hand_votes(void **state)
+{
+    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    double p[2];
+
+    /* q = 1.5: distances 1.5, 0.5, 0.5, 2.5; nearest rows 1, 2, 0 -> 1, 1, 0. */
+    knn_fit_ok(l, &line, line_c, NULL, 2);
+    predict1(l, 1.5, p);
+    assert_close(p[0], 1.0 / 3, 1e-15);
+    assert_close(p[1], 2.0 / 3, 1e-15);
+    aml_learner_free(l);
+
+    /* distance: weights 2, 2, 1/1.5 -> p0 = (2/3) / (4 + 2/3) = 1/7. */
+    l = knn_make(AML_TASK_CLASSIFICATION, 3, "distance", "euclidean");
+    knn_fit_ok(l, &line, line_c, NULL, 2);
+    predict1(l, 1.5, p);
+    assert_close(p[0], 1.0 / 7, 1e-15);
+    assert_close(p[1], 6.0 / 7, 1e-15);
+    /* q = 4 hits row 3 exactly: it takes all the weight -> class 0. */
+    predict1(l, 4, p);
+    assert_close(p[0], 1.0, 0);
+    assert_close(p[1], 0.0, 0);
+    aml_learner_free(l);
+}
+
+static void test_knn_hand_sample_weights(void **state)
+{
+    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    double w[] = {3, 1, 1, 1}, p[2];
+
+    /* q = 1.5: rows 1, 2, 0 vote 1, 1, 3 -> class 1 gets 2/5, class 0 3/5. */
+    knn_fit_ok(l, &line, line_c, w, 2);
+    predict1(l, 1.5, p);
+    assert_close(p[0], 0.6, 1e-15);
+    assert_close(p[1], 0.4, 1e-15);
+    aml_learner_free(l);
+
+    /* k = 10 > 4 rows: all rows vote, 3 + 1 for class 0 and 1 + 1 for class 1. */
+    l = knn_make(AML_TASK_CLASSIFICATION, 10, "uniform", "euclidean");
+    knn_fit_ok(l, &line, line_c, w, 2);
+    predict1(l, 100, p);
+    assert_close(p[0], 4.0 / 6, 1e-15);
+    assert_close(p[1], 2.0 / 6, 1e-15);
+    aml_learner_free(l);
+
+    /* q = 1.5, k = 3: rows 1, 2, 0 all weigh 0, so they vote plainly: 2/3 for 1. */
+    w[0] = w[1] = w[2] = 0;
+    l = knn_make(AML_TASK_CLASSIFICATION, 3, "distance", "euclidean");
+    knn_fit_ok(l, &line, line_c, w, 2);
+    predict1(l, 1.5, p);
+    assert_close(p[0], 1.0 / 3, 1e-15);
+    assert_close(p[1], 2.0 / 3, 1e-15);
+    aml_learner_free(l);
+}
+
+static void test_knn_hand_regression(void **state)
+{
+    aml_learner *l = knn_make(AML_TASK_REGRESSION, 3, "uniform", "euclidean");
+    double v;
+
+    /* q = 1.5: rows 1, 2, 0 -> (10 + 20 + 0) / 3 = 10. */
+    knn_fit_ok(l, &line, line_t, NULL, 0);
+    predict1(l, 1.5, &v);
+    assert_close(v, 10.0, 1e-14);
+    aml_learner_free(l);
+
+    /* distance: (2 * 10 + 2 * 20 + (2/3) * 0) / (14/3) = 180 / 14. */
+    l = knn_make(AML_TASK_REGRESSION, 3, "distance", "manhattan");
+    knn_fit_ok(l, &line, line_t, NULL, 0);
+    predict1(l, 1.5, &v);
+    assert_close(v, 180.0 / 14, 1e-14);
+    aml_learner_free(l);
+}
+
+static void test_knn_ties_lower_index(void **state)
+{
+    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "euclidean");
+    double p[2];
+
+    /* q = 3 is at distance 1 from rows 2 (class 1) and 3 (class 0): row 2 wins. */
+    knn_fit_ok(l, &line, line_c, NULL, 2);
+    predict1(l, 3, p);
+    assert_close(p[1], 1.0, 0);
+    aml_learner_free(l);
+
+    l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "manhattan");
+    knn_fit_ok(l, &line, line_c, NULL, 2);
+    predict1(l, 3, p);
+    assert_close(p[1], 1.0, 0);
+    aml_learner_free(l);
+}
+
+static void test_knn_metric_changes_neighbour(void **state)
+{
+    /* A = (0, 3) class 0, B = (2, 2) class 1, query (0, 0): manhattan 3 vs 4
+     * picks A; euclidean 3 vs sqrt(8) = 2.83 picks B. */
+    double x[] = {0, 3, 2, 2}, y[] = {0, 1}, q[] = {0, 0}, p[2];
+    aml_matrix X = {2, 2, x}, Q = {1, 2, q};
+    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "manhattan");
+
+    knn_fit_ok(l, &X, y, NULL, 2);
+    assert_int_equal(aml_learner_predict(l, &Q, p), AML_OK);
+    assert_close(p[0], 1.0, 0);
+    aml_learner_free(l);
+
+    l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "euclidean");
+    knn_fit_ok(l, &X, y, NULL, 2);
+    assert_int_equal(aml_learner_predict(l, &Q, p), AML_OK);
+    assert_close(p[1], 1.0, 0);
+    aml_learner_free(l);
+}
+
+/* More queries than one block (256 rows) must give the row-by-row answers. */
+static void test_knn_many_queries(void **state)
+{
+    aml_learner *l = knn_make(AML_TASK_REGRESSION, 2, "distance", "euclidean");
+    size_t n = 600, i;
+    double *q = malloc(n * sizeof(double)), *out = malloc(n * sizeof(double)), v;
+    aml_matrix Q = {n, 1, q};
+
+    assert_non_null(q);
+    assert_non_null(out);
+    for (i = 0; i < n; i++)
+        q[i] = -1.0 + 6.0 * (double)i / (double)n;
+    knn_fit_ok(l, &line, line_t, NULL, 0);
+    assert_int_equal(aml_learner_predict(l, &Q, out), AML_OK);
+    for (i = 0; i < n; i += 37) {
+        predict1(l, q[i], &v);
+        assert_true(v == out[i]);
+    }
+    /* Row 300 is q = 2 exactly: row 2 alone, 20. */
+    assert_close(out[300], 20.0, 0);
+    free(q);
+    free(out);
+    aml_learner_free(l);
+}
+
+/* No features at all: every row is at distance 0, so all k vote. */
+static void test_knn_no_features(void **state)
+{
+    double y[] = {0, 1, 1}, q, p[2];
+    aml_matrix X = {3, 0, y}, Q = {1, 0, &q};
+    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 2, "distance", "euclidean");
+
+    /* k = 2: rows 0 and 1 (lower indices win the tie), one vote each. */
+    knn_fit_ok(l, &X, y, NULL, 2);
+    assert_int_equal(aml_learner_predict(l, &Q, p), AML_OK);
+    assert_close(p[0], 0.5, 1e-15);
+    assert_close(p[1], 0.5, 1e-15);
+    aml_learner_free(l);
+}
+
+/* ---- errors and model files --------------------------------------------- */
+
+static void test_knn_bad_params(void **state)
+{
+    aml_learner *l = NULL;
+    aml_value zero = {.kind = AML_VAL_INT, .i = 0};
+    aml_value foo = {.kind = AML_VAL_STR, .str = "foo"};
+    aml_value half = {.kind = AML_VAL_REAL, .real = 2.5};
+
+    assert_int_equal(aml_learner_new(&l, &aml_learner_knn, AML_TASK_REGRESSION), AML_OK);
+    assert_int_equal(aml_learner_set_param(l, "k", &zero), AML_EINVAL);
+    assert_int_equal(aml_learner_set_param(l, "k", &half), AML_EINVAL);
+    assert_int_equal(aml_learner_set_param(l, "k", &foo), AML_EINVAL);
+    assert_int_equal(aml_learner_set_param(l, "weights", &foo), AML_EINVAL);
+    assert_int_equal(aml_learner_set_param(l, "metric", &foo), AML_EINVAL);
+    assert_int_equal(aml_learner_set_param(l, "p", &zero), AML_EINVAL);
+    /* The type's own slot refuses too, for callers that skip the generic layer. */
+    assert_int_equal(aml_learner_knn.set_param(l, "k", &zero), AML_EINVAL);
+    aml_learner_free(l);
+}
+
+static void test_knn_bad_fit_and_predict(void **state)
+{
+    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    double bad_y[] = {0, 1, 2, 0}, bad_w[] = {1, -1, 1, 1}, q[] = {1, 2}, p[4];
+    aml_matrix Q = {1, 2, q};
+    aml_rng rng;
+
+    aml_rng_init(&rng, 1, 0);
+    /* The type's own predict refuses an unfitted model. */
+    assert_int_equal(aml_learner_knn.predict(l, &(aml_matrix){1, 1, q}, p), AML_EINVAL);
+    assert_int_equal(aml_learner_fit(l, &line, bad_y, NULL, 2, &rng, 1), AML_EINVAL);
+    assert_int_equal(aml_learner_fit(l, &line, line_c, bad_w, 2, &rng, 1), AML_EINVAL);
+    knn_fit_ok(l, &line, line_c, NULL, 2);
+    assert_int_equal(aml_learner_predict(l, &Q, p), AML_EINVAL);
+    aml_learner_free(l);
+}
+
+static void save_blob(const aml_learner *l, aml_writer *w)
+{
+    aml_writer_init(w);
+    assert_int_equal(aml_learner_save(l, w), AML_OK);
+}
+
+static void test_knn_save_load(void **state)
+{
+    knn_data tr, te;
+    aml_learner *l, *back = NULL;
+    aml_writer w, w2;
+    aml_reader r;
+    double *a, *b;
+    size_t n;
+
+    knn_data_read(&tr, "trees_knn_clf_train.csv", 1);
+    knn_data_read(&te, "trees_knn_clf_test.csv", 0);
+    l = knn_make(AML_TASK_CLASSIFICATION, 9, "distance", "manhattan");
+    knn_fit_ok(l, &tr.X, tr.y, NULL, 3);
+    save_blob(l, &w);
+    aml_reader_init(&r, w.data, w.len);
+    assert_int_equal(aml_learner_load(&back, &r), AML_OK);
+    assert_int_equal(r.pos, w.len);
+    assert_ptr_equal(back->type, &aml_learner_knn);
+
+    n = te.X.rows * 3;
+    a = malloc(n * sizeof(double));
+    b = malloc(n * sizeof(double));
+    assert_int_equal(aml_learner_predict(l, &te.X, a), AML_OK);
+    assert_int_equal(aml_learner_predict(back, &te.X, b), AML_OK);
+    assert_memory_equal(a, b, n * sizeof(double));
+    /* Saving the loaded model gives the same bytes. */
+    save_blob(back, &w2);
+    assert_int_equal(w2.len, w.len);
+    assert_memory_equal(w2.data, w.data, w.len);
+
+    free(a);
+    free(b);
+    aml_writer_dispose(&w);
+    aml_writer_dispose(&w2);
+    aml_learner_free(l);
+    aml_learner_free(back);
+    knn_data_free(&tr);
+    knn_data_free(&te);
+}
+
+static void test_knn_corrupt_model(void **state)
+{
+    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    aml_learner *back = NULL;
+    aml_writer w;
+    aml_reader r;
+    size_t len, lab;
+
+    knn_fit_ok(l, &line, line_c, NULL, 2);
+    save_blob(l, &w);
+    /* Every truncation is an error. */
+    for (len = 0; len < w.len; len++) {
+        aml_reader_init(&r, w.data, len);
+        assert_int_equal(aml_learner_load(&back, &r), AML_EFORMAT);
+        assert_null(back);
+    }
+    /* Layout: name (4 + 3), task (4), n_classes (4), n_features (8) = 23 bytes,
+     * then k (8), weights (1), metric (1), n_out (4), n (8), p (8), X (4 x 8),
+     * y (4 x 8).  y[1] = 1.0 is 00 .. 00 f0 3f; make it 2.0 (00 .. 00 00 40),
+     * a class outside 0..1. */
+    lab = 23 + 8 + 1 + 1 + 4 + 8 + 8 + 4 * 8 + 8;
+    assert_int_equal(w.data[lab + 7], 0x3f);
+    w.data[lab + 6] = 0;
+    w.data[lab + 7] = 0x40;
+    aml_reader_init(&r, w.data, w.len);
+    assert_int_equal(aml_learner_load(&back, &r), AML_EFORMAT);
+    w.data[lab + 6] = 0xf0;
+    w.data[lab + 7] = 0x3f;
+    aml_reader_init(&r, w.data, w.len);
+    assert_int_equal(aml_learner_load(&back, &r), AML_OK);
+    aml_learner_free(back);
+    w.data[23 + 8] = 7; /* weights = 7 */
+    aml_reader_init(&r, w.data, w.len);
+    assert_int_equal(aml_learner_load(&back, &r), AML_EFORMAT);
+    aml_writer_dispose(&w);
+    aml_learner_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_knn_sklearn_classification),
+        cmocka_unit_test(test_knn_sklearn_regression),
+        cmocka_unit_test(test_knn_hand_votes),
+        cmocka_unit_test(test_knn_hand_sample_weights),
+        cmocka_unit_test(test_knn_hand_regression),
+        cmocka_unit_test(test_knn_ties_lower_index),
+        cmocka_unit_test(test_knn_metric_changes_neighbour),
+        cmocka_unit_test(test_knn_many_queries),
+        cmocka_unit_test(test_knn_no_features),
+        cmocka_unit_test(test_knn_bad_params),
+        cmocka_unit_test(test_knn_bad_fit_and_predict),
+        cmocka_unit_test(test_knn_save_load),
+        cmocka_unit_test(test_knn_corrupt_model),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,113 @@
+/*
+ * testutil.c - see testutil.h.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *aml_test_fixture(const char *name)
+{
+    static char path[4096];
+
+    snprintf(path, sizeof(path), "%s/fixtures/%s", AML_TEST_DIR, name);
+    return path;
+}
+
+const char *aml_test_shared(const char *name)
+{
+    static char path[4096];
+
+    snprintf(path, sizeof(path), "%s/%s", AML_SHARED_DATASETS, name);
+    if (access(path, R_OK) != 0)
+        return NULL;
+    return path;
+}
+
+static size_t count_fields(const char *line)
+{
+    size_t n = 1;
+
+    for (; *line && *line != '\n'; line++)
+        if (*line == ',')
+            n++;
+    return n;
+}
+
+void aml_test_read_matrix(const char *path, double **out, size_t *rows, size_t *cols)
+{
+    FILE *f = fopen(path, "r");
+    char line[1 << 16];
+    size_t cap = 1024, n = 0, c;
+    double *data;
+
+    if (!f)
+        fail_msg("cannot open fixture %s", path);
+    if (!fgets(line, sizeof(line), f))
+        fail_msg("empty fixture %s", path);
+    c = count_fields(line);
+    data = malloc(cap * sizeof(double));
+    assert_non_null(data);
+    while (fgets(line, sizeof(line), f)) {
+        char *p = line, *end;
+        size_t j;
+
+        if (line[0] == '\n' || line[0] == '\0')
+            continue;
+        for (j = 0; j < c; j++) {
+            if (n == cap) {
+                cap *= 2;
+                data = realloc(data, cap * sizeof(double));
+                assert_non_null(data);
+            }
+            data[n++] = strtod(p, &end);
+            if (end == p)
+                fail_msg("bad number in %s near '%.20s'", path, p);
+            p = end + (*end == ',');
+        }
+    }
+    fclose(f);
+    *out = data;
+    *rows = n / c;
+    *cols = c;
+}
+
+void aml_test_assert_close(double a, double b, double tol, const char *file, int line)
+{
+    double scale = fabs(b) > 1.0 ? fabs(b) : 1.0;
+
+    if (isnan(a) && isnan(b))
+        return;
+    if (!(fabs(a - b) <= tol * scale))
+    {
+        fprintf(stderr, "%s:%d: %.17g != %.17g (tol %g)\n", file, line, a, b, tol);
+        _fail(file, line);
+    }
+}
+
+static char tmpdir_path[256];
+
+static void tmpdir_cleanup(void)
+{
+    char cmd[300];
+
+    if (tmpdir_path[0]) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir_path);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir_path);
+    }
+}
+
+const char *aml_test_tmpdir(void)
+{
+    if (!tmpdir_path[0]) {
+        snprintf(tmpdir_path, sizeof(tmpdir_path), "/tmp/aml_test_XXXXXX");
+        if (!mkdtemp(tmpdir_path))
+            fail_msg("mkdtemp failed");
+        atexit(tmpdir_cleanup);
+    }
+    return tmpdir_path;
+}

@@ -1,0 +1,37 @@
+/*
+ * testutil.h - helpers shared by the cmocka tests.
+ *
+ * Fixtures live in tests/fixtures/; each was produced once by a script in
+ * tests/fixtures/ (scikit-learn via /usr/bin/python3) whose command line is
+ * written at the top of the script and of README.md there.
+ */
+#ifndef AML_TESTUTIL_H
+#define AML_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Writes AML_TEST_DIR "/fixtures/" name into a static buffer; returns it. */
+const char *aml_test_fixture(const char *name);
+/* Path of a shared data set, or NULL when ../shared/datasets is absent
+ * (a user's clone): callers then skip(). */
+const char *aml_test_shared(const char *name);
+
+/*
+ * Reads a numeric CSV with one header row into a malloc'd row-major array.
+ * Fails the test on any problem.  The reader is deliberately independent of
+ * learners/frame.c so learner tests do not depend on the CSV module.
+ */
+void aml_test_read_matrix(const char *path, double **out, size_t *rows, size_t *cols);
+
+/* Asserts |a - b| <= tol * max(1, |b|), printing both on failure. */
+#define assert_close(a, b, tol) aml_test_assert_close((a), (b), (tol), __FILE__, __LINE__)
+void aml_test_assert_close(double a, double b, double tol, const char *file, int line);
+
+/* A fresh temporary directory for this test process (removed at exit). */
+const char *aml_test_tmpdir(void);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * test_folds.c - trials/folds.c: partition and balance properties of
+ * k-fold and stratified k-fold, determinism per seed, and the errors.
+ *
+ * The properties are checked directly rather than against scikit-learn,
+ * whose shuffles use a different generator (and whose StratifiedKFold
+ * allocates classes differently), so no fixture applies.
+ */
+#include "testutil.h"
+
+#include "aml.h"
+#include "folds.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int *assign(size_t n, int k, int stratified, const double *y, int n_classes,
+                   uint64_t seed)
+{
+    int *fold_of = malloc((n ? n : 1) * sizeof(*fold_of));
+    size_t i;
+
+    assert_non_null(fold_of);
+    for (i = 0; i < n; i++)
+        fold_of[i] = -1;
+    assert_int_equal(aml_folds_assign(fold_of, n, k, stratified, y, n_classes, seed), 0);
+    return fold_of;
+}
+
+/* Every row in [0, k), every fold non-empty, sizes within one; returns min size. */
+static size_t check_partition(const int *fold_of, size_t n, int k)
+{
+    size_t *size = calloc((size_t)k, sizeof(*size));
+    size_t i, lo = n, hi = 0;
+    int f;
+
+    assert_non_null(size);
+    for (i = 0; i < n; i++) {
+        assert_in_range(fold_of[i], 0, k - 1);
+        size[fold_of[i]]++;
+    }
+    for (f = 0; f < k; f++) {
+        lo = size[f] < lo ? size[f] : lo;
+        hi = size[f] > hi ? size[f] : hi;
+    }
+    assert_true(lo >= 1);
+    assert_true(hi - lo <= 1);
+    assert_int_equal(lo, n / (size_t)k);
+    free(size);
+    return lo;
+}
+
+/* Labels with unequal classes: class c gets weights[c] rows, interleaved. */
+static double *make_labels(size_t n, int n_classes, const int *weights)
+{
+    double *y = malloc(n * sizeof(*y));
+    int total = 0, c;
+    size_t i;
+
+    assert_non_null(y);
+    for (c = 0; c < n_classes; c++)
+        total += weights[c];
+    for (i = 0; i < n; i++) {
+        int r = (int)((i * 7919u) % (size_t)total);
+
+        for (c = 0; r >= weights[c]; c++)
+            r -= weights[c];
+        y[i] = c;
+    }
+    return y;
+}
+
+static void test_folds_kfold_partition(void **state)
+{
+    static const size_t ns[] = {2, 3, 10, 11, 100, 1003};
+    static const int ks[] = {2, 3, 5, 7, 10};
+    size_t a, b;
+
+    (void)state;
+    for (a = 0; a < sizeof(ns) / sizeof(ns[0]); a++)
+        for (b = 0; b < sizeof(ks) / sizeof(ks[0]); b++) {
+            int *fold_of;
+
+            if ((size_t)ks[b] > ns[a])
+                continue;
+            fold_of = assign(ns[a], ks[b], 0, NULL, 0, 42);
+            check_partition(fold_of, ns[a], ks[b]);
+            free(fold_of);
+        }
+}
+
+/* k = n: leave-one-out, every fold exactly one row. */
+static void test_folds_kfold_leave_one_out(void **state)
+{
+    int *fold_of = assign(9, 9, 0, NULL, 0, 7);
+    int seen[9] = {0};
+    int i;
+
+    (void)state;
+    for (i = 0; i < 9; i++)
+        seen[fold_of[i]]++;
+    for (i = 0; i < 9; i++)
+        assert_int_equal(seen[i], 1);
+    free(fold_of);
+}
+
+/* Rows are shuffled: the assignment is not the contiguous 0..0 1..1 split. */
+static void test_folds_kfold_shuffled(void **state)
+{
+    int *fold_of = assign(100, 5, 0, NULL, 0, 1);
+    size_t i, changes = 0;
+
+    (void)state;
+    for (i = 1; i < 100; i++)
+        changes += fold_of[i] != fold_of[i - 1];
+    assert_true(changes > 20); /* contiguous blocks would give 4 */
+    free(fold_of);
+}
+
+static void test_folds_deterministic(void **state)
+{
+    static const int w[] = {5, 2, 1};
+    double *y = make_labels(300, 3, w);
+    int strat;
+
+    (void)state;
+    for (strat = 0; strat <= 1; strat++) {
+        int *a = assign(300, 4, strat, y, 3, 123);
+        int *b = assign(300, 4, strat, y, 3, 123);
+        int *c = assign(300, 4, strat, y, 3, 124);
+
+        assert_memory_equal(a, b, 300 * sizeof(int));
+        assert_memory_not_equal(a, c, 300 * sizeof(int));
+        free(a);
+        free(b);
+        free(c);
+    }
+    free(y);
+}
+
+/* Per-class counts in each fold are floor or ceil of count / k. */
+static void check_stratified(const int *fold_of, const double *y, size_t n, int k,
+                             int n_classes)
+{
+    int *per = calloc((size_t)k * (size_t)n_classes, sizeof(*per));
+    int *count = calloc((size_t)n_classes, sizeof(*count));
+    size_t i;
+    int c, f;
+
+    assert_non_null(per);
+    assert_non_null(count);
+    check_partition(fold_of, n, k);
+    for (i = 0; i < n; i++) {
+        per[fold_of[i] * n_classes + (int)y[i]]++;
+        count[(int)y[i]]++;
+    }
+    for (c = 0; c < n_classes; c++)
+        for (f = 0; f < k; f++) {
+            int got = per[f * n_classes + c];
+
+            assert_in_range(got, count[c] / k, (count[c] + k - 1) / k);
+        }
+    free(per);
+    free(count);
+}
+
+static void test_folds_stratified_balance(void **state)
+{
+    /* Unequal classes: class 3 holds 1/58 of the rows, so for n = 61 or 122
+     * it has fewer rows than k (and for n = 5 none); class 4 is empty. */
+    static const int w[] = {30, 20, 7, 1, 0};
+    static const size_t ns[] = {5, 61, 122, 1000, 1001};
+    static const int ks[] = {2, 3, 5, 10};
+    size_t a, b;
+    uint64_t seed;
+
+    (void)state;
+    for (a = 0; a < sizeof(ns) / sizeof(ns[0]); a++) {
+        double *y = make_labels(ns[a], 5, w);
+
+        for (b = 0; b < sizeof(ks) / sizeof(ks[0]); b++)
+            for (seed = 0; seed < 3; seed++) {
+                int *fold_of;
+
+                if ((size_t)ks[b] > ns[a])
+                    continue;
+                fold_of = assign(ns[a], ks[b], 1, y, 5, seed);
+                check_stratified(fold_of, y, ns[a], ks[b], 5);
+                free(fold_of);
+            }
+        free(y);
+    }
+}
+
+/*
+ * Hand case: 4 rows of class 0 and 2 of class 1, k = 3.  Class 0 fills
+ * positions 0-3 (folds 0 1 2 0), class 1 positions 4-5 (folds 1 2), so the
+ * fold sizes are 2 2 2 and class 1 never lands in fold 0, whatever the
+ * shuffle inside each class.
+ */
+static void test_folds_stratified_hand(void **state)
+{
+    const double y[] = {1, 0, 0, 1, 0, 0};
+    uint64_t seed;
+
+    (void)state;
+    for (seed = 0; seed < 20; seed++) {
+        int *fold_of = assign(6, 3, 1, y, 2, seed);
+
+        assert_int_not_equal(fold_of[0], 0);
+        assert_int_not_equal(fold_of[3], 0);
+        assert_int_not_equal(fold_of[0], fold_of[3]);
+        check_stratified(fold_of, y, 6, 3, 2);
+        free(fold_of);
+    }
+}
+
+/* Within a class the rows are shuffled, not dealt in row order. */
+static void test_folds_stratified_shuffled(void **state)
+{
+    double y[200];
+    int *fold_of;
+    size_t i, in_order = 0;
+
+    (void)state;
+    for (i = 0; i < 200; i++)
+        y[i] = (double)(i % 2);
+    fold_of = assign(200, 4, 1, y, 2, 5);
+    /* Dealt in row order, class 0 (rows 0 2 4 ...) would go 0 1 2 3 0 1 ... */
+    for (i = 0; i < 100; i++)
+        in_order += fold_of[2 * i] == (int)(i % 4);
+    assert_true(in_order < 60);
+    free(fold_of);
+}
+
+static void test_folds_errors(void **state)
+{
+    const double y[] = {0, 1, 0, 1};
+    const double bad[] = {0, 1, 2, 1};
+    const double frac[] = {0, 0.5, 0, 1};
+    int fold_of[4];
+
+    (void)state;
+    aml_error_clear();
+    assert_int_equal(aml_folds_assign(fold_of, 4, 1, 0, NULL, 0, 1), AML_EINVAL);
+    assert_true(strlen(aml_error_message()) > 0);
+    assert_int_equal(aml_folds_assign(fold_of, 4, 0, 0, NULL, 0, 1), AML_EINVAL);
+    assert_int_equal(aml_folds_assign(fold_of, 4, -3, 1, y, 2, 1), AML_EINVAL);
+    aml_error_clear();
+    assert_int_equal(aml_folds_assign(fold_of, 4, 5, 0, NULL, 0, 1), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "4 rows"));
+    assert_int_equal(aml_folds_assign(fold_of, 0, 2, 0, NULL, 0, 1), AML_EINVAL);
+    assert_int_equal(aml_folds_assign(fold_of, 4, 2, 1, NULL, 2, 1), AML_EINVAL);
+    assert_int_equal(aml_folds_assign(fold_of, 4, 2, 1, y, 0, 1), AML_EINVAL);
+    assert_int_equal(aml_folds_assign(fold_of, 4, 2, 1, bad, 2, 1), AML_EINVAL);
+    assert_int_equal(aml_folds_assign(fold_of, 4, 2, 1, frac, 2, 1), AML_EINVAL);
+    /* The same labels are fine with enough classes, and without stratifying. */
+    assert_int_equal(aml_folds_assign(fold_of, 4, 2, 1, bad, 3, 1), AML_OK);
+    assert_int_equal(aml_folds_assign(fold_of, 4, 2, 0, frac, 2, 1), AML_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_folds_kfold_partition),
+        cmocka_unit_test(test_folds_kfold_leave_one_out),
+        cmocka_unit_test(test_folds_kfold_shuffled),
+        cmocka_unit_test(test_folds_deterministic),
+        cmocka_unit_test(test_folds_stratified_balance),
+        cmocka_unit_test(test_folds_stratified_hand),
+        cmocka_unit_test(test_folds_stratified_shuffled),
+        cmocka_unit_test(test_folds_errors),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,67 @@
+/*
+ * runner.h - the search loop: ask, evaluate in parallel, tell, record.
+ *
+ * Threading design.  The runner asks the strategy for a batch of
+ * AML_RUN_BATCH configurations, records them in the store as running, then
+ * evaluates the batch's trials x folds as independent tasks on an OpenMP
+ * team of `threads` workers (BLAS pinned to one thread meanwhile, so the
+ * two do not oversubscribe the cores).  When the batch is done it tells the
+ * strategy and records the results in trial-number order from the calling
+ * thread, which alone owns the store.  The batch size is a constant, not
+ * the thread count: what a strategy has seen when it proposes trial t is
+ * then the same at any `parallel` value, and since every fold draws from a
+ * generator seeded by (seed, trial, fold), so are the scores.
+ */
+#ifndef AML_RUNNER_H
+#define AML_RUNNER_H
+
+#include "budget.h"
+#include "dataset.h"
+#include "metric.h"
+#include "search.h"
+#include "store.h"
+#include "trial.h"
+
+/* Trials proposed between two observations; see the threading design above. */
+#define AML_RUN_BATCH 8
+
+typedef struct aml_run_options {
+    int folds;
+    int stratified;
+    uint64_t cv_seed;
+    uint64_t seed;      /* search seed: proposals and trial generators */
+    int threads;        /* workers; <= 0 means all cores */
+    aml_budget budget;  /* max_trials must be > 0 unless the space is finite */
+    const aml_metric *metric;
+    aml_store *store;   /* may be NULL (tests): nothing is recorded */
+    long long study_id;
+} aml_run_options;
+
+typedef struct aml_run_summary {
+    long n_trials, n_ok, n_failed;
+    aml_stop_reason reason;
+    int has_best;
+    aml_trial_result best; /* owned copy of the best trial when has_best */
+} aml_run_summary;
+
+/* Called from the runner's thread after each trial, in trial-number order. */
+typedef void (*aml_run_trial_cb)(const aml_trial_result *r, const aml_run_summary *so_far,
+                                 void *payload);
+
+/*
+ * Runs the search to the end of the budget or of the space.  On success
+ * *out (caller disposes with aml_run_summary_dispose) says how it ended.
+ * A trial that fails is recorded and the search goes on; only failures of
+ * the machinery (store, allocation, strategy) end the run with an error.
+ */
+int aml_run_search(aml_run_summary *out, const aml_dataset *d, const aml_space *space,
+                   const aml_search_type *strategy, const aml_run_options *opt,
+                   aml_run_trial_cb cb, void *payload);
+void aml_run_summary_dispose(aml_run_summary *s);
+
+/* Sets BLAS's own thread count (OpenBLAS), so callers need not know the library. */
+void aml_blas_threads(int n);
+/* The thread count `threads` resolves to (<= 0: every core OpenMP reports). */
+int aml_resolve_threads(int threads);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * trial.h - one trial: a configuration scored by k-fold cross-validation.
+ *
+ * aml_cv holds what every trial of a run shares and only reads: the data
+ * set, the space, the metric and the fold assignment (computed once, so all
+ * trials are scored on the same folds).  The unit of work is one fold of
+ * one trial (aml_cv_fold), so the runner can spread trials x folds over
+ * threads; each fold fits with its own generator derived from (search
+ * seed, trial number, fold), which makes a score independent of the thread
+ * that computed it.
+ */
+#ifndef AML_TRIAL_H
+#define AML_TRIAL_H
+
+#include "dataset.h"
+#include "metric.h"
+#include "space.h"
+#include "store.h"
+
+typedef struct aml_cv {
+    const aml_dataset *data; /* borrowed */
+    const aml_space *space;  /* borrowed */
+    const aml_metric *metric;
+    int k;
+    uint64_t seed;    /* search seed: trial generators derive from it */
+    int *fold_of;     /* owned: fold of each row */
+    size_t *rows;     /* owned: row indices grouped by fold */
+    size_t *start;    /* owned: k + 1 offsets into rows */
+} aml_cv;
+
+/* Assigns folds (stratified only for classification).  Dispose with aml_cv_dispose. */
+int aml_cv_init(aml_cv *cv, const aml_dataset *d, const aml_space *s, const aml_metric *m,
+                int k, int stratified, uint64_t cv_seed, uint64_t seed);
+void aml_cv_dispose(aml_cv *cv);
+
+/*
+ * Fits configuration c on every fold but `fold` and scores it on `fold`.
+ * Returns 0 with *score set (possibly NaN), or a negative code with the
+ * reason copied into msg.  Thread-safe: touches only its own memory.
+ */
+int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold, double *score,
+                char *msg, size_t msglen);
+
+#define AML_TRIAL_MESSAGE_MAX 256
+
+typedef struct aml_trial_result {
+    long number;
+    aml_config config;   /* owned */
+    aml_trial_status status;
+    double score;        /* mean of the fold scores (metric's own orientation) */
+    double *fold_scores; /* owned: k values */
+    int k;
+    int failed_fold;     /* first failing fold, or -1 */
+    char message[AML_TRIAL_MESSAGE_MAX];
+    double t_start, t_end; /* unix seconds */
+} aml_trial_result;
+
+/* Takes ownership of *config (left zeroed). */
+int aml_trial_result_init(aml_trial_result *r, long number, aml_config *config, int k);
+void aml_trial_result_dispose(aml_trial_result *r);
+/* Sets status, score and message from the fold scores once every fold ran. */
+void aml_trial_result_finish(aml_trial_result *r);
+/* Runs every fold of one trial on this thread (tests and small runs). */
+int aml_trial_evaluate(const aml_cv *cv, aml_trial_result *r);
+
+/* Wall clock in unix seconds. */
+double aml_now(void);
+
+#endif
