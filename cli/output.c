@@ -84,16 +84,21 @@ void cli_format_score(char *buf, size_t len, int has, double score)
         snprintf(buf, len, "%.4f", score);
 }
 
+#define CLI_TABLE_MAX_COLS 16
+
 struct cli_table {
     size_t n_cols, n_cells, cap;
     char **cells;
-    unsigned char right[16];
+    unsigned char right[CLI_TABLE_MAX_COLS];
 };
 
 cli_table *cli_table_new(size_t n_cols)
 {
-    cli_table *t = calloc(1, sizeof(*t));
+    cli_table *t;
 
+    if (n_cols == 0 || n_cols > CLI_TABLE_MAX_COLS)
+        return NULL;
+    t = calloc(1, sizeof(*t));
     if (t)
         t->n_cols = n_cols;
     return t;
@@ -124,33 +129,33 @@ int cli_table_add(cli_table *t, const char *fmt, ...)
 
 void cli_table_align_right(cli_table *t, size_t col)
 {
-    if (col < sizeof(t->right))
+    if (col < t->n_cols)
         t->right[col] = 1;
 }
 
 void cli_table_print(const cli_table *t, FILE *out)
 {
-    size_t width[16] = {0};
+    size_t width[CLI_TABLE_MAX_COLS] = {0};
     size_t i, c;
 
     for (i = 0; i < t->n_cells; i++) {
         size_t n = strlen(t->cells[i]);
 
         c = i % t->n_cols;
-        if (c < 16 && n > width[c])
+        if (n > width[c])
             width[c] = n;
     }
     for (i = 0; i < t->n_cells; i++) {
-        int w;
+        int w, last;
 
         c = i % t->n_cols;
-        w = c < 16 ? (int)width[c] : 0;
-        if (c + 1 == t->n_cols && !t->right[c])
-            fprintf(out, "%s\n", t->cells[i]);
-        else if (c + 1 == t->n_cols)
-            fprintf(out, "%*s\n", w, t->cells[i]);
+        w = (int)width[c];
+        last = c + 1 == t->n_cols;
+        if (last && !t->right[c])
+            fprintf(out, "%s\n", t->cells[i]); /* no trailing blanks */
         else
-            fprintf(out, t->right[c] ? "%*s  " : "%-*s  ", w, t->cells[i]);
+            fprintf(out, t->right[c] ? "%*s%s" : "%-*s%s", w, t->cells[i],
+                    last ? "\n" : "  ");
     }
 }
 

@@ -247,7 +247,7 @@ int aml_get_f64s(aml_reader *r, double *out, size_t n)
 int aml_get_i32s(aml_reader *r, int32_t *out, size_t n)
 {
     size_t i;
-    uint32_t v;
+    uint32_t v = 0;
 
     if (aml_reader_need(r, n, 4) < 0)
         return AML_EFORMAT;

@@ -247,7 +247,7 @@ static int store_step_done(aml_store *s, sqlite3_stmt *st)
 
 static int store_exec_cached(aml_store *s, enum store_stmt_id id)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = store_stmt(s, id, &st);
 
     return rc < 0 ? rc : store_step_done(s, st);

@@ -342,7 +342,7 @@ int aml_model_load(aml_model **out, const char *path)
     unsigned char *data = NULL;
     aml_model *m = NULL;
     aml_reader r;
-    size_t len;
+    size_t len = 0;
     int rc;
 
     *out = NULL;

@@ -32,12 +32,15 @@ static aml_spec *load_spec(const char *name)
     return spec;
 }
 
+/* A path in the test's temporary directory; four live at a time. */
 static const char *tmp_path(const char *name)
 {
-    static char path[512];
+    static char path[4][512];
+    static int slot;
 
-    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
-    return path;
+    slot = (slot + 1) % 4;
+    snprintf(path[slot], sizeof(path[slot]), "%s/%s", aml_test_tmpdir(), name);
+    return path[slot];
 }
 
 static const char *new_penguins(void)
