@@ -4,6 +4,7 @@
 Run from the repository root after building (bench/run.sh does both):
 
     /usr/bin/python3 bench/search_vs_sklearn.py [--trials 50] [--datasets sonar,wine]
+        [--seeds 1,2,3,4,5]
 
 For each data set it runs, side by side on this machine:
   * automl: `automl run` on a generated spec (random search over logistic
@@ -11,11 +12,14 @@ For each data set it runs, side by side on this machine:
   * scikit-learn: RandomizedSearchCV over the same kind of space (the same
     learners and ranges, standardisation before logistic regression and knn,
     mean imputation, one-hot for strings) with StratifiedKFold(5, shuffle).
-It prints both best scores, their ratio, and both wall times with their ratio.
-The two tools draw different random candidates and different folds, so the
+Each seed sets both tools' search seed and CV shuffle.  It prints, per data
+set, the median over seeds of both best scores, their ratio, how many seeds
+automl was at least as good, and both median wall times with their ratio.
+The two tools draw different candidates and different folds, so the
 comparison is of search quality and speed, not of identical computations.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +32,7 @@ from scipy.stats import loguniform, randint
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -74,11 +78,27 @@ def run_automl(binary, name, path, target, trials, seed, workdir):
     elapsed = time.perf_counter() - t0
     out = subprocess.run([binary, "best", os.path.join(workdir, name + ".db")], check=True,
                          capture_output=True, text=True).stdout
-    score = float([l for l in out.splitlines() if l.startswith("score")][0].split()[1])
-    return score, elapsed
+    fields = dict(l.split(None, 1) for l in out.splitlines() if " " in l)
+    best = (fields["learner"].strip(), json.loads(fields["params"]))
+    return float(fields["score"]), elapsed, best
 
 
-def run_sklearn(path, target, trials, seed):
+def sklearn_estimator(learner, params, seed):
+    """The scikit-learn model for an automl configuration."""
+    if learner == "logistic_regression":
+        return LogisticRegression(C=params.get("C", 1.0), max_iter=1000)
+    if learner == "knn":
+        return KNeighborsClassifier(n_neighbors=params.get("k", 5),
+                                    weights=params.get("weights", "uniform"))
+    if learner == "decision_tree":
+        depth = params.get("max_depth", 0)
+        return DecisionTreeClassifier(max_depth=depth or None,
+                                      min_samples_leaf=params.get("min_samples_leaf", 1),
+                                      random_state=seed)
+    raise ValueError(learner)
+
+
+def load(path, target):
     df = pd.read_csv(path, na_values=["", "NA", "?"], keep_default_na=False)
     df = df[df[target].notna()]
     y = df[target].astype(str).values
@@ -88,6 +108,19 @@ def run_sklearn(path, target, trials, seed):
     prep = ColumnTransformer([
         ("num", Pipeline([("imp", SimpleImputer()), ("sc", StandardScaler())]), nums),
         ("cat", OneHotEncoder(handle_unknown="ignore"), cats)])
+    return X, y, prep
+
+
+def rescore(path, target, best, seed):
+    """automl's best configuration scored by scikit-learn on scikit-learn's folds."""
+    X, y, prep = load(path, target)
+    pipe = Pipeline([("prep", prep), ("clf", sklearn_estimator(*best, seed))])
+    cv = StratifiedKFold(5, shuffle=True, random_state=seed)
+    return cross_val_score(pipe, X, y, cv=cv, scoring="accuracy").mean()
+
+
+def run_sklearn(path, target, trials, seed):
+    X, y, prep = load(path, target)
     pipe = Pipeline([("prep", prep), ("clf", LogisticRegression())])
     space = [
         {"clf": [LogisticRegression(max_iter=1000)], "clf__C": loguniform(1e-3, 1e3)},
@@ -107,23 +140,38 @@ def run_sklearn(path, target, trials, seed):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=50)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", default="1,2,3,4,5")
     ap.add_argument("--datasets", default="sonar,wine")
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cli", "automl"))
     args = ap.parse_args()
     if not os.path.isdir(SHARED):
         print("bench: ../shared/datasets is absent; nothing to compare", file=sys.stderr)
         return 0
-    print(f"{'data set':<20} {'automl':>8} {'sklearn':>8} {'ratio':>6}"
+    seeds = [int(x) for x in args.seeds.split(",")]
+    print(f"{args.trials}-trial random search, best 5-fold accuracy, median of seeds {seeds}")
+    print("'automl' is automl's own CV score; 'same folds' rescores automl's best")
+    print("configuration with scikit-learn on scikit-learn's folds, so it differs from")
+    print("'sklearn' only by which configuration each search found.")
+    print(f"{'data set':<20} {'automl':>8} {'sklearn':>8} {'ratio':>6} {'a>=s':>5}"
+          f" {'same folds':>10} {'ratio':>6} {'a>=s':>5}"
           f" {'automl s':>9} {'sklearn s':>9} {'speedup':>8}")
     with tempfile.TemporaryDirectory() as work:
         for name in args.datasets.split(","):
             path = os.path.join(SHARED, name + ".csv")
-            a, ta = run_automl(args.binary, name, path, TARGETS[name], args.trials,
-                               args.seed, work)
-            s, ts = run_sklearn(path, TARGETS[name], args.trials, args.seed)
-            print(f"{name:<20} {a:8.4f} {s:8.4f} {a / s:6.3f} {ta:9.2f} {ts:9.2f}"
-                  f" {ts / ta:8.1f}x")
+            runs = []
+            for seed in seeds:
+                a, ta, best = run_automl(args.binary, name, path, TARGETS[name],
+                                         args.trials, seed, work)
+                s, ts = run_sklearn(path, TARGETS[name], args.trials, seed)
+                same = rescore(path, TARGETS[name], best, seed)
+                runs.append((a, s, ta, ts, same))
+            a, s, ta, ts, same = (float(np.median([r[i] for r in runs])) for i in range(5))
+            wins = sum(r[0] >= r[1] for r in runs)
+            same_wins = sum(r[4] >= r[1] - 1e-12 for r in runs)
+            n = len(runs)
+            print(f"{name:<20} {a:8.4f} {s:8.4f} {a / s:6.3f} {wins:>2}/{n:<2}"
+                  f" {same:10.4f} {same / s:6.3f} {same_wins:>2}/{n:<2}"
+                  f" {ta:9.2f} {ts:9.2f} {ts / ta:8.1f}x")
     return 0
 
 

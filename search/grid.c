@@ -141,7 +141,7 @@ static int grid_fill_axes(grid_state *g, const aml_space *space)
     return 0;
 }
 
-static int grid_init(void *state, const aml_space *space)
+static int grid_init(void *state, const aml_space *space, uint64_t seed)
 {
     grid_state *g = state;
     size_t i;

@@ -72,7 +72,7 @@ int aml_search_new(aml_search **out, const aml_search_type *type, const aml_spac
     }
 
     /* A failed init has already released what it allocated: no dispose. */
-    if (type->init && (rc = type->init(s->state, space)) < 0)
+    if (type->init && (rc = type->init(s->state, space, seed)) < 0)
         goto fail;
     *out = s;
     return 0;

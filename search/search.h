@@ -32,7 +32,7 @@ typedef struct aml_search_type {
      * large), and then releases whatever it allocated itself.  NULL slot:
      * the zeroed state is ready as is.
      */
-    int (*init)(void *state, const aml_space *space);
+    int (*init)(void *state, const aml_space *space, uint64_t seed);
     /*
      * Writes the next configuration into out (uninitialised on entry; the
      * strategy calls aml_config_init).  Returns 0, AML_EXHAUSTED when the

@@ -215,6 +215,37 @@ static double space_clamp(double x, double lo, double hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
+void aml_dim_at(const aml_dim *d, double u, aml_value *out)
+{
+    double x;
+
+    u = u < 0.0 ? 0.0 : (u >= 1.0 ? 0x1.fffffffffffffp-1 : u);
+    switch (d->domain) {
+    case AML_DOM_FIXED:
+        *out = d->choices[0];
+        return;
+    case AML_DOM_CHOICE:
+        *out = d->choices[(size_t)(u * (double)d->n_choices)];
+        return;
+    case AML_DOM_UNIFORM:
+        x = d->lo + u * (d->hi - d->lo);
+        break;
+    case AML_DOM_LOG_UNIFORM:
+        x = exp(log(d->lo) + u * (log(d->hi) - log(d->lo)));
+        break;
+    case AML_DOM_INT:
+        x = d->lo + floor(u * (d->hi - d->lo + 1.0));
+        break;
+    case AML_DOM_INT_LOG:
+        x = floor(exp(log(d->lo) + u * (log(d->hi + 1) - log(d->lo))));
+        break;
+    default:
+        assert(!"unknown domain");
+        x = d->lo;
+    }
+    space_number(d, space_clamp(x, d->lo, d->hi), out);
+}
+
 void aml_dim_sample(const aml_dim *d, aml_rng *rng, aml_value *out)
 {
     double u, x;

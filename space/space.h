@@ -73,6 +73,13 @@ aml_dim *aml_space_add_dim(aml_space_learner *l, const char *name, aml_domain do
                            aml_vkind kind, double lo, double hi, const aml_value *choices,
                            size_t n_choices);
 
+/*
+ * The value at position u in [0, 1) of the dimension's distribution: the
+ * inverse of the sampling distribution, so a uniform u gives what
+ * aml_dim_sample gives, and evenly spread u (quasi-random sequences) give
+ * evenly spread values.
+ */
+void aml_dim_at(const aml_dim *d, double u, aml_value *out);
 /* Draws one value of the dimension uniformly (log-uniformly for *_LOG). */
 void aml_dim_sample(const aml_dim *d, aml_rng *rng, aml_value *out);
 /*

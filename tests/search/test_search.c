@@ -141,7 +141,7 @@ static stub_state *probe;
 static int *stub_dispose_counter;
 static int stub_init_rc;
 
-static int stub_init(void *state, const aml_space *space)
+static int stub_init(void *state, const aml_space *space, uint64_t seed)
 {
     stub_state *g = state;
     static const stub_state zero;
@@ -605,9 +605,68 @@ static void test_search_random_coverage(void **st)
     aml_space_free(sp);
 }
 
+/*
+ * Learners take turns: trial t goes to learner t mod 3, so after 3n trials
+ * each learner has exactly n.
+ */
+static void test_search_random_learners_take_turns(void **st)
+{
+    aml_space *sp = mixed_space();
+    aml_search *s = NULL;
+    aml_config c;
+    int t;
+
+    (void)st;
+    assert_int_equal(aml_search_new(&s, &aml_search_random, sp, 9), 0);
+    for (t = 0; t < 30; t++) {
+        assert_int_equal(aml_search_ask(s, t, &c), 0);
+        assert_int_equal(c.learner, (size_t)(t % 3));
+        aml_config_dispose(&c);
+    }
+    aml_search_free(s);
+    aml_space_free(sp);
+}
+
+/*
+ * Evenness, the reason for the Halton design.  The first 15 points of the
+ * base-2 radical inverse are k/16 (k = 1..15); rotated by any shift they
+ * leave no gap wider than 1/16 on the circle, so 16 trials of k in [1, 50]
+ * (k = 1 + floor(50 u)) always include some k <= 4 (u < 0.08 > 1/16).  For
+ * independent uniform draws that fails with probability (46/50)^16 = 26%
+ * per seed, so 40 seeds in a row would not pass by luck.
+ */
+static void test_search_random_even(void **st)
+{
+    aml_space *sp = aml_space_new();
+    aml_space_learner *l = add_learner(sp, "knn");
+    aml_search *s = NULL;
+    aml_config c;
+    uint64_t seed;
+    int t;
+
+    (void)st;
+    add_dim(l, "k", AML_DOM_INT, AML_VAL_INT, 1, 50, NULL, 0);
+    for (seed = 1; seed <= 40; seed++) {
+        long long smallest = 1000;
+
+        assert_int_equal(aml_search_new(&s, &aml_search_random, sp, seed), 0);
+        for (t = 0; t < 16; t++) {
+            assert_int_equal(aml_search_ask(s, t, &c), 0);
+            if (c.params[0].value.i < smallest)
+                smallest = c.params[0].value.i;
+            aml_config_dispose(&c);
+        }
+        assert_true(smallest <= 4);
+        aml_search_free(s);
+    }
+    aml_space_free(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_search_random_learners_take_turns),
+        cmocka_unit_test(test_search_random_even),
         cmocka_unit_test(test_search_registry),
         cmocka_unit_test(test_search_driver_stub),
         cmocka_unit_test(test_search_driver_seeding_and_tell),
