@@ -56,9 +56,26 @@ static const char *param_check_word(const aml_param_def *def, const char *s, cha
     return buf;
 }
 
+static const char *param_check_mixed(const aml_param_def *def, const aml_value *v,
+                                     char *buf, size_t buflen)
+{
+    const char *const *c;
+    size_t used;
+
+    used = (size_t)snprintf(buf, buflen, "'%s' takes a number or one of", def->name);
+    for (c = def->choices; *c && used < buflen; c++)
+        used += (size_t)snprintf(buf + used, buflen - used, "%s %s",
+                                 c == def->choices ? "" : ",", *c);
+    if (used < buflen)
+        snprintf(buf + used, buflen - used, ", not '%s'", v->str);
+    return buf;
+}
+
 const char *aml_param_check(const aml_param_def *def, const aml_value *v, char *buf,
                             size_t buflen)
 {
+    if (def->check)
+        return def->check(def, v, buf, buflen);
     if (def->kind == AML_VAL_STR) {
         if (v->kind != AML_VAL_STR) {
             snprintf(buf, buflen, "'%s' takes a word, not a number", def->name);
@@ -66,6 +83,10 @@ const char *aml_param_check(const aml_param_def *def, const aml_value *v, char *
         }
         return param_check_word(def, v->str, buf, buflen);
     }
+    if (v->kind == AML_VAL_STR && def->choices) /* a number, or one of these words */
+        return param_check_word(def, v->str, buf, buflen) ? param_check_mixed(def, v, buf,
+                                                                               buflen)
+                                                          : NULL;
     if (v->kind == AML_VAL_STR) {
         snprintf(buf, buflen, "'%s' takes a number, not '%s'", def->name, v->str);
         return buf;
@@ -122,6 +143,14 @@ int aml_learner_predict(const aml_learner *l, const aml_matrix *X, double *out)
         return aml_error_set(AML_EINVAL, "'%s' was fitted on %zu features, got %zu",
                              l->type->name, l->n_features, X->cols);
     return l->type->predict(l, X, out);
+}
+
+int aml_learner_importance(const aml_learner *l, double *out)
+{
+    if (!l->type->importance)
+        return aml_error_set(AML_EINVAL, "learner '%s' has no feature importance",
+                             l->type->name);
+    return l->type->importance(l, out);
 }
 
 int aml_learner_outputs(const aml_learner *l)

@@ -39,16 +39,24 @@ typedef enum aml_task {
 /* Learner flags. */
 #define AML_LEARNER_WANTS_SCALING 0x1u /* standardise numeric inputs first */
 
+typedef struct aml_param_def aml_param_def;
+
 /*
  * One hyperparameter.  `lo`/`hi` bound valid values for reals and ints
  * (inclusive; use -INFINITY/INFINITY for none; `lo_open` makes lo
  * exclusive, as for C > 0).  `choices` lists the valid words for strings,
- * NULL-terminated.  `def` is the value used when the spec does not name the
- * parameter.  `search_lo`/`search_hi`/`search_log` give the default search
- * range for learners listed without parameters (ignored for strings, which
- * search all choices).
+ * NULL-terminated; a real or int parameter may list words too, which it
+ * then accepts besides numbers (max_features: 0.5, "sqrt" or "log2"), and
+ * its set_param receives such a word as an AML_VAL_STR value.  `def` is the
+ * value used when the spec does not name the parameter.
+ * `search_lo`/`search_hi`/`search_log` give the default search range for
+ * learners listed without parameters (strings search all choices).
+ * `check`, when set, replaces the generic check for values whose shape a
+ * table cannot say (hidden_layer_sizes: "64x32"): it returns NULL when v is
+ * valid, else a message written into buf; `choices` then only seeds the
+ * default search.
  */
-typedef struct aml_param_def {
+struct aml_param_def {
     const char *name;
     aml_vkind kind;
     double lo, hi;
@@ -58,7 +66,9 @@ typedef struct aml_param_def {
     double search_lo, search_hi;
     int search_log;
     const char *doc; /* one line for docs/learners.md and --help */
-} aml_param_def;
+    const char *(*check)(const aml_param_def *def, const aml_value *v, char *buf,
+                         size_t buflen);
+};
 
 typedef struct aml_learner_type aml_learner_type;
 
@@ -94,6 +104,13 @@ struct aml_learner_type {
     int (*load)(aml_learner **out, const aml_learner_type *type, aml_task task,
                 aml_reader *r);
     void (*free)(aml_learner *l);
+    /*
+     * Optional (NULL: not defined for this learner): writes one importance
+     * per input feature of the fitted learner (impurity decrease for trees,
+     * |coefficient| for linear models), non-negative, summing to 1 when any
+     * is positive.
+     */
+    int (*importance)(const aml_learner *l, double *out);
 };
 
 /* The registry: every built-in learner type, NULL-terminated. */
@@ -121,6 +138,9 @@ int aml_learner_predict(const aml_learner *l, const aml_matrix *X, double *out);
 int aml_learner_save(const aml_learner *l, aml_writer *w);
 int aml_learner_load(aml_learner **out, aml_reader *r);
 void aml_learner_free(aml_learner *l);
+
+/* Feature importance through the type's slot; AML_EINVAL when it has none. */
+int aml_learner_importance(const aml_learner *l, double *out);
 
 /* Outputs per row: n_classes for classification, 1 for regression. */
 int aml_learner_outputs(const aml_learner *l);
