@@ -20,6 +20,7 @@ static const char usage[] =
     "  predict MODEL DATA.csv [--out FILE] [--proba]\n"
     "                                    predict with an exported model; columns are\n"
     "                                    matched by header name\n"
+    "  learners [--markdown]             every learner, its parameters and defaults\n"
     "  --help                            this text\n"
     "  --version                         the version\n"
     "\n"
@@ -32,7 +33,8 @@ typedef struct cli_command {
 
 static const cli_command commands[] = {
     {"run", cli_run},         {"trials", cli_trials},   {"best", cli_best},
-    {"studies", cli_studies}, {"predict", cli_predict}, {NULL, NULL},
+    {"studies", cli_studies}, {"predict", cli_predict}, {"learners", cli_learners},
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)
