@@ -5,17 +5,20 @@
  * The grid is the baseline that Bergstra and Bengio ("Random search for
  * hyper-parameter optimization", JMLR 13, 2012) compare random search
  * against: deterministic and complete, but its size is the product of the
- * per-dimension counts.  Points are numbered learner by learner in space
- * order; within a learner the dimensions form a mixed-radix number whose
- * LAST dimension varies fastest, so point k decodes by repeated division
- * and nothing but a cursor needs to be remembered between asks.
+ * per-dimension counts.  Learners take turns: trial t goes to the next
+ * learner in space order that still has points left, so a grid capped by
+ * search.trials covers every learner evenly instead of spending the whole
+ * budget on the first one.  Within a learner the dimensions form a
+ * mixed-radix number whose LAST dimension varies fastest, so its k-th point
+ * decodes by repeated division.
  *
  * init counts the points first (saturating) and refuses a grid above
  * AML_SEARCH_GRID_MAX before allocating anything, then caches every
  * dimension's grid values once, so ask never allocates beyond the
  * configuration it returns.  The cache holds the sum, not the product, of
- * the per-dimension counts.  Trial numbers are not used: the runner asks in
- * increasing trial order and each ask takes the next point.
+ * the per-dimension counts.  A proposal is a pure function of the trial
+ * number (see grid_locate), so trials may be asked in any order and a
+ * resumed search asks only the trials it still needs.
  */
 #include "search.h"
 
@@ -32,7 +35,6 @@ typedef struct grid_axis {
 } grid_axis;
 
 typedef struct grid_state {
-    uint64_t next;            /* index of the next point to propose */
     uint64_t total;           /* points in the whole grid */
     uint64_t *learner_points; /* points per learner */
     size_t *first_axis;       /* index in axes of each learner's first dimension */
@@ -186,29 +188,61 @@ static void grid_decode(const grid_state *g, const aml_space_learner *l, size_t 
     assert(k == 0);
 }
 
+/*
+ * Maps trial t to (learner, point k of its sub-grid) under taking turns.
+ * Round r gives one point to every learner with more than r points, in
+ * space order; between two consecutive distinct point counts the set of
+ * learners still taking part is fixed, so whole stretches of rounds are
+ * skipped at once: O(learners^2) per ask, whatever the grid size.
+ */
+static void grid_locate(const grid_state *g, size_t n_learners, uint64_t t, size_t *out_l,
+                        uint64_t *out_k)
+{
+    uint64_t round = 0;
+
+    for (;;) {
+        uint64_t next = UINT64_MAX, active = 0, span;
+        size_t l;
+
+        for (l = 0; l < n_learners; l++) {
+            if (g->learner_points[l] > round) {
+                active++;
+                if (g->learner_points[l] < next)
+                    next = g->learner_points[l];
+            }
+        }
+        assert(active > 0);
+        span = (next - round) * active; /* trials until a learner runs out */
+        if (t < span) {
+            uint64_t nth = t % active;
+
+            for (l = 0; l < n_learners; l++)
+                if (g->learner_points[l] > round && nth-- == 0)
+                    break;
+            *out_l = l;
+            *out_k = round + t / active;
+            return;
+        }
+        t -= span;
+        round = next;
+    }
+}
+
 static int grid_ask(void *state, const aml_space *space, long trial, aml_rng *rng,
                     aml_config *out)
 {
-    grid_state *g = state;
+    const grid_state *g = state;
     uint64_t k;
     size_t l;
     int rc;
 
-    AML_UNUSED(trial);
     AML_UNUSED(rng);
-    if (g->next >= g->total)
+    if (trial < 0 || (uint64_t)trial >= g->total)
         return AML_EXHAUSTED;
-
-    /* Find the learner whose block of points holds the cursor. */
-    k = g->next;
-    for (l = 0; k >= g->learner_points[l]; l++)
-        k -= g->learner_points[l];
-    assert(l < space->n_learners);
-
+    grid_locate(g, space->n_learners, (uint64_t)trial, &l, &k);
     if ((rc = aml_config_init(out, space, l)) < 0)
         return rc;
     grid_decode(g, &space->learners[l], l, k, out);
-    g->next++;
     return 0;
 }
 

@@ -318,11 +318,15 @@ typedef struct expect {
         .kind = AML_VAL_REAL, .real = (x)                                                \
     }
 
-/* small_space() in grid order: learners in space order, last dimension fastest. */
+/*
+ * small_space() in grid order: the learners take turns (tree, ridge, tree,
+ * ...) until ridge's 3 points are used, then tree's last 3; within a
+ * learner the last dimension varies fastest.
+ */
 static const expect small_grid[] = {
-    {0, {S("gini"), I(1)}},    {0, {S("gini"), I(2)}},    {0, {S("gini"), I(3)}},
+    {0, {S("gini"), I(1)}},    {1, {I(1), R(0.25)}},      {0, {S("gini"), I(2)}},
+    {1, {I(1), R(1.5)}},       {0, {S("gini"), I(3)}},    {1, {I(1), R(2.75)}},
     {0, {S("entropy"), I(1)}}, {0, {S("entropy"), I(2)}}, {0, {S("entropy"), I(3)}},
-    {1, {I(1), R(0.25)}},      {1, {I(1), R(1.5)}},       {1, {I(1), R(2.75)}},
 };
 
 static const char *const small_names[2][2] = {{"criterion", "max_depth"},
@@ -364,6 +368,12 @@ static void test_search_grid_order(void **st)
         }
         aml_config_dispose(&c);
     }
+
+    /* Asked out of order, a trial gets the same point. */
+    assert_int_equal(aml_search_ask(s, 7, &c), 0);
+    assert_int_equal(c.learner, 0);
+    assert_int_equal(c.params[1].value.i, 2);
+    aml_config_dispose(&c);
 
     /* Exhausted exactly after the 9th point, and it stays exhausted. */
     assert_int_equal(aml_search_ask(s, (long)n, &c), AML_EXHAUSTED);
@@ -425,12 +435,14 @@ static void test_search_grid_no_dims(void **st)
     assert_int_equal(aml_search_grid_size(sp), 3);
     assert_int_equal(aml_search_new(&s, &aml_search_grid, sp, 1), 0);
     assert_int_equal(aml_search_ask(s, 0, &c), 0);
+    assert_int_equal(c.learner, 0);
     aml_config_dispose(&c);
-    assert_int_equal(aml_search_ask(s, 1, &c), 0);
-    aml_config_dispose(&c);
-    assert_int_equal(aml_search_ask(s, 2, &c), 0);
+    assert_int_equal(aml_search_ask(s, 1, &c), 0); /* its turn comes second */
     assert_int_equal(c.learner, 1);
     assert_int_equal(c.n_params, 0);
+    aml_config_dispose(&c);
+    assert_int_equal(aml_search_ask(s, 2, &c), 0);
+    assert_int_equal(c.learner, 0);
     aml_config_dispose(&c);
     assert_int_equal(aml_search_ask(s, 3, &c), AML_EXHAUSTED);
     aml_search_free(s);
