@@ -125,8 +125,11 @@ def row(name, label, a, p, other):
             f"{a['score']:9.4f} {p['score']:9.4f}  {other}")
 
 
-def compare(pairs, max_rows=None):
-    """pairs: (data set, automl learner, params dict, python expr, setup, scale, label)."""
+def compare(pairs, max_rows=None, repeats=1):
+    """pairs: (data set, automl learner, params dict, python expr, setup, scale, label),
+    optionally followed by an eighth field, the thread count both sides get (default 1;
+    the Python expression should pass it on itself, e.g. n_jobs=2).  With repeats > 1
+    each side runs that many times and the row shows median times."""
     if not os.path.isdir(SHARED):
         print("bench: ../shared/datasets is absent; nothing to compare", file=sys.stderr)
         return
@@ -134,9 +137,23 @@ def compare(pairs, max_rows=None):
     print(HEADER)
     with tempfile.TemporaryDirectory() as work:
         done = {}
-        for name, learner, params, model, setup, scale, label in pairs:
+        for pair in pairs:
+            name, learner, params, model, setup, scale, label = pair[:7]
+            threads = pair[7] if len(pair) > 7 else 1
             if name not in done:
                 done[name] = split(name, work, max_rows=max_rows)
-            a = run_automl(name, done[name], learner, params)
-            p = run_python(name, done[name], model, setup, scale)
+            a = _median([run_automl(name, done[name], learner, params, threads)
+                         for _ in range(repeats)])
+            p = _median([run_python(name, done[name], model, setup, scale)
+                         for _ in range(repeats)])
             print(row(name, label or learner, a, p, model), flush=True)
+
+
+def _median(runs):
+    """Median fit and predict time over runs; score and memory of the first."""
+    import statistics
+
+    out = dict(runs[0])
+    for key in ("fit", "predict"):
+        out[key] = statistics.median(r[key] for r in runs)
+    return out

@@ -24,6 +24,7 @@ int cli_trials(int argc, char **argv);
 int cli_best(int argc, char **argv);
 int cli_studies(int argc, char **argv);
 int cli_predict(int argc, char **argv);
+int cli_report(int argc, char **argv);
 int cli_learners(int argc, char **argv);
 
 /* Prints "automl: <message>" on stderr. */
@@ -54,6 +55,24 @@ int cli_table_add(cli_table *t, const char *fmt, ...) AML_PRINTF(2, 3);
 void cli_table_align_right(cli_table *t, size_t col);
 void cli_table_print(const cli_table *t, FILE *out);
 void cli_table_free(cli_table *t);
+
+/*
+ * A growing string for text the CLI builds before writing it (the
+ * canonical search text, the HTML report).  An allocation failure sticks:
+ * later appends do nothing and cli_buf_take returns NULL.
+ */
+typedef struct cli_buf {
+    char *s;
+    size_t len, cap;
+    int failed;
+} cli_buf;
+void cli_buf_printf(cli_buf *b, const char *fmt, ...) AML_PRINTF(2, 3);
+void cli_buf_puts(cli_buf *b, const char *text);
+/* Appends text with &, <, >, " and ' replaced by HTML entities. */
+void cli_buf_html(cli_buf *b, const char *text);
+/* Returns the string (caller frees) or NULL after a failure; resets b. */
+char *cli_buf_take(cli_buf *b);
+void cli_buf_dispose(cli_buf *b);
 
 /* Formats a score for people: 4 significant decimals, "-" for none. */
 void cli_format_score(char *buf, size_t len, int has, double score);

@@ -5,7 +5,10 @@
  * the target's name, and with --proba one probability column per class.
  * A label with a comma, a quote or a line break is quoted by libcsv's
  * writer, so it stays one field.  With --out the file appears only when complete (a
- * temporary file renamed into place).
+ * temporary file renamed into place).  Columns the model does not use
+ * (the target among them) are read past and named in one note on stderr;
+ * a column the model needs and the file lacks is an error naming it.
+ * Rows come out in input order, one per input row.
  */
 #include "cli.h"
 #include "model.h"
@@ -74,6 +77,23 @@ static void predict_header(FILE *f, const aml_model *m, int proba)
         predict_field(f, name);
     }
     fputc('\n', f);
+}
+
+/* One stderr line naming the input columns the model does not use. */
+static void predict_note_skipped(const aml_frame *f, const aml_model *m)
+{
+    size_t i, n = aml_frame_n_skipped(f);
+
+    if (n == 0)
+        return;
+    fprintf(stderr, "note: ignoring %zu column%s the model does not use:", n,
+            n == 1 ? "" : "s");
+    for (i = 0; i < n; i++)
+        fprintf(stderr, "%s '%s'%s", i ? "," : "", aml_frame_skipped(f, i),
+                strcmp(aml_frame_skipped(f, i), aml_model_target(m)) == 0
+                    ? " (the target)"
+                    : "");
+    fputc('\n', stderr);
 }
 
 static int predict_argmax(const double *p, int k)
@@ -147,6 +167,7 @@ int cli_predict(int argc, char **argv)
         return cli_fail(rc);
     if ((rc = aml_model_read_csv(&f, m, a.data)) < 0)
         goto fail;
+    predict_note_skipped(f, m);
     n = aml_frame_rows(f);
     if (!(pred = aml_mallocarray(n * (size_t)aml_model_outputs(m), sizeof(double)))) {
         rc = AML_ENOMEM;

@@ -1,7 +1,11 @@
 /*
  * cmd_query.c - `automl trials`, `automl best` and `automl studies`: read
- * the store, never write it (it is opened read-only, so they can run while
- * a search writes).
+ * the store, never write it.  The store is opened read-only, so these run
+ * while a search writes the same file (WAL: no "database is locked").
+ *
+ * Formats: `table` (the default) is laid out here; `csv` and `json` come
+ * out of SQLite whole (store.h, aml_store_export_*), so no value is escaped
+ * in C and the text matches what the sqlite3 shell's json functions give.
  */
 #include "cli.h"
 #include "store.h"
@@ -10,40 +14,86 @@
 #include <string.h>
 #include <time.h>
 
+typedef enum query_format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } query_format;
+
 typedef struct query_args {
     const char *db;
     const char *study;
+    const char *status;
+    const char *learner;
     long top;
     int all;
+    query_format format;
 } query_args;
 
-static int query_parse(query_args *q, int argc, char **argv, const char *cmd, int takes_top)
+/* Options each command accepts. */
+enum { TAKES_TOP = 1, TAKES_FILTERS = 2, TAKES_STUDY = 4 };
+
+static int query_format_parse(const char *v, query_format *out)
+{
+    if (v && strcmp(v, "table") == 0)
+        *out = FORMAT_TABLE;
+    else if (v && strcmp(v, "csv") == 0)
+        *out = FORMAT_CSV;
+    else if (v && strcmp(v, "json") == 0)
+        *out = FORMAT_JSON;
+    else {
+        cli_error("--format takes table, csv or json, not '%s'", v ? v : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses one option; returns 1 when taken, 0 when not this command's, -1 on error. */
+static int query_option(query_args *q, cli_args *a, int takes)
+{
+    const char *v;
+
+    if ((takes & TAKES_STUDY) && cli_opt(a, "--study", &v))
+        return (q->study = v) ? 1 : -1;
+    if (cli_opt(a, "--format", &v))
+        return query_format_parse(v, &q->format) < 0 ? -1 : 1;
+    if ((takes & TAKES_TOP) && cli_opt(a, "--top", &v))
+        return cli_parse_long("--top", v, &q->top) < 0 ? -1 : 1;
+    if ((takes & TAKES_TOP) && cli_opt(a, "--all", NULL))
+        return q->all = 1;
+    if ((takes & TAKES_FILTERS) && cli_opt(a, "--status", &v))
+        return (q->status = v) ? 1 : -1;
+    if ((takes & TAKES_FILTERS) && cli_opt(a, "--learner", &v))
+        return (q->learner = v) ? 1 : -1;
+    return 0;
+}
+
+static int query_parse(query_args *q, int argc, char **argv, const char *cmd, int takes)
 {
     cli_args a = {argc, argv, 0};
-    const char *v;
+    int taken;
 
     memset(q, 0, sizeof(*q));
     for (a.i = 0; a.i < argc; a.i++) {
-        if (cli_opt(&a, "--study", &v)) {
-            if (!v)
-                return -1;
-            q->study = v;
-        } else if (takes_top && cli_opt(&a, "--top", &v)) {
-            if (cli_parse_long("--top", v, &q->top) < 0)
-                return -1;
-        } else if (takes_top && cli_opt(&a, "--all", NULL)) {
-            q->all = 1;
-        } else if (argv[a.i][0] == '-' || q->db) {
+        if ((taken = query_option(q, &a, takes)) < 0)
+            return -1;
+        if (taken)
+            continue;
+        if (argv[a.i][0] == '-' || q->db) {
             cli_error("%s: unexpected argument '%s' (see automl --help)", cmd, argv[a.i]);
             return -1;
-        } else {
-            q->db = argv[a.i];
         }
+        q->db = argv[a.i];
     }
     if (!q->db) {
         cli_error("%s: which database? (see automl --help)", cmd);
         return -1;
     }
+    return 0;
+}
+
+/* Writes one piece of SQLite-made text and a newline. */
+static int print_text(const char *text, void *payload)
+{
+    (void)payload;
+    fputs(text, stdout);
+    fputc('\n', stdout);
     return 0;
 }
 
@@ -61,7 +111,7 @@ static int trials_row(const aml_trial_row *row, void *payload)
         cli_table_add(t, "%.2f", row->t_end - row->t_start);
     else
         cli_table_add(t, "-");
-    if (row->status == AML_TRIAL_FAILED && row->message)
+    if (row->status != AML_TRIAL_OK && row->message)
         cli_table_add(t, "%s  [%s]", row->params_json ? row->params_json : "{}",
                       row->message);
     else
@@ -69,35 +119,50 @@ static int trials_row(const aml_trial_row *row, void *payload)
     return 0;
 }
 
+static int trials_table(aml_store *s, const aml_trial_query *q)
+{
+    static const char *const head[] = {"trial", "learner", "status",
+                                       "score", "seconds", "params"};
+    cli_table *t = cli_table_new(6);
+    int rc;
+
+    if (!t)
+        return aml_error_set(AML_ENOMEM, "out of memory");
+    for (size_t i = 0; i < 6; i++)
+        cli_table_add(t, "%s", head[i]);
+    cli_table_align_right(t, 0);
+    cli_table_align_right(t, 3);
+    cli_table_align_right(t, 4);
+    rc = aml_store_trials(s, q, trials_row, t);
+    if (rc == 0)
+        cli_table_print(t, stdout);
+    cli_table_free(t);
+    return rc;
+}
+
 int cli_trials(int argc, char **argv)
 {
     aml_trial_query q = {0};
     aml_store *s = NULL;
-    cli_table *t;
     query_args qa;
     int rc;
 
-    if (query_parse(&qa, argc, argv, "trials", 1) < 0)
+    if (query_parse(&qa, argc, argv, "trials", TAKES_TOP | TAKES_FILTERS | TAKES_STUDY) <
+        0)
         return CLI_EXIT_INPUT;
     if ((rc = aml_store_open(&s, qa.db, 1)) < 0)
         return cli_fail(rc);
     q.study = qa.study;
     q.top = qa.top;
     q.ranked = !qa.all;
-    t = cli_table_new(6);
-    cli_table_add(t, "trial");
-    cli_table_add(t, "learner");
-    cli_table_add(t, "status");
-    cli_table_add(t, "score");
-    cli_table_add(t, "seconds");
-    cli_table_add(t, "params");
-    cli_table_align_right(t, 0);
-    cli_table_align_right(t, 3);
-    cli_table_align_right(t, 4);
-    rc = aml_store_trials(s, &q, trials_row, t);
-    if (rc == 0)
-        cli_table_print(t, stdout);
-    cli_table_free(t);
+    q.status = qa.status;
+    q.learner = qa.learner;
+    if (qa.format == FORMAT_TABLE)
+        rc = trials_table(s, &q);
+    else
+        rc = aml_store_export_trials(
+            s, &q, qa.format == FORMAT_CSV ? AML_STORE_CSV : AML_STORE_JSON, print_text,
+            NULL);
     aml_store_free(s);
     return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }
@@ -106,8 +171,6 @@ static int best_row(const aml_trial_row *row, void *payload)
 {
     int *found = payload;
 
-    if (row->status != AML_TRIAL_OK || !row->has_score)
-        return 0;
     printf("trial    %ld\n", row->number);
     printf("learner  %s\n", row->learner);
     printf("score    %.6f\n", row->score);
@@ -118,29 +181,62 @@ static int best_row(const aml_trial_row *row, void *payload)
     return 1;
 }
 
+/* Counts what a CSV or JSON export printed, to tell "no best" apart. */
+typedef struct best_text {
+    int lines;
+    int null;
+} best_text;
+
+static int best_print(const char *text, void *payload)
+{
+    best_text *b = payload;
+
+    b->lines++;
+    b->null |= strcmp(text, "null") == 0;
+    return print_text(text, NULL);
+}
+
 int cli_best(int argc, char **argv)
 {
     aml_trial_query q = {0};
     aml_store *s = NULL;
+    best_text bt = {0, 0};
     query_args qa;
     int rc, found = 0;
 
-    if (query_parse(&qa, argc, argv, "best", 0) < 0)
+    if (query_parse(&qa, argc, argv, "best", TAKES_STUDY) < 0)
         return CLI_EXIT_INPUT;
     if ((rc = aml_store_open(&s, qa.db, 1)) < 0)
         return cli_fail(rc);
     q.study = qa.study;
     q.top = 1;
     q.ranked = 1;
-    rc = aml_store_trials(s, &q, best_row, &found);
+    q.status = "ok"; /* failed, running and NULL scores never rank as best */
+    if (qa.format == FORMAT_TABLE)
+        rc = aml_store_trials(s, &q, best_row, &found);
+    else
+        rc = aml_store_export_trials(
+            s, &q, qa.format == FORMAT_CSV ? AML_STORE_CSV : AML_STORE_JSON_ONE,
+            best_print, &bt);
     aml_store_free(s);
     if (rc < 0)
         return cli_fail(rc);
+    found |= qa.format == FORMAT_CSV ? bt.lines > 1 : bt.lines > 0 && !bt.null;
     if (!found) {
         cli_error("best: the study has no successful trial");
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
+}
+
+/* What the study is doing: running (a live process holds it), or why it stopped. */
+static const char *study_state(const aml_study_row *row)
+{
+    if (row->run_alive)
+        return "running";
+    if (row->run_pid)
+        return "died"; /* its process is gone; `automl run` resumes it */
+    return row->stop_reason ? row->stop_reason : "-";
 }
 
 static int studies_row(const aml_study_row *row, void *payload)
@@ -154,14 +250,35 @@ static int studies_row(const aml_study_row *row, void *payload)
     cli_table_add(t, "%s", row->metric);
     cli_table_add(t, "%ld", row->n_trials);
     cli_table_add(t, "%ld", row->n_ok);
+    cli_table_add(t, "%ld", row->n_failed);
     cli_table_add(t, "%s", best);
+    cli_table_add(t, "%s", study_state(row));
     return 0;
+}
+
+static int studies_table(aml_store *s)
+{
+    static const char *const head[] = {"study", "task",   "metric", "trials",
+                                       "ok",    "failed", "best",   "state"};
+    cli_table *t = cli_table_new(8);
+    int rc;
+
+    if (!t)
+        return aml_error_set(AML_ENOMEM, "out of memory");
+    for (size_t i = 0; i < 8; i++)
+        cli_table_add(t, "%s", head[i]);
+    for (size_t i = 3; i < 7; i++)
+        cli_table_align_right(t, i);
+    rc = aml_store_studies(s, studies_row, t);
+    if (rc == 0)
+        cli_table_print(t, stdout);
+    cli_table_free(t);
+    return rc;
 }
 
 int cli_studies(int argc, char **argv)
 {
     aml_store *s = NULL;
-    cli_table *t;
     query_args qa;
     int rc;
 
@@ -169,20 +286,12 @@ int cli_studies(int argc, char **argv)
         return CLI_EXIT_INPUT;
     if ((rc = aml_store_open(&s, qa.db, 1)) < 0)
         return cli_fail(rc);
-    t = cli_table_new(6);
-    cli_table_add(t, "study");
-    cli_table_add(t, "task");
-    cli_table_add(t, "metric");
-    cli_table_add(t, "trials");
-    cli_table_add(t, "ok");
-    cli_table_add(t, "best");
-    cli_table_align_right(t, 3);
-    cli_table_align_right(t, 4);
-    cli_table_align_right(t, 5);
-    rc = aml_store_studies(s, studies_row, t);
-    if (rc == 0)
-        cli_table_print(t, stdout);
-    cli_table_free(t);
+    if (qa.format == FORMAT_TABLE)
+        rc = studies_table(s);
+    else
+        rc = aml_store_export_studies(
+            s, qa.format == FORMAT_CSV ? AML_STORE_CSV : AML_STORE_JSON, print_text,
+            NULL);
     aml_store_free(s);
     return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

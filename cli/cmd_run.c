@@ -2,31 +2,54 @@
  * cmd_run.c - `automl run SPEC`: load, check, search, record, export.
  *
  * Every check that can fail on bad input (spec, data, metric for the task,
- * learners for the task, an existing study) runs before the first trial,
- * so a mistake costs nothing.  Trials are reported one line each as they
- * finish, then the leaderboard; the best configuration is refitted on all
- * rows and written to the spec's `output`.
+ * learners for the task, a study that ran a different search) runs before
+ * the first trial, so a mistake costs nothing.  Progress is shown as the
+ * trials finish (progress.c), then the leaderboard; the best configuration
+ * is refitted on all rows and written to the spec's `output`.
+ *
+ * Resume.  A study that exists continues: its canonical search text
+ * (study.c) must equal this spec's, the trials a dead process left running
+ * are marked interrupted (aml_store_study_claim), and the runner replays
+ * the stored trials and evaluates only the rest.  --fresh replaces it.
+ *
+ * Stopping.  The first SIGINT raises the budget's stop flag: folds in
+ * flight finish, the rest of the batch is recorded `interrupted`, the
+ * study's stop reason is stored and the exit code is 130.  A second
+ * SIGINT ends the process at once; the next run resumes it all the same.
  */
 #include "cli.h"
 #include "model.h"
+#include "progress.h"
 #include "runner.h"
 #include "spec.h"
+#include "study.h"
 
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RUN_DEFAULT_TRIALS 50
 #define RUN_LEADERBOARD_ROWS 10
 
 static aml_budget *run_budget; /* for the SIGINT handler only */
 
+/* Async-signal-safe: sets a flag, writes with write(2), re-raises the second time. */
 static void run_on_sigint(int sig)
 {
-    (void)sig;
-    if (run_budget)
-        run_budget->stop_flag = 1;
+    static const char msg[] = "\nautoml: stopping after the folds in progress "
+                              "(Ctrl-C again to quit at once)\n";
+
+    if (!run_budget || run_budget->stop_flag) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    run_budget->stop_flag = 1;
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        return;
 }
 
 typedef struct run_ctx {
@@ -38,6 +61,9 @@ typedef struct run_ctx {
     long long study_id;
     long budget;
     int quiet;
+    char *canonical; /* the search as text (study.h) */
+    char hash[17];
+    cli_progress progress;
 } run_ctx;
 
 static int run_vocab(aml_spec_vocab *v, const char **metrics, size_t n_metrics,
@@ -72,7 +98,8 @@ static int run_check_task(run_ctx *c)
     c->metric = s->metric ? aml_metric_find(s->metric) : aml_metric_default(task);
     if (!(c->metric->tasks & AML_TASK_BIT(task))) {
         cli_error("%s:%d:%d: metric '%s' does not apply to a %s task", s->path,
-                  s->pos_metric.line, s->pos_metric.col, c->metric->name, task_name(task));
+                  s->pos_metric.line, s->pos_metric.col, c->metric->name,
+                  task_name(task));
         return -1;
     }
     for (i = 0; i < c->space->n_learners; i++) {
@@ -88,6 +115,54 @@ static int run_check_task(run_ctx *c)
     return 0;
 }
 
+/* The stored study, as much as a resume needs. */
+typedef struct run_prior {
+    char *canonical;
+    long n_trials, n_ok, n_failed, n_unfinished;
+} run_prior;
+
+static int run_prior_row(const aml_study_row *row, void *payload)
+{
+    run_prior *p = payload;
+
+    p->n_trials = row->n_trials;
+    p->n_ok = row->n_ok;
+    p->n_failed = row->n_failed;
+    p->n_unfinished = row->n_running + row->n_interrupted;
+    if (row->spec_canonical && !(p->canonical = strdup(row->spec_canonical)))
+        return AML_ENOMEM;
+    return 0;
+}
+
+/*
+ * An existing study continues only with the same search.  A study written
+ * before schema 2 has no canonical text: the runner still checks every
+ * stored trial against the proposal of its number.
+ */
+static int run_check_resume(run_ctx *c)
+{
+    run_prior p = {0};
+    char diff[768];
+    int rc;
+
+    if ((rc = aml_store_study_read(c->store, c->study_id, run_prior_row, &p)) < 0)
+        return rc;
+    if (p.canonical && cli_study_diff(p.canonical, c->canonical, diff, sizeof(diff)) > 0)
+        rc = aml_error_set(
+            AML_EINVAL,
+            "study '%s' in %s ran a different search: %s\n"
+            "use --fresh to replace it, or give this search a new study name",
+            c->spec->study, c->spec->store, diff);
+    else if (p.n_trials > 0 && !c->quiet)
+        printf(
+            "resuming study %s: %ld trials stored (%ld ok, %ld failed), %ld unfinished "
+            "to run again\n",
+            c->spec->study, p.n_trials - p.n_unfinished, p.n_ok, p.n_failed,
+            p.n_unfinished);
+    free(p.canonical);
+    return rc;
+}
+
 static int run_open_store(run_ctx *c, int fresh)
 {
     aml_study_info info = {0};
@@ -99,9 +174,34 @@ static int run_open_store(run_ctx *c, int fresh)
     info.metric = c->metric->name;
     info.greater_is_better = c->metric->greater_is_better;
     info.seed = c->spec->seed;
-    if ((rc = aml_store_open(&c->store, c->spec->store, 0)) < 0)
+    info.spec_hash = c->hash;
+    info.spec_canonical = c->canonical;
+    if ((rc = aml_store_open(&c->store, c->spec->store, 0)) < 0 ||
+        (rc = aml_store_study_lookup(c->store, &c->study_id, info.name)) < 0)
         return rc;
-    return aml_store_study_create(c->store, &c->study_id, &info, fresh);
+    /* --fresh on a study a live process is running would pull it from under
+     * that run: the claim refuses that first. */
+    if (c->study_id != 0 && fresh &&
+        (rc = aml_store_study_claim(c->store, c->study_id, NULL)) < 0)
+        return rc;
+    if (c->study_id == 0 || fresh)
+        rc = aml_store_study_create(c->store, &c->study_id, &info, fresh);
+    else
+        rc = run_check_resume(c);
+    if (rc == 0)
+        rc = aml_store_study_claim(c->store, c->study_id, NULL);
+    return rc;
+}
+
+/* The trial count a run aims for: the budget, or the whole grid. */
+static long run_display_budget(const run_ctx *c)
+{
+    uint64_t grid;
+
+    if (c->budget > 0)
+        return c->budget;
+    grid = aml_search_grid_size(c->space);
+    return grid > (uint64_t)LONG_MAX ? 0 : (long)grid;
 }
 
 static void run_print_header(const run_ctx *c, const aml_search_type *st, int threads)
@@ -115,29 +215,24 @@ static void run_print_header(const run_ctx *c, const aml_search_type *st, int th
     printf(")\n");
     if (d->dropped_rows)
         printf("dropped %zu rows whose target is missing\n", d->dropped_rows);
+    for (size_t i = 0; i < d->n_dropped_cols; i++) /* data issue 3 */
+        printf("dropped column '%s': %s (list it under data.keep to use it)\n",
+               d->dropped_cols[i].name, d->dropped_cols[i].reason);
+    for (size_t i = 0; i < d->n_warnings; i++)
+        fprintf(stderr, "warning: %s\n", d->warnings[i]);
     printf("%s search, %ld trials, %d-fold%s CV, metric %s, %d thread%s\n", st->name,
-           c->budget, c->spec->folds,
+           run_display_budget(c), c->spec->folds,
            c->spec->stratified && d->task == AML_TASK_CLASSIFICATION ? " stratified" : "",
            c->metric->name, threads, threads == 1 ? "" : "s");
     fflush(stdout);
 }
 
-static void run_on_trial(const aml_trial_result *r, const aml_run_summary *s, void *payload)
+static void run_on_trial(const aml_trial_result *r, const aml_run_summary *s,
+                         void *payload)
 {
-    const run_ctx *c = payload;
-    char params[512];
+    run_ctx *c = payload;
 
-    if (c->quiet)
-        return;
-    aml_config_format(&r->config, params, sizeof(params));
-    if (r->status == AML_TRIAL_OK)
-        printf("trial %4ld  %-20s %s %.4f  best %.4f  %.2fs  %s\n", r->number,
-               c->space->learners[r->config.learner].name, c->metric->name, r->score,
-               s->best.score, r->t_end - r->t_start, params);
-    else
-        printf("trial %4ld  %-20s failed: %s  (%s)\n", r->number,
-               c->space->learners[r->config.learner].name, r->message, params);
-    fflush(stdout);
+    cli_progress_trial(&c->progress, r, s);
 }
 
 typedef struct board {
@@ -176,7 +271,8 @@ static int run_print_leaderboard(const run_ctx *c)
     cli_table_align_right(b.t, 2);
     rc = aml_store_trials(c->store, &q, board_row, &b);
     if (rc == 0) {
-        printf("\nleaderboard (top %d of study %s):\n", RUN_LEADERBOARD_ROWS, c->spec->study);
+        printf("\nleaderboard (top %d of study %s):\n", RUN_LEADERBOARD_ROWS,
+               c->spec->study);
         cli_table_print(b.t, stdout);
     }
     cli_table_free(b.t);
@@ -214,6 +310,48 @@ static long run_budget_trials(const aml_spec *s, const aml_search_type *st)
     return RUN_DEFAULT_TRIALS;
 }
 
+/* The stop reason as stored with the study: one stable word. */
+static const char *run_stop_word(int rc, aml_stop_reason r)
+{
+    if (rc < 0)
+        return "error";
+    switch (r) {
+    case AML_STOP_TRIALS:
+        return "budget";
+    case AML_STOP_EXHAUSTED:
+        return "exhausted";
+    case AML_STOP_TIME:
+        return "time";
+    case AML_STOP_REQUESTED:
+        return "interrupted";
+    case AML_STOP_NONE:
+        break;
+    }
+    return "none";
+}
+
+/* Runs the search with SIGINT caught; the study is released however it ends. */
+static int run_loop_signals(run_ctx *c, const aml_search_type *st, aml_run_options *opt,
+                            aml_run_summary *s)
+{
+    struct sigaction sa, old;
+    int rc, rel;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = run_on_sigint;
+    sigemptyset(&sa.sa_mask);
+    run_budget = &opt->budget;
+    sigaction(SIGINT, &sa, &old);
+    cli_progress_init(&c->progress, stdout, run_display_budget(c), c->metric->name,
+                      c->space, c->quiet);
+    rc = aml_run_search(s, c->data, c->space, st, opt, run_on_trial, c);
+    cli_progress_end(&c->progress, rc < 0 ? NULL : s);
+    sigaction(SIGINT, &old, NULL);
+    run_budget = NULL;
+    rel = aml_store_study_release(c->store, c->study_id, run_stop_word(rc, s->reason));
+    return rc < 0 ? rc : rel;
+}
+
 static int run_search(run_ctx *c, const aml_search_type *st, int threads)
 {
     aml_run_options opt = {0};
@@ -230,16 +368,15 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     opt.store = c->store;
     opt.study_id = c->study_id;
 
-    run_budget = &opt.budget;
-    signal(SIGINT, run_on_sigint);
-    rc = aml_run_search(&s, c->data, c->space, st, &opt, run_on_trial, c);
-    signal(SIGINT, SIG_DFL);
-    run_budget = NULL;
-    if (rc < 0)
+    if ((rc = run_loop_signals(c, st, &opt, &s)) < 0) {
+        aml_run_summary_dispose(&s);
         return cli_fail(rc);
-
-    printf("\nsearch stopped: %s; %ld trials, %ld ok, %ld failed\n",
-           aml_stop_reason_name(s.reason), s.n_trials, s.n_ok, s.n_failed);
+    }
+    printf("\nsearch stopped: %s; %ld trials (%ld from the store), %ld ok, %ld failed",
+           aml_stop_reason_name(s.reason), s.n_trials, s.n_resumed, s.n_ok, s.n_failed);
+    if (s.n_interrupted)
+        printf(", %ld interrupted (run again to finish them)", s.n_interrupted);
+    printf("\n");
     if ((rc = run_print_leaderboard(c)) < 0) {
         aml_run_summary_dispose(&s);
         return cli_fail(rc);
@@ -247,16 +384,17 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     if (!s.has_best) {
         aml_run_summary_dispose(&s);
         cli_error("no trial succeeded, so there is no model to export");
-        return CLI_EXIT_FAIL;
+        return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAIL;
     }
-    rc = s.reason == AML_STOP_REQUESTED ? 0 : run_export(c, &s, threads);
+    rc = opt.budget.stop_flag ? 0 : run_export(c, &s, threads);
     aml_run_summary_dispose(&s);
     if (rc < 0)
         return cli_fail(rc);
     return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_OK;
 }
 
-static int run_parse_args(int argc, char **argv, const char **spec, int *fresh, int *quiet)
+static int run_parse_args(int argc, char **argv, const char **spec, int *fresh,
+                          int *quiet)
 {
     cli_args a = {argc, argv, 0};
 
@@ -268,7 +406,8 @@ static int run_parse_args(int argc, char **argv, const char **spec, int *fresh, 
             *quiet = 1;
         else if (argv[a.i][0] == '-' || *spec) {
             cli_error("run: unexpected argument '%s' (usage: automl run SPEC [--fresh] "
-                      "[--quiet])", argv[a.i]);
+                      "[--quiet])",
+                      argv[a.i]);
             return -1;
         } else
             *spec = argv[a.i];
@@ -304,7 +443,8 @@ int cli_run(int argc, char **argv)
         goto out;
     st = aml_search_type_find(spec->strategy);
     c.budget = run_budget_trials(spec, st);
-    if ((rc = run_open_store(&c, fresh)) < 0) {
+    if ((rc = cli_study_canonical(spec, c.data, c.metric, &c.canonical, c.hash)) < 0 ||
+        (rc = run_open_store(&c, fresh)) < 0) {
         code = cli_fail(rc);
         goto out;
     }
@@ -312,6 +452,7 @@ int cli_run(int argc, char **argv)
     run_print_header(&c, st, threads);
     code = run_search(&c, st, threads);
 out:
+    free(c.canonical);
     aml_store_free(c.store);
     aml_dataset_free(c.data);
     aml_spec_free(spec);

@@ -5,18 +5,27 @@
 
 #include <string.h>
 
+/* clang-format off */
 static const char usage[] =
     "usage: automl <command> [arguments]\n"
     "\n"
     "Search for the best model for a CSV data set, as a YAML spec describes.\n"
     "\n"
     "commands:\n"
-    "  run SPEC [--fresh] [--quiet]      run the search the spec describes, record every\n"
-    "                                    trial in the store and export the best model\n"
-    "  trials DB [--study S] [--top N] [--all]\n"
+    "  run SPEC [--fresh] [--quiet]      run the search the spec describes, record\n"
+    "                                    every trial in the store and export the best\n"
+    "                                    model; a study that exists continues (finished\n"
+    "                                    trials kept, unfinished ones run again;\n"
+    "                                    --fresh starts over); Ctrl-C stops cleanly\n"
+    "  trials DB [--study S] [--top N] [--all] [--learner L]\n"
+    "         [--status ok|failed|interrupted|running] [--format table|csv|json]\n"
     "                                    list trials, best first (--all: by number)\n"
-    "  best DB [--study S]               show the best trial of a study\n"
-    "  studies DB                        list the studies in a store\n"
+    "  best DB [--study S] [--format table|csv|json]\n"
+    "                                    show the best trial of a study\n"
+    "  studies DB [--format table|csv|json]\n"
+    "                                    list the studies in a store and their state\n"
+    "  report DB [--study S] --out FILE.html\n"
+    "                                    write a self-contained HTML report with charts\n"
     "  predict MODEL DATA.csv [--out FILE] [--proba]\n"
     "                                    predict with an exported model; columns are\n"
     "                                    matched by header name\n"
@@ -25,6 +34,7 @@ static const char usage[] =
     "  --version                         the version\n"
     "\n"
     "exit codes: 0 success, 1 failure while working, 2 bad input, 130 interrupted\n";
+/* clang-format on */
 
 typedef struct cli_command {
     const char *name;
@@ -32,9 +42,10 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command commands[] = {
-    {"run", cli_run},         {"trials", cli_trials},   {"best", cli_best},
-    {"studies", cli_studies}, {"predict", cli_predict}, {"learners", cli_learners},
-    {NULL, NULL},
+    {"run", cli_run},         {"trials", cli_trials},
+    {"best", cli_best},       {"studies", cli_studies},
+    {"predict", cli_predict}, {"learners", cli_learners},
+    {"report", cli_report},   {NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -170,3 +170,96 @@ void cli_table_free(cli_table *t)
     free(t->cells);
     free(t);
 }
+
+/* ---- growing strings ---------------------------------------------------------- */
+
+static int cli_buf_reserve(cli_buf *b, size_t more)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    char *s;
+
+    if (b->failed)
+        return -1;
+    if (b->len + more + 1 <= b->cap)
+        return 0;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    if (!(s = realloc(b->s, cap))) {
+        b->failed = 1;
+        return -1;
+    }
+    b->s = s;
+    b->cap = cap;
+    return 0;
+}
+
+void cli_buf_printf(cli_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || cli_buf_reserve(b, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void cli_buf_puts(cli_buf *b, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (cli_buf_reserve(b, n) < 0)
+        return;
+    memcpy(b->s + b->len, text, n + 1);
+    b->len += n;
+}
+
+void cli_buf_html(cli_buf *b, const char *text)
+{
+    for (const char *p = text ? text : ""; *p; p++) {
+        char c[2] = {*p, '\0'};
+
+        switch (*p) {
+        case '&':
+            cli_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            cli_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            cli_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            cli_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            cli_buf_puts(b, "&#39;");
+            break;
+        default:
+            cli_buf_puts(b, c);
+        }
+    }
+}
+
+char *cli_buf_take(cli_buf *b)
+{
+    char *s = b->failed ? NULL : b->s;
+
+    if (b->failed)
+        free(b->s);
+    else if (!s)
+        s = calloc(1, 1);
+    memset(b, 0, sizeof(*b));
+    return s;
+}
+
+void cli_buf_dispose(cli_buf *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof(*b));
+}

@@ -17,6 +17,9 @@ packages=(
   libcsv-dev        # RFC 4180 CSV parsing
   libopenblas-dev   # BLAS and LAPACK
   libcmocka-dev     # unit tests
+  chromium          # headless browser for the HTML report test (tests/cli/test_report.c)
+  clang             # libFuzzer targets (tests/fuzz, AML_FUZZ=ON)
+  libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang 14
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3 python3-sklearn python3-pandas python3-xgboost python3-optuna)

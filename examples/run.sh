@@ -9,7 +9,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j2
 
 ex=examples/penguins
-# --fresh: running the example again replaces its study instead of refusing.
+# --fresh: start the study over (without it, running again continues the stored study).
 ./build/cli/automl run "$ex/spec.yaml" --fresh
 ./build/cli/automl best "$ex/penguins.db"
 ./build/cli/automl predict "$ex/penguins.model" "$ex/new_penguins.csv" --proba \

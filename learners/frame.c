@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Bytes per fread: large enough to amortise calls, small enough to ignore. */
 #define FRAME_CHUNK (64 * 1024)
@@ -62,6 +63,8 @@ typedef struct frame_col {
 struct aml_frame {
     char *path;
     size_t rows, cols;
+    char **skipped; /* names of the columns opt->only left out */
+    size_t n_skipped;
     size_t *lines; /* start line of each row */
     frame_col *col;
 };
@@ -78,7 +81,8 @@ typedef struct cell_text {
 
 typedef struct csv_reader {
     const char *path;
-    unsigned char delim;
+    unsigned char delim; /* 0 until sniffed */
+    char decimal;
     struct csv_parser parser;
     size_t line;     /* physical line being fed, 1-based */
     int prev_cr;     /* the last segment ended in CR (for CRLF) */
@@ -119,9 +123,23 @@ void aml_frame_free(aml_frame *f)
     for (j = 0; j < f->cols; j++)
         frame_col_dispose(&f->col[j]);
     free(f->col);
+    for (j = 0; j < f->n_skipped; j++)
+        free(f->skipped[j]);
+    free(f->skipped);
     free(f->lines);
     free(f->path);
     free(f);
+}
+
+size_t aml_frame_n_skipped(const aml_frame *f)
+{
+    return f->n_skipped;
+}
+
+const char *aml_frame_skipped(const aml_frame *f, size_t i)
+{
+    assert(i < f->n_skipped);
+    return f->skipped[i];
 }
 
 size_t aml_frame_rows(const aml_frame *f)
@@ -437,6 +455,11 @@ static int reader_read_file(csv_reader *rd, FILE *fp)
     while (rd->rc == 0 && (n = fread(buf, 1, FRAME_CHUNK, fp)) > 0) {
         /* A UTF-8 byte-order mark would otherwise stick to the first name. */
         skip = first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        if (first && !rd->delim) {
+            rd->delim = (unsigned char)aml_csv_sniff((const char *)buf + skip, n - skip,
+                                                     rd->decimal);
+            csv_set_delim(&rd->parser, rd->delim);
+        }
         first = 0;
         reader_feed(rd, buf + skip, n - skip);
     }
@@ -471,12 +494,78 @@ static void reader_dispose(csv_reader *rd)
     free(rd->lines);
 }
 
+/* ------------------------------------------------- delimiter sniffing */
+
+static const char frame_delims[] = {',', ';', '\t', '|'};
+#define FRAME_N_DELIMS 4
+/* Records looked at when sniffing: enough to see a consistent count. */
+#define FRAME_SNIFF_RECORDS 10
+
+/*
+ * Counts each candidate outside quotes in up to FRAME_SNIFF_RECORDS
+ * records of buf; a line break inside quotes does not end a record.
+ * count[r][d]; returns the number of complete records (or 1 when the text
+ * holds only part of one).
+ */
+static size_t sniff_count(const char *buf, size_t len,
+                          size_t count[FRAME_SNIFF_RECORDS][FRAME_N_DELIMS])
+{
+    size_t i, r = 0;
+    int quoted = 0, content = 0, d;
+
+    memset(count, 0, sizeof(size_t) * FRAME_SNIFF_RECORDS * FRAME_N_DELIMS);
+    for (i = 0; i < len && r < FRAME_SNIFF_RECORDS; i++) {
+        char ch = buf[i];
+
+        if (ch == '"') {
+            quoted = !quoted;
+        } else if (!quoted && (ch == '\n' || ch == '\r')) {
+            r += content; /* blank lines are no records */
+            content = 0;
+            continue;
+        }
+        for (d = 0; !quoted && d < FRAME_N_DELIMS; d++)
+            count[r][d] += ch == frame_delims[d];
+        content |= ch != ' ';
+    }
+    return r ? r : 1;
+}
+
+/*
+ * A delimiter is consistent when every record holds it equally often and
+ * at least once.  The consistent candidate with the most fields wins; when
+ * none is consistent, the one most frequent in the header; when none
+ * appears, ','.  With decimal commas a ',' wins only when nothing else
+ * appears, since "1,5;2,5" holds more commas than semicolons.
+ */
+char aml_csv_sniff(const char *buf, size_t len, char decimal)
+{
+    size_t count[FRAME_SNIFF_RECORDS][FRAME_N_DELIMS];
+    size_t n = sniff_count(buf, len, count), r, best_n = 0;
+    int d, best = -1, consistent, best_cons = 0;
+
+    for (d = 0; d < FRAME_N_DELIMS; d++) {
+        if (count[0][d] == 0 || (decimal == ',' && frame_delims[d] == ','))
+            continue;
+        for (consistent = 1, r = 1; r < n; r++)
+            consistent &= count[r][d] == count[0][d];
+        if (best < 0 || consistent > best_cons ||
+            (consistent == best_cons && count[0][d] > best_n)) {
+            best = d;
+            best_n = count[0][d];
+            best_cons = consistent;
+        }
+    }
+    return best < 0 ? ',' : frame_delims[best];
+}
+
 /* ---------------------------------------------------------- conversion */
 
 /* The options a conversion needs, resolved once per file. */
 typedef struct frame_conv {
     const char *const *missing;
     size_t n_missing;
+    char decimal;
     locale_t c_locale;
 } frame_conv;
 
@@ -508,13 +597,21 @@ static int is_missing(const frame_conv *cv, const char *s)
     return 0;
 }
 
+/* Longest number text the decimal-comma path copies (longer is not a number). */
+#define FRAME_NUMBER_MAX 64
+
 /*
  * Parses a whole cell as a finite C-locale number.  Only digits, signs,
- * '.' and exponents are allowed, so strtod's "inf", "nan" and hex forms
- * stay text: an ID column like "0x1A" or a word like "nan" is not a number.
+ * the decimal mark and exponents are allowed, so strtod's "inf", "nan"
+ * and hex forms stay text: an ID column like "0x1A" is not a number.
+ * With decimal commas the cell is copied with ',' turned into '.', and a
+ * '.' makes it text (it would be a thousands separator, which we refuse
+ * rather than guess).
  */
 static int parse_number(const frame_conv *cv, const char *s, double *out)
 {
+    const char *allowed = cv->decimal == ',' ? "+-,eE" : "+-.eE";
+    char copy[FRAME_NUMBER_MAX];
     size_t a, b, i;
     int digit = 0;
     char *end;
@@ -524,16 +621,41 @@ static int parse_number(const frame_conv *cv, const char *s, double *out)
     for (i = a; i < b; i++) {
         if (s[i] >= '0' && s[i] <= '9')
             digit = 1;
-        else if (!strchr("+-.eE", s[i]))
+        else if (!strchr(allowed, s[i]))
             return 0;
     }
     if (!digit)
         return 0;
+    if (cv->decimal == ',') {
+        if (b - a >= sizeof(copy))
+            return 0;
+        for (i = a; i < b; i++)
+            copy[i - a] = s[i] == ',' ? '.' : s[i];
+        copy[b - a] = '\0';
+        s = copy;
+        b -= a;
+        a = 0;
+    }
     v = strtod_l(s + a, &end, cv->c_locale);
     if (end != s + b || !isfinite(v))
         return 0;
     *out = v;
     return 1;
+}
+
+/* "inf", "-Infinity", "NaN"...: what a number column must not hold unannounced. */
+static int is_infnan_word(const char *s)
+{
+    static const char *const words[] = {"inf", "infinity", "nan"};
+    size_t a, b, i;
+
+    trim_span(s, &a, &b);
+    if (a < b && (s[a] == '+' || s[a] == '-'))
+        a++;
+    for (i = 0; i < 3; i++)
+        if (strlen(words[i]) == b - a && strncasecmp(s + a, words[i], b - a) == 0)
+            return 1;
+    return 0;
 }
 
 static int name_listed(const char *name, const char *const *list, size_t n)
@@ -546,31 +668,53 @@ static int name_listed(const char *name, const char *const *list, size_t n)
     return 0;
 }
 
+static int not_number_error(const csv_reader *rd, size_t row, size_t j,
+                            const frame_col *col, const char *s, int infnan)
+{
+    if (infnan)
+        return aml_error_set(AML_EFORMAT,
+                             "%s:%zu:%zu: column '%s': '%s' is not a number; list it "
+                             "under data.missing to read it as missing",
+                             rd->path, rd->lines[row], j + 1, col->name, s);
+    return aml_error_set(AML_EFORMAT, "%s:%zu:%zu: column '%s': '%s' is not a number",
+                         rd->path, rd->lines[row], j + 1, col->name, s);
+}
+
 /*
  * Converts a column to numbers in one pass.  Returns 1 when every
- * non-missing cell is a number; otherwise 0 with nothing kept, or, for a
- * column forced numeric, an error naming the first bad cell.
+ * non-missing cell is a number; otherwise 0 with nothing kept, or an error
+ * naming the first bad cell for a column forced numeric, or for a column
+ * of numbers holding an inf/nan word (see frame.h).
  */
 static int try_numeric(frame_col *col, const frame_conv *cv, const cell_text *c,
                        const csv_reader *rd, size_t j, int forced)
 {
-    const char *s = c->text;
-    size_t i;
+    const char *s = c->text, *infnan = NULL;
+    size_t i, infnan_row = 0, numbers = 0;
 
     col->real = aml_mallocarray(rd->rows, sizeof(double));
     if (!col->real)
         return AML_ENOMEM;
     for (i = 0; i < rd->rows; i++, s += strlen(s) + 1) {
-        if (is_missing(cv, s))
+        if (is_missing(cv, s)) {
             col->real[i] = NAN;
-        else if (!parse_number(cv, s, &col->real[i]))
+        } else if (parse_number(cv, s, &col->real[i])) {
+            numbers++;
+        } else if (is_infnan_word(s)) {
+            if (!infnan) {
+                infnan = s;
+                infnan_row = i;
+            }
+        } else {
             break;
+        }
     }
-    if (i == rd->rows)
+    if (i == rd->rows && !infnan)
         return 1;
+    if (infnan && (forced || (i == rd->rows && numbers > 0)))
+        return not_number_error(rd, infnan_row, j, col, infnan, 1);
     if (forced)
-        return aml_error_set(AML_EFORMAT, "%s:%zu:%zu: column '%s': '%s' is not a number",
-                             rd->path, rd->lines[i], j + 1, col->name, s);
+        return not_number_error(rd, i, j, col, s, 0);
     free(col->real);
     col->real = NULL;
     return 0;
@@ -640,14 +784,30 @@ static int convert_categorical(frame_col *col, const frame_conv *cv, const cell_
 }
 
 /* Types and converts column j, then frees its text. */
-static int convert_column(frame_col *col, const frame_conv *cv, csv_reader *rd, size_t j,
-                          const aml_csv_options *opt)
+/* The column's own missing tokens when the options give some for it. */
+static void column_missing(frame_conv *cv, const char *name, const aml_csv_options *opt)
+{
+    size_t i;
+
+    for (i = 0; opt && i < opt->n_col_missing; i++) {
+        if (opt->col_missing[i].name && strcmp(opt->col_missing[i].name, name) == 0) {
+            cv->missing = opt->col_missing[i].tokens;
+            cv->n_missing = opt->col_missing[i].n_tokens;
+            return;
+        }
+    }
+}
+
+static int convert_column(frame_col *col, const frame_conv *file_cv, csv_reader *rd,
+                          size_t j, const aml_csv_options *opt)
 {
     cell_text *c = &rd->cells[j];
     int forced_cat = 0, forced_num = 0, rc = 0;
+    frame_conv column_cv = *file_cv, *cv = &column_cv;
 
     col->name = rd->names[j];
     rd->names[j] = NULL;
+    column_missing(cv, col->name, opt);
     if (opt) {
         forced_cat = name_listed(col->name, opt->categorical, opt->n_categorical);
         forced_num = name_listed(col->name, opt->numeric, opt->n_numeric);
@@ -673,15 +833,23 @@ static int frame_build(aml_frame *f, csv_reader *rd, const aml_csv_options *opt)
 
     cv.missing = opt && opt->missing ? opt->missing : frame_default_missing;
     cv.n_missing = opt && opt->missing ? opt->n_missing : 3;
+    cv.decimal = opt && opt->decimal == ',' ? ',' : '.';
     cv.c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (cv.c_locale == (locale_t)0)
         return aml_error_set(AML_ENOMEM, "cannot create the C locale");
     f->col = aml_calloc(rd->n_names, sizeof(frame_col));
-    if (!f->col)
+    f->skipped = aml_calloc(rd->n_names, sizeof(char *));
+    if (!f->col || !f->skipped)
         rc = AML_ENOMEM;
     for (j = 0; rc == 0 && j < rd->n_names; j++) {
-        f->cols = j + 1;
-        rc = convert_column(&f->col[j], &cv, rd, j, opt);
+        if (opt && opt->only && !name_listed(rd->names[j], opt->only, opt->n_only)) {
+            /* Not wanted: keep the name for the caller's note, free the text. */
+            f->skipped[f->n_skipped++] = rd->names[j];
+            rd->names[j] = NULL;
+            cell_text_dispose(&rd->cells[j]);
+            continue;
+        }
+        rc = convert_column(&f->col[f->cols++], &cv, rd, j, opt);
     }
     freelocale(cv.c_locale);
     f->rows = rd->rows;
@@ -690,28 +858,24 @@ static int frame_build(aml_frame *f, csv_reader *rd, const aml_csv_options *opt)
     return rc;
 }
 
-int aml_frame_read_csv(aml_frame **out, const char *path, const aml_csv_options *opt)
+int aml_frame_read_stream(aml_frame **out, FILE *fp, const char *path,
+                          const aml_csv_options *opt)
 {
     csv_reader rd;
     aml_frame *f = NULL;
-    FILE *fp;
     int rc;
 
     *out = NULL;
     memset(&rd, 0, sizeof(rd));
-    fp = fopen(path, "rb");
-    if (!fp)
-        return aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
     rd.path = path;
     rd.line = 1;
-    rd.delim = opt && opt->delimiter ? (unsigned char)opt->delimiter : ',';
-    if (csv_init(&rd.parser, CSV_APPEND_NULL) != 0) {
-        fclose(fp);
+    rd.delim = opt && opt->delimiter ? (unsigned char)opt->delimiter : 0;
+    rd.decimal = opt && opt->decimal == ',' ? ',' : '.';
+    if (csv_init(&rd.parser, CSV_APPEND_NULL) != 0)
         return aml_error_set(AML_ENOMEM, "cannot initialise the CSV parser");
-    }
-    csv_set_delim(&rd.parser, rd.delim);
+    if (rd.delim)
+        csv_set_delim(&rd.parser, rd.delim);
     rc = reader_read_file(&rd, fp);
-    fclose(fp);
     csv_free(&rd.parser);
     if (rc < 0)
         goto out;
@@ -729,5 +893,19 @@ out:
         aml_frame_free(f);
     else
         *out = f;
+    return rc;
+}
+
+int aml_frame_read_csv(aml_frame **out, const char *path, const aml_csv_options *opt)
+{
+    FILE *fp;
+    int rc;
+
+    *out = NULL;
+    fp = fopen(path, "rb");
+    if (!fp)
+        return aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
+    rc = aml_frame_read_stream(out, fp, path, opt);
+    fclose(fp);
     return rc;
 }

@@ -1,25 +1,34 @@
 /*
  * prep.c - the preprocessing pipeline (see prep.h).
  *
- * The pipeline reproduces what scikit-learn 1.2 computes with
+ * With default options the pipeline reproduces what scikit-learn 1.2
+ * computes with
  *   ColumnTransformer([("num", Pipeline([SimpleImputer(strategy="mean"),
  *                                         StandardScaler()]), numeric),
  *                      ("cat", OneHotEncoder(handle_unknown="ignore"), cat)])
  * except that the output keeps the input column order (each categorical
  * column expands in place), and a numeric column with no value in the
  * training rows is imputed with 0 instead of being dropped, so the width
- * never depends on which fold is being fitted.
+ * never depends on which fold is being fitted.  The other options follow
+ * the same scikit-learn steps: SimpleImputer(median | most_frequent |
+ * constant), MissingIndicator(features="missing-only") placed right after
+ * its column, MinMaxScaler, RobustScaler (median, q75 - q25 with numpy's
+ * linear quantiles), OrdinalEncoder(unknown_value=-1) and the one-hot
+ * encoder's max_categories with one "other" column, which also receives
+ * levels never seen in training.
  *
- * The standard deviation is the population one (divide by n, counting the
- * imputed cells, which sit at the mean), as StandardScaler does after the
- * imputer.  A column whose variance is zero up to rounding keeps scale 1;
- * the test for "zero up to rounding" is StandardScaler's, so constant
- * columns behave the same in both.
+ * Every numeric column becomes (x - center) / scale after imputation, and
+ * the scaler's statistics are those of the imputed column, as a scaler
+ * placed after an imputer sees it.  The standard deviation is the
+ * population one (divide by n).  A column whose variance is zero up to
+ * rounding keeps scale 1; the test for "zero up to rounding" is
+ * StandardScaler's, so constant columns behave the same in both.
  *
  * Categorical levels are stored as strings so a model can be applied to a
  * CSV whose level set (and so whose codes) differs from the training file.
- * Fitting and transforming are O(rows x columns); the pipeline is
- * read-only after fit, so worker threads may share one.
+ * Fitting is O(rows x columns), plus a sort per column for medians and
+ * quantiles; the pipeline is read-only after fit, so worker threads may
+ * share one.
  */
 #include "prep.h"
 #include "aml.h"
@@ -30,23 +39,134 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Model-file format version of a saved pipeline. */
-#define PREP_FORMAT 1u
+/* Model-file format versions of a saved pipeline: 1 (mean/standard only) and 2. */
+#define PREP_FORMAT_V1 1u
+#define PREP_FORMAT 2u
 
 typedef struct prep_input {
     char *name;
     aml_coltype type;
-    double mean;   /* numeric: imputation value, and the centre when scaling */
+    double fill;   /* numeric: imputation value */
+    double center; /* numeric: subtracted after imputation */
     double scale;  /* numeric: divisor after centring; 1 when not scaling */
-    char **levels; /* categorical: the training levels, sorted by strcmp */
+    int indicator; /* numeric: a 0/1 missing-indicator column follows */
+    char **levels; /* categorical: the kept training levels, sorted by strcmp */
     size_t n_levels;
+    long fill_level; /* categorical: level a missing cell takes, or -1 */
+    int other;       /* categorical one-hot: an "other" column follows the levels */
 } prep_input;
 
 struct aml_prep {
-    int scale;
+    int scale, encode;
     size_t n_inputs, width;
     prep_input *in;
 };
+
+/* ------------------------------------------------------------- options */
+
+static const char *const prep_impute_words[] = {"mean", "median", "most_frequent",
+                                                "constant", NULL};
+static const char *const prep_bool_words[] = {"false", "true", NULL};
+static const char *const prep_encode_words[] = {"onehot", "ordinal", NULL};
+static const char *const prep_scale_words[] = {"none",   "standard", "minmax",
+                                               "robust", "auto",     NULL};
+static const char *const prep_balance_words[] = {
+    "none", "class_weight", "undersample", "oversample", "smote", NULL};
+
+#define PREP_STR(nm, words, dflt, text)                                                  \
+    {                                                                                    \
+        nm, AML_VAL_STR, 0, 0, 0, words, {AML_VAL_STR, 0, 0, dflt}, 0, 0, 0, text, NULL  \
+    }
+
+const aml_param_def aml_prep_params[] = {
+    PREP_STR("impute", prep_impute_words, "mean", "how numeric gaps are filled"),
+    {"impute_value",
+     AML_VAL_REAL,
+     -INFINITY,
+     INFINITY,
+     0,
+     NULL,
+     {AML_VAL_REAL, 0, 0, NULL},
+     0,
+     0,
+     0,
+     "the value impute: constant fills in",
+     NULL},
+    PREP_STR("missing_indicator", prep_bool_words, "false",
+             "add a 0/1 column after each numeric column with gaps"),
+    PREP_STR("encode", prep_encode_words, "onehot",
+             "how categorical columns become numbers"),
+    {"max_levels",
+     AML_VAL_INT,
+     0,
+     1e9,
+     0,
+     NULL,
+     {AML_VAL_INT, 0, 0, NULL},
+     0,
+     0,
+     0,
+     "keep this many most frequent levels, the rest go to 'other' (0: all)",
+     NULL},
+    PREP_STR("scale", prep_scale_words, "auto",
+             "numeric scaling; auto: standard for learners that want it, else none"),
+    PREP_STR("dedup", prep_bool_words, "false", "drop exact duplicate training rows"),
+    PREP_STR("balance", prep_balance_words, "none",
+             "class imbalance: weights or resampling of the training rows"),
+    {NULL, 0, 0, 0, 0, NULL, {0, 0, 0, NULL}, 0, 0, 0, NULL, NULL},
+};
+
+static int word_index(const char *const *words, const char *w)
+{
+    int i;
+
+    for (i = 0; w && words[i]; i++)
+        if (strcmp(words[i], w) == 0)
+            return i;
+    return -1;
+}
+
+/* A word option: its index in words, or an error naming the option. */
+static int option_word(const char *name, const aml_value *v, const char *const *words,
+                       int *out)
+{
+    int k = v->kind == AML_VAL_STR ? word_index(words, v->str) : -1;
+
+    if (k < 0)
+        return aml_error_set(AML_EINVAL, "preprocess: bad value for '%s'", name);
+    *out = k;
+    return AML_OK;
+}
+
+int aml_prep_option_set(aml_prep_options *o, const char *name, const aml_value *v)
+{
+    int k = 0, rc = AML_OK;
+
+    if (strcmp(name, "impute") == 0)
+        rc = option_word(name, v, prep_impute_words, &o->impute);
+    else if (strcmp(name, "impute_value") == 0 && v->kind != AML_VAL_STR)
+        o->impute_value = aml_value_as_real(v);
+    else if (strcmp(name, "missing_indicator") == 0)
+        rc = option_word(name, v, prep_bool_words, &o->missing_indicator);
+    else if (strcmp(name, "encode") == 0)
+        rc = option_word(name, v, prep_encode_words, &o->encode);
+    else if (strcmp(name, "max_levels") == 0 && v->kind != AML_VAL_STR &&
+             aml_value_as_real(v) >= 0)
+        o->max_levels = (long)aml_value_as_real(v);
+    else if (strcmp(name, "scale") == 0) {
+        if ((rc = option_word(name, v, prep_scale_words, &k)) == 0 && k != 4)
+            o->scale = k; /* word order is aml_prep_scale's; 4 is "auto" */
+    } else if (strcmp(name, "dedup") == 0)
+        rc = option_word(name, v, prep_bool_words, &o->dedup);
+    else if (strcmp(name, "balance") == 0)
+        rc = option_word(name, v, prep_balance_words, &o->balance);
+    else
+        rc = aml_error_set(AML_EINVAL, "preprocess: unknown option or bad value '%s'",
+                           name);
+    return rc;
+}
+
+/* ------------------------------------------------------------ accessors */
 
 static void prep_input_dispose(prep_input *in)
 {
@@ -93,10 +213,14 @@ int aml_prep_input_type(const aml_prep *p, size_t i)
     return (int)p->in[i].type;
 }
 
-/* Output columns of one input: 1 for numeric, one per level for categorical. */
-static size_t input_width(const prep_input *in)
+/* Output columns of one input. */
+static size_t input_width(const aml_prep *p, const prep_input *in)
 {
-    return in->type == AML_COL_NUMERIC ? 1 : in->n_levels;
+    if (in->type == AML_COL_NUMERIC)
+        return 1 + (size_t)(in->indicator != 0);
+    if (p->encode == AML_ENCODE_ORDINAL)
+        return 1;
+    return in->n_levels + (size_t)(in->other != 0);
 }
 
 static size_t prep_compute_width(const aml_prep *p)
@@ -104,11 +228,11 @@ static size_t prep_compute_width(const aml_prep *p)
     size_t i, w = 0;
 
     for (i = 0; i < p->n_inputs; i++)
-        w += input_width(&p->in[i]);
+        w += input_width(p, &p->in[i]);
     return w;
 }
 
-/* ----------------------------------------------------------------- fit */
+/* ----------------------------------------------------------- numeric fit */
 
 /*
  * StandardScaler's test for a constant feature (sklearn/preprocessing/
@@ -123,55 +247,192 @@ static int variance_is_zero(double var, double mean, size_t n)
     return var <= bound;
 }
 
-static void fit_numeric(prep_input *in, const double *x, const size_t *rows, size_t n,
-                        int scale)
+static int cmp_double(const void *a, const void *b)
 {
-    double sum = 0.0, ss = 0.0;
-    size_t i, seen = 0;
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* numpy's default (linear) quantile of sorted v[0..n), n > 0. */
+static double quantile_sorted(const double *v, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)floor(pos);
+
+    if (lo + 1 >= n)
+        return v[n - 1];
+    return v[lo] + (pos - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+/* The most frequent value of sorted v[0..n); the smallest on a tie, as sklearn. */
+static double mode_sorted(const double *v, size_t n)
+{
+    size_t i, run = 0, best_run = 0;
+    double best = v[0];
 
     for (i = 0; i < n; i++) {
-        if (!isnan(x[rows[i]])) {
-            sum += x[rows[i]];
-            seen++;
+        run = i > 0 && v[i] == v[i - 1] ? run + 1 : 1;
+        if (run > best_run) {
+            best_run = run;
+            best = v[i];
         }
     }
-    in->mean = seen ? sum / (double)seen : 0.0;
-    in->scale = 1.0;
-    if (!scale)
-        return;
-    /* Imputed cells sit at the mean and add nothing but their count to n. */
+    return best;
+}
+
+/* The imputation value from the m observed values, sorted in obs. */
+static double numeric_fill(const double *obs, size_t m, double sum,
+                           const aml_prep_options *o)
+{
+    if (o->impute == AML_IMPUTE_CONSTANT)
+        return o->impute_value;
+    if (m == 0)
+        return 0.0;
+    if (o->impute == AML_IMPUTE_MEDIAN)
+        return quantile_sorted(obs, m, 0.5);
+    if (o->impute == AML_IMPUTE_MOST_FREQUENT)
+        return mode_sorted(obs, m);
+    return sum / (double)m;
+}
+
+static void scale_standard(prep_input *in, const double *v, size_t n)
+{
+    double sum = 0.0, ss = 0.0, mean;
+    size_t i;
+
     for (i = 0; i < n; i++)
-        if (!isnan(x[rows[i]]))
-            ss += (x[rows[i]] - in->mean) * (x[rows[i]] - in->mean);
-    if (!variance_is_zero(ss / (double)n, in->mean, n))
+        sum += v[i];
+    mean = sum / (double)n;
+    for (i = 0; i < n; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
+    in->center = mean;
+    if (!variance_is_zero(ss / (double)n, mean, n))
         in->scale = sqrt(ss / (double)n);
 }
 
-/* Keeps the frame levels that occur in the training rows (already sorted). */
+/* Scaler statistics of the imputed column v[0..n), sorted. */
+static void fit_scaler(prep_input *in, const double *v, size_t n, int scale)
+{
+    double spread;
+
+    in->center = 0.0;
+    in->scale = 1.0;
+    if (scale == AML_SCALE_STANDARD) {
+        scale_standard(in, v, n);
+    } else if (scale == AML_SCALE_MINMAX) {
+        in->center = v[0];
+        spread = v[n - 1] - v[0];
+        in->scale = spread > 0.0 ? spread : 1.0;
+    } else if (scale == AML_SCALE_ROBUST) {
+        in->center = quantile_sorted(v, n, 0.5);
+        spread = quantile_sorted(v, n, 0.75) - quantile_sorted(v, n, 0.25);
+        in->scale = spread > 0.0 ? spread : 1.0;
+    }
+}
+
+static int fit_numeric(prep_input *in, const double *x, const size_t *rows, size_t n,
+                       const aml_prep_options *o)
+{
+    double *v = aml_mallocarray(n, sizeof(double)), sum = 0.0;
+    size_t i, m = 0;
+
+    if (!v)
+        return AML_ENOMEM;
+    for (i = 0; i < n; i++) {
+        if (!isnan(x[rows[i]])) {
+            v[m++] = x[rows[i]];
+            sum += x[rows[i]];
+        }
+    }
+    qsort(v, m, sizeof(double), cmp_double);
+    in->fill = numeric_fill(v, m, sum, o);
+    in->indicator = o->missing_indicator && m < n;
+    /* The scaler sees the imputed column: the gaps hold the fill value. */
+    for (i = m; i < n; i++)
+        v[i] = in->fill;
+    if (m < n && o->scale != AML_SCALE_NONE && o->scale != AML_SCALE_STANDARD)
+        qsort(v, n, sizeof(double), cmp_double);
+    fit_scaler(in, v, n, o->scale);
+    free(v);
+    return AML_OK;
+}
+
+/* ------------------------------------------------------- categorical fit */
+
+/* Frame levels by decreasing training count, then by level order. */
+typedef struct level_count {
+    size_t level, count;
+} level_count;
+
+static int level_count_cmp(const void *a, const void *b)
+{
+    const level_count *x = a, *y = b;
+
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return (x->level > y->level) - (x->level < y->level);
+}
+
+/* Marks in keep[] the frame levels the pipeline keeps; returns the most frequent. */
+static long choose_levels(unsigned char *keep, const size_t *count, size_t n_frame,
+                          long max_levels)
+{
+    level_count *lc = aml_calloc(n_frame ? n_frame : 1, sizeof(*lc));
+    size_t k, seen = 0;
+    long top = -1;
+
+    if (!lc)
+        return -2;
+    for (k = 0; k < n_frame; k++)
+        if (count[k]) {
+            lc[seen].level = k;
+            lc[seen++].count = count[k];
+        }
+    qsort(lc, seen, sizeof(*lc), level_count_cmp);
+    for (k = 0; k < seen && (max_levels <= 0 || k < (size_t)max_levels); k++)
+        keep[lc[k].level] = 1;
+    if (seen)
+        top = (long)lc[0].level;
+    free(lc);
+    return top;
+}
+
+/* Keeps the frame levels seen in the training rows (capped), in sorted order. */
 static int fit_categorical(prep_input *in, const aml_frame *f, size_t col,
-                           const size_t *rows, size_t n)
+                           const size_t *rows, size_t n, const aml_prep_options *o)
 {
     const int32_t *codes = aml_frame_codes(f, col);
     size_t n_frame = aml_frame_n_levels(f, col), i, k;
-    unsigned char *seen = aml_calloc(n_frame, 1);
-    int rc = AML_OK;
+    size_t *count = aml_calloc(n_frame ? n_frame : 1, sizeof(size_t));
+    unsigned char *keep = aml_calloc(n_frame ? n_frame : 1, 1);
+    long top;
+    int rc = AML_ENOMEM;
 
-    if (!seen)
-        return AML_ENOMEM;
+    if (!count || !keep)
+        goto out;
     for (i = 0; i < n; i++)
         if (codes[rows[i]] >= 0)
-            seen[codes[rows[i]]] = 1;
-    in->levels = aml_calloc(n_frame, sizeof(char *));
-    if (!in->levels)
-        rc = AML_ENOMEM;
+            count[codes[rows[i]]]++;
+    if ((top = choose_levels(keep, count, n_frame, o->max_levels)) < -1)
+        goto out;
+    in->other = o->max_levels > 0 && o->encode == AML_ENCODE_ONEHOT;
+    in->fill_level = -1;
+    if (!(in->levels = aml_calloc(n_frame ? n_frame : 1, sizeof(char *))))
+        goto out;
+    rc = AML_OK;
     for (k = 0; rc == 0 && k < n_frame; k++) {
-        if (!seen[k])
+        if (!keep[k])
             continue;
+        if (o->impute == AML_IMPUTE_MOST_FREQUENT && (long)k == top)
+            in->fill_level = (long)in->n_levels;
         in->levels[in->n_levels] = aml_strdup(aml_frame_level(f, col, k));
         if (!in->levels[in->n_levels++])
             rc = AML_ENOMEM;
     }
-    free(seen);
+out:
+    free(count);
+    free(keep);
     return rc;
 }
 
@@ -189,11 +450,14 @@ static int check_rows(const aml_frame *f, const size_t *rows, size_t n)
 int aml_prep_fit(aml_prep **out, const aml_frame *f, const size_t *rows, size_t n,
                  const aml_prep_options *opt)
 {
+    static const aml_prep_options defaults;
     aml_prep *p;
     size_t j;
     int rc;
 
     *out = NULL;
+    if (!opt)
+        opt = &defaults;
     if (!rows || n == 0)
         return aml_error_set(AML_EINVAL, "cannot fit preprocessing on zero rows");
     if ((rc = check_rows(f, rows, n)) < 0)
@@ -201,8 +465,9 @@ int aml_prep_fit(aml_prep **out, const aml_frame *f, const size_t *rows, size_t 
     p = aml_calloc(1, sizeof(*p));
     if (!p)
         return AML_ENOMEM;
-    p->scale = opt ? opt->scale : 0;
-    p->in = aml_calloc(aml_frame_cols(f), sizeof(prep_input));
+    p->scale = opt->scale;
+    p->encode = opt->encode;
+    p->in = aml_calloc(aml_frame_cols(f) ? aml_frame_cols(f) : 1, sizeof(prep_input));
     rc = p->in ? AML_OK : AML_ENOMEM;
     for (j = 0; rc == 0 && j < aml_frame_cols(f); j++) {
         prep_input *in = &p->in[j];
@@ -212,9 +477,9 @@ int aml_prep_fit(aml_prep **out, const aml_frame *f, const size_t *rows, size_t 
         if (!(in->name = aml_strdup(aml_frame_name(f, j))))
             rc = AML_ENOMEM;
         else if (in->type == AML_COL_NUMERIC)
-            fit_numeric(in, aml_frame_real(f, j), rows, n, p->scale);
+            rc = fit_numeric(in, aml_frame_real(f, j), rows, n, opt);
         else
-            rc = fit_categorical(in, f, j, rows, n);
+            rc = fit_categorical(in, f, j, rows, n, opt);
     }
     if (rc < 0) {
         aml_prep_free(p);
@@ -250,19 +515,19 @@ static int match_columns(const aml_prep *p, const aml_frame *f, size_t *col)
     return AML_OK;
 }
 
-static void transform_numeric(const prep_input *in, int scale, const double *x,
-                              const size_t *rows, aml_matrix *m, size_t off)
+static void transform_numeric(const prep_input *in, const double *x, const size_t *rows,
+                              aml_matrix *m, size_t off)
 {
     size_t r;
 
     for (r = 0; r < m->rows; r++) {
-        double v = x[rows ? rows[r] : r];
+        double v = x[rows ? rows[r] : r], *row = aml_matrix_row(m, r);
 
+        if (in->indicator)
+            row[off + 1] = isnan(v) ? 1.0 : 0.0;
         if (isnan(v))
-            v = in->mean;
-        if (scale)
-            v = (v - in->mean) / in->scale;
-        aml_matrix_row(m, r)[off] = v;
+            v = in->fill;
+        row[off] = (v - in->center) / in->scale;
     }
 }
 
@@ -275,7 +540,7 @@ static int level_cmp(const void *key, const void *elem)
 static int map_levels(const prep_input *in, const aml_frame *f, size_t col, long **out)
 {
     size_t n = aml_frame_n_levels(f, col), k;
-    long *map = aml_calloc(n, sizeof(long));
+    long *map = aml_calloc(n ? n : 1, sizeof(long));
 
     if (!map)
         return AML_ENOMEM;
@@ -289,8 +554,20 @@ static int map_levels(const prep_input *in, const aml_frame *f, size_t col, long
     return AML_OK;
 }
 
-static int transform_categorical(const prep_input *in, const aml_frame *f, size_t col,
-                                 const size_t *rows, aml_matrix *m, size_t off)
+/*
+ * Kept level index of a cell: the fill level for a missing cell (or -1),
+ * -2 for a level the training rows did not keep ("other").
+ */
+static long cell_level(const prep_input *in, const long *map, int32_t code)
+{
+    if (code < 0)
+        return in->fill_level;
+    return map[code] >= 0 ? map[code] : -2;
+}
+
+static int transform_categorical(const aml_prep *p, const prep_input *in,
+                                 const aml_frame *f, size_t col, const size_t *rows,
+                                 aml_matrix *m, size_t off)
 {
     const int32_t *codes = aml_frame_codes(f, col);
     long *map;
@@ -301,10 +578,15 @@ static int transform_categorical(const prep_input *in, const aml_frame *f, size_
         return rc;
     /* The matrix starts zeroed: missing and unseen levels stay all zeros. */
     for (r = 0; r < m->rows; r++) {
-        int32_t c = codes[rows ? rows[r] : r];
+        long k = cell_level(in, map, codes[rows ? rows[r] : r]);
+        double *row = aml_matrix_row(m, r);
 
-        if (c >= 0 && map[c] >= 0)
-            aml_matrix_row(m, r)[off + (size_t)map[c]] = 1.0;
+        if (p->encode == AML_ENCODE_ORDINAL)
+            row[off] = k >= 0 ? (double)k : -1.0;
+        else if (k >= 0)
+            row[off + (size_t)k] = 1.0;
+        else if (k == -2 && in->other)
+            row[off + in->n_levels] = 1.0;
     }
     free(map);
     return AML_OK;
@@ -321,7 +603,7 @@ int aml_prep_transform(const aml_prep *p, const aml_frame *f, const size_t *rows
         n = aml_frame_rows(f);
     else if ((rc = check_rows(f, rows, n)) < 0)
         return rc;
-    col = aml_calloc(p->n_inputs, sizeof(size_t));
+    col = aml_calloc(p->n_inputs ? p->n_inputs : 1, sizeof(size_t));
     if (!col)
         return AML_ENOMEM;
     if ((rc = match_columns(p, f, col)) < 0 ||
@@ -329,11 +611,10 @@ int aml_prep_transform(const aml_prep *p, const aml_frame *f, const size_t *rows
         goto out;
     for (i = 0; i < p->n_inputs && rc == 0; i++) {
         if (p->in[i].type == AML_COL_NUMERIC)
-            transform_numeric(&p->in[i], p->scale, aml_frame_real(f, col[i]), rows, out,
-                              off);
+            transform_numeric(&p->in[i], aml_frame_real(f, col[i]), rows, out, off);
         else
-            rc = transform_categorical(&p->in[i], f, col[i], rows, out, off);
-        off += input_width(&p->in[i]);
+            rc = transform_categorical(p, &p->in[i], f, col[i], rows, out, off);
+        off += input_width(p, &p->in[i]);
     }
 
 out:
@@ -352,26 +633,34 @@ static int save_input(const prep_input *in, aml_writer *w)
     aml_put_str(w, in->name);
     aml_put_u8(w, (uint8_t)in->type);
     if (in->type == AML_COL_NUMERIC) {
-        aml_put_f64(w, in->mean);
-        return aml_put_f64(w, in->scale);
+        aml_put_f64(w, in->fill);
+        aml_put_f64(w, in->center);
+        aml_put_f64(w, in->scale);
+        return aml_put_u8(w, (uint8_t)(in->indicator != 0));
     }
     aml_put_u64(w, in->n_levels);
     for (k = 0; k < in->n_levels; k++)
         aml_put_str(w, in->levels[k]);
+    aml_put_i64(w, in->fill_level);
+    aml_put_u8(w, (uint8_t)(in->other != 0));
     return w->failed ? AML_ENOMEM : AML_OK;
 }
 
 /*
- * Layout: u32 format, u8 scale, u64 n_inputs, then per input: str name,
- * u8 type, and either f64 mean, f64 scale or u64 n_levels, n_levels strs.
- * Writer failures are sticky, so only the last put of each group is checked.
+ * Layout (format 2): u32 format, u8 scale, u8 encode, u64 n_inputs, then
+ * per input: str name, u8 type, and either f64 fill, f64 center, f64 scale,
+ * u8 indicator or u64 n_levels, n_levels strs, i64 fill_level, u8 other.
+ * Format 1 (read only) had u8 scale, no encode, f64 mean, f64 scale, and
+ * the levels alone.  Writer failures are sticky, so only the last put of
+ * each group is checked.
  */
 int aml_prep_save(const aml_prep *p, aml_writer *w)
 {
     size_t i;
 
     aml_put_u32(w, PREP_FORMAT);
-    aml_put_u8(w, (uint8_t)(p->scale != 0));
+    aml_put_u8(w, (uint8_t)p->scale);
+    aml_put_u8(w, (uint8_t)p->encode);
     aml_put_u64(w, p->n_inputs);
     for (i = 0; i < p->n_inputs; i++)
         if (save_input(&p->in[i], w) < 0)
@@ -390,7 +679,7 @@ static int load_levels(prep_input *in, aml_reader *r)
     /* Each level is at least its 4-byte length: check before allocating. */
     if ((rc = aml_reader_need(r, (size_t)n, 4)) < 0 || n > SIZE_MAX / sizeof(char *))
         return rc < 0 ? rc : aml_error_set(AML_EFORMAT, "preprocessing: bad level count");
-    in->levels = aml_calloc((size_t)n, sizeof(char *));
+    in->levels = aml_calloc(n ? (size_t)n : 1, sizeof(char *));
     if (!in->levels)
         return AML_ENOMEM;
     for (k = 0; k < n; k++) {
@@ -404,38 +693,80 @@ static int load_levels(prep_input *in, aml_reader *r)
     return AML_OK;
 }
 
-static int load_input(prep_input *in, aml_reader *r)
+/* The format-2 extras of a categorical input: fill level and "other". */
+static int load_categorical_v2(prep_input *in, aml_reader *r)
 {
-    uint8_t type;
+    int64_t fill;
+    uint8_t other;
     int rc;
 
-    if ((rc = aml_get_str(r, &in->name)) < 0 || (rc = aml_get_u8(r, &type)) < 0)
+    if ((rc = aml_get_i64(r, &fill)) < 0 || (rc = aml_get_u8(r, &other)) < 0)
         return rc;
-    if (!in->name || type > AML_COL_CATEGORICAL)
-        return aml_error_set(AML_EFORMAT, "preprocessing: bad input column");
-    in->type = (aml_coltype)type;
-    if (in->type == AML_COL_CATEGORICAL)
-        return load_levels(in, r);
-    if ((rc = aml_get_f64(r, &in->mean)) < 0 || (rc = aml_get_f64(r, &in->scale)) < 0)
+    if (fill < -1 || fill >= (int64_t)in->n_levels || other > 1)
+        return aml_error_set(AML_EFORMAT, "preprocessing: bad levels for '%s'", in->name);
+    in->fill_level = (long)fill;
+    in->other = other;
+    return AML_OK;
+}
+
+static int load_numeric(prep_input *in, aml_reader *r, uint32_t format, int old_scale)
+{
+    uint8_t ind = 0;
+    int rc;
+
+    if ((rc = aml_get_f64(r, &in->fill)) < 0)
         return rc;
-    if (!isfinite(in->mean) || !isfinite(in->scale) || !(in->scale > 0.0))
+    if (format == PREP_FORMAT_V1) {
+        in->center = old_scale ? in->fill : 0.0; /* v1 centred on the mean */
+    } else if ((rc = aml_get_f64(r, &in->center)) < 0) {
+        return rc;
+    }
+    if ((rc = aml_get_f64(r, &in->scale)) < 0 ||
+        (format != PREP_FORMAT_V1 && (rc = aml_get_u8(r, &ind)) < 0))
+        return rc;
+    in->indicator = ind;
+    if (!isfinite(in->fill) || !isfinite(in->center) || !isfinite(in->scale) ||
+        !(in->scale > 0.0) || ind > 1)
         return aml_error_set(AML_EFORMAT, "preprocessing: bad statistics for '%s'",
                              in->name);
     return AML_OK;
 }
 
-static int load_header(aml_prep *p, aml_reader *r, uint64_t *n)
+static int load_input(prep_input *in, aml_reader *r, uint32_t format, int old_scale)
 {
-    uint32_t format;
-    uint8_t scale;
+    uint8_t type;
     int rc;
 
-    if ((rc = aml_get_u32(r, &format)) < 0 || (rc = aml_get_u8(r, &scale)) < 0 ||
+    in->fill_level = -1;
+    if ((rc = aml_get_str(r, &in->name)) < 0 || (rc = aml_get_u8(r, &type)) < 0)
+        return rc;
+    if (!in->name || type > AML_COL_CATEGORICAL)
+        return aml_error_set(AML_EFORMAT, "preprocessing: bad input column");
+    in->type = (aml_coltype)type;
+    if (in->type == AML_COL_NUMERIC)
+        return load_numeric(in, r, format, old_scale);
+    if ((rc = load_levels(in, r)) < 0 || format == PREP_FORMAT_V1)
+        return rc;
+    return load_categorical_v2(in, r);
+}
+
+static int load_header(aml_prep *p, aml_reader *r, uint64_t *n, uint32_t *format)
+{
+    uint8_t scale, encode = 0;
+    int rc;
+
+    if ((rc = aml_get_u32(r, format)) < 0 || (rc = aml_get_u8(r, &scale)) < 0)
+        return rc;
+    if (*format != PREP_FORMAT && *format != PREP_FORMAT_V1)
+        return aml_error_set(AML_EFORMAT, "preprocessing: unknown format %u", *format);
+    if ((*format == PREP_FORMAT && (rc = aml_get_u8(r, &encode)) < 0) ||
         (rc = aml_get_u64(r, n)) < 0)
         return rc;
-    if (format != PREP_FORMAT || scale > 1)
-        return aml_error_set(AML_EFORMAT, "preprocessing: unknown format %u", format);
+    if (scale > AML_SCALE_ROBUST || (*format == PREP_FORMAT_V1 && scale > 1) ||
+        encode > AML_ENCODE_ORDINAL)
+        return aml_error_set(AML_EFORMAT, "preprocessing: bad options");
     p->scale = scale;
+    p->encode = encode;
     /* An input is at least a name length and a type byte. */
     if ((rc = aml_reader_need(r, (size_t)*n, 5)) < 0)
         return rc;
@@ -446,22 +777,23 @@ int aml_prep_load(aml_prep **out, aml_reader *r)
 {
     aml_prep *p = aml_calloc(1, sizeof(*p));
     uint64_t n = 0;
+    uint32_t format = 0;
     size_t i;
     int rc;
 
     *out = NULL;
     if (!p)
         return AML_ENOMEM;
-    if ((rc = load_header(p, r, &n)) < 0)
+    if ((rc = load_header(p, r, &n, &format)) < 0)
         goto fail;
-    p->in = aml_calloc((size_t)n, sizeof(prep_input));
+    p->in = aml_calloc(n ? (size_t)n : 1, sizeof(prep_input));
     if (!p->in) {
         rc = AML_ENOMEM;
         goto fail;
     }
     for (i = 0; i < n; i++) {
         p->n_inputs = i + 1;
-        if ((rc = load_input(&p->in[i], r)) < 0)
+        if ((rc = load_input(&p->in[i], r, format, p->scale)) < 0)
             goto fail;
     }
     p->width = prep_compute_width(p);

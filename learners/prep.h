@@ -20,13 +20,67 @@
 
 #include "codec.h"
 #include "frame.h"
+#include "learner.h"
 #include "matrix.h"
 
 typedef struct aml_prep aml_prep;
 
+/* Scaling of numeric columns; 1 keeps its old meaning, "standardise". */
+typedef enum aml_prep_scale {
+    AML_SCALE_NONE = 0,
+    AML_SCALE_STANDARD = 1, /* (x - mean) / sd */
+    AML_SCALE_MINMAX = 2,   /* (x - min) / (max - min) */
+    AML_SCALE_ROBUST = 3,   /* (x - median) / (q75 - q25) */
+} aml_prep_scale;
+
+typedef enum aml_prep_impute {
+    AML_IMPUTE_MEAN = 0,
+    AML_IMPUTE_MEDIAN = 1,
+    AML_IMPUTE_MOST_FREQUENT = 2, /* also fills categorical columns with their mode */
+    AML_IMPUTE_CONSTANT = 3,      /* impute_value */
+} aml_prep_impute;
+
+typedef enum aml_prep_encode {
+    AML_ENCODE_ONEHOT = 0,
+    AML_ENCODE_ORDINAL = 1, /* level index; missing and unseen levels give -1 */
+} aml_prep_encode;
+
+/* Class-imbalance handling: the pipeline applies it to training rows only. */
+typedef enum aml_prep_balance {
+    AML_BALANCE_NONE = 0,
+    AML_BALANCE_CLASS_WEIGHT = 1, /* weights n / (classes x class count) */
+    AML_BALANCE_UNDERSAMPLE = 2,
+    AML_BALANCE_OVERSAMPLE = 3,
+    AML_BALANCE_SMOTE = 4,
+} aml_prep_balance;
+
+/* Zero-initialised options give the historical pipeline (mean, one-hot). */
 typedef struct aml_prep_options {
-    int scale; /* standardise numeric columns (for learners that want it) */
+    int scale;             /* aml_prep_scale */
+    int impute;            /* aml_prep_impute */
+    double impute_value;   /* AML_IMPUTE_CONSTANT, numeric columns */
+    int missing_indicator; /* one 0/1 column after each numeric column with gaps */
+    int encode;            /* aml_prep_encode */
+    long max_levels;       /* one-hot: keep this many most frequent levels and an
+                              "other" column for the rest (0: every level) */
+    /* Not used by aml_prep itself; the pipeline applies them to its rows. */
+    int dedup;   /* drop exact duplicate training rows */
+    int balance; /* aml_prep_balance */
 } aml_prep_options;
+
+/*
+ * The `preprocess:` keys of a spec, as parameters, so the spec parser
+ * checks them and searches them like a learner's (impute, impute_value,
+ * missing_indicator, encode, max_levels, scale, dedup, balance).  In a
+ * configuration they are named "preprocess.KEY" (AML_PREP_PREFIX).
+ */
+extern const aml_param_def aml_prep_params[];
+#define AML_PREP_PREFIX "preprocess."
+/*
+ * Sets one option from its parameter value (name without the prefix).
+ * scale "auto" leaves o->scale alone.  AML_EINVAL for an unknown name or value.
+ */
+int aml_prep_option_set(aml_prep_options *o, const char *name, const aml_value *v);
 
 /*
  * Fits on rows[0..n) of every column of f.  *out is a new pipeline the

@@ -319,6 +319,22 @@ fail:
     return rc;
 }
 
+/* |coef| normalised to sum 1 (all zeros when every coefficient is zero). */
+static int ridge_importance(const aml_learner *l, double *out)
+{
+    const ridge *r = (const ridge *)l;
+    size_t j, p = l->n_features;
+    double s = 0.0;
+
+    if (!r->coef)
+        return aml_error_set(AML_EINVAL, "ridge: importance before fit");
+    for (j = 0; j < p; j++)
+        s += (out[j] = fabs(r->coef[j]));
+    for (j = 0; j < p && s > 0.0; j++)
+        out[j] /= s;
+    return AML_OK;
+}
+
 static void ridge_free(aml_learner *l)
 {
     ridge *r = (ridge *)l;
@@ -341,4 +357,5 @@ const aml_learner_type aml_learner_ridge = {
     .save = ridge_save,
     .load = ridge_load,
     .free = ridge_free,
+    .importance = ridge_importance,
 };

@@ -23,8 +23,14 @@
  * Schema (keys exactly these):
  *   study: NAME                      required
  *   data: {train: FILE, target: COLUMN, task: classification|regression,
- *          drop: [COLUMN...], missing: [TOKEN...]}   train and target required
- *   cv: {folds: INT >= 2, stratified: BOOL, seed: UINT}
+ *          drop: [COLUMN...], missing: [TOKEN...] | {COLUMN|"*": [TOKEN...]},
+ *          categorical: [COLUMN...], keep: [COLUMN...],
+ *          delimiter: "," | ";" | "|" | tab, decimal: "." | ","}
+ *                                    train and target required
+ *   cv: {kind: kfold|stratified|repeated|group|time_series|holdout,
+ *        folds: INT >= 2, stratified: BOOL, seed: UINT, repeats: INT >= 1,
+ *        group: COLUMN, order: COLUMN, fraction: REAL in (0, 1)}
+ *   preprocess: {KEY: DOMAIN, ...}  keys of aml_prep_params (learners/prep.h)
  *   metric: NAME from vocab->metrics
  *   search: {strategy: NAME from vocab->strategies, trials: INT >= 0,
  *            parallel: INT >= 0, seed: UINT, grid: INT >= 2}
@@ -41,13 +47,17 @@
  * it declares (words over all their choices, numbers over [search_lo,
  * search_hi], on a log scale when search_log, fixed when search_lo ==
  * search_hi); otherwise only the listed parameters become dimensions and
- * the rest keep the learner's defaults.  Float and INT_LOG ranges get
+ * the rest keep the learner's defaults.  Every `preprocess:` key becomes a
+ * dimension named "preprocess.KEY" of every learner, read with the same
+ * domain rules against the aml_prep_params table, so strategies search
+ * preprocessing with no change.  Float and INT_LOG ranges get
  * search.grid grid points and INT ranges every integer, unless the range
  * mapping says grid: N.  When data.task is given, a learner that cannot do
  * that task is refused here; otherwise the caller checks after inferring it.
  */
 #include "spec.h"
 #include "aml.h"
+#include "prep.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -75,7 +85,9 @@ typedef struct spec_ctx {
     yaml_document_t doc;
     int loaded; /* doc holds a document to delete */
     aml_spec *spec;
-    int grid; /* search.grid: points per float range */
+    int grid;               /* search.grid: points per float range */
+    const char *dim_prefix; /* prepended to dimension names ("preprocess.") */
+    aml_space *prep;        /* the preprocess: dimensions, copied to every learner */
 } spec_ctx;
 
 /* The value nodes of one mapping key, with the key node for messages. */
@@ -83,11 +95,23 @@ typedef struct spec_entry {
     yaml_node_t *key, *val;
 } spec_entry;
 
-static const char *const spec_root_keys[] = {
-    "study", "data", "cv", "metric", "search", "learners", "store", "output", NULL};
-static const char *const spec_data_keys[] = {"train", "target",  "task",
-                                             "drop",  "missing", NULL};
-static const char *const spec_cv_keys[] = {"folds", "stratified", "seed", NULL};
+static const char *const spec_root_keys[] = {"study",      "data",     "cv",    "metric",
+                                             "search",     "learners", "store", "output",
+                                             "preprocess", NULL};
+static const char *const spec_data_keys[] = {
+    "train",       "target", "task",      "drop",    "missing",
+    "categorical", "keep",   "delimiter", "decimal", NULL};
+static const char *const spec_cv_keys[] = {
+    "kind", "folds", "stratified", "seed", "repeats", "group", "order", "fraction", NULL};
+/* In aml_cv_kind order from AML_CV_KFOLD. */
+static const char *const spec_cv_kinds[] = {
+    "kfold", "stratified", "repeated", "group", "time_series", "holdout", NULL};
+/* The preprocess: keys, checked and searched like a learner's parameters. */
+static const aml_learner_type spec_prep_type = {
+    .name = "preprocess",
+    .tasks = AML_TASK_BIT(AML_TASK_CLASSIFICATION) | AML_TASK_BIT(AML_TASK_REGRESSION),
+    .params = aml_prep_params,
+};
 static const char *const spec_search_keys[] = {"strategy", "trials", "parallel",
                                                "seed",     "grid",   NULL};
 /* Domain keys in aml_domain order from CHOICE on, then the grid option. */
@@ -266,6 +290,16 @@ static int spec_find_word(const char *const *words, const char *w)
         if (strcmp(*words, w) == 0)
             return 1;
     return 0;
+}
+
+static int word_index(const char *const *words, const char *w)
+{
+    int i;
+
+    for (i = 0; words[i]; i++)
+        if (strcmp(words[i], w) == 0)
+            return i;
+    return -1;
 }
 
 /* Fails on the first key of m that is not in `allowed`; `where` names m. */
@@ -524,6 +558,113 @@ static int spec_read_task(spec_ctx *c, const spec_entry *e)
     return AML_OK;
 }
 
+/* One `COLUMN: [TOKEN...]` entry of a data.missing mapping. */
+static int spec_read_colmissing(spec_ctx *c, const spec_entry *e)
+{
+    aml_spec *s = c->spec;
+    aml_spec_colmissing *cm;
+
+    if (strcmp(spec_text(e->key), "*") == 0)
+        return spec_get_list(c, e, 1, &s->missing, &s->n_missing);
+    cm = &s->col_missing[s->n_col_missing];
+    if (!(cm->column = aml_strdup(spec_text(e->key))))
+        return AML_ENOMEM;
+    s->n_col_missing++;
+    return spec_get_list(c, e, 1, &cm->tokens, &cm->n_tokens);
+}
+
+/*
+ * data.missing: a list (every column) or a mapping from column name to its
+ * own list, with "*" for the columns not named (defaults "", NA, ?).
+ */
+static int spec_read_missing(spec_ctx *c, const spec_entry *e)
+{
+    yaml_node_pair_t *p, *start = e->val->data.mapping.pairs.start;
+    int rc;
+
+    c->spec->pos_missing = spec_pos(e->val);
+    if (e->val->type != YAML_MAPPING_NODE)
+        return spec_get_list(c, e, 1, &c->spec->missing, &c->spec->n_missing);
+    c->spec->col_missing =
+        aml_calloc((size_t)(e->val->data.mapping.pairs.top - start) + 1,
+                   sizeof(aml_spec_colmissing));
+    if (!c->spec->col_missing)
+        return AML_ENOMEM;
+    for (p = start; p < e->val->data.mapping.pairs.top; p++) {
+        spec_entry ce = {spec_node(c, p->key), spec_node(c, p->value)};
+
+        if ((rc = spec_read_colmissing(c, &ce)) < 0)
+            return rc;
+    }
+    return AML_OK;
+}
+
+/* data.delimiter: one of , ; | TAB (also spelled "tab" or "\t"). */
+static int spec_read_delimiter(spec_ctx *c, const spec_entry *e)
+{
+    static const char *const words[] = {",", ";", "|", "\t", "tab", NULL};
+    static const char chars[] = {',', ';', '|', '\t', '\t'};
+    char desc[64];
+    int i;
+
+    for (i = 0; e->val->type == YAML_SCALAR_NODE && words[i]; i++) {
+        if (strcmp(spec_text(e->val), words[i]) == 0) {
+            c->spec->delimiter = chars[i];
+            return AML_OK;
+        }
+    }
+    return spec_fail(c, e->val, "'delimiter' must be \",\", \";\", \"|\" or tab, not %s",
+                     spec_describe(e->val, desc, sizeof(desc)));
+}
+
+static int spec_read_decimal(spec_ctx *c, const spec_entry *e)
+{
+    char desc[64];
+
+    if (e->val->type == YAML_SCALAR_NODE &&
+        (strcmp(spec_text(e->val), ".") == 0 || strcmp(spec_text(e->val), ",") == 0)) {
+        c->spec->decimal = spec_text(e->val)[0];
+        return AML_OK;
+    }
+    return spec_fail(c, e->val, "'decimal' must be \".\" or \",\", not %s",
+                     spec_describe(e->val, desc, sizeof(desc)));
+}
+
+/* A column list of data: (drop, categorical, keep) and where it was written. */
+static int spec_read_columns(spec_ctx *c, yaml_node_t *data, const char *key, char ***out,
+                             size_t *n, aml_spec_pos *pos)
+{
+    spec_entry e = spec_get(c, data, key);
+
+    if (!e.val)
+        return AML_OK;
+    *pos = spec_pos(e.val);
+    return spec_get_list(c, &e, 0, out, n);
+}
+
+static int spec_read_data_options(spec_ctx *c, yaml_node_t *data)
+{
+    aml_spec *s = c->spec;
+    spec_entry e;
+    int rc;
+
+    if ((rc = spec_read_columns(c, data, "drop", &s->drop, &s->n_drop, &s->pos_drop)) <
+            0 ||
+        (rc = spec_read_columns(c, data, "categorical", &s->categorical,
+                                &s->n_categorical, &s->pos_categorical)) < 0 ||
+        (rc = spec_read_columns(c, data, "keep", &s->keep, &s->n_keep, &s->pos_keep)) < 0)
+        return rc;
+    if ((e = spec_get(c, data, "missing")).val && (rc = spec_read_missing(c, &e)) < 0)
+        return rc;
+    if ((e = spec_get(c, data, "delimiter")).val && (rc = spec_read_delimiter(c, &e)) < 0)
+        return rc;
+    if ((e = spec_get(c, data, "decimal")).val && (rc = spec_read_decimal(c, &e)) < 0)
+        return rc;
+    if (s->decimal == ',' && s->delimiter == ',')
+        return spec_fail(c, e.val, "with decimal commas the delimiter cannot be ','");
+    return AML_OK;
+}
+
 static int spec_read_data(spec_ctx *c, const spec_entry *data)
 {
     aml_spec *s = c->spec;
@@ -542,37 +683,120 @@ static int spec_read_data(spec_ctx *c, const spec_entry *data)
     s->pos_target = spec_pos(e.val);
     if ((e = spec_get(c, data->val, "task")).val && (rc = spec_read_task(c, &e)) < 0)
         return rc;
-    if ((e = spec_get(c, data->val, "drop")).val) {
-        if ((rc = spec_get_list(c, &e, 0, &s->drop, &s->n_drop)) < 0)
-            return rc;
-        s->pos_drop = spec_pos(e.val);
+    return spec_read_data_options(c, data->val);
+}
+
+/* cv.fraction: a number strictly between 0 and 1. */
+static int spec_read_fraction(spec_ctx *c, const spec_entry *e)
+{
+    char desc[64];
+    aml_value v;
+
+    if (spec_number(e->val, &v) && aml_value_as_real(&v) > 0 &&
+        aml_value_as_real(&v) < 1) {
+        c->spec->fraction = aml_value_as_real(&v);
+        return AML_OK;
     }
-    if ((e = spec_get(c, data->val, "missing")).val)
-        return spec_get_list(c, &e, 1, &s->missing, &s->n_missing);
+    return spec_fail(c, e->val, "'fraction' must be a number between 0 and 1, not %s",
+                     spec_describe(e->val, desc, sizeof(desc)));
+}
+
+/* A key that only one kind of plan reads. */
+static int spec_cv_key_for(spec_ctx *c, yaml_node_t *cv, const char *key,
+                           aml_cv_kind kind)
+{
+    spec_entry e = spec_get(c, cv, key);
+
+    if (!e.key || c->spec->cv_kind == kind)
+        return AML_OK;
+    return spec_fail(c, e.key, "'%s' applies to cv.kind %s only", key,
+                     spec_cv_kinds[kind - 1]);
+}
+
+/* kind, stratified and the keys each kind needs agree. */
+static int spec_check_cv(spec_ctx *c, yaml_node_t *cv, const spec_entry *kind,
+                         const spec_entry *strat)
+{
+    aml_spec *s = c->spec;
+    int rc;
+
+    if (kind->key && strat->key)
+        return spec_fail(c, strat->key, "give cv.kind or cv.stratified, not both");
+    if (s->cv_kind == AML_CV_GROUP && !s->cv_group)
+        return spec_fail(c, kind->val, "cv.kind group needs cv.group: COLUMN");
+    if (s->cv_kind == AML_CV_TIME_SERIES && !s->cv_order)
+        return spec_fail(c, kind->val, "cv.kind time_series needs cv.order: COLUMN");
+    if ((rc = spec_cv_key_for(c, cv, "group", AML_CV_GROUP)) < 0 ||
+        (rc = spec_cv_key_for(c, cv, "order", AML_CV_TIME_SERIES)) < 0 ||
+        (rc = spec_cv_key_for(c, cv, "repeats", AML_CV_REPEATED)) < 0 ||
+        (rc = spec_cv_key_for(c, cv, "fraction", AML_CV_HOLDOUT)) < 0)
+        return rc;
+    if (strat->key)
+        s->cv_kind = s->stratified ? AML_CV_AUTO : AML_CV_KFOLD;
+    s->stratified = s->cv_kind == AML_CV_AUTO || s->cv_kind == AML_CV_STRATIFIED ||
+                    s->cv_kind == AML_CV_REPEATED || s->cv_kind == AML_CV_HOLDOUT;
+    return AML_OK;
+}
+
+static int spec_read_cv_columns(spec_ctx *c, yaml_node_t *cv)
+{
+    aml_spec *s = c->spec;
+    spec_entry e;
+    int rc;
+
+    if ((e = spec_get(c, cv, "group")).val) {
+        if ((rc = spec_get_text(c, &e, "a column name", &s->cv_group)) < 0)
+            return rc;
+        s->pos_cv_group = spec_pos(e.val);
+    }
+    if ((e = spec_get(c, cv, "order")).val) {
+        if ((rc = spec_get_text(c, &e, "a column name", &s->cv_order)) < 0)
+            return rc;
+        s->pos_cv_order = spec_pos(e.val);
+    }
     return AML_OK;
 }
 
 static int spec_read_cv(spec_ctx *c, const spec_entry *cv)
 {
     aml_spec *s = c->spec;
-    spec_entry e;
-    long long folds;
+    spec_entry e, kind, strat;
+    char *word = NULL;
+    long long v;
     int rc;
 
     if ((rc = spec_expect_map(c, cv)) < 0 ||
         (rc = spec_check_keys(c, cv->val, spec_cv_keys, "'cv'")) < 0)
         return rc;
-    if ((e = spec_get(c, cv->val, "folds")).val) {
-        if ((rc = spec_get_int(c, &e, 2, INT_MAX, &folds)) < 0)
+    if ((kind = spec_get(c, cv->val, "kind")).val) {
+        if ((rc = spec_get_word(c, &kind, spec_cv_kinds, "kinds", &word)) < 0)
             return rc;
-        s->folds = (int)folds;
+        s->cv_kind = (aml_cv_kind)(AML_CV_KFOLD + word_index(spec_cv_kinds, word));
+        free(word);
     }
-    if ((e = spec_get(c, cv->val, "stratified")).val &&
-        (rc = spec_get_bool(c, &e, &s->stratified)) < 0)
+    if ((e = spec_get(c, cv->val, "folds")).val) {
+        if ((rc = spec_get_int(c, &e, 2, INT_MAX, &v)) < 0)
+            return rc;
+        s->folds = (int)v;
+        s->pos_folds = spec_pos(e.val);
+    }
+    if ((strat = spec_get(c, cv->val, "stratified")).val &&
+        (rc = spec_get_bool(c, &strat, &s->stratified)) < 0)
         return rc;
-    if ((e = spec_get(c, cv->val, "seed")).val)
-        return spec_get_seed(c, &e, &s->cv_seed);
-    return AML_OK;
+    if ((e = spec_get(c, cv->val, "repeats")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 1000, &v)) < 0)
+            return rc;
+        s->repeats = (int)v;
+    }
+    if ((e = spec_get(c, cv->val, "fraction")).val &&
+        (rc = spec_read_fraction(c, &e)) < 0)
+        return rc;
+    if ((rc = spec_read_cv_columns(c, cv->val)) < 0)
+        return rc;
+    if ((e = spec_get(c, cv->val, "seed")).val &&
+        (rc = spec_get_seed(c, &e, &s->cv_seed)) < 0)
+        return rc;
+    return spec_check_cv(c, cv->val, &kind, &strat);
 }
 
 static int spec_read_search(spec_ctx *c, const spec_entry *search)
@@ -621,8 +845,14 @@ static int spec_add_dim(spec_ctx *c, aml_space_learner *l, const yaml_node_t *at
                         const char *name, aml_domain domain, aml_vkind kind, double lo,
                         double hi, const aml_value *values, size_t n, int grid)
 {
-    aml_dim *d = aml_space_add_dim(l, name, domain, kind, lo, hi, values, n);
+    char full[256];
+    aml_dim *d;
 
+    if (c->dim_prefix) {
+        snprintf(full, sizeof(full), "%s%s", c->dim_prefix, name);
+        name = full;
+    }
+    d = aml_space_add_dim(l, name, domain, kind, lo, hi, values, n);
     if (!d)
         return aml_error_code() < 0 ? aml_error_code() : AML_ENOMEM;
     if (grid < 0)
@@ -1040,6 +1270,61 @@ static int spec_read_learners(spec_ctx *c, const spec_entry *learners)
     return AML_OK;
 }
 
+/* ---- preprocess -------------------------------------------------------- */
+
+/* Reads preprocess: into a scratch learner, dimensions named preprocess.KEY. */
+static int spec_read_preprocess(spec_ctx *c, const spec_entry *pre)
+{
+    aml_space_learner *l;
+    yaml_node_pair_t *p;
+    int rc = AML_OK;
+
+    c->spec->pos_preprocess = spec_pos(pre->val);
+    if (spec_is_null(pre->val))
+        return AML_OK;
+    if ((rc = spec_expect_map(c, pre)) < 0)
+        return rc;
+    if (!(c->prep = aml_space_new()) ||
+        !(l = aml_space_add_learner(c->prep, spec_prep_type.name)))
+        return AML_ENOMEM;
+    c->dim_prefix = AML_PREP_PREFIX;
+    for (p = pre->val->data.mapping.pairs.start;
+         rc == 0 && p < pre->val->data.mapping.pairs.top; p++) {
+        spec_entry e = {spec_node(c, p->key), spec_node(c, p->value)};
+
+        rc = spec_read_param(c, &spec_prep_type, l, &e);
+    }
+    c->dim_prefix = NULL;
+    return rc;
+}
+
+/* Appends the preprocess dimensions to every learner of the space. */
+static int spec_apply_preprocess(spec_ctx *c)
+{
+    const aml_space_learner *src;
+    size_t i, k;
+
+    if (!c->prep)
+        return AML_OK;
+    src = &c->prep->learners[0];
+    for (i = 0; i < c->spec->space->n_learners; i++) {
+        aml_space_learner *l = &c->spec->space->learners[i];
+
+        for (k = 0; k < src->n_dims; k++) {
+            const aml_dim *d = &src->dims[k];
+            aml_dim *copy = aml_space_add_dim(l, d->name, d->domain, d->kind, d->lo,
+                                              d->hi, d->choices, d->n_choices);
+
+            if (!copy)
+                return aml_error_code() < 0 ? aml_error_code() : AML_ENOMEM;
+            copy->grid = d->grid;
+            copy->line = d->line;
+            copy->col = d->col;
+        }
+    }
+    return AML_OK;
+}
+
 /* ---- the whole document ------------------------------------------------ */
 
 static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
@@ -1057,8 +1342,11 @@ static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
     }
     if ((e = spec_get(c, root, "search")).val && (rc = spec_read_search(c, &e)) < 0)
         return rc;
+    if ((e = spec_get(c, root, "preprocess")).val &&
+        (rc = spec_read_preprocess(c, &e)) < 0)
+        return rc;
     if ((rc = spec_require(c, root, "learners", NULL, &e)) < 0 ||
-        (rc = spec_read_learners(c, &e)) < 0)
+        (rc = spec_read_learners(c, &e)) < 0 || (rc = spec_apply_preprocess(c)) < 0)
         return rc;
     if ((rc = spec_require(c, root, "store", NULL, &e)) < 0 ||
         (rc = spec_get_path(c, &e, &s->store)) < 0)
@@ -1204,6 +1492,9 @@ static aml_spec *spec_new(const char *path)
     s->task = AML_SPEC_TASK_INFER;
     s->folds = 5;
     s->stratified = 1;
+    s->repeats = 3;
+    s->fraction = 0.2;
+    s->decimal = '.';
     s->parallel = 1;
     s->path = aml_strdup(path);
     s->strategy = aml_strdup("random");
@@ -1257,6 +1548,7 @@ out:
     if (c.loaded)
         yaml_document_delete(&c.doc);
     aml_spec_free(c.spec);
+    aml_space_free(c.prep);
     free(c.dir);
     return rc;
 }
@@ -1281,6 +1573,15 @@ void aml_spec_free(aml_spec *s)
     free(s->target);
     spec_free_list(s->drop, s->n_drop);
     spec_free_list(s->missing, s->n_missing);
+    for (size_t i = 0; s->col_missing && i < s->n_col_missing; i++) {
+        free(s->col_missing[i].column);
+        spec_free_list(s->col_missing[i].tokens, s->col_missing[i].n_tokens);
+    }
+    free(s->col_missing);
+    spec_free_list(s->categorical, s->n_categorical);
+    spec_free_list(s->keep, s->n_keep);
+    free(s->cv_group);
+    free(s->cv_order);
     free(s->metric);
     free(s->strategy);
     aml_space_free(s->space);

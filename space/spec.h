@@ -35,33 +35,66 @@ typedef enum aml_spec_task {
     AML_SPEC_TASK_REGRESSION = 1,
 } aml_spec_task;
 
+/* Validation plans (cv.kind); AUTO is stratified for classification, else kfold. */
+typedef enum aml_cv_kind {
+    AML_CV_AUTO = 0,
+    AML_CV_KFOLD = 1,
+    AML_CV_STRATIFIED = 2,
+    AML_CV_REPEATED = 3,    /* `repeats` x k-fold (stratified for classification) */
+    AML_CV_GROUP = 4,       /* rows sharing a `group` value stay in one fold */
+    AML_CV_TIME_SERIES = 5, /* ordered by `order`, expanding window */
+    AML_CV_HOLDOUT = 6,     /* one split, `fraction` of the rows validate */
+} aml_cv_kind;
+
+/* data.missing given per column: these tokens replace the file-wide list. */
+typedef struct aml_spec_colmissing {
+    char *column;
+    char **tokens;
+    size_t n_tokens;
+} aml_spec_colmissing;
+
 typedef struct aml_spec {
-    char *path;      /* the spec file as given */
-    char *text;      /* the whole file, for storing with the study */
+    char *path; /* the spec file as given */
+    char *text; /* the whole file, for storing with the study */
     char *study;
     /* data: */
-    char *train;     /* resolved path */
+    char *train; /* resolved path */
     char *target;
     aml_spec_task task;
     char **drop;
     size_t n_drop;
-    char **missing;  /* NULL when the spec gives none (reader defaults apply) */
+    char **missing; /* NULL when the spec gives none (reader defaults apply) */
     size_t n_missing;
+    aml_spec_colmissing *col_missing; /* data.missing as a mapping */
+    size_t n_col_missing;
+    char **categorical; /* data.categorical: columns read as categories */
+    size_t n_categorical;
+    char **keep; /* data.keep: columns never dropped as uninformative */
+    size_t n_keep;
+    char delimiter; /* data.delimiter; 0: detect */
+    char decimal;   /* data.decimal: '.' or ',' */
     /* cv: */
     int folds;
-    int stratified;  /* default 1 for classification */
+    int stratified; /* default 1 for classification */
     unsigned long long cv_seed;
+    aml_cv_kind cv_kind;
+    int repeats;     /* cv.repeats (kind repeated), default 3 */
+    double fraction; /* cv.fraction (kind holdout), default 0.2 */
+    char *cv_group;  /* cv.group column */
+    char *cv_order;  /* cv.order column */
     char *metric;    /* NULL: accuracy for classification, rmse for regression */
     /* search: */
     char *strategy;
-    long trials;     /* budget; 0 = none given (grid: whole grid; random: 50) */
-    int parallel;    /* 0 = all cores */
+    long trials;  /* budget; 0 = none given (grid: whole grid; random: 50) */
+    int parallel; /* 0 = all cores */
     unsigned long long seed;
     aml_space *space;
-    char *store;     /* resolved path */
-    char *output;    /* resolved path, NULL when absent */
+    char *store;  /* resolved path */
+    char *output; /* resolved path, NULL when absent */
 
     aml_spec_pos pos_target, pos_task, pos_metric, pos_strategy, pos_train, pos_drop;
+    aml_spec_pos pos_missing, pos_categorical, pos_keep, pos_folds, pos_cv_group,
+        pos_cv_order, pos_preprocess;
 } aml_spec;
 
 /*

@@ -1,17 +1,21 @@
 /*
- * store.c - the SQLite trials store (see store.h and docs/schema.md).
+ * store.c - the SQLite trials store: connection, schema and migrations,
+ * studies, and the trial writes (see store.h and docs/schema.md).  The
+ * queries and text exports are in store_read.c.
  *
  * Design.  One connection per aml_store, owned by one thread.  The runner
  * writes a few rows per trial (one trial row, a handful of parameter rows,
- * k fold rows) in short batches, while `automl query` or a plain sqlite3
- * shell may read the same file at the same time.  Hence:
+ * k fold rows) in short batches, while `automl trials` or a plain sqlite3
+ * shell reads the same file, and another `automl run` may write another
+ * study in it.  Hence:
  *
  *  - WAL journal: readers never wait for the writer and the writer never
  *    waits for readers; synchronous=NORMAL is durable enough in WAL mode
  *    (a power cut may lose the last commits, never corrupt the file).
- *  - a 5 s busy timeout for the rare writer-against-writer case, and
- *    BEGIN IMMEDIATE so a batch takes the write lock up front instead of
- *    failing half-way when it upgrades from a read lock.
+ *  - BEGIN IMMEDIATE so a batch takes the write lock up front instead of
+ *    failing half-way when it upgrades from a read lock; a 5 s busy
+ *    timeout for another writer's batch, and a few retries on top, since a
+ *    writer holds the lock only for one batch of rows (milliseconds).
  *  - the hot inserts and updates are prepared once (lazily, so a read-only
  *    handle never compiles them) and kept in s->stmts; each writer wraps its
  *    rows in a SAVEPOINT so a trial is recorded whole or not at all, both
@@ -20,10 +24,6 @@
  *    version v to v + 1, so the current version is the table's length and a
  *    later session adds a schema change by appending one entry.
  *
- * All JSON (parameters, fold scores) is produced by SQLite's JSON1
- * functions inside the trial_params view, so the C API, `automl query` and
- * a plain sqlite3 user see the same text and strings are escaped by SQLite.
- *
  * Non-finite numbers: a NaN or infinite score, fold score or real parameter
  * is stored as NULL (SQLite would print an infinity as the invalid JSON
  * token Inf).  A trial whose mean score is not finite is marked failed.
@@ -31,7 +31,9 @@
 #include "store.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,22 +41,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
+#include "store_internal.h"
 
-#include "aml.h"
-
-/* How long a writer waits for another writer's lock before failing. */
+/* How long a writer waits for another writer's lock before failing once. */
 #define STORE_BUSY_TIMEOUT_MS 5000
-/* Store messages are paths plus one SQLite message; longer ones are cut. */
-#define STORE_ERRMSG_MAX 1024
+/* BEGIN IMMEDIATE attempts (each waiting up to the busy timeout). */
+#define STORE_BEGIN_TRIES 6
+#define STORE_HOST_MAX 256
 
-/*
- * Schema version 1.  The parameter and fold JSON subqueries read their rows
- * through an ORDER BY subquery: SQLite feeds an aggregate in the order its
- * FROM subquery yields rows (and never drops such an ORDER BY when the
- * outer query uses an order-sensitive aggregate), so parameters appear in
- * the order the strategy proposed them and folds in fold order.
- */
+/* Schema version 1, kept verbatim: a new file replays every migration. */
 static const char schema_v1[] =
     "CREATE TABLE study (\n"
     "    id INTEGER PRIMARY KEY,\n"
@@ -120,28 +115,70 @@ static const char schema_v1[] =
     " WHERE v.status = 'ok' AND v.score IS NOT NULL\n"
     " ORDER BY v.study_id, rank;\n";
 
+/*
+ * Version 2: resume and concurrency.  The study gains the canonical search
+ * text and its hash, the stop reason and the running process; a trial may
+ * be 'interrupted'.  SQLite cannot change a CHECK constraint in place, so
+ * the trial table is rebuilt (create, copy, drop, rename: the documented
+ * procedure, run with foreign keys off so the drop does not cascade; row
+ * ids are kept, so parameters and folds stay attached).  The views are
+ * dropped first because a rename re-checks every view.
+ */
+/* clang-format off */
+static const char schema_v2[] =
+    "DROP VIEW leaderboard;\n"
+    "DROP VIEW trial_params;\n"
+    "ALTER TABLE study ADD COLUMN spec_hash TEXT;\n"
+    "ALTER TABLE study ADD COLUMN spec_canonical TEXT;\n"
+    "ALTER TABLE study ADD COLUMN stop_reason TEXT;\n"
+    "ALTER TABLE study ADD COLUMN run_pid INTEGER;\n"
+    "ALTER TABLE study ADD COLUMN run_host TEXT;\n"
+    "ALTER TABLE study ADD COLUMN updated_at REAL;\n"
+    "CREATE TABLE trial_v2 (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    study_id INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,\n"
+    "    number INTEGER NOT NULL,\n"
+    "    learner TEXT NOT NULL,\n"
+    "    status TEXT NOT NULL DEFAULT 'running'\n"
+    "        CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),\n"
+    "    score REAL,\n"
+    "    message TEXT,\n"
+    "    t_start REAL NOT NULL,\n"
+    "    t_end REAL,\n"
+    "    UNIQUE (study_id, number)\n"
+    ");\n"
+    "INSERT INTO trial_v2 (id, study_id, number, learner, status, score, message,\n"
+    "                      t_start, t_end)\n"
+    "SELECT id, study_id, number, learner, status, score, message, t_start, t_end\n"
+    "  FROM trial;\n"
+    "DROP TABLE trial;\n"
+    "ALTER TABLE trial_v2 RENAME TO trial;\n"
+    "CREATE INDEX trial_by_score ON trial (study_id, status, score);\n"
+    "CREATE VIEW trial_params AS\n"
+    "SELECT t.id AS trial_id, t.study_id, s.name AS study, t.number, t.learner,\n"
+    "       t.status, t.score,\n"
+    "       " STORE_PARAMS_JSON("t") " AS params,\n"
+    "       " STORE_FOLDS_JSON("t") " AS fold_scores,\n"
+    "       t.message, t.t_start, t.t_end, t.t_end - t.t_start AS seconds\n"
+    "  FROM trial AS t JOIN study AS s ON s.id = t.study_id;\n"
+    "CREATE VIEW leaderboard AS\n"
+    "SELECT v.study_id, v.study,\n"
+    "       rank() OVER (PARTITION BY v.study_id ORDER BY\n"
+    "           CASE WHEN s.greater_is_better THEN -v.score ELSE v.score END,\n"
+    "           v.number) AS rank,\n"
+    "       v.number, v.learner, v.score, v.params, v.fold_scores, v.seconds\n"
+    "  FROM trial_params AS v JOIN study AS s ON s.id = v.study_id\n"
+    " WHERE v.status = 'ok' AND v.score IS NOT NULL\n"
+    " ORDER BY v.study_id, rank;\n";
+/* clang-format on */
+
 /* store_migrations[v] takes a database from user_version v to v + 1. */
 static const char *const store_migrations[] = {
     schema_v1,
+    schema_v2,
 };
 #define STORE_SCHEMA_VERSION                                                             \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
-
-/* Statements kept prepared for the life of the handle. */
-enum store_stmt_id {
-    STMT_BEGIN,
-    STMT_COMMIT,
-    STMT_ROLLBACK,
-    STMT_SAVEPOINT,
-    STMT_RELEASE,
-    STMT_ROLLBACK_TO,
-    STMT_TRIAL_INSERT,
-    STMT_PARAM_INSERT,
-    STMT_TRIAL_FINISH,
-    STMT_FOLD_DELETE,
-    STMT_FOLD_INSERT,
-    STMT_COUNT
-};
 
 static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -150,8 +187,18 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_SAVEPOINT] = "SAVEPOINT aml_store_write",
     [STMT_RELEASE] = "RELEASE aml_store_write",
     [STMT_ROLLBACK_TO] = "ROLLBACK TO aml_store_write",
-    [STMT_TRIAL_INSERT] = "INSERT INTO trial (study_id, number, learner, status, t_start)"
-                          " VALUES (?1, ?2, ?3, 'running', ?4)",
+    /* A new trial, or the re-queue of one a stopped process left behind:
+     * the DO UPDATE's WHERE leaves a finished trial alone (and returns no
+     * row, which the caller reports). */
+    [STMT_TRIAL_UPSERT] =
+        "INSERT INTO trial (study_id, number, learner, status, t_start)"
+        " VALUES (?1, ?2, ?3, 'running', ?4)"
+        " ON CONFLICT (study_id, number) DO UPDATE SET learner = excluded.learner,"
+        " status = 'running', score = NULL, message = NULL,"
+        " t_start = excluded.t_start, t_end = NULL"
+        " WHERE trial.status IN ('running', 'interrupted')"
+        " RETURNING id",
+    [STMT_PARAM_DELETE] = "DELETE FROM trial_param WHERE trial_id = ?1",
     [STMT_PARAM_INSERT] = "INSERT INTO trial_param"
                           " (trial_id, position, name, value_real, value_int, value_text)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -162,23 +209,13 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
                          " VALUES (?1, ?2, ?3)",
 };
 
-struct aml_store {
-    sqlite3 *db;
-    char *path; /* as the caller spelled it, for messages */
-    int readonly;
-    sqlite3_stmt *stmts[STMT_COUNT]; /* NULL until first used */
-    char errmsg[STORE_ERRMSG_MAX];
-};
-
-/* ---- errors --------------------------------------------------------------- */
+/* ---- errors and helpers shared with store_read.c ----------------------------- */
 
 /*
  * Formats a message into s->errmsg and the thread's error slot.  A macro
  * passes the caller's position, so aml_error_where() points at the failure.
  */
-AML_PRINTF(5, 6)
-static int store__fail(aml_store *s, int code, const char *file, int line,
-                       const char *fmt, ...)
+int store__fail(aml_store *s, int code, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
 
@@ -187,10 +224,6 @@ static int store__fail(aml_store *s, int code, const char *file, int line,
     va_end(ap);
     return aml_error__set(code, file, line, "%s", s->errmsg);
 }
-
-#define store_fail(s, code, ...) store__fail((s), (code), __FILE__, __LINE__, __VA_ARGS__)
-#define store_sqlite_fail(s)                                                             \
-    store_fail((s), AML_ESTORE, "%s: %s", (s)->path, sqlite3_errmsg((s)->db))
 
 const char *aml_store_errmsg(const aml_store *s)
 {
@@ -206,23 +239,45 @@ const char *aml_trial_status_name(aml_trial_status st)
         return "ok";
     case AML_TRIAL_FAILED:
         return "failed";
+    case AML_TRIAL_INTERRUPTED:
+        return "interrupted";
     }
     return "unknown";
 }
 
-static aml_trial_status store_status_parse(const char *text)
+aml_trial_status store_status_parse(const char *text)
 {
     if (text && strcmp(text, "ok") == 0)
         return AML_TRIAL_OK;
     if (text && strcmp(text, "running") == 0)
         return AML_TRIAL_RUNNING;
+    if (text && strcmp(text, "interrupted") == 0)
+        return AML_TRIAL_INTERRUPTED;
     return AML_TRIAL_FAILED; /* the CHECK constraint admits nothing else */
 }
 
-/* ---- statements ----------------------------------------------------------- */
+const char *store_column_text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+double store_column_real(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return NAN;
+    return sqlite3_column_double(st, col);
+}
+
+int store_prepare(aml_store *s, const char *sql, sqlite3_stmt **out)
+{
+    *out = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
+        return store_sqlite_fail(s);
+    return 0;
+}
 
 /* Returns the cached statement `id`, preparing it on first use. */
-static int store_stmt(aml_store *s, enum store_stmt_id id, sqlite3_stmt **out)
+int store_stmt(aml_store *s, enum store_stmt_id id, sqlite3_stmt **out)
 {
     assert(id < STMT_COUNT);
     if (!s->stmts[id] &&
@@ -233,8 +288,7 @@ static int store_stmt(aml_store *s, enum store_stmt_id id, sqlite3_stmt **out)
     return 0;
 }
 
-/* Runs a bound statement that returns no rows, then readies it for reuse. */
-static int store_step_done(aml_store *s, sqlite3_stmt *st)
+int store_step_done(aml_store *s, sqlite3_stmt *st)
 {
     int rc = 0;
 
@@ -245,7 +299,7 @@ static int store_step_done(aml_store *s, sqlite3_stmt *st)
     return rc;
 }
 
-static int store_exec_cached(aml_store *s, enum store_stmt_id id)
+int store_exec_cached(aml_store *s, enum store_stmt_id id)
 {
     sqlite3_stmt *st = NULL;
     int rc = store_stmt(s, id, &st);
@@ -253,9 +307,7 @@ static int store_exec_cached(aml_store *s, enum store_stmt_id id)
     return rc < 0 ? rc : store_step_done(s, st);
 }
 
-/* Runs a cached statement on an error path: its own failure is ignored so
- * the message of the error being handled survives. */
-static void store_exec_quiet(aml_store *s, enum store_stmt_id id)
+void store_exec_quiet(aml_store *s, enum store_stmt_id id)
 {
     sqlite3_stmt *st = s->stmts[id];
 
@@ -268,8 +320,30 @@ static void store_exec_quiet(aml_store *s, enum store_stmt_id id)
     sqlite3_reset(st);
 }
 
-/* Ends a savepoint: keeps its writes when rc == 0, undoes them otherwise. */
-static int store_savepoint_end(aml_store *s, int rc)
+/*
+ * Opens a write: a savepoint inside the caller's transaction, or a
+ * transaction of its own (BEGIN IMMEDIATE) when there is none.  A bare
+ * savepoint would start a deferred transaction, and another process's
+ * commit between its first read and its first write fails it at once
+ * (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
+ */
+int store_write_begin(aml_store *s, int *own)
+{
+    *own = sqlite3_get_autocommit(s->db) != 0;
+    return *own ? aml_store_begin(s) : store_exec_cached(s, STMT_SAVEPOINT);
+}
+
+int store_write_end(aml_store *s, int own, int rc)
+{
+    if (!own)
+        return store_savepoint_end(s, rc);
+    if (rc == 0)
+        return store_exec_cached(s, STMT_COMMIT);
+    store_exec_quiet(s, STMT_ROLLBACK);
+    return rc;
+}
+
+int store_savepoint_end(aml_store *s, int rc)
 {
     if (rc == 0)
         return store_exec_cached(s, STMT_RELEASE);
@@ -279,7 +353,7 @@ static int store_savepoint_end(aml_store *s, int rc)
 }
 
 /* Runs one-off SQL (schema, pragmas) that returns no rows we need. */
-static int store_exec(aml_store *s, const char *sql)
+int store_exec(aml_store *s, const char *sql)
 {
     if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return store_sqlite_fail(s);
@@ -287,7 +361,7 @@ static int store_exec(aml_store *s, const char *sql)
 }
 
 /* Reads a single integer from `sql` (a pragma or a count). */
-static int store_query_int(aml_store *s, const char *sql, long long *out)
+int store_query_int(aml_store *s, const char *sql, long long *out)
 {
     sqlite3_stmt *st = NULL;
     int rc = 0;
@@ -302,9 +376,7 @@ static int store_query_int(aml_store *s, const char *sql, long long *out)
     return rc;
 }
 
-/* ---- opening and the schema ----------------------------------------------- */
-
-static double store_now(void)
+double store_now(void)
 {
     struct timespec ts;
 
@@ -312,7 +384,14 @@ static double store_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Opens the connection and sets the per-connection pragmas. */
+/* ---- opening and the schema ----------------------------------------------- */
+
+/*
+ * Opens the connection and sets the per-connection pragmas.  Foreign keys
+ * are switched on only after the schema is up to date (aml_store_open):
+ * a migration that rebuilds a table must run with them off, and SQLite
+ * ignores that pragma inside a transaction.
+ */
 static int store_connect(aml_store *s)
 {
     int flags =
@@ -333,7 +412,7 @@ static int store_connect(aml_store *s)
         return rc;
     if (!s->readonly && (rc = store_exec(s, "PRAGMA journal_mode = WAL")) < 0)
         return rc;
-    if ((rc = store_exec(s, "PRAGMA foreign_keys = ON")) < 0 ||
+    if ((rc = store_exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
         (rc = store_exec(s, "PRAGMA synchronous = NORMAL")) < 0)
         return rc;
     return 0;
@@ -343,10 +422,18 @@ static int store_connect(aml_store *s)
 static int store_migrate(aml_store *s, long long from)
 {
     char sql[64];
+    long long broken = 0;
     int rc = 0;
 
     for (long long v = from; rc == 0 && v < STORE_SCHEMA_VERSION; v++)
         rc = store_exec(s, store_migrations[v]);
+    /* A rebuild with foreign keys off must leave every reference whole. */
+    if (rc == 0 &&
+        (rc = store_query_int(s, "SELECT count(*) FROM pragma_foreign_key_check",
+                              &broken)) == 0 &&
+        broken > 0)
+        rc = store_fail(s, AML_ESTORE, "%s: migration left %lld broken references",
+                        s->path, broken);
     if (rc == 0) {
         snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
         rc = store_exec(s, sql);
@@ -382,7 +469,7 @@ static int store_upgrade(aml_store *s)
     long long version = 0, n_objects = 0;
     int rc;
 
-    if ((rc = store_exec_cached(s, STMT_BEGIN)) < 0)
+    if ((rc = aml_store_begin(s)) < 0)
         return rc;
     rc = store_query_int(s, "PRAGMA user_version", &version);
     if (rc == 0)
@@ -436,7 +523,8 @@ int aml_store_open(aml_store **out, const char *path, int readonly)
         rc = AML_ENOMEM;
         goto fail;
     }
-    if ((rc = store_connect(s)) < 0 || (rc = store_schema(s)) < 0)
+    if ((rc = store_connect(s)) < 0 || (rc = store_schema(s)) < 0 ||
+        (rc = store_exec(s, "PRAGMA foreign_keys = ON")) < 0)
         goto fail;
     *out = s;
     return 0;
@@ -460,9 +548,23 @@ void aml_store_free(aml_store *s)
 
 /* ---- transactions ---------------------------------------------------------- */
 
+/*
+ * Takes the write lock.  SQLite's busy handler already waits up to the
+ * timeout; when another process keeps the lock longer (a slow disk, a
+ * large batch), try again a few times rather than lose a run.
+ */
 int aml_store_begin(aml_store *s)
 {
-    return store_exec_cached(s, STMT_BEGIN);
+    sqlite3_stmt *st = NULL;
+    int rc, step = SQLITE_BUSY;
+
+    if ((rc = store_stmt(s, STMT_BEGIN, &st)) < 0)
+        return rc;
+    for (int i = 0; i < STORE_BEGIN_TRIES && step == SQLITE_BUSY; i++) {
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    return step == SQLITE_DONE ? 0 : store_sqlite_fail(s);
 }
 
 int aml_store_commit(aml_store *s)
@@ -477,7 +579,7 @@ int aml_store_rollback(aml_store *s)
 
 /* ---- studies ---------------------------------------------------------------- */
 
-/* Looks a study up by name; *out_id = 0 when there is none. */
+/* Looks a study up by name (NULL: the newest); *out_id = 0 when there is none. */
 static int store_study_lookup(aml_store *s, const char *name, long long *out_id)
 {
     const char *sql = name ? "SELECT id FROM study WHERE name = ?1"
@@ -487,8 +589,8 @@ static int store_study_lookup(aml_store *s, const char *name, long long *out_id)
     int rc = 0, step;
 
     *out_id = 0;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_fail(s);
+    if ((rc = store_prepare(s, sql, &st)) < 0)
+        return rc;
     if (name)
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
@@ -498,6 +600,12 @@ static int store_study_lookup(aml_store *s, const char *name, long long *out_id)
         rc = store_sqlite_fail(s);
     sqlite3_finalize(st);
     return rc;
+}
+
+int aml_store_study_lookup(aml_store *s, long long *out_id, const char *name)
+{
+    assert(s && out_id && name);
+    return store_study_lookup(s, name, out_id);
 }
 
 int aml_store_study_find(aml_store *s, long long *out_id, const char *name)
@@ -518,12 +626,13 @@ static int store_study_insert(aml_store *s, long long *out_id, const aml_study_i
 {
     static const char sql[] =
         "INSERT INTO study (name, task, metric, greater_is_better, seed, spec_text,"
-        " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+        " created_at, spec_hash, spec_canonical, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?7)";
     sqlite3_stmt *st = NULL;
     int rc = 0;
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_fail(s);
+    if ((rc = store_prepare(s, sql, &st)) < 0)
+        return rc;
     sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, info->task, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, info->metric, -1, SQLITE_STATIC);
@@ -532,6 +641,8 @@ static int store_study_insert(aml_store *s, long long *out_id, const aml_study_i
     sqlite3_bind_int64(st, 5, (sqlite3_int64)info->seed);
     sqlite3_bind_text(st, 6, info->spec_text, -1, SQLITE_STATIC); /* NULL binds NULL */
     sqlite3_bind_double(st, 7, store_now());
+    sqlite3_bind_text(st, 8, info->spec_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, info->spec_canonical, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_DONE)
         *out_id = sqlite3_last_insert_rowid(s->db);
     else
@@ -540,17 +651,19 @@ static int store_study_insert(aml_store *s, long long *out_id, const aml_study_i
     return rc;
 }
 
-static int store_study_delete(aml_store *s, long long id)
+/* Runs `sql` with ?1 bound to `id`; *changes (may be NULL) gets the row count. */
+static int store_exec_id(aml_store *s, const char *sql, long long id, long *changes)
 {
     sqlite3_stmt *st = NULL;
-    int rc = 0;
+    int rc;
 
-    if (sqlite3_prepare_v2(s->db, "DELETE FROM study WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return store_sqlite_fail(s);
+    if ((rc = store_prepare(s, sql, &st)) < 0)
+        return rc;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = store_sqlite_fail(s);
+    else if (changes)
+        *changes = (long)sqlite3_changes(s->db);
     sqlite3_finalize(st);
     return rc;
 }
@@ -559,14 +672,14 @@ int aml_store_study_create(aml_store *s, long long *out_id, const aml_study_info
                            int replace)
 {
     long long old_id = 0, id = 0;
-    int rc;
+    int rc, own;
 
     assert(s && out_id && info);
     *out_id = 0;
     if (!info->name || !*info->name || !info->task || !info->metric)
         return store_fail(s, AML_EINVAL, "a study needs a name, a task and a metric");
 
-    if ((rc = store_exec_cached(s, STMT_SAVEPOINT)) < 0)
+    if ((rc = store_write_begin(s, &own)) < 0)
         return rc;
     rc = store_study_lookup(s, info->name, &old_id);
     if (rc == 0 && old_id != 0 && !replace)
@@ -575,12 +688,128 @@ int aml_store_study_create(aml_store *s, long long *out_id, const aml_study_info
                         info->name, s->path);
     /* ON DELETE CASCADE removes its trials, parameters and folds. */
     if (rc == 0 && old_id != 0)
-        rc = store_study_delete(s, old_id);
+        rc = store_exec_id(s, "DELETE FROM study WHERE id = ?1", old_id, NULL);
     if (rc == 0)
         rc = store_study_insert(s, &id, info);
-    if ((rc = store_savepoint_end(s, rc)) == 0)
+    if ((rc = store_write_end(s, own, rc)) == 0)
         *out_id = id;
     return rc;
+}
+
+/* ---- the process running a study ----------------------------------------------- */
+
+static void store_hostname(char *buf, size_t len)
+{
+    if (gethostname(buf, len) != 0)
+        snprintf(buf, len, "?");
+    buf[len - 1] = '\0';
+}
+
+/*
+ * True when `pid` names a live process on this host other than us.  A
+ * process on another host cannot be checked: it is taken as gone (a
+ * container restarted under a new name would otherwise lock its studies
+ * forever).
+ */
+int store_runner_alive(long long pid, const char *host)
+{
+    char here[STORE_HOST_MAX];
+
+    if (pid <= 0 || !host || pid == (long long)getpid())
+        return 0;
+    store_hostname(here, sizeof(here));
+    if (strcmp(here, host) != 0)
+        return 0;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Fails when a live process holds the study. */
+static int store_check_runner(aml_store *s, long long study_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = store_prepare(s, "SELECT run_pid, run_host, name FROM study WHERE id = ?1",
+                            &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, study_id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = store_fail(s, AML_EINVAL, "no study with id %lld in %s", study_id, s->path);
+    else if (store_runner_alive(sqlite3_column_int64(st, 0), store_column_text(st, 1)))
+        rc = store_fail(s, AML_ESTORE,
+                        "study '%s' is being run by process %lld; wait for it, or "
+                        "use another study name",
+                        store_column_text(st, 2), (long long)sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int store_set_runner(aml_store *s, long long study_id)
+{
+    static const char sql[] = "UPDATE study SET run_pid = ?2, run_host = ?3,"
+                              " stop_reason = NULL, updated_at = ?4 WHERE id = ?1";
+    char host[STORE_HOST_MAX];
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    store_hostname(host, sizeof(host));
+    if ((rc = store_prepare(s, sql, &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, study_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)getpid());
+    sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, store_now());
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int aml_store_study_claim(aml_store *s, long long study_id, long *n_interrupted)
+{
+    static const char interrupt_sql[] =
+        "UPDATE trial SET status = 'interrupted',"
+        " message = 'the process running it stopped before it finished'"
+        " WHERE study_id = ?1 AND status = 'running'";
+    long n = 0;
+    int rc;
+
+    assert(s);
+    if ((rc = aml_store_begin(s)) < 0)
+        return rc;
+    rc = store_check_runner(s, study_id);
+    if (rc == 0)
+        rc = store_set_runner(s, study_id);
+    if (rc == 0)
+        rc = store_exec_id(s, interrupt_sql, study_id, &n);
+    if (rc < 0) {
+        store_exec_quiet(s, STMT_ROLLBACK);
+        return rc;
+    }
+    if ((rc = aml_store_commit(s)) == 0 && n_interrupted)
+        *n_interrupted = n;
+    return rc;
+}
+
+int aml_store_study_release(aml_store *s, long long study_id, const char *stop_reason)
+{
+    static const char sql[] = "UPDATE study SET run_pid = NULL, run_host = NULL,"
+                              " stop_reason = ?2, updated_at = ?3 WHERE id = ?1";
+    sqlite3_stmt *st = NULL;
+    int rc, own;
+
+    assert(s);
+    if ((rc = store_write_begin(s, &own)) < 0)
+        return rc;
+    if ((rc = store_prepare(s, sql, &st)) < 0)
+        return store_write_end(s, own, rc);
+    sqlite3_bind_int64(st, 1, study_id);
+    sqlite3_bind_text(st, 2, stop_reason, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, store_now());
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return store_write_end(s, own, rc);
 }
 
 /* ---- trials ------------------------------------------------------------------- */
@@ -608,7 +837,7 @@ static int store_check_params(aml_store *s, const aml_param *params, size_t n)
 static int store_insert_param(aml_store *s, long long trial_id, const aml_param *p,
                               size_t position)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     if ((rc = store_stmt(s, STMT_PARAM_INSERT, &st)) < 0)
@@ -626,21 +855,45 @@ static int store_insert_param(aml_store *s, long long trial_id, const aml_param 
     return store_step_done(s, st);
 }
 
-static int store_insert_trial(aml_store *s, long long *out_id, long long study_id,
+/* Inserts the trial row, or restarts an unfinished one of the same number. */
+static int store_upsert_trial(aml_store *s, long long *out_id, long long study_id,
                               long number, const char *learner, double t_start)
 {
-    sqlite3_stmt *st;
-    int rc;
+    sqlite3_stmt *st = NULL;
+    int rc, step;
 
-    if ((rc = store_stmt(s, STMT_TRIAL_INSERT, &st)) < 0)
+    if ((rc = store_stmt(s, STMT_TRIAL_UPSERT, &st)) < 0)
         return rc;
     sqlite3_bind_int64(st, 1, study_id);
     sqlite3_bind_int64(st, 2, number);
     sqlite3_bind_text(st, 3, learner, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 4, t_start);
-    if ((rc = store_step_done(s, st)) == 0)
-        *out_id = sqlite3_last_insert_rowid(s->db);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *out_id = sqlite3_column_int64(st, 0);
+        step = sqlite3_step(st);
+    }
+    if (step != SQLITE_DONE)
+        rc = store_sqlite_fail(s);
+    else if (*out_id == 0)
+        rc =
+            store_fail(s, AML_EINVAL, "trial %ld of the study has already finished in %s",
+                       number, s->path);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
+}
+
+/* Deletes the rows of `stmt` (a DELETE ... WHERE trial_id = ?1). */
+static int store_delete_children(aml_store *s, enum store_stmt_id id, long long trial_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = store_stmt(s, id, &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    return store_step_done(s, st);
 }
 
 int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
@@ -648,7 +901,7 @@ int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
                           size_t n_params, double t_start)
 {
     long long id = 0;
-    int rc;
+    int rc, own;
 
     assert(s && out_id);
     *out_id = 0;
@@ -657,12 +910,17 @@ int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
     if ((rc = store_check_params(s, params, n_params)) < 0)
         return rc;
 
-    if ((rc = store_exec_cached(s, STMT_SAVEPOINT)) < 0)
+    if ((rc = store_write_begin(s, &own)) < 0)
         return rc;
-    rc = store_insert_trial(s, &id, study_id, number, learner, t_start);
+    rc = store_upsert_trial(s, &id, study_id, number, learner, t_start);
+    /* A re-queued trial starts clean: its old parameters and folds go. */
+    if (rc == 0)
+        rc = store_delete_children(s, STMT_PARAM_DELETE, id);
+    if (rc == 0)
+        rc = store_delete_children(s, STMT_FOLD_DELETE, id);
     for (size_t i = 0; rc == 0 && i < n_params; i++)
         rc = store_insert_param(s, id, &params[i], i);
-    if ((rc = store_savepoint_end(s, rc)) == 0)
+    if ((rc = store_write_end(s, own, rc)) == 0)
         *out_id = id;
     return rc;
 }
@@ -671,13 +929,10 @@ int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
 static int store_write_folds(aml_store *s, long long trial_id, const double *scores,
                              size_t k)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
-    if ((rc = store_stmt(s, STMT_FOLD_DELETE, &st)) < 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, trial_id);
-    if ((rc = store_step_done(s, st)) < 0 ||
+    if ((rc = store_delete_children(s, STMT_FOLD_DELETE, trial_id)) < 0 ||
         (rc = store_stmt(s, STMT_FOLD_INSERT, &st)) < 0)
         return rc;
     for (size_t f = 0; rc == 0 && f < k; f++) {
@@ -693,7 +948,7 @@ static int store_write_folds(aml_store *s, long long trial_id, const double *sco
 static int store_update_trial(aml_store *s, long long trial_id, aml_trial_status status,
                               double score, const char *message, double t_end)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     if ((rc = store_stmt(s, STMT_TRIAL_FINISH, &st)) < 0)
@@ -716,156 +971,28 @@ int aml_store_trial_finish(aml_store *s, long long trial_id, aml_trial_status st
                            double score, const double *fold_scores, size_t k,
                            const char *message, double t_end)
 {
-    int rc;
+    int rc, own;
 
     assert(s);
-    if (status != AML_TRIAL_OK && status != AML_TRIAL_FAILED)
-        return store_fail(s, AML_EINVAL, "a trial can only finish 'ok' or 'failed'");
+    if (status == AML_TRIAL_RUNNING)
+        return store_fail(s, AML_EINVAL,
+                          "a trial can only finish 'ok', 'failed' or 'interrupted'");
     if (k > 0 && !fold_scores)
         return store_fail(s, AML_EINVAL, "%zu fold scores but no array", k);
-    /* A score that is not a number cannot rank: the trial failed. */
-    if (!isfinite(score)) {
+    if (status == AML_TRIAL_INTERRUPTED) {
+        score = NAN; /* an interrupted trial has no result; it runs again */
+        k = 0;
+    } else if (!isfinite(score)) {
+        /* A score that is not a number cannot rank: the trial failed. */
         status = AML_TRIAL_FAILED;
         if (!message)
             message = isnan(score) ? "score is NaN" : "score is infinite";
     }
 
-    if ((rc = store_exec_cached(s, STMT_SAVEPOINT)) < 0)
+    if ((rc = store_write_begin(s, &own)) < 0)
         return rc;
     rc = store_update_trial(s, trial_id, status, score, message, t_end);
     if (rc == 0)
         rc = store_write_folds(s, trial_id, fold_scores, k);
-    return store_savepoint_end(s, rc);
-}
-
-/* ---- reading trials ------------------------------------------------------------- */
-
-#define TRIALS_SELECT                                                                    \
-    "SELECT v.number, v.learner, v.params, v.status, v.score, v.fold_scores,"            \
-    " v.message, v.t_start, v.t_end"                                                     \
-    " FROM trial_params AS v JOIN study AS s ON s.id = v.study_id"                       \
-    " WHERE v.study_id = ?1 "
-
-/* Ok trials with a score first, best first in the study's direction; then the
- * rest.  Trial numbers break ties in both groups. */
-static const char trials_ranked_sql[] = TRIALS_SELECT
-    "ORDER BY CASE WHEN v.status = 'ok' AND v.score IS NOT NULL THEN 0 ELSE 1 END,"
-    " CASE WHEN v.status = 'ok' THEN"
-    "   CASE WHEN s.greater_is_better THEN -v.score ELSE v.score END END,"
-    " v.number LIMIT ?2";
-static const char trials_by_number_sql[] = TRIALS_SELECT "ORDER BY v.number LIMIT ?2";
-
-static const char *column_text(sqlite3_stmt *st, int col)
-{
-    return (const char *)sqlite3_column_text(st, col);
-}
-
-/* NULL reads back as NaN, never as 0.0. */
-static double column_real(sqlite3_stmt *st, int col)
-{
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
-        return NAN;
-    return sqlite3_column_double(st, col);
-}
-
-static void store_trial_row(sqlite3_stmt *st, aml_trial_row *row)
-{
-    row->number = (long)sqlite3_column_int64(st, 0);
-    row->learner = column_text(st, 1);
-    row->params_json = column_text(st, 2);
-    row->status = store_status_parse(column_text(st, 3));
-    row->has_score = sqlite3_column_type(st, 4) != SQLITE_NULL;
-    row->score = column_real(st, 4);
-    row->fold_scores_json = column_text(st, 5);
-    row->message = column_text(st, 6);
-    row->t_start = column_real(st, 7);
-    row->t_end = column_real(st, 8);
-}
-
-/* Steps `st` and hands each row to cb; returns cb's first non-zero answer. */
-static int store_walk_trials(aml_store *s, sqlite3_stmt *st, aml_trial_cb cb,
-                             void *payload)
-{
-    aml_trial_row row;
-    int step;
-
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop;
-
-        store_trial_row(st, &row);
-        if ((stop = cb(&row, payload)) != 0)
-            return stop;
-    }
-    return step == SQLITE_DONE ? 0 : store_sqlite_fail(s);
-}
-
-int aml_store_trials(aml_store *s, const aml_trial_query *q, aml_trial_cb cb,
-                     void *payload)
-{
-    static const aml_trial_query all = {NULL, 0, 0};
-    sqlite3_stmt *st = NULL;
-    long long study_id;
-    int rc;
-
-    assert(s && cb);
-    q = q ? q : &all;
-    if (q->top < 0)
-        return store_fail(s, AML_EINVAL, "top must be >= 0, not %ld", q->top);
-    if ((rc = aml_store_study_find(s, &study_id, q->study)) < 0)
-        return rc;
-    if (sqlite3_prepare_v2(s->db, q->ranked ? trials_ranked_sql : trials_by_number_sql,
-                           -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_fail(s);
-    sqlite3_bind_int64(st, 1, study_id);
-    sqlite3_bind_int64(st, 2, q->top > 0 ? q->top : -1); /* LIMIT -1: no limit */
-    rc = store_walk_trials(s, st, cb, payload);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---- reading studies ------------------------------------------------------------ */
-
-/* The best score takes max() or min() by the study's direction; both skip NULL. */
-static const char studies_sql[] =
-    "SELECT s.id, s.name, s.task, s.metric, s.greater_is_better,"
-    " (SELECT count(*) FROM trial AS t WHERE t.study_id = s.id),"
-    " (SELECT count(*) FROM trial AS t WHERE t.study_id = s.id AND t.status = 'ok'),"
-    " CASE WHEN s.greater_is_better"
-    "   THEN (SELECT max(t.score) FROM trial AS t"
-    "          WHERE t.study_id = s.id AND t.status = 'ok')"
-    "   ELSE (SELECT min(t.score) FROM trial AS t"
-    "          WHERE t.study_id = s.id AND t.status = 'ok') END"
-    " FROM study AS s ORDER BY s.created_at, s.id";
-
-static void store_study_row(sqlite3_stmt *st, aml_study_row *row)
-{
-    row->id = sqlite3_column_int64(st, 0);
-    row->name = column_text(st, 1);
-    row->task = column_text(st, 2);
-    row->metric = column_text(st, 3);
-    row->greater_is_better = sqlite3_column_int(st, 4) != 0;
-    row->n_trials = (long)sqlite3_column_int64(st, 5);
-    row->n_ok = (long)sqlite3_column_int64(st, 6);
-    row->has_best = sqlite3_column_type(st, 7) != SQLITE_NULL;
-    row->best = column_real(st, 7);
-}
-
-int aml_store_studies(aml_store *s, aml_study_cb cb, void *payload)
-{
-    sqlite3_stmt *st = NULL;
-    aml_study_row row;
-    int rc = 0, step;
-
-    assert(s && cb);
-    if (sqlite3_prepare_v2(s->db, studies_sql, -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_fail(s);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        store_study_row(st, &row);
-        if ((rc = cb(&row, payload)) != 0)
-            break;
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = store_sqlite_fail(s);
-    sqlite3_finalize(st);
-    return rc;
+    return store_write_end(s, own, rc);
 }

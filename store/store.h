@@ -5,12 +5,22 @@
  * the metric and its direction and the task; each trial records its number,
  * learner, parameters (one row per parameter in trial_param, so plain
  * sqlite3 users can query them; a view renders them as JSON), per-fold and
- * mean scores, status (running / ok / failed) with the failure reason, and
+ * mean scores, status (running / ok / failed / interrupted) with the reason, and
  * start and end times.  The schema is documented in docs/schema.md.
  *
- * Threads: a store handle belongs to one thread.  The runner evaluates
- * trials on many threads but writes results from the thread that owns the
- * store, one short transaction per batch.
+ * Resume.  A study remembers the canonical text of the search it runs
+ * (spec_canonical, and its hash) so a later run can refuse a changed
+ * search, and which process is running it (run_pid, run_host), so a new
+ * run can tell a dead owner from a live one.  aml_store_study_claim() marks
+ * the trials a dead process left `running` as `interrupted`; beginning the
+ * same trial number again re-queues that row.
+ *
+ * Threads and processes: a store handle belongs to one thread.  The
+ * runner evaluates trials on many threads but writes results from the
+ * thread that owns the store, one short transaction per batch.  Other
+ * processes may read (WAL) and write other studies at the same time:
+ * writers take the lock with BEGIN IMMEDIATE, wait for it (busy timeout)
+ * and retry a few times before giving up.
  *
  * Scores: a NaN or infinite score is stored as NULL with the trial marked
  * failed; NULL is never read back as 0.0 and never ranks as best.
@@ -28,9 +38,10 @@ typedef enum aml_trial_status {
     AML_TRIAL_RUNNING = 0,
     AML_TRIAL_OK = 1,
     AML_TRIAL_FAILED = 2,
+    AML_TRIAL_INTERRUPTED = 3, /* its process stopped or died; re-run on resume */
 } aml_trial_status;
 
-/* Status as stored and shown: "running", "ok", "failed". */
+/* Status as stored and shown: "running", "ok", "failed", "interrupted". */
 const char *aml_trial_status_name(aml_trial_status s);
 
 /*
@@ -48,6 +59,10 @@ typedef struct aml_study_info {
     const char *metric;
     int greater_is_better;
     unsigned long long seed;
+    /* Schema 2; may be NULL.  The canonical text of everything that decides
+     * the trials' results (see cli/cmd_run.c) and its hash, compared on resume. */
+    const char *spec_hash;
+    const char *spec_canonical;
 } aml_study_info;
 
 /*
@@ -59,20 +74,39 @@ int aml_store_study_create(aml_store *s, long long *out_id, const aml_study_info
                            int replace);
 /* Finds a study by name (NULL name: the only study, or the newest one). */
 int aml_store_study_find(aml_store *s, long long *out_id, const char *name);
+/* Like aml_store_study_find with a name, but a missing study is *out_id = 0, not an
+ * error. */
+int aml_store_study_lookup(aml_store *s, long long *out_id, const char *name);
+
+/*
+ * Takes a study for this process before a run: fails with AML_ESTORE when
+ * another live process on this host is running it; otherwise records this
+ * process as its runner, clears its stop reason and marks the trials left
+ * `running` (by a process that died) `interrupted`; *n_interrupted (may be
+ * NULL) says how many.  One transaction.
+ */
+int aml_store_study_claim(aml_store *s, long long study_id, long *n_interrupted);
+/* Ends a run: stores why it stopped (a short word, e.g. "budget") and
+ * clears the runner. */
+int aml_store_study_release(aml_store *s, long long study_id, const char *stop_reason);
 
 /* Transactions around a batch of writes. */
 int aml_store_begin(aml_store *s);
 int aml_store_commit(aml_store *s);
 int aml_store_rollback(aml_store *s);
 
-/* Records a trial as running; returns its row id in *out_id. */
+/*
+ * Records a trial as running; returns its row id in *out_id.  A trial of
+ * that number left `running` or `interrupted` is re-queued: the same row
+ * restarts with the new parameters.  A finished one is AML_EINVAL.
+ */
 int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
                           long number, const char *learner, const aml_param *params,
                           size_t n_params, double t_start);
 /*
  * Records the end of a trial: status, mean score (NaN/inf: stored NULL and
  * forced failed), fold scores (k values, may include NaN), failure message
- * (may be NULL), end time.
+ * (may be NULL), end time.  Status AML_TRIAL_INTERRUPTED stores no score.
  */
 int aml_store_trial_finish(aml_store *s, long long trial_id, aml_trial_status status,
                            double score, const double *fold_scores, size_t k,
@@ -92,10 +126,12 @@ typedef struct aml_trial_row {
 } aml_trial_row;
 
 typedef struct aml_trial_query {
-    const char *study; /* NULL: as aml_store_study_find(NULL) */
-    long top;          /* 0: all trials */
-    int ranked;        /* 1: best first (ok trials by score, then failed);
-                          0: by trial number */
+    const char *study;   /* NULL: as aml_store_study_find(NULL) */
+    long top;            /* 0: all trials */
+    int ranked;          /* 1: best first (ok trials by score, then failed);
+                            0: by trial number */
+    const char *status;  /* NULL, or only trials of this status name */
+    const char *learner; /* NULL, or only trials of this learner */
 } aml_trial_query;
 
 typedef int (*aml_trial_cb)(const aml_trial_row *row, void *payload);
@@ -107,6 +143,29 @@ typedef int (*aml_trial_cb)(const aml_trial_row *row, void *payload);
 int aml_store_trials(aml_store *s, const aml_trial_query *q, aml_trial_cb cb,
                      void *payload);
 
+/*
+ * Every finished or pending trial of a study in trial-number order, with
+ * typed parameters and fold scores (for resuming a run and for reports).
+ * Everything is borrowed for the duration of the callback.
+ */
+typedef struct aml_trial_record {
+    long long id;
+    long number;
+    const char *learner;
+    aml_trial_status status;
+    double score; /* NaN when NULL */
+    const aml_param *params;
+    size_t n_params;
+    const double *fold_scores; /* NaN where NULL */
+    size_t k;
+    const char *message;
+    double t_start, t_end;
+} aml_trial_record;
+
+typedef int (*aml_trial_record_cb)(const aml_trial_record *r, void *payload);
+int aml_store_trial_records(aml_store *s, long long study_id, aml_trial_record_cb cb,
+                            void *payload);
+
 typedef struct aml_study_row {
     long long id;
     const char *name, *task, *metric;
@@ -114,10 +173,41 @@ typedef struct aml_study_row {
     long n_trials, n_ok;
     int has_best;
     double best;
+    /* Schema 2. */
+    long n_failed, n_running, n_interrupted;
+    const char *spec_text, *spec_hash, *spec_canonical; /* may be NULL */
+    const char *stop_reason; /* NULL while running or never stopped cleanly */
+    long long run_pid;       /* 0 when no process holds it */
+    const char *run_host;
+    int run_alive; /* run_pid is a live process on this host */
+    unsigned long long seed;
+    double created_at, updated_at; /* updated_at NaN when never */
 } aml_study_row;
 
 typedef int (*aml_study_cb)(const aml_study_row *row, void *payload);
 int aml_store_studies(aml_store *s, aml_study_cb cb, void *payload);
+/* One study by id. */
+int aml_store_study_read(aml_store *s, long long study_id, aml_study_cb cb,
+                         void *payload);
+
+/*
+ * Text exports produced by SQLite itself (json_object/json_group_array;
+ * CSV cells quoted in SQL with replace()), so no escaping happens in C.
+ * cb receives each piece in order: for CSV the header then one line per
+ * row (without the newline); for JSON one document.  AML_STORE_JSON_ONE is
+ * the first row as a JSON object, or `null` when there is none.
+ */
+typedef enum aml_store_format {
+    AML_STORE_CSV = 0,
+    AML_STORE_JSON = 1,
+    AML_STORE_JSON_ONE = 2,
+} aml_store_format;
+
+typedef int (*aml_text_cb)(const char *text, void *payload);
+int aml_store_export_trials(aml_store *s, const aml_trial_query *q, aml_store_format fmt,
+                            aml_text_cb cb, void *payload);
+int aml_store_export_studies(aml_store *s, aml_store_format fmt, aml_text_cb cb,
+                             void *payload);
 
 /* The last SQLite or store message (same as aml_error_message() after a failure). */
 const char *aml_store_errmsg(const aml_store *s);

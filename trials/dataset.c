@@ -16,11 +16,23 @@
  * fold and the final model agree on class indices.  Numeric labels are
  * compared as numbers ("1" and "1.0" are one class) and named by their
  * shortest round-trip text; text labels keep their sorted level order.
+ *
+ * Uninformative columns.  A column with no value, or one value in every
+ * row, cannot help any learner; a text or integer column whose value
+ * differs in every row is an identifier (a name, a ticket, a row number)
+ * that lets a learner memorise rows and predicts nothing for new ones.
+ * For integers only a row counter (consecutive values) counts, since
+ * distinct integers are often a genuine measurement.
+ * Identifier detection needs DATASET_ID_MIN_ROWS rows, so that a small
+ * table's genuine features are not mistaken for IDs.  A column with one
+ * value and some gaps is kept: whether a value is missing can matter.
  */
 #include "dataset.h"
 #include "aml.h"
+#include "folds.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +46,12 @@
 /* Buffer for "%.17g" of any double, with room to spare. */
 #define DATASET_NUMBER_TEXT 40
 
+/* Fewest rows at which a column unique in every row counts as an identifier. */
+#define DATASET_ID_MIN_ROWS 10
+
+/* Longest warning line. */
+#define DATASET_WARNING_MAX 512
+
 void aml_dataset_free(aml_dataset *d)
 {
     int k;
@@ -46,24 +64,107 @@ void aml_dataset_free(aml_dataset *d)
         free(d->classes[k]);
     free(d->classes);
     free(d->target);
+    for (size_t i = 0; i < d->n_dropped_cols; i++)
+        free(d->dropped_cols[i].name);
+    free(d->dropped_cols);
+    for (size_t i = 0; i < d->n_warnings; i++)
+        free(d->warnings[i]);
+    free(d->warnings);
+    free(d->cv_group);
+    free(d->cv_order);
     free(d);
 }
 
-/* Reads the spec's CSV with its missing tokens. */
+int aml_dataset_warn(aml_dataset *d, const char *fmt, ...)
+{
+    char buf[DATASET_WARNING_MAX], **grown;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    grown = aml_reallocarray(d->warnings, d->n_warnings + 1, sizeof(char *));
+    if (!grown)
+        return AML_ENOMEM;
+    d->warnings = grown;
+    if (!(d->warnings[d->n_warnings] = aml_strdup(buf)))
+        return AML_ENOMEM;
+    d->n_warnings++;
+    return AML_OK;
+}
+
+/* The per-column missing tokens of the spec, as the reader takes them. */
+static aml_csv_colmissing *dataset_colmissing(const aml_spec *spec)
+{
+    aml_csv_colmissing *cm = aml_calloc(spec->n_col_missing + 1, sizeof(*cm));
+    size_t i;
+
+    for (i = 0; cm && i < spec->n_col_missing; i++) {
+        cm[i].name = spec->col_missing[i].column;
+        cm[i].tokens = (const char *const *)spec->col_missing[i].tokens;
+        cm[i].n_tokens = spec->col_missing[i].n_tokens;
+    }
+    return cm;
+}
+
+/* Reads the spec's CSV with its missing tokens, delimiter and forced types. */
 static int dataset_read(aml_frame **f, const aml_spec *spec)
 {
     aml_csv_options opt;
     const char *numeric[1];
+    aml_csv_colmissing *cm = dataset_colmissing(spec);
+    int rc;
 
+    if (!cm)
+        return AML_ENOMEM;
     memset(&opt, 0, sizeof(opt));
     opt.missing = (const char *const *)spec->missing;
     opt.n_missing = spec->n_missing;
+    opt.col_missing = cm;
+    opt.n_col_missing = spec->n_col_missing;
+    opt.categorical = (const char *const *)spec->categorical;
+    opt.n_categorical = spec->n_categorical;
+    opt.delimiter = spec->delimiter;
+    opt.decimal = spec->decimal;
     if (spec->task == AML_SPEC_TASK_REGRESSION) {
         numeric[0] = spec->target;
         opt.numeric = numeric;
         opt.n_numeric = 1;
     }
-    return aml_frame_read_csv(f, spec->train, &opt);
+    rc = aml_frame_read_csv(f, spec->train, &opt);
+    free(cm);
+    return rc;
+}
+
+/* Every column a data: list names must exist in the file. */
+static int dataset_check_names(const aml_frame *f, const aml_spec *spec, char **names,
+                               size_t n, aml_spec_pos pos, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (aml_frame_find(f, names[i]) < 0)
+            return aml_error_set(AML_EINVAL, "%s:%d:%d: %s: '%s' is not a column of %s",
+                                 spec->path, pos.line, pos.col, key, names[i],
+                                 spec->train);
+    return AML_OK;
+}
+
+static int dataset_check_lists(const aml_frame *f, const aml_spec *spec)
+{
+    size_t i;
+    int rc;
+
+    if ((rc = dataset_check_names(f, spec, spec->categorical, spec->n_categorical,
+                                  spec->pos_categorical, "categorical")) < 0 ||
+        (rc = dataset_check_names(f, spec, spec->keep, spec->n_keep, spec->pos_keep,
+                                  "keep")) < 0)
+        return rc;
+    for (i = 0; i < spec->n_col_missing; i++)
+        if ((rc = dataset_check_names(f, spec, &spec->col_missing[i].column, 1,
+                                      spec->pos_missing, "missing")) < 0)
+            return rc;
+    return AML_OK;
 }
 
 /* Removes the spec's `drop` columns, which must exist and not be the target. */
@@ -270,6 +371,219 @@ static int dataset_encode(aml_dataset *d, const aml_frame *f, size_t col,
     return rc;
 }
 
+/* ------------------------------------------------- uninformative columns */
+
+/* Why a numeric column carries no information, or NULL. */
+static const char *numeric_useless(const double *x, size_t n, double *sorted)
+{
+    size_t i, m = 0, distinct = 0;
+    int integers = 1;
+
+    for (i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            sorted[m++] = x[i];
+    if (m == 0)
+        return "all missing";
+    qsort(sorted, m, sizeof(double), cmp_double);
+    for (i = 0; i < m; i++) {
+        distinct += i == 0 || sorted[i] != sorted[i - 1];
+        integers &= sorted[i] == floor(sorted[i]);
+    }
+    if (m == n && distinct == 1)
+        return "constant";
+    /* A row counter: distinct consecutive integers (1..n, 1001..1000+n). */
+    if (m == n && distinct == n && integers && n >= DATASET_ID_MIN_ROWS &&
+        sorted[n - 1] - sorted[0] == (double)(n - 1))
+        return "unique ID per row";
+    return NULL;
+}
+
+static const char *categorical_useless(const aml_frame *f, size_t col)
+{
+    size_t n = aml_frame_rows(f), levels = aml_frame_n_levels(f, col), i, m = 0;
+    const int32_t *codes = aml_frame_codes(f, col);
+
+    for (i = 0; i < n; i++)
+        m += codes[i] >= 0;
+    if (m == 0)
+        return "all missing";
+    if (m == n && levels == 1)
+        return "constant";
+    if (m == n && levels == n && n >= DATASET_ID_MIN_ROWS)
+        return "unique ID per row";
+    return NULL;
+}
+
+static int name_in(const char *name, char **list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int record_dropped(aml_dataset *d, const char *name, const char *why)
+{
+    aml_dropped_col *grown =
+        aml_reallocarray(d->dropped_cols, d->n_dropped_cols + 1, sizeof(*grown));
+
+    if (!grown)
+        return AML_ENOMEM;
+    d->dropped_cols = grown;
+    grown[d->n_dropped_cols].reason = why;
+    if (!(grown[d->n_dropped_cols].name = aml_strdup(name)))
+        return AML_ENOMEM;
+    d->n_dropped_cols++;
+    return AML_OK;
+}
+
+/* Drops the feature columns that carry no information, unless kept. */
+static int dataset_drop_useless(aml_dataset *d, aml_frame *f, const aml_spec *spec)
+{
+    double *buf =
+        aml_mallocarray(aml_frame_rows(f) ? aml_frame_rows(f) : 1, sizeof(double));
+    size_t j = 0;
+    int rc = AML_OK;
+
+    if (!buf)
+        return AML_ENOMEM;
+    while (rc == 0 && j < aml_frame_cols(f)) {
+        const char *why = NULL, *name = aml_frame_name(f, j);
+
+        if (!name_in(name, spec->keep, spec->n_keep) && strcmp(name, spec->target) != 0)
+            why = aml_frame_type(f, j) == AML_COL_NUMERIC
+                      ? numeric_useless(aml_frame_real(f, j), aml_frame_rows(f), buf)
+                      : categorical_useless(f, j);
+        if (!why) {
+            j++;
+            continue;
+        }
+        if ((rc = record_dropped(d, name, why)) == 0)
+            rc = aml_frame_drop(f, j);
+    }
+    free(buf);
+    return rc;
+}
+
+/* ------------------------------------------------------------ fold plan */
+
+/* The spec's position of a cv column, for messages. */
+static int plan_column(const aml_frame *f, const aml_spec *spec, const char *name,
+                       aml_spec_pos pos, const char *key, size_t *col)
+{
+    long j = aml_frame_find(f, name);
+    size_t i;
+
+    if (j < 0 || strcmp(name, spec->target) == 0)
+        return aml_error_set(AML_EINVAL,
+                             "%s:%d:%d: cv.%s: '%s' is not an input column of %s",
+                             spec->path, pos.line, pos.col, key, name, spec->train);
+    for (i = 0; i < aml_frame_rows(f); i++) {
+        int missing = aml_frame_type(f, (size_t)j) == AML_COL_NUMERIC
+                          ? isnan(aml_frame_real(f, (size_t)j)[i])
+                          : aml_frame_codes(f, (size_t)j)[i] < 0;
+
+        if (missing)
+            return aml_error_set(AML_EFORMAT, "%s:%zu: cv.%s column '%s' has no value",
+                                 spec->train, aml_frame_line(f, i), key, name);
+    }
+    *col = (size_t)j;
+    return AML_OK;
+}
+
+/*
+ * A column's values as sort keys: numbers as they are, text by its level
+ * (levels sort by strcmp, so ISO dates order correctly).
+ */
+static int column_keys(double **out, const aml_frame *f, size_t col)
+{
+    size_t n = aml_frame_rows(f), i;
+    double *k = aml_mallocarray(n ? n : 1, sizeof(double));
+
+    if (!k)
+        return AML_ENOMEM;
+    for (i = 0; i < n; i++)
+        k[i] = aml_frame_type(f, col) == AML_COL_NUMERIC ? aml_frame_real(f, col)[i]
+                                                         : aml_frame_codes(f, col)[i];
+    *out = k;
+    return AML_OK;
+}
+
+/* Group index of each row: the rank of its key among the distinct keys. */
+static int group_index(aml_dataset *d, const double *keys, size_t n)
+{
+    double *distinct = NULL;
+    size_t k = 0, i;
+    int rc = distinct_values(&distinct, &k, keys, n);
+
+    if (rc < 0)
+        return rc;
+    if (!(d->cv_group = aml_mallocarray(n ? n : 1, sizeof(int))))
+        rc = AML_ENOMEM;
+    for (i = 0; rc == 0 && i < n; i++) {
+        const double *hit = bsearch(&keys[i], distinct, k, sizeof(double), cmp_double);
+
+        d->cv_group[i] = (int)(hit - distinct);
+    }
+    free(distinct);
+    return rc;
+}
+
+/* Takes the cv.group (dropped from the inputs) and cv.order columns aside. */
+static int dataset_plan_columns(aml_dataset *d, aml_frame *f, const aml_spec *spec)
+{
+    double *keys = NULL;
+    size_t col;
+    int rc = AML_OK;
+
+    if (spec->cv_kind == AML_CV_GROUP) {
+        if ((rc = plan_column(f, spec, spec->cv_group, spec->pos_cv_group, "group",
+                              &col)) < 0 ||
+            (rc = column_keys(&keys, f, col)) < 0)
+            return rc;
+        rc = group_index(d, keys, aml_frame_rows(f));
+        free(keys);
+        if (rc == 0)
+            rc = aml_frame_drop(f, col);
+    } else if (spec->cv_kind == AML_CV_TIME_SERIES) {
+        if ((rc = plan_column(f, spec, spec->cv_order, spec->pos_cv_order, "order",
+                              &col)) < 0)
+            return rc;
+        rc = column_keys(&d->cv_order, f, col);
+    }
+    return rc;
+}
+
+static int dataset_warn_cb(void *payload, const char *line)
+{
+    return aml_dataset_warn(payload, "%s", line);
+}
+
+/* The spec's fold plan, checked against the rows and the class counts. */
+static int dataset_plan(aml_dataset *d, const aml_spec *spec)
+{
+    aml_folds_plan plan;
+
+    d->cv_kind = spec->cv_kind;
+    d->cv_folds = spec->folds;
+    d->cv_repeats = spec->cv_kind == AML_CV_REPEATED ? spec->repeats : 1;
+    d->cv_fraction = spec->fraction;
+    memset(&plan, 0, sizeof(plan));
+    plan.kind = spec->cv_kind;
+    plan.k = spec->folds;
+    plan.fraction = spec->fraction;
+    plan.stratified = spec->stratified && d->task == AML_TASK_CLASSIFICATION;
+    plan.y = d->y;
+    plan.n_classes = d->n_classes;
+    plan.classes = (const char *const *)d->classes;
+    plan.group = d->cv_group;
+    return aml_folds_check(&plan, d->n, dataset_warn_cb, d);
+}
+
+/* ------------------------------------------------------------ the whole */
+
 /* Finds the target, drops columns and rows, and encodes the target. */
 static int dataset_prepare(aml_dataset *d, aml_frame *f, const aml_spec *spec)
 {
@@ -280,7 +594,8 @@ static int dataset_prepare(aml_dataset *d, aml_frame *f, const aml_spec *spec)
         return aml_error_set(AML_EINVAL, "%s:%d:%d: target '%s' is not a column of %s",
                              spec->path, spec->pos_target.line, spec->pos_target.col,
                              spec->target, spec->train);
-    if ((rc = dataset_drop_columns(f, spec)) < 0)
+    if ((rc = dataset_check_lists(f, spec)) < 0 ||
+        (rc = dataset_drop_columns(f, spec)) < 0)
         return rc;
     t = aml_frame_find(f, spec->target);
     if ((rc = dataset_drop_rows(d, f, (size_t)t)) < 0)
@@ -290,9 +605,19 @@ static int dataset_prepare(aml_dataset *d, aml_frame *f, const aml_spec *spec)
         return aml_error_set(AML_EINVAL, "%s:%d:%d: target '%s' has no values in %s",
                              spec->path, spec->pos_target.line, spec->pos_target.col,
                              spec->target, spec->train);
-    if ((rc = dataset_encode(d, f, (size_t)t, spec)) < 0)
+    if ((rc = dataset_encode(d, f, (size_t)t, spec)) < 0 ||
+        (rc = aml_frame_drop(f, (size_t)t)) < 0 ||
+        (rc = dataset_plan_columns(d, f, spec)) < 0 ||
+        (rc = dataset_drop_useless(d, f, spec)) < 0)
         return rc;
-    return aml_frame_drop(f, (size_t)t);
+    if (aml_frame_cols(f) == 0)
+        return aml_error_set(AML_EINVAL,
+                             "%s: no input column left besides the target '%s'%s",
+                             spec->train, spec->target,
+                             d->n_dropped_cols ? " (the others carry no information; "
+                                                 "list them under data.keep to use them)"
+                                               : "");
+    return dataset_plan(d, spec);
 }
 
 int aml_dataset_load(aml_dataset **out, const aml_spec *spec)

@@ -373,11 +373,13 @@ int aml_model_read_csv(aml_frame **out, const aml_model *m, const char *path)
     size_t n = aml_prep_n_inputs(m->pipe.prep), i, nc = 0, nn = 0;
     const char **cat = aml_calloc(n + 1, sizeof(char *));
     const char **num = aml_calloc(n + 2, sizeof(char *));
+    const char **all = aml_calloc(n + 1, sizeof(char *));
     aml_csv_options opt = {0};
     int rc = AML_ENOMEM;
 
-    if (cat && num) {
+    if (cat && num && all) {
         for (i = 0; i < n; i++) {
+            all[i] = aml_prep_input_name(m->pipe.prep, i); /* others are skipped */
             if (aml_prep_input_type(m->pipe.prep, i) == AML_COL_CATEGORICAL)
                 cat[nc++] = aml_prep_input_name(m->pipe.prep, i);
             else
@@ -387,6 +389,8 @@ int aml_model_read_csv(aml_frame **out, const aml_model *m, const char *path)
         opt.n_categorical = nc;
         opt.numeric = num;
         opt.n_numeric = nn;
+        opt.only = all;
+        opt.n_only = n;
         if (m->has_missing) {
             static const char *const no_tokens[1] = {NULL};
 
@@ -397,6 +401,7 @@ int aml_model_read_csv(aml_frame **out, const aml_model *m, const char *path)
     }
     free(cat);
     free(num);
+    free(all);
     return rc;
 }
 

@@ -4,7 +4,9 @@
  * The unit that cross-validation fits once per fold and that the model
  * file stores: a pipeline is fitted on training rows only (the
  * preprocessing statistics included), so validation rows never leak into
- * what predicts them.
+ * what predicts them.  The configuration's "preprocess.*" parameters
+ * choose the preprocessing (and dedup / class balancing of the training
+ * rows); the others go to the learner.
  */
 #ifndef AML_PIPELINE_H
 #define AML_PIPELINE_H

@@ -1,11 +1,13 @@
 /*
- * runner.c - the search loop (threading design in runner.h).
+ * runner.c - the search loop (threading, resume and stopping designs in
+ * runner.h).
  */
 #include "runner.h"
 #include "aml.h"
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,15 +30,200 @@ int aml_resolve_threads(int threads)
 typedef struct run_batch {
     aml_trial_result r[AML_RUN_BATCH];
     long long ids[AML_RUN_BATCH];
+    int stored[AML_RUN_BATCH];      /* result replayed from the store */
+    int interrupted[AML_RUN_BATCH]; /* a fold was skipped (stop_flag) */
     size_t n;
 } run_batch;
 
 /* Per-task scratch of batch_evaluate: one slot per (trial, fold). */
 typedef struct run_task {
     double t0, t1;
-    int failed;
+    int failed, skipped;
     char msg[AML_TRIAL_MESSAGE_MAX];
 } run_task;
+
+/* ---- the study's finished trials, for resume ------------------------------------ */
+
+/* A finished trial read from the store; strings are owned copies. */
+typedef struct run_prior {
+    int done; /* 0: no finished trial of this number */
+    char *learner;
+    aml_param *params;
+    size_t n_params;
+    aml_trial_status status;
+    double score;
+    double *folds;
+    size_t k;
+    char *message;
+    double t_start, t_end;
+} run_prior;
+
+typedef struct run_history {
+    run_prior *p; /* indexed by trial number */
+    size_t n, cap;
+} run_history;
+
+static void prior_dispose(run_prior *p)
+{
+    for (size_t i = 0; i < p->n_params; i++)
+        if (p->params[i].value.kind == AML_VAL_STR)
+            free((char *)p->params[i].value.str);
+    for (size_t i = 0; i < p->n_params; i++)
+        free((char *)p->params[i].name);
+    free(p->params);
+    free(p->folds);
+    free(p->learner);
+    free(p->message);
+    memset(p, 0, sizeof(*p));
+}
+
+static void history_dispose(run_history *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        prior_dispose(&h->p[i]);
+    free(h->p);
+    memset(h, 0, sizeof(*h));
+}
+
+/* Makes room for trial `number`; new slots are zeroed (not done). */
+static int history_reserve(run_history *h, size_t number)
+{
+    size_t cap = h->cap ? h->cap : 64;
+    run_prior *p;
+
+    if (number < h->n)
+        return AML_OK;
+    if (number >= h->cap) {
+        while (cap <= number)
+            cap *= 2;
+        if (!(p = aml_reallocarray(h->p, cap, sizeof(*p))))
+            return AML_ENOMEM;
+        memset(p + h->cap, 0, (cap - h->cap) * sizeof(*p));
+        h->p = p;
+        h->cap = cap;
+    }
+    h->n = number + 1;
+    return AML_OK;
+}
+
+static int prior_copy_params(run_prior *p, const aml_trial_record *r)
+{
+    if (r->n_params && !(p->params = aml_calloc(r->n_params, sizeof(*p->params))))
+        return AML_ENOMEM;
+    for (size_t i = 0; i < r->n_params; i++) {
+        p->params[i].value = r->params[i].value;
+        p->params[i].value.str = NULL;
+        p->n_params = i + 1;
+        if (!(p->params[i].name = aml_strdup(r->params[i].name)))
+            return AML_ENOMEM;
+        if (r->params[i].value.kind == AML_VAL_STR &&
+            !(p->params[i].value.str = aml_strdup(r->params[i].value.str)))
+            return AML_ENOMEM;
+    }
+    return AML_OK;
+}
+
+/* Keeps a finished trial (ok or failed); running and interrupted ones run again. */
+static int history_add(const aml_trial_record *r, void *payload)
+{
+    run_history *h = payload;
+    run_prior *p;
+    int rc;
+
+    if ((r->status != AML_TRIAL_OK && r->status != AML_TRIAL_FAILED) || r->number < 0)
+        return AML_OK;
+    if ((rc = history_reserve(h, (size_t)r->number)) < 0)
+        return rc;
+    p = &h->p[r->number];
+    p->done = 1;
+    p->status = r->status;
+    p->score = r->score;
+    p->t_start = r->t_start;
+    p->t_end = r->t_end;
+    p->k = r->k;
+    if (!(p->learner = aml_strdup(r->learner)) ||
+        (r->message && !(p->message = aml_strdup(r->message))) ||
+        (r->k && !(p->folds = aml_mallocarray(r->k, sizeof(double)))))
+        return AML_ENOMEM;
+    if (r->k)
+        memcpy(p->folds, r->fold_scores, r->k * sizeof(double));
+    return prior_copy_params(p, r);
+}
+
+static int history_load(run_history *h, const aml_run_options *opt)
+{
+    memset(h, 0, sizeof(*h));
+    if (!opt->store)
+        return AML_OK;
+    return aml_store_trial_records(opt->store, opt->study_id, history_add, h);
+}
+
+static int value_same(const aml_value *a, const aml_value *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == AML_VAL_INT)
+        return a->i == b->i;
+    if (a->kind == AML_VAL_STR)
+        return strcmp(a->str, b->str) == 0;
+    /* Reals are stored exactly; a non-finite one was stored as NULL (NaN). */
+    return a->real == b->real || (!isfinite(a->real) && isnan(b->real));
+}
+
+/* Is the proposal the configuration stored under its trial number? */
+static int prior_matches(const run_prior *p, const aml_config *c, const aml_space *space)
+{
+    if (strcmp(p->learner, space->learners[c->learner].name) != 0 ||
+        p->n_params != c->n_params)
+        return 0;
+    for (size_t i = 0; i < c->n_params; i++)
+        if (strcmp(p->params[i].name, c->params[i].name) != 0 ||
+            !value_same(&c->params[i].value, &p->params[i].value))
+            return 0;
+    return 1;
+}
+
+/* Fills a proposed trial with its stored result. */
+static void prior_apply(const run_prior *p, aml_trial_result *r)
+{
+    r->status = p->status;
+    r->score = p->status == AML_TRIAL_OK ? p->score : NAN;
+    for (int f = 0; f < r->k; f++)
+        r->fold_scores[f] = (size_t)f < p->k ? p->folds[f] : NAN;
+    r->t_start = p->t_start;
+    r->t_end = p->t_end;
+    snprintf(r->message, sizeof(r->message), "%s", p->message ? p->message : "");
+}
+
+/*
+ * Marks the batch's trials that the store already finished, after checking
+ * that the strategy proposed the same configuration as before.
+ */
+static int batch_match_history(run_batch *b, const run_history *h, const aml_space *space)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        aml_trial_result *r = &b->r[i];
+        const run_prior *p = (size_t)r->number < h->n ? &h->p[r->number] : NULL;
+        char now[256];
+
+        b->stored[i] = 0;
+        b->interrupted[i] = 0;
+        if (!p || !p->done)
+            continue;
+        if (!prior_matches(p, &r->config, space)) {
+            aml_config_format(&r->config, now, sizeof(now));
+            return aml_error_set(AML_EINVAL,
+                                 "trial %ld: the search now proposes %s (%s) but the "
+                                 "store holds %s for it: the search changed since the "
+                                 "study began (use --fresh, or a new study name)",
+                                 r->number, space->learners[r->config.learner].name, now,
+                                 p->learner);
+        }
+        prior_apply(p, r);
+        b->stored[i] = 1;
+    }
+    return AML_OK;
+}
 
 static void batch_dispose(run_batch *b)
 {
@@ -83,6 +270,8 @@ static int batch_record_start(run_batch *b, const aml_run_options *opt,
     for (i = 0; i < b->n; i++) {
         const aml_config *c = &b->r[i].config;
 
+        if (b->stored[i])
+            continue;
         rc = aml_store_trial_begin(st, &b->ids[i], opt->study_id, b->r[i].number,
                                    space->learners[c->learner].name, c->params,
                                    c->n_params, now);
@@ -108,9 +297,12 @@ static void batch_gather(run_batch *b, const run_task *tasks, int k)
         aml_trial_result *r = &b->r[i];
         const run_task *t = tasks + i * (size_t)k;
 
+        if (b->stored[i])
+            continue; /* keeps its stored times */
         r->t_start = t[0].t0;
         r->t_end = t[0].t1;
         for (f = 0; f < k; f++) {
+            b->interrupted[i] |= t[f].skipped;
             r->t_start = t[f].t0 < r->t_start ? t[f].t0 : r->t_start;
             r->t_end = t[f].t1 > r->t_end ? t[f].t1 : r->t_end;
             if (t[f].failed && r->failed_fold < 0) {
@@ -121,8 +313,13 @@ static void batch_gather(run_batch *b, const run_task *tasks, int k)
     }
 }
 
-/* Runs every (trial, fold) task of the batch on the OpenMP team. */
-static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads)
+/*
+ * Runs every (trial, fold) task of the batch on the OpenMP team, except
+ * those of stored trials; once the stop flag is up, tasks not yet started
+ * are skipped.
+ */
+static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
+                          const volatile int *stop)
 {
     long n_tasks = (long)b->n * cv->k;
     run_task *tasks = aml_calloc((size_t)n_tasks, sizeof(*tasks));
@@ -136,7 +333,13 @@ static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads)
         aml_trial_result *r = &b->r[t / cv->k];
         int f = (int)(t % cv->k);
 
-        tasks[t].t0 = aml_now();
+        tasks[t].t0 = tasks[t].t1 = aml_now();
+        if (b->stored[t / cv->k])
+            continue;
+        if (*stop) {
+            tasks[t].skipped = 1;
+            continue;
+        }
         tasks[t].failed = aml_cv_fold(cv, &r->config, r->number, f, &r->fold_scores[f],
                                       tasks[t].msg, sizeof(tasks[t].msg)) < 0;
         tasks[t].t1 = aml_now();
@@ -173,7 +376,42 @@ static int summary_take_best(aml_run_summary *s, const aml_trial_result *r)
     return AML_OK;
 }
 
-/* Tells, records and reports the batch in trial-number order. */
+/* Counts a told trial into the summary, taking it as best when it is. */
+static int summary_count(aml_run_summary *s, const aml_trial_result *r,
+                         const aml_metric *m)
+{
+    s->n_trials++;
+    if (r->status != AML_TRIAL_OK) {
+        s->n_failed++;
+        return AML_OK;
+    }
+    s->n_ok++;
+    if (!s->has_best || aml_metric_better(m, r->score, s->best.score))
+        return summary_take_best(s, r);
+    return AML_OK;
+}
+
+/* Records a trial this run evaluated (or stopped). */
+static int batch_record_one(run_batch *b, size_t i, const aml_run_options *opt)
+{
+    aml_trial_result *r = &b->r[i];
+    int ok = r->status == AML_TRIAL_OK;
+
+    if (!opt->store)
+        return AML_OK;
+    if (b->interrupted[i])
+        return aml_store_trial_finish(opt->store, b->ids[i], AML_TRIAL_INTERRUPTED, NAN,
+                                      NULL, 0, "stopped by the user", aml_now());
+    return aml_store_trial_finish(opt->store, b->ids[i], r->status, r->score,
+                                  r->fold_scores, (size_t)r->k, ok ? NULL : r->message,
+                                  r->t_end);
+}
+
+/*
+ * Tells, records and reports the batch in trial-number order.  Stored
+ * trials are told but neither written nor reported; interrupted ones are
+ * written but not told (the run ends after this batch).
+ */
 static int batch_observe(run_batch *b, aml_search *search, const aml_run_options *opt,
                          aml_run_summary *s, aml_run_trial_cb cb, void *payload)
 {
@@ -187,27 +425,38 @@ static int batch_observe(run_batch *b, aml_search *search, const aml_run_options
         aml_trial_result *r = &b->r[i];
         int ok;
 
-        aml_trial_result_finish(r);
+        if (b->interrupted[i]) {
+            r->status = AML_TRIAL_INTERRUPTED;
+            r->score = NAN;
+            s->n_interrupted++;
+            rc = batch_record_one(b, i, opt);
+            if (cb)
+                cb(r, s, payload);
+            continue;
+        }
+        if (!b->stored[i])
+            aml_trial_result_finish(r);
         ok = r->status == AML_TRIAL_OK;
         aml_search_tell(search, &r->config, ok ? sign * r->score : NAN, ok);
-        if (opt->store)
-            rc = aml_store_trial_finish(opt->store, b->ids[i], r->status, r->score,
-                                        r->fold_scores, (size_t)r->k,
-                                        ok ? NULL : r->message, r->t_end);
-        s->n_trials++;
-        if (ok) {
-            s->n_ok++;
-            if (!s->has_best || aml_metric_better(opt->metric, r->score, s->best.score))
-                rc = rc < 0 ? rc : summary_take_best(s, r);
-        } else {
-            s->n_failed++;
-        }
-        if (cb)
+        if (!b->stored[i])
+            rc = batch_record_one(b, i, opt);
+        s->n_resumed += b->stored[i];
+        rc = rc < 0 ? rc : summary_count(s, r, opt->metric);
+        if (cb && !b->stored[i])
             cb(r, s, payload);
     }
     if (opt->store)
         rc = rc < 0 ? (aml_store_rollback(opt->store), rc) : aml_store_commit(opt->store);
     return rc;
+}
+
+/* True when every trial of the batch comes from the store. */
+static int batch_all_stored(const run_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (!b->stored[i])
+            return 0;
+    return 1;
 }
 
 static size_t run_batch_size(const aml_run_options *opt, long done)
@@ -219,8 +468,32 @@ static size_t run_batch_size(const aml_run_options *opt, long done)
     return AML_RUN_BATCH;
 }
 
+/*
+ * Evaluates one asked batch: replayed trials need no store transaction
+ * (a batch wholly from the store touches the store not at all).
+ */
+static int run_one_batch(run_batch *b, aml_search *search, const aml_cv *cv,
+                         const aml_run_options *opt, const run_history *h, int threads,
+                         aml_run_summary *out, aml_run_trial_cb cb, void *payload)
+{
+    aml_run_options quiet = *opt;
+    int rc;
+
+    if ((rc = batch_match_history(b, h, cv->space)) < 0)
+        return rc;
+    if (batch_all_stored(b)) {
+        quiet.store = NULL;
+        return batch_observe(b, search, &quiet, out, cb, payload);
+    }
+    if ((rc = batch_record_start(b, opt, cv->space)) < 0 ||
+        (rc = batch_evaluate(b, cv, threads, &opt->budget.stop_flag)) < 0)
+        return rc;
+    return batch_observe(b, search, opt, out, cb, payload);
+}
+
 static int run_loop(aml_run_summary *out, aml_search *search, const aml_cv *cv,
-                    const aml_run_options *opt, aml_run_trial_cb cb, void *payload)
+                    const aml_run_options *opt, const run_history *h, aml_run_trial_cb cb,
+                    void *payload)
 {
     int threads = aml_resolve_threads(opt->threads);
     double t_begin = aml_now();
@@ -231,16 +504,20 @@ static int run_loop(aml_run_summary *out, aml_search *search, const aml_cv *cv,
         return aml_error_set(AML_ENOMEM, "out of memory starting the search");
     while ((out->reason = aml_budget_check(&opt->budget, out->n_trials,
                                            aml_now() - t_begin)) == AML_STOP_NONE) {
-        asked = batch_ask(b, search, out->n_trials, run_batch_size(opt, out->n_trials), cv->k);
+        asked = batch_ask(b, search, out->n_trials, run_batch_size(opt, out->n_trials),
+                          cv->k);
         if (asked < 0 && asked != AML_EXHAUSTED) {
             rc = asked;
             break;
         }
-        if (b->n > 0 && ((rc = batch_record_start(b, opt, cv->space)) < 0 ||
-                         (rc = batch_evaluate(b, cv, threads)) < 0 ||
-                         (rc = batch_observe(b, search, opt, out, cb, payload)) < 0))
+        if (b->n > 0 &&
+            (rc = run_one_batch(b, search, cv, opt, h, threads, out, cb, payload)) < 0)
             break;
         batch_dispose(b);
+        if (out->n_interrupted > 0) {
+            out->reason = AML_STOP_REQUESTED;
+            break;
+        }
         if (asked == AML_EXHAUSTED) {
             out->reason = AML_STOP_EXHAUSTED;
             break;
@@ -256,24 +533,33 @@ int aml_run_search(aml_run_summary *out, const aml_dataset *d, const aml_space *
                    aml_run_trial_cb cb, void *payload)
 {
     aml_search *search = NULL;
+    run_history h;
     aml_cv cv;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = aml_cv_init(&cv, d, space, opt->metric, opt->folds, opt->stratified,
-                          opt->cv_seed, opt->seed)) < 0)
+    if ((rc = history_load(&h, opt)) < 0) {
+        history_dispose(&h);
         return rc;
+    }
+    if ((rc = aml_cv_init(&cv, d, space, opt->metric, opt->folds, opt->stratified,
+                          opt->cv_seed, opt->seed)) < 0) {
+        history_dispose(&h);
+        return rc;
+    }
     if ((rc = aml_search_new(&search, strategy, space, opt->seed)) < 0) {
         aml_cv_dispose(&cv);
+        history_dispose(&h);
         return rc;
     }
 
     /* Trials run one per thread: BLAS must not start threads of its own. */
     aml_blas_threads(1);
-    rc = run_loop(out, search, &cv, opt, cb, payload);
+    rc = run_loop(out, search, &cv, opt, &h, cb, payload);
 
     aml_search_free(search);
     aml_cv_dispose(&cv);
+    history_dispose(&h);
     return rc;
 }
 

@@ -11,6 +11,23 @@
  * the thread count: what a strategy has seen when it proposes trial t is
  * then the same at any `parallel` value, and since every fold draws from a
  * generator seeded by (seed, trial, fold), so are the scores.
+ *
+ * Resume.  With a store, the runner first reads the study's finished
+ * trials.  It then runs the same loop as a fresh run from trial 0: a
+ * proposal whose trial number is already finished in the store must equal
+ * the stored configuration (else the search changed: AML_EINVAL), and its
+ * stored result is told to the strategy instead of being evaluated again.
+ * The strategy therefore sees exactly the asks and tells of an
+ * uninterrupted run, so a deterministic strategy (grid, random, and any
+ * whose proposals depend only on the seed, the trial number and the
+ * results told) ends with the same trials; trials left running or
+ * interrupted are evaluated again under their numbers.  The trial budget
+ * counts stored trials; a time budget counts this run only.
+ *
+ * Stopping.  Raising budget.stop_flag (SIGINT) stops the batch in flight:
+ * folds already running finish, folds not started are skipped, and a
+ * trial missing a fold is recorded `interrupted` (and not told), so the
+ * store is consistent and a resume re-runs it.
  */
 #ifndef AML_RUNNER_H
 #define AML_RUNNER_H
@@ -29,22 +46,28 @@ typedef struct aml_run_options {
     int folds;
     int stratified;
     uint64_t cv_seed;
-    uint64_t seed;      /* search seed: proposals and trial generators */
-    int threads;        /* workers; <= 0 means all cores */
-    aml_budget budget;  /* max_trials must be > 0 unless the space is finite */
+    uint64_t seed;     /* search seed: proposals and trial generators */
+    int threads;       /* workers; <= 0 means all cores */
+    aml_budget budget; /* max_trials must be > 0 unless the space is finite */
     const aml_metric *metric;
-    aml_store *store;   /* may be NULL (tests): nothing is recorded */
+    aml_store *store; /* may be NULL (tests): nothing is recorded */
     long long study_id;
 } aml_run_options;
 
 typedef struct aml_run_summary {
-    long n_trials, n_ok, n_failed;
+    long n_trials, n_ok, n_failed; /* including the stored trials replayed */
+    long n_resumed;                /* trials taken from the store, not evaluated */
+    long n_interrupted;            /* trials this run stopped (stop_flag) */
     aml_stop_reason reason;
     int has_best;
     aml_trial_result best; /* owned copy of the best trial when has_best */
 } aml_run_summary;
 
-/* Called from the runner's thread after each trial, in trial-number order. */
+/*
+ * Called from the runner's thread after each trial this run evaluated, in
+ * trial-number order (not for stored trials replayed on resume); an
+ * interrupted trial comes with status AML_TRIAL_INTERRUPTED.
+ */
 typedef void (*aml_run_trial_cb)(const aml_trial_result *r, const aml_run_summary *so_far,
                                  void *payload);
 
@@ -52,7 +75,9 @@ typedef void (*aml_run_trial_cb)(const aml_trial_result *r, const aml_run_summar
  * Runs the search to the end of the budget or of the space.  On success
  * *out (caller disposes with aml_run_summary_dispose) says how it ended.
  * A trial that fails is recorded and the search goes on; only failures of
- * the machinery (store, allocation, strategy) end the run with an error.
+ * the machinery (store, allocation, strategy) end the run with an error,
+ * and so does a proposal that differs from the stored trial of that number
+ * (AML_EINVAL, "the search changed").
  */
 int aml_run_search(aml_run_summary *out, const aml_dataset *d, const aml_space *space,
                    const aml_search_type *strategy, const aml_run_options *opt,

@@ -20,36 +20,81 @@ double aml_now(void)
     return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
 }
 
+/* The fold assignment of repeat r: n ints. */
+static const int *cv_repeat_folds(const aml_cv *cv, int split, int *fold)
+{
+    *fold = split % cv->per_repeat;
+    return cv->fold_of + (size_t)(split / cv->per_repeat) * cv->data->n;
+}
+
+/* Gathers the validation rows of every split into cv->rows / cv->start. */
 static int cv_group_rows(aml_cv *cv, size_t n)
 {
-    size_t *fill;
-    size_t i;
-    int f;
+    size_t i, total = 0, m = 0;
+    int s, f;
 
-    cv->rows = aml_mallocarray(n, sizeof(*cv->rows));
+    for (s = 0; s < cv->k; s++) {
+        const int *fo = cv_repeat_folds(cv, s, &f);
+
+        for (i = 0; i < n; i++)
+            total += fo[i] == f;
+    }
+    cv->rows = aml_mallocarray(total ? total : 1, sizeof(*cv->rows));
     cv->start = aml_calloc((size_t)cv->k + 1, sizeof(*cv->start));
-    fill = aml_calloc((size_t)cv->k, sizeof(*fill));
-    if (!cv->rows || !cv->start || !fill) {
-        free(fill);
+    if (!cv->rows || !cv->start)
         return AML_ENOMEM;
-    }
-    for (i = 0; i < n; i++)
-        cv->start[cv->fold_of[i] + 1]++;
-    for (f = 0; f < cv->k; f++)
-        cv->start[f + 1] += cv->start[f];
-    for (i = 0; i < n; i++) {
-        int fo = cv->fold_of[i];
+    for (s = 0; s < cv->k; s++) {
+        const int *fo = cv_repeat_folds(cv, s, &f);
 
-        cv->rows[cv->start[fo] + fill[fo]++] = i;
+        for (i = 0; i < n; i++)
+            if (fo[i] == f)
+                cv->rows[m++] = i;
+        cv->start[s + 1] = m;
     }
-    free(fill);
     return AML_OK;
+}
+
+/* Fills cv->fold_of for the data set's plan; sets k and per_repeat. */
+static int cv_assign_plan(aml_cv *cv, const aml_dataset *d, int k, int strat,
+                          uint64_t cv_seed)
+{
+    int r, rc = AML_OK;
+
+    cv->per_repeat = k;
+    switch (d->cv_kind) {
+    case AML_CV_REPEATED:
+        cv->k = k * d->cv_repeats;
+        for (r = 0; rc == 0 && r < d->cv_repeats; r++)
+            rc = aml_folds_assign(cv->fold_of + (size_t)r * d->n, d->n, k, strat, d->y,
+                                  d->n_classes, cv_seed + (uint64_t)r);
+        return rc;
+    case AML_CV_GROUP:
+        if (!d->cv_group)
+            return aml_error_set(AML_EINVAL, "group folds need the cv.group column");
+        return aml_folds_group(cv->fold_of, d->n, k, d->cv_group);
+    case AML_CV_TIME_SERIES:
+        if (!d->cv_order)
+            return aml_error_set(AML_EINVAL,
+                                 "time-series folds need the cv.order column");
+        cv->time_series = 1;
+        return aml_folds_time_series(cv->fold_of, d->n, k, d->cv_order);
+    case AML_CV_HOLDOUT:
+        cv->k = cv->per_repeat = 1;
+        return aml_folds_holdout(cv->fold_of, d->n, d->cv_fraction, strat, d->y,
+                                 d->n_classes, cv_seed);
+    case AML_CV_KFOLD:
+        strat = 0;
+        /* fall through */
+    default:
+        return aml_folds_assign(cv->fold_of, d->n, k, strat, d->y, d->n_classes, cv_seed);
+    }
 }
 
 int aml_cv_init(aml_cv *cv, const aml_dataset *d, const aml_space *s, const aml_metric *m,
                 int k, int stratified, uint64_t cv_seed, uint64_t seed)
 {
     int strat = stratified && d->task == AML_TASK_CLASSIFICATION;
+    int repeats = d->cv_kind == AML_CV_REPEATED && d->cv_repeats > 1 ? d->cv_repeats : 1;
     int rc;
 
     memset(cv, 0, sizeof(*cv));
@@ -58,10 +103,12 @@ int aml_cv_init(aml_cv *cv, const aml_dataset *d, const aml_space *s, const aml_
     cv->metric = m;
     cv->k = k;
     cv->seed = seed;
-    cv->fold_of = aml_mallocarray(d->n, sizeof(*cv->fold_of));
+    if (d->cv_kind == AML_CV_STRATIFIED)
+        strat = d->task == AML_TASK_CLASSIFICATION;
+    cv->fold_of = aml_mallocarray(d->n * (size_t)repeats, sizeof(*cv->fold_of));
     if (!cv->fold_of)
         return AML_ENOMEM;
-    rc = aml_folds_assign(cv->fold_of, d->n, k, strat, d->y, d->n_classes, cv_seed);
+    rc = cv_assign_plan(cv, d, k, strat, cv_seed);
     if (rc == AML_OK)
         rc = cv_group_rows(cv, d->n);
     if (rc < 0)
@@ -79,17 +126,18 @@ void aml_cv_dispose(aml_cv *cv)
     memset(cv, 0, sizeof(*cv));
 }
 
-/* Training rows of `fold`: every row outside it, in row order of the groups. */
-static size_t *cv_train_rows(const aml_cv *cv, int fold, size_t *n_out)
+/* Training rows of split `split`: see trial.h. */
+static size_t *cv_train_rows(const aml_cv *cv, int split, size_t *n_out)
 {
-    size_t n = cv->data->n - (cv->start[fold + 1] - cv->start[fold]);
-    size_t *rows = aml_mallocarray(n ? n : 1, sizeof(*rows));
+    int f;
+    const int *fo = cv_repeat_folds(cv, split, &f);
+    size_t *rows = aml_mallocarray(cv->data->n ? cv->data->n : 1, sizeof(*rows));
     size_t i, m = 0;
 
     if (!rows)
         return NULL;
     for (i = 0; i < cv->data->n; i++)
-        if (cv->fold_of[i] != fold)
+        if (cv->time_series ? fo[i] < f : fo[i] != f)
             rows[m++] = i;
     *n_out = m;
     return rows;
@@ -105,7 +153,8 @@ static int cv_score_fold(const aml_cv *cv, const aml_pipeline *p, int fold, doub
     size_t i;
     int rc = AML_ENOMEM;
 
-    if (pred && y && (rc = aml_pipeline_predict(p, cv->data->features, valid, nv, pred)) == 0) {
+    if (pred && y &&
+        (rc = aml_pipeline_predict(p, cv->data->features, valid, nv, pred)) == 0) {
         for (i = 0; i < nv; i++)
             y[i] = cv->data->y[valid[i]];
         *score = cv->metric->score(y, pred, nv, cv->data->n_classes);
@@ -115,8 +164,8 @@ static int cv_score_fold(const aml_cv *cv, const aml_pipeline *p, int fold, doub
     return rc;
 }
 
-int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold, double *score,
-                char *msg, size_t msglen)
+int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold,
+                double *score, char *msg, size_t msglen)
 {
     aml_pipeline p = {0};
     aml_rng trial_rng, rng;
@@ -131,7 +180,8 @@ int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold, dou
     train = cv_train_rows(cv, fold, &n_train);
     if (!train)
         rc = AML_ENOMEM;
-    else if ((rc = aml_pipeline_fit(&p, cv->data, cv->space, c, train, n_train, &rng, 1)) == 0)
+    else if ((rc = aml_pipeline_fit(&p, cv->data, cv->space, c, train, n_train, &rng,
+                                    1)) == 0)
         rc = cv_score_fold(cv, &p, fold, score);
 
     if (rc < 0)

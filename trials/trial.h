@@ -8,6 +8,13 @@
  * threads; each fold fits with its own generator derived from (search
  * seed, trial number, fold), which makes a score independent of the thread
  * that computed it.
+ *
+ * A plan is a list of splits (cv->k of them, the "folds" the runner
+ * evaluates): k-fold plans have one split per fold, repeated plans
+ * repeats x folds, holdout one.  Split s is fold s % per_repeat of repeat
+ * s / per_repeat; its validation rows are those whose fold_of is that
+ * fold, its training rows the others, or for a time-series plan only the
+ * rows of earlier folds (fold_of -1 marks rows that only ever train).
  */
 #ifndef AML_TRIAL_H
 #define AML_TRIAL_H
@@ -21,14 +28,21 @@ typedef struct aml_cv {
     const aml_dataset *data; /* borrowed */
     const aml_space *space;  /* borrowed */
     const aml_metric *metric;
-    int k;
-    uint64_t seed;    /* search seed: trial generators derive from it */
-    int *fold_of;     /* owned: fold of each row */
-    size_t *rows;     /* owned: row indices grouped by fold */
-    size_t *start;    /* owned: k + 1 offsets into rows */
+    int k;           /* splits */
+    uint64_t seed;   /* search seed: trial generators derive from it */
+    int *fold_of;    /* owned: fold of each row, per repeat (n x repeats) */
+    size_t *rows;    /* owned: validation row indices grouped by split */
+    size_t *start;   /* owned: k + 1 offsets into rows */
+    int per_repeat;  /* folds per repeat */
+    int time_series; /* training rows are the earlier folds only */
 } aml_cv;
 
-/* Assigns folds (stratified only for classification).  Dispose with aml_cv_dispose. */
+/*
+ * Assigns folds.  When d->cv_kind is AML_CV_AUTO, k-fold, stratified only
+ * for classification when `stratified` is set; otherwise the data set's
+ * plan (kind, repeats, fraction, groups, order) with k folds.  Dispose
+ * with aml_cv_dispose.
+ */
 int aml_cv_init(aml_cv *cv, const aml_dataset *d, const aml_space *s, const aml_metric *m,
                 int k, int stratified, uint64_t cv_seed, uint64_t seed);
 void aml_cv_dispose(aml_cv *cv);
@@ -38,19 +52,19 @@ void aml_cv_dispose(aml_cv *cv);
  * Returns 0 with *score set (possibly NaN), or a negative code with the
  * reason copied into msg.  Thread-safe: touches only its own memory.
  */
-int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold, double *score,
-                char *msg, size_t msglen);
+int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold,
+                double *score, char *msg, size_t msglen);
 
 #define AML_TRIAL_MESSAGE_MAX 256
 
 typedef struct aml_trial_result {
     long number;
-    aml_config config;   /* owned */
+    aml_config config; /* owned */
     aml_trial_status status;
     double score;        /* mean of the fold scores (metric's own orientation) */
     double *fold_scores; /* owned: k values */
     int k;
-    int failed_fold;     /* first failing fold, or -1 */
+    int failed_fold; /* first failing fold, or -1 */
     char message[AML_TRIAL_MESSAGE_MAX];
     double t_start, t_end; /* unix seconds */
 } aml_trial_result;

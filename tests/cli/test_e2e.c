@@ -94,7 +94,8 @@ static void check_database(void)
 
     assert_int_equal(sqlite3_open_v2(at("penguins.db"), &db, SQLITE_OPEN_READONLY, NULL),
                      SQLITE_OK);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM study WHERE name = 'penguins'"), 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM study WHERE name = 'penguins'"),
+                     1);
     assert_int_equal(query_int(db, "SELECT count(*) FROM trial"), 50);
     assert_int_equal(query_int(db, "SELECT count(*) FROM trial WHERE status = 'ok'"), 50);
     assert_int_equal(query_int(db, "SELECT count(*) FROM trial_fold"), 250);
@@ -103,8 +104,9 @@ static void check_database(void)
     assert_int_equal(query_int(db, "SELECT count(*) FROM trial WHERE learner NOT IN "
                                    "('logistic_regression', 'knn', 'decision_tree')"),
                      0);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM trial t WHERE NOT EXISTS "
-                                   "(SELECT 1 FROM trial_param p WHERE p.trial_id = t.id)"),
+    assert_int_equal(query_int(db,
+                               "SELECT count(*) FROM trial t WHERE NOT EXISTS "
+                               "(SELECT 1 FROM trial_param p WHERE p.trial_id = t.id)"),
                      0);
     /* The mean score is the mean of the fold scores. */
     assert_int_equal(query_int(db, "SELECT count(*) FROM trial t WHERE abs(t.score - "
@@ -116,9 +118,10 @@ static void check_database(void)
     sqlite3_close(db);
 }
 
-/* Species of new_penguins.csv rows (see examples/penguins/ATTRIBUTION.md); row 3 is all NA. */
+/* Species of new_penguins.csv rows (see examples/penguins/ATTRIBUTION.md); row 3 is all
+ * NA. */
 static const char *const truth[12] = {
-    "Adelie", "Adelie", NULL, "Adelie", "Adelie", "Gentoo",
+    "Adelie", "Adelie", NULL,        "Adelie",    "Adelie",    "Gentoo",
     "Gentoo", "Gentoo", "Chinstrap", "Chinstrap", "Chinstrap", "Chinstrap",
 };
 
@@ -129,11 +132,13 @@ static void check_predictions(void)
     int row = -1, right = 0;
 
     assert_non_null(text);
-    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), row++) {
+    for (line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save), row++) {
         char label[64];
 
         if (row < 0) {
-            assert_string_equal(line, "species,proba_Adelie,proba_Chinstrap,proba_Gentoo");
+            assert_string_equal(line,
+                                "species,proba_Adelie,proba_Chinstrap,proba_Gentoo");
             continue;
         }
         assert_true(row < 12);
@@ -162,13 +167,19 @@ static void test_e2e_example(void **state)
     assert_int_equal(automl("studies penguins.db"), 0);
     expect_in("out.txt", "penguins");
 
-    assert_int_equal(automl("predict penguins.model new_penguins.csv --proba --out pred.csv"),
-                     0);
+    assert_int_equal(
+        automl("predict penguins.model new_penguins.csv --proba --out pred.csv"), 0);
     check_predictions();
 
-    /* The same study again is refused before any work; --fresh replaces it. */
-    assert_int_equal(automl("run spec.yaml"), 2);
-    expect_in("err.txt", "already exists");
+    /* The same study again continues it: all 50 trials are stored, none runs
+     * again, and the model is exported from the same best trial. */
+    assert_int_equal(automl("run spec.yaml"), 0);
+    expect_in("out.txt", "resuming study penguins: 50 trials stored (50 ok, 0 failed)");
+    expect_in("out.txt", "50 trials (50 from the store)");
+    check_database();
+    /* --fresh replaces it. */
+    assert_int_equal(automl("run spec.yaml --fresh --quiet"), 0);
+    check_database();
 }
 
 static void test_e2e_bad_input(void **state)
@@ -188,11 +199,13 @@ static void test_e2e_bad_input(void **state)
     expect_in("err.txt", "bad.yaml:5:3:");
     assert_int_equal(access(at("x.db"), F_OK), -1); /* nothing written */
 
-    /* A prediction file without a training column: exit 2, the column named, no output. */
+    /* A prediction file without a training column: exit 2, the column named, no output.
+     */
     assert_int_equal(automl("run spec.yaml --quiet"), 0);
     f = fopen(at("short.csv"), "w");
     assert_non_null(f);
-    fputs("island,bill_length_mm,bill_depth_mm,sex,body_mass_g\nDream,40,18,male,3900\n", f);
+    fputs("island,bill_length_mm,bill_depth_mm,sex,body_mass_g\nDream,40,18,male,3900\n",
+          f);
     fclose(f);
     assert_int_equal(automl("predict penguins.model short.csv --out p.csv"), 2);
     expect_in("err.txt", "flipper_length_mm");

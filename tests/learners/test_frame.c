@@ -177,32 +177,62 @@ static void test_frame_tabs(void **state)
     aml_frame_free(f);
 }
 
-/* inf/nan spellings and hex are text; exponents, signs and ".5" are numbers. */
+/* infnan.csv's inf/nan spellings declared missing, column by column. */
+static const char *const w_missing[] = {"inf", "-INF"};
+static const char *const x_missing[] = {"nan", "NaN"};
+static const char *const y_missing[] = {"Infinity"};
+static const aml_csv_colmissing infnan_missing[] = {
+    {"w", w_missing, 2}, {"x", x_missing, 2}, {"y", y_missing, 1}};
+
+/*
+ * A column of numbers holding "inf" is an error naming its first such
+ * cell (w, line 2, field 2), since reading it as text would lose 3.
+ */
+static void test_frame_infnan_error(void **state)
+{
+    (void)state;
+    read_fails("infnan.csv", NULL, AML_EFORMAT,
+               "2:2: column 'w': 'inf' is not a number; list it under data.missing to "
+               "read it as missing");
+}
+
+/*
+ * Declared missing per column, inf/nan read as gaps; hex stays text;
+ * exponents, signs and ".5" are numbers.
+ */
 static void test_frame_infnan(void **state)
 {
-    static const char *const w[] = {"-INF", "3", "inf"};
-    static const char *const x[] = {"4", "NaN", "nan"};
-    static const char *const y[] = {"1.5", "2", "Infinity"};
     static const char *const h[] = {"0x1A", "7", "8"};
     static const double v[] = {1, 2, 3}, n[] = {100, -0.5, 3};
-    aml_frame *f = read_ok("infnan.csv", NULL);
+    aml_csv_options opt = {.col_missing = infnan_missing, .n_col_missing = 3};
+    aml_frame *f = read_ok("infnan.csv", &opt);
 
+    (void)state;
     assert_reals(f, 0, v);
-    assert_levels(f, 1, w, 3);
-    assert_levels(f, 2, x, 3);
-    assert_levels(f, 3, y, 3);
+    assert_true(isnan(aml_frame_real(f, 1)[0]) && aml_frame_real(f, 1)[1] == 3.0 &&
+                isnan(aml_frame_real(f, 1)[2]));
+    assert_true(isnan(aml_frame_real(f, 2)[0]) && aml_frame_real(f, 2)[1] == 4.0 &&
+                isnan(aml_frame_real(f, 2)[2]));
+    assert_true(aml_frame_real(f, 3)[0] == 1.5 && isnan(aml_frame_real(f, 3)[1]) &&
+                aml_frame_real(f, 3)[2] == 2.0);
     assert_reals(f, 4, n);
     assert_levels(f, 5, h, 3);
     aml_frame_free(f);
 }
 
+/* Forced numeric, an inf word is still refused when not declared missing. */
 static void test_frame_force_numeric_infinity(void **state)
 {
     static const char *const numeric[] = {"y", "not_a_column"};
-    aml_csv_options opt = {.numeric = numeric, .n_numeric = 2};
+    aml_csv_options opt = {.numeric = numeric,
+                           .n_numeric = 2,
+                           .col_missing = infnan_missing,
+                           .n_col_missing = 2};
 
+    (void)state;
     read_fails("infnan.csv", &opt, AML_EFORMAT,
-               "3:4: column 'y': 'Infinity' is not a number");
+               "3:4: column 'y': 'Infinity' is not a number; list it under data.missing "
+               "to read it as missing");
 }
 
 /* The cell's line counts the line break inside the quoted cell above it. */
@@ -219,7 +249,10 @@ static void test_frame_force_numeric_ok(void **state)
 {
     static const char *const numeric[] = {"n"};
     static const double n[] = {100, -0.5, 3};
-    aml_csv_options opt = {.numeric = numeric, .n_numeric = 1};
+    aml_csv_options opt = {.numeric = numeric,
+                           .n_numeric = 1,
+                           .col_missing = infnan_missing,
+                           .n_col_missing = 3};
     aml_frame *f = read_ok("infnan.csv", &opt);
 
     assert_reals(f, 4, n);
@@ -394,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_frame_crlf_bom),
         cmocka_unit_test(test_frame_blank_lines),
         cmocka_unit_test(test_frame_tabs),
+        cmocka_unit_test(test_frame_infnan_error),
         cmocka_unit_test(test_frame_infnan),
         cmocka_unit_test(test_frame_force_numeric_infinity),
         cmocka_unit_test(test_frame_force_numeric_text),

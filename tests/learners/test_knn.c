@@ -296,6 +296,95 @@ static void test_knn_no_features(void **state)
     aml_learner_free(l);
 }
 
+/*
+ * Many rows (two distance tiles of 2048 training rows, three query blocks
+ * of 64) on integer data, where every distance is exact, so ties are real:
+ * 3 dense columns in -2..2 and `hot` one-hot columns.  With 10 (13
+ * features) predict searches the k-d tree; with 17 (20 features, each
+ * indicator in a 17th of the rows) it takes the brute-force path with the
+ * split dense + sparse product.  The reference below scans all rows and
+ * keeps the k nearest, lower index first on ties.  Two threads must give
+ * the same bits as one.
+ */
+static void ref_votes(const double *X, const double *y, size_t n, size_t p,
+                      const double *q, int manhattan, size_t k, double *p3)
+{
+    size_t *best = malloc(k * sizeof(size_t)), len = 0, i, j, c;
+    double *bd = malloc(k * sizeof(double));
+
+    for (i = 0; i < n; i++) {
+        double d = 0;
+
+        for (j = 0; j < p; j++)
+            d += manhattan ? fabs(X[i * p + j] - q[j])
+                           : (X[i * p + j] - q[j]) * (X[i * p + j] - q[j]);
+        /* insertion into the sorted list; equal distances keep the earlier row */
+        for (c = len; c > 0 && bd[c - 1] > d; c--)
+            if (c < k)
+                bd[c] = bd[c - 1], best[c] = best[c - 1];
+        if (c < k) {
+            bd[c] = d, best[c] = i;
+            len += len < k;
+        }
+    }
+    p3[0] = p3[1] = p3[2] = 0;
+    for (c = 0; c < len; c++)
+        p3[(size_t)y[best[c]]] += 1.0 / (double)len;
+    free(best);
+    free(bd);
+}
+
+static void check_big(int manhattan, size_t hot)
+{
+    size_t n = 3000, nq = 150, p = 3 + hot, i, j, c;
+    double *X = malloc(n * p * sizeof(double)), *y = malloc(n * sizeof(double));
+    double *Q = malloc(nq * p * sizeof(double)), *o1 = malloc(nq * 3 * sizeof(double));
+    double *o2 = malloc(nq * 3 * sizeof(double)), ref[3];
+    aml_matrix Xm = {n, p, X}, Qm = {nq, p, Q};
+    const char *metric = manhattan ? "manhattan" : "euclidean";
+    aml_learner *l1 = knn_make(AML_TASK_CLASSIFICATION, 7, "uniform", metric);
+    aml_learner *l2 = knn_make(AML_TASK_CLASSIFICATION, 7, "uniform", metric);
+    aml_rng rng;
+
+    for (i = 0; i < n + nq; i++) {
+        double *row = i < n ? X + i * p : Q + (i - n) * p;
+        unsigned h = (unsigned)(i * 2654435761u);
+
+        for (j = 0; j < 3; j++)
+            row[j] = (double)((h >> (4 * j)) % 5) - 2.0;
+        for (j = 3; j < p; j++)
+            row[j] = (h >> 20) % hot == j - 3;
+        if (i < n)
+            y[i] = (double)((h >> 12) % 3);
+    }
+    knn_fit_ok(l1, &Xm, y, NULL, 3);
+    aml_rng_init(&rng, 42, 0);
+    assert_int_equal(aml_learner_fit(l2, &Xm, y, NULL, 3, &rng, 2), AML_OK);
+    assert_int_equal(aml_learner_predict(l1, &Qm, o1), AML_OK);
+    assert_int_equal(aml_learner_predict(l2, &Qm, o2), AML_OK);
+    assert_memory_equal(o1, o2, nq * 3 * sizeof(double));
+    for (i = 0; i < nq; i++) {
+        ref_votes(X, y, n, p, Q + i * p, manhattan, 7, ref);
+        for (c = 0; c < 3; c++)
+            assert_close(o1[i * 3 + c], ref[c], 1e-12);
+    }
+    aml_learner_free(l1);
+    aml_learner_free(l2);
+    free(X);
+    free(y);
+    free(Q);
+    free(o1);
+    free(o2);
+}
+
+static void test_knn_tiles_threads_sparse(void **state)
+{
+    check_big(0, 10);
+    check_big(1, 10);
+    check_big(0, 17);
+    check_big(1, 17);
+}
+
 /* ---- errors and model files --------------------------------------------- */
 
 static void test_knn_bad_params(void **state)
@@ -430,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_knn_metric_changes_neighbour),
         cmocka_unit_test(test_knn_many_queries),
         cmocka_unit_test(test_knn_no_features),
+        cmocka_unit_test(test_knn_tiles_threads_sparse),
         cmocka_unit_test(test_knn_bad_params),
         cmocka_unit_test(test_knn_bad_fit_and_predict),
         cmocka_unit_test(test_knn_save_load),

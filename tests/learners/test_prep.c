@@ -320,10 +320,186 @@ static void test_prep_errors(void **state)
     aml_frame_free(f);
 }
 
+/* ------------------------------------------------------------ options */
+
+/* Fits rows 0-11 of prep_data.csv with `opt`, compares all 18 rows with a fixture. */
+static void check_options(const aml_prep_options *opt, size_t width, const char *expected)
+{
+    aml_frame *f = read_fixture("prep_data.csv");
+    size_t rows[N_TRAIN], i;
+    aml_prep *p = NULL, *q;
+    aml_matrix m;
+    aml_writer w;
+
+    for (i = 0; i < N_TRAIN; i++)
+        rows[i] = i;
+    assert_int_equal(aml_prep_fit(&p, f, rows, N_TRAIN, opt), 0);
+    assert_int_equal(aml_prep_width(p), width);
+    q = save_load(p, &w); /* the saved pipeline must do the same */
+    assert_int_equal(aml_prep_transform(q, f, NULL, 0, &m), 0);
+    assert_matches(&m, expected, NULL);
+    aml_matrix_dispose(&m);
+    aml_writer_dispose(&w);
+    aml_prep_free(q);
+    aml_prep_free(p);
+    aml_frame_free(f);
+}
+
+/* scikit-learn fixtures from tests/fixtures/gen_prep_options.py. */
+static void test_prep_sklearn_options(void **state)
+{
+    aml_prep_options a = {.impute = AML_IMPUTE_MEDIAN, .scale = AML_SCALE_ROBUST};
+    aml_prep_options b = {.impute = AML_IMPUTE_MOST_FREQUENT, .scale = AML_SCALE_MINMAX};
+    aml_prep_options c = {.impute = AML_IMPUTE_CONSTANT,
+                          .impute_value = -1.0,
+                          .missing_indicator = 1,
+                          .scale = AML_SCALE_STANDARD};
+
+    (void)state;
+    check_options(&a, WIDTH, "prep_median_robust.csv");
+    check_options(&b, WIDTH, "prep_mode_minmax.csv");
+    /* x1 has gaps in training: one indicator column; x2 and const have none. */
+    check_options(&c, WIDTH + 1, "prep_const_indicator.csv");
+}
+
+/*
+ * Training counts (rows 0-11 of prep_data.csv): color red 5, blue 4,
+ * green 3; size M 5, S 4, L 3.  max_levels 2 keeps {blue, red} and
+ * {M, S} (sorted), each with an "other" column: width 1+3+1+3+1 = 9.
+ * Row 1 (green, S): color other; row 12 (purple, M): color other (never
+ * seen); row 13 (NA, XL): color all zeros, size other; row 14 (green, NA):
+ * color other, size all zeros.
+ * Ordinal, levels sorted: color blue 0, green 1, red 2; size L 0, M 1,
+ * S 2; unseen and missing give -1: row 12 (purple) -1, row 13 (NA, XL)
+ * -1 -1, row 14 (green, NA) 1 -1.
+ */
+static void test_prep_levels_by_hand(void **state)
+{
+    static const double capped[4][6] = {
+        {0, 0, 1, 0, 1, 0}, {0, 0, 1, 1, 0, 0}, {0, 0, 0, 0, 0, 1}, {0, 0, 1, 0, 0, 0}};
+    static const size_t capped_rows[4] = {1, 12, 13, 14};
+    static const double ordinal[4][2] = {{1, 2}, {-1, 1}, {-1, -1}, {1, -1}};
+    aml_prep_options cap = {.max_levels = 2}, ord = {.encode = AML_ENCODE_ORDINAL};
+    aml_frame *f = read_fixture("prep_data.csv");
+    size_t rows[N_TRAIN], i, j;
+    aml_prep *p = NULL;
+    aml_matrix m;
+
+    (void)state;
+    for (i = 0; i < N_TRAIN; i++)
+        rows[i] = i;
+    assert_int_equal(aml_prep_fit(&p, f, rows, N_TRAIN, &cap), 0);
+    assert_int_equal(aml_prep_width(p), 9);
+    assert_int_equal(aml_prep_transform(p, f, capped_rows, 4, &m), 0);
+    for (i = 0; i < 4; i++)
+        for (j = 0; j < 3; j++) {
+            assert_true(aml_matrix_row(&m, i)[1 + j] == capped[i][j]);
+            assert_true(aml_matrix_row(&m, i)[5 + j] == capped[i][3 + j]);
+        }
+    aml_matrix_dispose(&m);
+    aml_prep_free(p);
+
+    assert_int_equal(aml_prep_fit(&p, f, rows, N_TRAIN, &ord), 0);
+    assert_int_equal(aml_prep_width(p), 5);
+    assert_int_equal(aml_prep_transform(p, f, capped_rows, 4, &m), 0);
+    for (i = 0; i < 4; i++) {
+        assert_true(aml_matrix_row(&m, i)[1] == ordinal[i][0]);
+        assert_true(aml_matrix_row(&m, i)[3] == ordinal[i][1]);
+    }
+    aml_matrix_dispose(&m);
+    aml_prep_free(p);
+    aml_frame_free(f);
+}
+
+static aml_frame *write_and_read(const char *name, const char *text)
+{
+    char path[4096];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    return read_frame(path);
+}
+
+/*
+ * Leakage: rows 8 and 9 (validation) hold extreme values and an unseen
+ * level.  A pipeline fitted on rows 0-7 of the full table must equal, bit
+ * for bit, one fitted on a table that holds rows 0-7 only, for every
+ * imputer and scaler: no statistic of the validation rows reaches it.
+ * Hand check for standard scaling with mean imputation: x = 1..7 and NA,
+ * mean 4 (the NA is imputed with it), population sd sqrt(28/8) = 1.8708;
+ * row 0 gives (1 - 4) / 1.8708 = -1.60357.
+ */
+static void test_prep_leakage(void **state)
+{
+    static const char *train = "x,c\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n7,a\nNA,b\n";
+    aml_frame *full = write_and_read("leak_full.csv", "x,c\n1,a\n2,b\n3,a\n4,b\n5,a\n"
+                                                      "6,b\n7,a\nNA,b\n1e300,zz\n-1e300,"
+                                                      "zz\n");
+    aml_frame *part = write_and_read("leak_part.csv", train);
+    static const size_t rows[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    int impute, scale;
+
+    (void)state;
+    for (impute = 0; impute <= AML_IMPUTE_CONSTANT; impute++) {
+        for (scale = 0; scale <= AML_SCALE_ROBUST; scale++) {
+            aml_prep_options o = {
+                .scale = scale, .impute = impute, .missing_indicator = 1};
+            aml_prep *a = NULL, *b = NULL;
+            aml_matrix ma, mb;
+
+            assert_int_equal(aml_prep_fit(&a, full, rows, 8, &o), 0);
+            assert_int_equal(aml_prep_fit(&b, part, rows, 8, &o), 0);
+            assert_int_equal(aml_prep_width(a), aml_prep_width(b));
+            assert_int_equal(aml_prep_transform(a, full, rows, 8, &ma), 0);
+            assert_int_equal(aml_prep_transform(b, part, NULL, 0, &mb), 0);
+            assert_memory_equal(ma.data, mb.data, sizeof(double) * 8 * ma.cols);
+            if (impute == AML_IMPUTE_MEAN && scale == AML_SCALE_STANDARD)
+                assert_close(aml_matrix_row(&ma, 0)[0], -3.0 / sqrt(3.5), 1e-12);
+            aml_matrix_dispose(&ma);
+            aml_matrix_dispose(&mb);
+            aml_prep_free(a);
+            aml_prep_free(b);
+        }
+    }
+    aml_frame_free(full);
+    aml_frame_free(part);
+}
+
+static void test_prep_option_set(void **state)
+{
+    aml_prep_options o = {.scale = AML_SCALE_STANDARD};
+    aml_value v = {.kind = AML_VAL_STR, .str = "auto"};
+
+    (void)state;
+    assert_int_equal(aml_prep_option_set(&o, "scale", &v), 0);
+    assert_int_equal(o.scale, AML_SCALE_STANDARD); /* auto keeps the learner's default */
+    v.str = "robust";
+    assert_int_equal(aml_prep_option_set(&o, "scale", &v), 0);
+    assert_int_equal(o.scale, AML_SCALE_ROBUST);
+    v.str = "smote";
+    assert_int_equal(aml_prep_option_set(&o, "balance", &v), 0);
+    assert_int_equal(o.balance, AML_BALANCE_SMOTE);
+    v.str = "sideways";
+    assert_int_equal(aml_prep_option_set(&o, "encode", &v), AML_EINVAL);
+    assert_int_equal(aml_prep_option_set(&o, "colour", &v), AML_EINVAL);
+    v.kind = AML_VAL_INT;
+    v.i = 7;
+    assert_int_equal(aml_prep_option_set(&o, "max_levels", &v), 0);
+    assert_int_equal(o.max_levels, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prep_sklearn_scaled),
+        cmocka_unit_test(test_prep_sklearn_options),
+        cmocka_unit_test(test_prep_levels_by_hand),
+        cmocka_unit_test(test_prep_leakage),
+        cmocka_unit_test(test_prep_option_set),
         cmocka_unit_test(test_prep_sklearn_plain),
         cmocka_unit_test(test_prep_schema),
         cmocka_unit_test(test_prep_permuted),

@@ -344,6 +344,27 @@ static void test_intercept_only(void **state)
     aml_learner_free(l);
 }
 
+/* Importance = |coef| / sum |coef|, from the alpha = 1 fixture. */
+static void test_importance(void **state)
+{
+    dataset d;
+    aml_learner *l;
+    double imp[4], *want, s = 0.0;
+    size_t rows, cols, j;
+
+    load_data("linear_reg.csv", &d);
+    l = fit(&d, NULL, 1.0);
+    assert_int_equal(aml_learner_importance(l, imp), AML_OK);
+    aml_test_read_matrix(aml_test_fixture("linear_reg_a1_coef.csv"), &want, &rows, &cols);
+    for (j = 0; j < 4; j++)
+        s += fabs(want[j]);
+    for (j = 0; j < 4; j++)
+        assert_close(imp[j], fabs(want[j]) / s, 1e-9);
+    free(want);
+    aml_learner_free(l);
+    free_data(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_classification_rejected),
         cmocka_unit_test(test_intercept_only),
         cmocka_unit_test(test_real_diabetes),
+        cmocka_unit_test(test_importance),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -261,6 +261,37 @@ static void test_tree_min_samples_split(void **state)
     aml_learner_free(l);
 }
 
+static void test_tree_importance_hand(void **state)
+{
+    /* Rows (x0, x1, y): (0,0,0) (0,1,1) (1,0,1) (1,1,1).  Root: classes 1
+     * and 3 of 4, gini 6/16, weighted 4 * 6/16 = 1.5.  x0 and x1 both leave
+     * a pure side and a (1, 1) side of weighted gini 2 * 0.5 = 1; the first
+     * feature wins: decrease 1.5 - 1 = 0.5 for x0.  Its left child (0,0,0)
+     * (0,1,1) splits on x1 into pure leaves: decrease 1 for x1.  Normalised:
+     * 1/3 and 2/3, which survive save and load. */
+    double x[] = {0, 0, 0, 1, 1, 0, 1, 1}, y[] = {0, 1, 1, 1}, imp[2];
+    aml_matrix X = {4, 2, x};
+    aml_learner *l = tree_make(AML_TASK_CLASSIFICATION, &defaults), *back = NULL;
+    aml_writer w;
+    aml_reader r;
+
+    tree_fit_seed(l, &X, y, NULL, 2, 1);
+    assert_int_equal(aml_learner_importance(l, imp), AML_OK);
+    assert_close(imp[0], 1.0 / 3, 1e-15);
+    assert_close(imp[1], 2.0 / 3, 1e-15);
+    aml_writer_init(&w);
+    assert_int_equal(aml_learner_save(l, &w), AML_OK);
+    aml_reader_init(&r, w.data, w.len);
+    assert_int_equal(aml_learner_load(&back, &r), AML_OK);
+    imp[0] = imp[1] = -1;
+    assert_int_equal(aml_learner_importance(back, imp), AML_OK);
+    assert_close(imp[0], 1.0 / 3, 1e-15);
+    assert_close(imp[1], 2.0 / 3, 1e-15);
+    aml_writer_dispose(&w);
+    aml_learner_free(back);
+    aml_learner_free(l);
+}
+
 /* ---- max_features and the rng ------------------------------------------- */
 
 static void save_blob(const aml_learner *l, aml_writer *w)
@@ -346,6 +377,57 @@ static void test_tree_max_features_limits_candidates(void **state)
     }
     assert_true(pure > 0);
     assert_true(mixed > 0);
+}
+
+/* ---- code paths agree ---------------------------------------------------- */
+
+/*
+ * Two-valued features take a shortcut (tree_build.c sums the rarer value's
+ * rows from a list); a third value in a row of weight 0 makes the same
+ * features go through the histogram instead.  Rows of weight 0 take no
+ * part, so both trees must be the same (sums may round differently).
+ */
+static void check_sparse_path(aml_task task)
+{
+    enum { N = 400, P = 6 };
+    double *x = malloc((N + 1) * P * sizeof(double)), y[N + 1], w[N + 1], *a, *b;
+    aml_matrix X = {N, P, x}, X1 = {N + 1, P, x};
+    aml_learner *la = tree_make(task, &defaults), *lb = tree_make(task, &defaults);
+    aml_rng rng;
+    size_t i, j, C = task == AML_TASK_CLASSIFICATION ? 2 : 1;
+
+    aml_rng_init(&rng, 77, 0);
+    for (i = 0; i < N; i++) {
+        for (j = 0; j < P; j++)
+            x[i * P + j] = aml_rng_uniform(&rng) < 0.1 + 0.1 * (double)j;
+        y[i] = x[i * P] + x[i * P + 1] + (aml_rng_uniform(&rng) < 0.2);
+        if (task == AML_TASK_CLASSIFICATION)
+            y[i] = y[i] >= 1;
+        w[i] = 1;
+    }
+    for (j = 0; j < P; j++)
+        x[N * P + j] = 2;
+    y[N] = 0;
+    w[N] = 0;
+    tree_fit_seed(la, &X, y, NULL, 2, 1);
+    tree_fit_seed(lb, &X1, y, w, 2, 1);
+    a = malloc(N * C * sizeof(double));
+    b = malloc(N * C * sizeof(double));
+    assert_int_equal(aml_learner_predict(la, &X, a), AML_OK);
+    assert_int_equal(aml_learner_predict(lb, &X, b), AML_OK);
+    for (i = 0; i < N * C; i++)
+        assert_close(a[i], b[i], 1e-12);
+    free(a);
+    free(b);
+    free(x);
+    aml_learner_free(la);
+    aml_learner_free(lb);
+}
+
+static void test_tree_sparse_path_agrees(void **state)
+{
+    check_sparse_path(AML_TASK_CLASSIFICATION);
+    check_sparse_path(AML_TASK_REGRESSION);
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -438,7 +520,8 @@ static void test_tree_save_load(void **state)
  * n_features (8) = 33 bytes; criterion (1), max_depth, min_samples_split,
  * min_samples_leaf (3 x 8), max_features (8), n_out (4), p (8), n_nodes (4),
  * n_leaves (4) = 53 bytes; then per node arrays of n = 3: feature (i32),
- * threshold (f64), left, right, value (i32), then the leaf values.
+ * threshold (f64), left, right, value (i32), then the leaf values and the
+ * p = 1 feature importances (f64).
  */
 #define BLOB_ARRAYS (33 + 53)
 #define BLOB_FEATURE(i) (BLOB_ARRAYS + 4 * (i))
@@ -494,7 +577,7 @@ static void test_tree_corrupt_model(void **state)
     tree_fit_seed(l, &line, line_c, NULL, 2, 1);
     save_blob(l, &w);
     /* The hand tree: root 0 splits on feature 0 into leaves 1 and 2. */
-    assert_int_equal(w.len, BLOB_ARRAYS + 24 * 3 + 2 * 2 * 8);
+    assert_int_equal(w.len, BLOB_ARRAYS + 24 * 3 + 2 * 2 * 8 + 8);
     assert_int_equal(get_i32(w.data + BLOB_FEATURE(0)), 0);
     assert_int_equal(get_i32(w.data + BLOB_LEFT(0)), 1);
     assert_int_equal(get_i32(w.data + BLOB_RIGHT(0)), 2);
@@ -570,8 +653,10 @@ int main(void)
         cmocka_unit_test(test_tree_weighted_fractions),
         cmocka_unit_test(test_tree_min_samples_split),
         cmocka_unit_test(test_tree_ties_first_feature),
+        cmocka_unit_test(test_tree_importance_hand),
         cmocka_unit_test(test_tree_max_features_rng),
         cmocka_unit_test(test_tree_max_features_limits_candidates),
+        cmocka_unit_test(test_tree_sparse_path_agrees),
         cmocka_unit_test(test_tree_bad_params),
         cmocka_unit_test(test_tree_bad_fit),
         cmocka_unit_test(test_tree_save_load),

@@ -233,10 +233,10 @@ static const bad_case bad_cases[] = {
     /* Unknown keys: top level (line 8), in data (line 5), in a domain. */
     {HEAD TAIL "colour: red\n",
      "8:1: unknown key 'colour'; allowed keys: study, data, cv, "
-     "metric, search, learners, store, output"},
+     "metric, search, learners, store, output, preprocess"},
     {HEAD "  weight: w\n" TAIL,
      "5:3: unknown key 'weight' in 'data'; allowed keys: train, "
-     "target, task, drop, missing"},
+     "target, task, drop, missing, categorical, keep, delimiter, decimal"},
     {HEAD "learners:\n  logistic_regression:\n    C: {uniform: [1, 2], step: 1}\n"
           "store: s.db\n",
      "7:26: unknown key 'step' in the domain of 'C'; allowed keys: choice, uniform, "

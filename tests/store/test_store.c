@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -59,7 +60,9 @@ static long long make_study(aml_store *s, const char *name, int greater_is_bette
                            "classification",
                            greater_is_better ? "accuracy" : "rmse",
                            greater_is_better,
-                           42};
+                           42,
+                           NULL,
+                           NULL};
     long long id = 0;
 
     assert_int_equal(aml_store_study_create(s, &id, &info, 0), 0);
@@ -123,7 +126,7 @@ static int collect_cb(const aml_trial_row *row, void *payload)
 
 static void query(aml_store *s, const char *study, long top, int ranked, collect *c)
 {
-    aml_trial_query q = {study, top, ranked};
+    aml_trial_query q = {study, top, ranked, NULL, NULL};
 
     memset(c, 0, sizeof(*c));
     assert_int_equal(aml_store_trials(s, &q, collect_cb, c), 0);
@@ -183,6 +186,7 @@ static void test_store_status_names(void **state)
     assert_string_equal(aml_trial_status_name(AML_TRIAL_RUNNING), "running");
     assert_string_equal(aml_trial_status_name(AML_TRIAL_OK), "ok");
     assert_string_equal(aml_trial_status_name(AML_TRIAL_FAILED), "failed");
+    assert_string_equal(aml_trial_status_name(AML_TRIAL_INTERRUPTED), "interrupted");
 }
 
 static void test_store_schema_pragmas(void **state)
@@ -193,7 +197,7 @@ static void test_store_schema_pragmas(void **state)
     aml_store_free(s);
     /* WAL is persistent in the file; user_version is the schema version. */
     raw_query(db_path("pragmas.db"), "PRAGMA journal_mode; PRAGMA user_version", &b);
-    assert_string_equal(b.text, "wal;1;");
+    assert_string_equal(b.text, "wal;2;");
     raw_query(db_path("pragmas.db"),
               "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view')"
               " ORDER BY name",
@@ -215,7 +219,7 @@ static void test_store_schema_pragmas(void **state)
 static void test_store_study_create_find(void **state)
 {
     aml_store *s = open_fresh("studies.db");
-    aml_study_info dup = {"alpha", NULL, "regression", "rmse", 0, 1};
+    aml_study_info dup = {"alpha", NULL, "regression", "rmse", 0, 1, NULL, NULL};
     long long a, b, id = -1;
     char want[600];
 
@@ -252,7 +256,7 @@ static void test_store_study_create_find(void **state)
 static void test_store_study_replace(void **state)
 {
     aml_store *s = open_fresh("replace.db");
-    aml_study_info info = {"alpha", "seed: 7\n", "regression", "rmse", 0, 7};
+    aml_study_info info = {"alpha", "seed: 7\n", "regression", "rmse", 0, 7, NULL, NULL};
     double folds[2] = {0.5, 0.75};
     long long old_id, new_id, other, tid, id;
     textbuf b;
@@ -465,7 +469,7 @@ static void test_store_top_n(void **state)
     long long up = make_study(s, "up", 1);
     static const long want_ranked[] = {3, 5};
     static const long want_number[] = {1, 2, 3};
-    aml_trial_query bad = {"up", -1, 0};
+    aml_trial_query bad = {"up", -1, 0, NULL, NULL};
     collect c;
 
     fill_ranking(s, up, db_path("top.db"));
@@ -715,12 +719,27 @@ static void test_store_write_errors(void **state)
     snprintf(prefix, sizeof(prefix), "%s: ", db_path("errors.db"));
     add_trial(s, st, 1, AML_TRIAL_RUNNING, 0);
 
-    /* Duplicate trial number: SQLite's constraint message, prefixed by the path. */
+    /* A finished trial number cannot begin again (a running one is re-queued,
+     * see test_store_claim_and_requeue). */
+    assert_int_equal(aml_store_trial_finish(s, 1, AML_TRIAL_OK, 0.5, NULL, 0, NULL, 2),
+                     0);
     assert_int_equal(aml_store_trial_begin(s, &id, st, 1, "ridge", NULL, 0, 1),
-                     AML_ESTORE);
-    assert_int_equal(strncmp(aml_error_message(), prefix, strlen(prefix)), 0);
-    assert_non_null(strstr(aml_error_message(), "UNIQUE constraint failed"));
+                     AML_EINVAL);
+    assert_non_null(
+        strstr(aml_error_message(), "trial 1 of the study has already finished"));
     assert_string_equal(aml_store_errmsg(s), aml_error_message());
+
+    /* SQLite's own messages are prefixed by the path: a CHECK on the parameter table. */
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 3, "ridge", NULL, 0, 1), 0);
+    {
+        aml_param dup[2] = {{"a", {AML_VAL_INT, 0, 1, NULL}},
+                            {"a", {AML_VAL_INT, 0, 2, NULL}}};
+
+        assert_int_equal(aml_store_trial_begin(s, &id, st, 4, "ridge", dup, 2, 1),
+                         AML_ESTORE);
+        assert_int_equal(strncmp(aml_error_message(), prefix, strlen(prefix)), 0);
+        assert_non_null(strstr(aml_error_message(), "UNIQUE constraint failed"));
+    }
 
     /* Unknown study: the foreign key refuses it. */
     assert_int_equal(aml_store_trial_begin(s, &id, st + 100, 1, "ridge", NULL, 0, 1),
@@ -745,6 +764,412 @@ static void test_store_write_errors(void **state)
     aml_store_free(s);
 }
 
+/* ---- schema 2: migration, resume, filters, exports -----------------------------------
+ */
+
+/* Loads the version-1 fixture with plain sqlite3 into `path`. */
+static void make_v1_db(const char *path)
+{
+    FILE *f = fopen(aml_test_fixture("store/store_v1.sql"), "rb");
+    char sql[16384];
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(sql, 1, sizeof(sql) - 1, f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof(sql) - 1);
+    sql[n] = '\0';
+    make_raw_db(path, sql);
+}
+
+/*
+ * A version-1 file opened read-write is upgraded in place: every row kept
+ * (ids too, so parameters and folds stay attached), the new columns NULL,
+ * 'interrupted' admitted, cascades still firing.  Read-only refuses first.
+ */
+static void test_store_migrate_v1(void **state)
+{
+    const char *path = db_path("v1.db");
+    aml_store *s = NULL;
+    long long id = 0;
+    textbuf b;
+
+    make_v1_db(path);
+    assert_int_equal(aml_store_open(&s, path, 1), AML_ESTORE);
+    assert_non_null(strstr(aml_error_message(), "schema version 1 is older than 2"));
+
+    assert_int_equal(aml_store_open(&s, path, 0), 0);
+    raw_query(path,
+              "PRAGMA user_version; PRAGMA foreign_key_check; PRAGMA integrity_check",
+              &b);
+    assert_string_equal(b.text, "2;ok;");
+    /* The view renders the old rows as before (plus seconds). */
+    raw_query(
+        path,
+        "SELECT trial_id, study, number, learner, status, score, params, fold_scores,"
+        " message, seconds FROM trial_params ORDER BY trial_id",
+        &b);
+    assert_string_equal(b.text,
+                        "10|old|0|knn|ok|0.9|{\"k\":5,\"weights\":\"distance\"}|"
+                        "[0.8,1.0]|NULL|1.0;"
+                        "11|old|1|ridge|failed|NULL|{\"alpha\":0.25}|NULL|singular|0.5;"
+                        "12|old|2|knn|running|NULL|{\"k\":7,\"weights\":\"uniform\"}|"
+                        "NULL|NULL|NULL;"
+                        "20|other|0|ridge|ok|1.5|{\"alpha\":2.0}|[1.5]|NULL|1.0;");
+    raw_query(
+        path,
+        "SELECT name, spec_text, spec_hash, stop_reason, run_pid FROM study ORDER BY id;"
+        "SELECT count(*) FROM sqlite_schema WHERE name = 'trial_by_score'",
+        &b);
+    assert_string_equal(b.text,
+                        "old|study: old\n|NULL|NULL|NULL;other|NULL|NULL|NULL|NULL;1;");
+
+    /* The dead run's trial is interrupted by a claim; the old leaderboard still ranks. */
+    assert_int_equal(aml_store_study_find(s, &id, "old"), 0);
+    assert_int_equal(aml_store_study_claim(s, id, NULL), 0);
+    raw_query(path,
+              "SELECT status FROM trial WHERE id = 12;"
+              "SELECT study, rank, number FROM leaderboard",
+              &b);
+    assert_string_equal(b.text, "interrupted;old|1|0;other|1|0;");
+
+    /* Foreign keys are on again after the rebuild: replacing a study cascades. */
+    {
+        aml_study_info info = {"other", NULL, "regression", "rmse", 0, 3, NULL, NULL};
+
+        assert_int_equal(aml_store_study_create(s, &id, &info, 1), 0);
+    }
+    raw_query(path,
+              "SELECT count(*) FROM trial_param WHERE trial_id = 20;"
+              "SELECT count(*) FROM trial_fold WHERE trial_id = 20",
+              &b);
+    assert_string_equal(b.text, "0;0;");
+    aml_store_free(s);
+
+    /* Reopening does not migrate again. */
+    assert_int_equal(aml_store_open(&s, path, 1), 0);
+    aml_store_free(s);
+}
+
+/* A dead process's running trials become interrupted and re-run under the same row. */
+static void test_store_claim_and_requeue(void **state)
+{
+    const char *path = db_path("claim.db");
+    aml_store *s = open_fresh("claim.db");
+    long long st = make_study(s, "s", 1), t0, t1, again = 0;
+    aml_param p2[2] = {{"k", {AML_VAL_INT, 0, 9, NULL}}, {"w", {AML_VAL_STR, 0, 0, "d"}}};
+    char host[256], sql[600];
+    long n = -1;
+    textbuf b;
+
+    t0 = add_trial(s, st, 0, AML_TRIAL_OK, 0.5);
+    t1 = add_trial(s, st, 1, AML_TRIAL_RUNNING, 0);
+    assert_int_equal(aml_store_study_claim(s, st, &n), 0);
+    assert_int_equal(n, 1);
+    raw_query(path,
+              "SELECT number, status, message IS NOT NULL FROM trial ORDER BY number;"
+              "SELECT run_pid > 0, run_host IS NOT NULL, stop_reason FROM study",
+              &b);
+    assert_string_equal(b.text, "0|ok|0;1|interrupted|1;1|1|NULL;");
+
+    /* Re-queue: the same row, new parameters, old ones gone; finished rows refuse. */
+    assert_int_equal(aml_store_trial_begin(s, &again, st, 1, "knn", p2, 2, 200.0), 0);
+    assert_int_equal(again, t1);
+    raw_query(path,
+              "SELECT learner, status, t_start, message FROM trial WHERE number = 1;"
+              "SELECT params FROM trial_params WHERE number = 1",
+              &b);
+    assert_string_equal(b.text, "knn|running|200.0|NULL;{\"k\":9,\"w\":\"d\"};");
+    assert_int_equal(aml_store_trial_begin(s, &again, st, 0, "knn", NULL, 0, 1),
+                     AML_EINVAL);
+    assert_int_equal(again, 0);
+    (void)t0;
+
+    /* Interrupting by hand (SIGINT) stores no score and no folds. */
+    {
+        double folds[2] = {0.1, 0.2};
+
+        assert_int_equal(aml_store_trial_finish(s, t1, AML_TRIAL_INTERRUPTED, 0.7, folds,
+                                                2, "interrupted", 201.0),
+                         0);
+    }
+    raw_query(path,
+              "SELECT status, score, message FROM trial WHERE number = 1;"
+              "SELECT count(*) FROM trial_fold",
+              &b);
+    assert_string_equal(b.text, "interrupted|NULL|interrupted;0;");
+
+    /* Release stores the stop reason and frees the study. */
+    assert_int_equal(aml_store_study_release(s, st, "budget"), 0);
+    raw_query(path, "SELECT run_pid, run_host, stop_reason FROM study", &b);
+    assert_string_equal(b.text, "NULL|NULL|budget;");
+
+    /* A live process on this host (our parent) holding it: refused. */
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(sql, sizeof(sql), "UPDATE study SET run_pid = %ld, run_host = '%s'",
+             (long)getppid(), host);
+    raw_query(path, sql, &b);
+    assert_int_equal(aml_store_study_claim(s, st, &n), AML_ESTORE);
+    assert_non_null(strstr(aml_error_message(), "is being run by process"));
+    /* ...but one on another host cannot be checked and is taken as gone. */
+    raw_query(path, "UPDATE study SET run_host = 'elsewhere.invalid'", &b);
+    assert_int_equal(aml_store_study_claim(s, st, &n), 0);
+    assert_int_equal(n, 0);
+    aml_store_free(s);
+}
+
+/* Filters by status and learner, and a bad status named. */
+static void test_store_filters(void **state)
+{
+    aml_store *s = open_fresh("filters.db");
+    long long st = make_study(s, "s", 1), id;
+    aml_trial_query q = {"s", 0, 1, "ok", NULL};
+    static const long want_ok[] = {2, 0};
+    static const long want_knn[] = {3};
+    collect c;
+
+    add_trial(s, st, 0, AML_TRIAL_OK, 0.5);
+    add_trial(s, st, 1, AML_TRIAL_FAILED, NAN);
+    add_trial(s, st, 2, AML_TRIAL_OK, 0.7);
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 3, "knn", NULL, 0, 1), 0);
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(aml_store_trials(s, &q, collect_cb, &c), 0);
+    assert_numbers(&c, want_ok, 2);
+    q.status = NULL;
+    q.learner = "knn";
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(aml_store_trials(s, &q, collect_cb, &c), 0);
+    assert_numbers(&c, want_knn, 1);
+    q.learner = "ridge";
+    q.status = "running";
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(aml_store_trials(s, &q, collect_cb, &c), 0);
+    assert_int_equal(c.n, 0);
+    q.status = "done";
+    assert_int_equal(aml_store_trials(s, &q, collect_cb, &c), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "status 'done' is none of"));
+    aml_store_free(s);
+}
+
+typedef struct lines {
+    char text[4096];
+    int n;
+} lines;
+
+static int lines_cb(const char *text, void *payload)
+{
+    lines *l = payload;
+    size_t len = strlen(l->text);
+
+    snprintf(l->text + len, sizeof(l->text) - len, "%s\n", text);
+    l->n++;
+    return 0;
+}
+
+/*
+ * CSV and JSON come from SQLite: the expected texts are written out by hand
+ * from the rows inserted (RFC 4180 quoting: a cell holding a comma, quote or
+ * newline is quoted and its quotes doubled; %.17g numbers).
+ */
+static void test_store_exports(void **state)
+{
+    aml_store *s = open_fresh("export.db");
+    long long st = make_study(s, "s", 0), id;
+    aml_param p = {"alpha", {AML_VAL_REAL, 0.25, 0, NULL}};
+    aml_trial_query q = {"s", 0, 1, NULL, NULL};
+    double folds[2] = {1.5, 2.5};
+    lines l;
+
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 0, "ridge", &p, 1, 100.0), 0);
+    assert_int_equal(
+        aml_store_trial_finish(s, id, AML_TRIAL_OK, 2.0, folds, 2, NULL, 101.5), 0);
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 1, "ridge", NULL, 0, 100.0), 0);
+    assert_int_equal(aml_store_trial_finish(s, id, AML_TRIAL_FAILED, NAN, NULL, 0,
+                                            "bad \"x\", y", 100.25),
+                     0);
+
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aml_store_export_trials(s, &q, AML_STORE_CSV, lines_cb, &l), 0);
+    assert_string_equal(
+        l.text, "number,learner,status,score,seconds,params,fold_scores,message,"
+                "t_start,t_end\n"
+                "0,ridge,ok,2,1.5,\"{\"\"alpha\"\":0.25}\",\"[1.5,2.5]\",,100,101.5\n"
+                "1,ridge,failed,,0.25,{},,\"bad \"\"x\"\", y\",100,100.25\n");
+
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aml_store_export_trials(s, &q, AML_STORE_JSON, lines_cb, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(
+        l.text,
+        "[{\"number\":0,\"learner\":\"ridge\",\"status\":\"ok\",\"score\":2.0,"
+        "\"seconds\":1.5,\"params\":{\"alpha\":0.25},\"fold_scores\":[1.5,2.5],"
+        "\"message\":null,\"t_start\":100.0,\"t_end\":101.5},"
+        "{\"number\":1,\"learner\":\"ridge\",\"status\":\"failed\",\"score\":null,"
+        "\"seconds\":0.25,\"params\":{},\"fold_scores\":null,"
+        "\"message\":\"bad \\\"x\\\", y\",\"t_start\":100.0,\"t_end\":100.25}]\n");
+
+    /* The best as one object; a study with no trial matching gives null. */
+    q.top = 1;
+    q.status = "ok";
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aml_store_export_trials(s, &q, AML_STORE_JSON_ONE, lines_cb, &l), 0);
+    assert_non_null(strstr(l.text, "{\"number\":0,"));
+    q.learner = "knn";
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aml_store_export_trials(s, &q, AML_STORE_JSON_ONE, lines_cb, &l), 0);
+    assert_string_equal(l.text, "null\n");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aml_store_export_trials(s, &q, AML_STORE_JSON, lines_cb, &l), 0);
+    assert_string_equal(l.text, "[]\n");
+
+    /* Studies: best is the min for rmse; one failed trial. */
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aml_store_export_studies(s, AML_STORE_CSV, lines_cb, &l), 0);
+    assert_int_equal(l.n, 2);
+    assert_non_null(strstr(l.text, "\ns,classification,rmse,0,2,1,1,0,0,2,,,42,"));
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(aml_store_export_studies(s, AML_STORE_JSON, lines_cb, &l), 0);
+    assert_non_null(strstr(l.text, "[{\"name\":\"s\",\"task\":\"classification\","
+                                   "\"metric\":\"rmse\",\"greater_is_better\":0,"
+                                   "\"trials\":2,\"ok\":1,\"failed\":1,"));
+    aml_store_free(s);
+}
+
+typedef struct records {
+    int n;
+    long number[8];
+    aml_trial_status status[8];
+    double score[8];
+    size_t n_params[8], k[8];
+    char text[8][256];
+} records;
+
+static int records_cb(const aml_trial_record *r, void *payload)
+{
+    records *x = payload;
+    int i = x->n++;
+    size_t len = 0;
+
+    assert_true(i < 8);
+    x->number[i] = r->number;
+    x->status[i] = r->status;
+    x->score[i] = r->score;
+    x->n_params[i] = r->n_params;
+    x->k[i] = r->k;
+    for (size_t j = 0; j < r->n_params; j++) {
+        const aml_value *v = &r->params[j].value;
+
+        len += (size_t)snprintf(x->text[i] + len, sizeof(x->text[i]) - len,
+                                "%s=", r->params[j].name);
+        if (v->kind == AML_VAL_INT)
+            len += (size_t)snprintf(x->text[i] + len, sizeof(x->text[i]) - len, "i%lld;",
+                                    v->i);
+        else if (v->kind == AML_VAL_STR)
+            len += (size_t)snprintf(x->text[i] + len, sizeof(x->text[i]) - len, "s%s;",
+                                    v->str);
+        else
+            len += (size_t)snprintf(x->text[i] + len, sizeof(x->text[i]) - len, "r%.17g;",
+                                    v->real);
+    }
+    for (size_t f = 0; f < r->k; f++)
+        len += (size_t)snprintf(x->text[i] + len, sizeof(x->text[i]) - len, "f%g;",
+                                r->fold_scores[f]);
+    return 0;
+}
+
+/* Typed records come back exactly: kinds, exact reals, NaN for NULL, folds in order. */
+static void test_store_records(void **state)
+{
+    aml_store *s = open_fresh("records.db");
+    long long st = make_study(s, "s", 1), other = make_study(s, "o", 1), id;
+    aml_param p[3] = {{"C", {AML_VAL_REAL, 0.1, 0, NULL}},
+                      {"k", {AML_VAL_INT, 0, -3, NULL}},
+                      {"w", {AML_VAL_STR, 0, 0, "distance"}}};
+    aml_param bad = {"x", {AML_VAL_REAL, INFINITY, 0, NULL}};
+    double folds[3] = {0.5, NAN, 0.25};
+    records r;
+
+    add_trial(s, other, 0, AML_TRIAL_OK, 0.9); /* another study: not walked */
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 1, "knn", p, 3, 1), 0);
+    assert_int_equal(
+        aml_store_trial_finish(s, id, AML_TRIAL_OK, 0.375, folds, 3, NULL, 2), 0);
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 0, "lr", &bad, 1, 1), 0);
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 2, "lr", NULL, 0, 1), 0);
+
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(aml_store_trial_records(s, st, records_cb, &r), 0);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.number[0], 0);
+    assert_int_equal(r.status[0], AML_TRIAL_RUNNING);
+    assert_true(isnan(r.score[0]));
+    assert_string_equal(r.text[0], "x=rnan;");
+    assert_int_equal(r.number[1], 1);
+    assert_int_equal(r.status[1], AML_TRIAL_OK);
+    assert_true(r.score[1] == 0.375);
+    assert_string_equal(r.text[1],
+                        "C=r0.10000000000000001;k=i-3;w=sdistance;f0.5;fnan;f0.25;");
+    assert_int_equal(r.n_params[2], 0);
+    assert_int_equal(r.k[2], 0);
+    aml_store_free(s);
+}
+
+/* Two processes write different studies of one file at once: both finish, nothing lost.
+ */
+static void writer_child(const char *path, const char *name)
+{
+    aml_store *s = NULL;
+    long long st = 0, ids[8];
+    aml_study_info info = {name, NULL, "regression", "rmse", 0, 1, NULL, NULL};
+
+    if (aml_store_open(&s, path, 0) < 0 || aml_store_study_create(s, &st, &info, 0) < 0)
+        _exit(1);
+    for (long b = 0; b < 60; b++) {
+        if (aml_store_begin(s) < 0)
+            _exit(2);
+        for (int i = 0; i < 8; i++)
+            if (aml_store_trial_begin(s, &ids[i], st, b * 8 + i, "ridge", NULL, 0, 1) < 0)
+                _exit(3);
+        if (aml_store_commit(s) < 0 || aml_store_begin(s) < 0)
+            _exit(4);
+        for (int i = 0; i < 8; i++)
+            if (aml_store_trial_finish(s, ids[i], AML_TRIAL_OK, 1.0 + i, NULL, 0, NULL,
+                                       2) < 0)
+                _exit(5);
+        if (aml_store_commit(s) < 0)
+            _exit(6);
+    }
+    aml_store_free(s);
+    _exit(0);
+}
+
+static void test_store_two_writer_processes(void **state)
+{
+    const char *path = db_path("two.db");
+    aml_store *s = open_fresh("two.db");
+    pid_t a, b;
+    int sa = -1, sb = -1;
+    textbuf t;
+
+    aml_store_free(s); /* schema created once, before the race */
+    if ((a = fork()) == 0)
+        writer_child(path, "a");
+    if ((b = fork()) == 0)
+        writer_child(path, "b");
+    assert_true(a > 0 && b > 0);
+    assert_int_equal(waitpid(a, &sa, 0), a);
+    assert_int_equal(waitpid(b, &sb, 0), b);
+    assert_true(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+    assert_true(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+    raw_query(path,
+              "SELECT s.name, count(*), sum(t.status = 'ok') FROM trial t"
+              " JOIN study s ON s.id = t.study_id GROUP BY s.name ORDER BY s.name;"
+              "PRAGMA integrity_check",
+              &t);
+    assert_string_equal(t.text, "a|480|480;b|480|480;ok;");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -766,6 +1191,12 @@ int main(void)
         cmocka_unit_test(test_store_not_a_database),
         cmocka_unit_test(test_store_version_and_foreign_db),
         cmocka_unit_test(test_store_write_errors),
+        cmocka_unit_test(test_store_migrate_v1),
+        cmocka_unit_test(test_store_claim_and_requeue),
+        cmocka_unit_test(test_store_filters),
+        cmocka_unit_test(test_store_exports),
+        cmocka_unit_test(test_store_records),
+        cmocka_unit_test(test_store_two_writer_processes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,6 +259,122 @@ static void test_folds_errors(void **state)
     assert_int_equal(aml_folds_assign(fold_of, 4, 2, 0, frac, 2, 1), AML_OK);
 }
 
+/*
+ * Group folds by hand: group sizes 0:4, 1:3, 2:2, 3:1 (rows 0-9, groups
+ * 0,0,0,0,1,1,1,2,2,3).  Largest first to the lightest fold, k = 2:
+ * g0 -> fold 0 (4), g1 -> fold 1 (3), g2 -> fold 1 (5), g3 -> fold 0 (5).
+ */
+static void test_folds_group(void **state)
+{
+    static const int group[10] = {0, 0, 0, 0, 1, 1, 1, 2, 2, 3};
+    static const int want[10] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 0};
+    int fold_of[10], i;
+
+    (void)state;
+    assert_int_equal(aml_folds_group(fold_of, 10, 2, group), AML_OK);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(fold_of[i], want[i]);
+    assert_int_equal(aml_folds_group(fold_of, 10, 5, group), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "4 groups"));
+}
+
+/*
+ * Time series by hand: 10 rows, order keys 9..0 (row i has key 9 - i), k = 3:
+ * test size 10 / 4 = 2, first block 4 rows (keys 0-3: rows 6-9) train
+ * only, then keys 4-5 fold 0 (rows 4, 5), 6-7 fold 1, 8-9 fold 2.
+ * With ties, keys 0,0,1,1,1,1,2,2,3,3 and k = 2: test size 3, cuts at
+ * 4 and 7; the cut at 4 splits the run of 1s and moves to 6, the cut at 7
+ * splits the 2s and moves to 8: fold 0 is rows 6-7, fold 1 rows 8-9.
+ * With k = 3 (cuts 4, 6, 8) the first cut moves to 6 and leaves fold 0
+ * empty: an error.
+ */
+static void test_folds_time_series(void **state)
+{
+    static const double tied[10] = {0, 0, 1, 1, 1, 1, 2, 2, 3, 3};
+    static const int want_tied[10] = {-1, -1, -1, -1, -1, -1, 0, 0, 1, 1};
+    double order[10];
+    int fold_of[10], i;
+
+    (void)state;
+    for (i = 0; i < 10; i++)
+        order[i] = 9 - i;
+    assert_int_equal(aml_folds_time_series(fold_of, 10, 3, order), AML_OK);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(fold_of[i], order[i] < 4 ? -1 : (int)(order[i] - 4) / 2);
+    assert_int_equal(aml_folds_time_series(fold_of, 10, 2, tied), AML_OK);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(fold_of[i], want_tied[i]);
+    assert_int_equal(aml_folds_time_series(fold_of, 10, 3, tied), AML_EINVAL);
+    assert_int_equal(aml_folds_time_series(fold_of, 3, 3, order), AML_EINVAL);
+}
+
+/* Holdout: 10 rows per class, fraction 0.3 -> 3 of each class validate. */
+static void test_folds_holdout(void **state)
+{
+    double y[20];
+    int fold_of[20], i, held[2] = {0, 0};
+
+    (void)state;
+    for (i = 0; i < 20; i++)
+        y[i] = i % 2;
+    assert_int_equal(aml_folds_holdout(fold_of, 20, 0.3, 1, y, 2, 7), AML_OK);
+    for (i = 0; i < 20; i++) {
+        assert_true(fold_of[i] == 0 || fold_of[i] == -1);
+        held[(int)y[i]] += fold_of[i] == 0;
+    }
+    assert_int_equal(held[0], 3);
+    assert_int_equal(held[1], 3);
+    assert_int_equal(aml_folds_holdout(fold_of, 20, 0.3, 0, NULL, 0, 7), AML_OK);
+    for (i = 0, held[0] = 0; i < 20; i++)
+        held[0] += fold_of[i] == 0;
+    assert_int_equal(held[0], 6);
+}
+
+static int collect(void *payload, const char *line)
+{
+    char *buf = payload;
+
+    strncat(buf, line, 1000 - strlen(buf) - 2);
+    strcat(buf, "\n");
+    return 0;
+}
+
+/* Class counts a:6, b:2, c:1 (y = 0 x6, 1 x2, 2 x1). */
+static void test_folds_check(void **state)
+{
+    static const double y[9] = {0, 0, 0, 0, 0, 0, 1, 1, 2};
+    static const char *const names[] = {"a", "b", "c"};
+    aml_folds_plan p = {.kind = AML_CV_AUTO,
+                        .k = 3,
+                        .stratified = 1,
+                        .y = y,
+                        .n_classes = 3,
+                        .classes = names};
+    char warn[1000] = "";
+
+    (void)state;
+    /* A one-row class cannot be stratified. */
+    assert_int_equal(aml_folds_check(&p, 9, collect, warn), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "class 'c' has a single row"));
+    /* Without stratifying it works, with a warning for b and c. */
+    p.stratified = 0;
+    assert_int_equal(aml_folds_check(&p, 9, collect, warn), AML_OK);
+    assert_string_equal(warn, "class 'b' has 2 rows, fewer than the 3 folds: some "
+                              "validation folds will not hold it\n"
+                              "class 'c' has 1 row, fewer than the 3 folds: some "
+                              "validation folds will not hold it\n");
+    /* Every class smaller than the folds: the largest count (6) is suggested. */
+    p.stratified = 1;
+    p.n_classes = 2;
+    p.k = 7;
+    assert_int_equal(aml_folds_check(&p, 8, NULL, NULL), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "largest fold count that works is "
+                                                "cv.folds: 6"));
+    p.k = 9;
+    assert_int_equal(aml_folds_check(&p, 8, NULL, NULL), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "use cv.folds: 8 at most"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +386,10 @@ int main(void)
         cmocka_unit_test(test_folds_stratified_hand),
         cmocka_unit_test(test_folds_stratified_shuffled),
         cmocka_unit_test(test_folds_errors),
+        cmocka_unit_test(test_folds_group),
+        cmocka_unit_test(test_folds_time_series),
+        cmocka_unit_test(test_folds_holdout),
+        cmocka_unit_test(test_folds_check),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

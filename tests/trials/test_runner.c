@@ -1,6 +1,7 @@
 /*
  * test_runner.c - the parallel search loop: determinism across thread
- * counts, failed trials, grid exhaustion, and what reaches the store.
+ * counts, failed trials, grid exhaustion, what reaches the store, and
+ * resuming a study from the store.
  */
 #include "testutil.h"
 
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #define MAX_SEEN 64
 
@@ -59,8 +63,8 @@ static aml_spec *load_spec(const char *name)
 static void run_spec(const aml_spec *spec, const aml_dataset *d, int threads, seen *out,
                      aml_run_summary *summary)
 {
-    const aml_metric *m = spec->metric ? aml_metric_find(spec->metric)
-                                       : aml_metric_default(d->task);
+    const aml_metric *m =
+        spec->metric ? aml_metric_find(spec->metric) : aml_metric_default(d->task);
     aml_run_options opt = {0};
 
     opt.folds = spec->folds;
@@ -189,6 +193,245 @@ static void test_runner_grid_exhausts(void **state)
     aml_spec_free(spec);
 }
 
+/* ---- resume ----------------------------------------------------------------------- */
+
+static aml_store *fresh_store(const char *name, long long *study)
+{
+    static char path[600];
+    aml_study_info info = {"r", NULL, "classification", "accuracy", 1, 11, NULL, NULL};
+    aml_store *st = NULL;
+
+    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
+    unlink(path);
+    assert_int_equal(aml_store_open(&st, path, 0), 0);
+    assert_int_equal(aml_store_study_create(st, study, &info, 1), 0);
+    return st;
+}
+
+/* Runs the spec against a store with a trial budget; returns the run's code. */
+static int run_stored(const aml_spec *spec, const aml_dataset *d, aml_store *st,
+                      long long study, long budget, seen *out, aml_run_summary *summary)
+{
+    aml_run_options opt = {0};
+
+    opt.folds = spec->folds;
+    opt.stratified = spec->stratified;
+    opt.cv_seed = spec->cv_seed;
+    opt.seed = spec->seed;
+    opt.threads = 2;
+    opt.budget.max_trials = budget;
+    opt.metric = aml_metric_find(spec->metric);
+    opt.store = st;
+    opt.study_id = study;
+    memset(out, 0, sizeof(*out));
+    return aml_run_search(summary, d, spec->space, aml_search_type_find(spec->strategy),
+                          &opt, on_trial, out);
+}
+
+typedef struct stored {
+    long n;
+    long number[MAX_SEEN];
+    int status[MAX_SEEN];
+    double score[MAX_SEEN];
+} stored;
+
+static int stored_cb(const aml_trial_record *r, void *payload)
+{
+    stored *x = payload;
+
+    assert_true(x->n < MAX_SEEN);
+    x->number[x->n] = r->number;
+    x->status[x->n] = r->status;
+    x->score[x->n] = r->score;
+    x->n++;
+    return 0;
+}
+
+static void read_stored(aml_store *st, long long study, stored *out)
+{
+    memset(out, 0, sizeof(*out));
+    assert_int_equal(aml_store_trial_records(st, study, stored_cb, out), 0);
+}
+
+static void assert_same_trials(const stored *a, const stored *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (long i = 0; i < a->n; i++) {
+        assert_int_equal(a->number[i], b->number[i]);
+        assert_int_equal(a->status[i], b->status[i]);
+        assert_memory_equal(&a->score[i], &b->score[i], sizeof(double));
+    }
+}
+
+static void exec_sql(aml_store *st, const char *name, const char *sql)
+{
+    char path[600];
+    sqlite3 *db = NULL;
+
+    (void)st;
+    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/*
+ * A run stopped after 8 trials and resumed to 20 ends with the trials of an
+ * uninterrupted 20-trial run, bit for bit; the resumed run evaluates and
+ * reports only trials 8..19, and a second resume evaluates nothing.
+ */
+static void test_runner_resume_continues(void **state)
+{
+    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s_full, s_part, s_rest;
+    static seen a, b, c;
+    static stored full, resumed;
+    long long id_a, id_b;
+    aml_store *st_a = fresh_store("resume_a.db", &id_a);
+    aml_store *st_b = fresh_store("resume_b.db", &id_b);
+
+    (void)state;
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    assert_int_equal(run_stored(spec, d, st_a, id_a, 20, &a, &s_full), 0);
+    assert_int_equal(run_stored(spec, d, st_b, id_b, 8, &b, &s_part), 0);
+    assert_int_equal(b.n, 8);
+    aml_run_summary_dispose(&s_part);
+
+    assert_int_equal(run_stored(spec, d, st_b, id_b, 20, &c, &s_rest), 0);
+    assert_int_equal(c.n, 12);
+    assert_int_equal(c.number[0], 8);
+    assert_int_equal(s_rest.n_resumed, 8);
+    assert_int_equal(s_rest.n_trials, 20);
+    assert_int_equal(s_rest.reason, AML_STOP_TRIALS);
+    assert_int_equal(s_rest.best.number, s_full.best.number);
+    assert_memory_equal(&s_rest.best.score, &s_full.best.score, sizeof(double));
+    read_stored(st_a, id_a, &full);
+    read_stored(st_b, id_b, &resumed);
+    assert_same_trials(&full, &resumed);
+    aml_run_summary_dispose(&s_rest);
+
+    /* Everything is done: nothing is evaluated again, the best is the same. */
+    assert_int_equal(run_stored(spec, d, st_b, id_b, 20, &c, &s_rest), 0);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(s_rest.n_resumed, 20);
+    assert_int_equal(s_rest.best.number, s_full.best.number);
+    aml_run_summary_dispose(&s_rest);
+    aml_run_summary_dispose(&s_full);
+    aml_store_free(st_a);
+    aml_store_free(st_b);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
+/*
+ * Trials a killed process left running (here: a whole batch, 8..15, set
+ * back by hand as a SIGKILL after recording them would leave it) are
+ * interrupted by the claim, re-run under the same numbers and end as in
+ * the uninterrupted run.
+ */
+static void test_runner_resume_requeues(void **state)
+{
+    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s_full, s;
+    static seen a, b;
+    static stored before, after;
+    long long id;
+    long n_int = 0;
+    aml_store *st = fresh_store("requeue.db", &id);
+
+    (void)state;
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    assert_int_equal(run_stored(spec, d, st, id, 20, &a, &s_full), 0);
+    read_stored(st, id, &before);
+    exec_sql(st, "requeue.db",
+             "DELETE FROM trial_fold WHERE trial_id IN (SELECT id FROM trial WHERE number"
+             " BETWEEN 8 AND 15);"
+             "UPDATE trial SET status = 'running', score = NULL, t_end = NULL"
+             " WHERE number BETWEEN 8 AND 15;");
+    assert_int_equal(aml_store_study_claim(st, id, &n_int), 0);
+    assert_int_equal(n_int, 8);
+    assert_int_equal(run_stored(spec, d, st, id, 20, &b, &s), 0);
+    assert_int_equal(b.n, 8);
+    for (long i = 0; i < 8; i++)
+        assert_int_equal(b.number[i], 8 + i);
+    assert_int_equal(s.n_resumed, 12);
+    read_stored(st, id, &after);
+    assert_same_trials(&before, &after);
+    assert_int_equal(s.best.number, s_full.best.number);
+    aml_run_summary_dispose(&s);
+    aml_run_summary_dispose(&s_full);
+    aml_store_free(st);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
+/* A stored trial that the strategy would not propose again: the run refuses. */
+static void test_runner_resume_refuses_changed_search(void **state)
+{
+    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s;
+    static seen a;
+    long long id;
+    aml_store *st = fresh_store("changed.db", &id);
+
+    (void)state;
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    assert_int_equal(run_stored(spec, d, st, id, 8, &a, &s), 0);
+    aml_run_summary_dispose(&s);
+    exec_sql(st, "changed.db", "UPDATE trial SET learner = 'svm' WHERE number = 3");
+    assert_int_equal(run_stored(spec, d, st, id, 16, &a, &s), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "trial 3: the search now proposes"));
+    assert_non_null(strstr(aml_error_message(), "the search changed"));
+    assert_int_equal(a.n, 0);
+    aml_run_summary_dispose(&s);
+    aml_store_free(st);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
+/*
+ * Grid search keeps a cursor: a study stopped after 4 of its 10 points and
+ * resumed (the replay asks points 0..3 again, which moves the cursor) ends
+ * with the same 10 trials as an uninterrupted run, and with the space
+ * exhausted.  A mixed batch (4 stored, 4 new) is evaluated in part.
+ */
+static void test_runner_resume_grid(void **state)
+{
+    aml_spec *spec = load_spec("runner/regression.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s_full, s;
+    static seen a, b;
+    static stored full, resumed;
+    long long id_a, id_b;
+    aml_store *st_a = fresh_store("grid_a.db", &id_a);
+    aml_store *st_b = fresh_store("grid_b.db", &id_b);
+
+    (void)state;
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    assert_int_equal(run_stored(spec, d, st_a, id_a, 12, &a, &s_full), 0);
+    assert_int_equal(a.n, 10);
+    assert_int_equal(run_stored(spec, d, st_b, id_b, 4, &b, &s), 0);
+    aml_run_summary_dispose(&s);
+    assert_int_equal(run_stored(spec, d, st_b, id_b, 12, &b, &s), 0);
+    assert_int_equal(b.n, 6);
+    assert_int_equal(b.number[0], 4);
+    assert_int_equal(s.n_resumed, 4);
+    assert_int_equal(s.reason, AML_STOP_EXHAUSTED);
+    assert_int_equal(s.best.number, s_full.best.number);
+    read_stored(st_a, id_a, &full);
+    read_stored(st_b, id_b, &resumed);
+    assert_same_trials(&full, &resumed);
+    aml_run_summary_dispose(&s);
+    aml_run_summary_dispose(&s_full);
+    aml_store_free(st_a);
+    aml_store_free(st_b);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +439,10 @@ int main(void)
         cmocka_unit_test(test_runner_best_is_max),
         cmocka_unit_test(test_runner_failed_trials_recorded),
         cmocka_unit_test(test_runner_grid_exhausts),
+        cmocka_unit_test(test_runner_resume_continues),
+        cmocka_unit_test(test_runner_resume_requeues),
+        cmocka_unit_test(test_runner_resume_refuses_changed_search),
+        cmocka_unit_test(test_runner_resume_grid),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

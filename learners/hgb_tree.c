@@ -1,0 +1,777 @@
+/*
+ * hgb_tree.c - binning and histogram tree growth for gradient boosting.
+ *
+ * The trees are grown as in XGBoost's `hist` method (Chen and Guestrin,
+ * "XGBoost: A Scalable Tree Boosting System", KDD 2016) and LightGBM (Ke et
+ * al., "LightGBM: A Highly Efficient Gradient Boosting Decision Tree",
+ * NIPS 2017):
+ *
+ *  - Binning: each feature gets up to max_bins quantile bins computed once
+ *    per fit (midpoints between distinct values when there are few), and
+ *    X becomes one uint8 code per cell, column-major, so building a
+ *    feature's histogram streams one byte column.  Missing values take a
+ *    bin of their own.
+ *  - A node's histogram holds, per bin, the sums of the gradients and
+ *    hessians of its rows.  Splits are scanned over bin boundaries with
+ *    gain 1/2 [GL^2/(HL+l) + GR^2/(HR+l) - G^2/(H+l)], each side needing a
+ *    hessian sum >= min_child_weight; the missing bin is tried on both
+ *    sides and the better one becomes the split's default direction.
+ *  - Histogram subtraction: only the child with fewer rows is built from
+ *    its rows; the other is parent minus child.
+ *  - Growth is depth-wise (candidates split in node order, level by level,
+ *    up to max_depth) or best-first (the candidate with the largest gain,
+ *    up to max_leaves leaves, still capped by max_depth).
+ *
+ * Threads split histogram building and split finding over features; every
+ * bin is summed by one thread in row order and the per-feature best splits
+ * are reduced in feature order, so a fit is bit-identical for any thread
+ * count.  Histograms live in a fixed pool sized once per fit (bounded by
+ * HGB_POOL_BYTES); when it runs short a candidate gives up its histogram
+ * and its children are later built from their rows instead.
+ */
+#include "hgb.h"
+#include "aml.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Rows used to place the bin edges (as scikit-learn's 2e5). */
+#define HGB_EDGE_SAMPLE 200000
+/* Memory budget of the histogram pool. */
+#define HGB_POOL_BYTES ((size_t)64 << 20)
+/* A split must lower the loss by more than this. */
+#define HGB_MIN_GAIN 1e-12
+/* Work (rows x features) below which a histogram is built by one thread. */
+#define HGB_PAR_WORK 16384
+
+struct hgb_split {
+    int feature, bin, default_left;
+    double gain, gl, hl, gr, hr;
+};
+
+struct hgb_cand {
+    size_t node;
+    int slot; /* pool slot of its histogram, -1 when dropped */
+    hgb_split s;
+};
+
+/* ---- binning ------------------------------------------------------------- */
+
+static int hgb_cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+
+    return (a > b) - (a < b);
+}
+
+/* A point between a < b that b does not reach: b itself goes to the upper bin. */
+static double hgb_midpoint(double a, double b)
+{
+    double m = a + (b - a) / 2;
+
+    return m < b ? m : a;
+}
+
+/*
+ * Edges of one feature from its sorted non-missing sample v[0..m):
+ * midpoints between distinct values when they fit in max_bins, else the
+ * max_bins quantiles.  Returns the number of value bins (edges + 1).
+ */
+static int hgb_edges_of(const double *v, size_t m, int max_bins, double *edges)
+{
+    size_t i, distinct = m ? 1 : 0;
+    int k, ne = 0;
+
+    for (i = 1; i < m; i++)
+        distinct += v[i] != v[i - 1];
+    if (distinct <= (size_t)max_bins) {
+        for (i = 1; i < m; i++)
+            if (v[i] != v[i - 1])
+                edges[ne++] = hgb_midpoint(v[i - 1], v[i]);
+        return ne + 1;
+    }
+    for (k = 1; k < max_bins; k++) {
+        size_t at = (size_t)((double)k * (double)m / max_bins);
+        double e = at > 0 && v[at - 1] != v[at] ? hgb_midpoint(v[at - 1], v[at]) : v[at];
+
+        /* The largest value stays in the open top bin. */
+        if ((ne == 0 || e > edges[ne - 1]) && e < v[m - 1])
+            edges[ne++] = e;
+    }
+    return ne + 1;
+}
+
+/* Code of x: the number of edges below it, or nb for a missing value. */
+static uint8_t hgb_code(const double *edges, int nb, double x)
+{
+    int lo = 0, hi = nb - 1;
+
+    if (isnan(x))
+        return (uint8_t)nb;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+
+        if (edges[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint8_t)lo;
+}
+
+/* Rows the edges come from: all training rows, or a fixed-size draw of them. */
+static int hgb_edge_rows(const size_t *train, size_t n_train, aml_rng *rng, size_t **out,
+                         size_t *m)
+{
+    aml_rng r;
+    size_t i, *idx;
+
+    *m = n_train < HGB_EDGE_SAMPLE ? n_train : HGB_EDGE_SAMPLE;
+    idx = aml_mallocarray(n_train ? n_train : 1, sizeof(size_t));
+    if (!idx)
+        return AML_ENOMEM;
+    memcpy(idx, train, n_train * sizeof(size_t));
+    aml_rng_child(&r, rng, 0x68676221u);
+    for (i = 0; i < *m && *m < n_train; i++) {
+        size_t j = i + (size_t)aml_rng_below(&r, n_train - i), t = idx[i];
+
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+    *out = idx;
+    return AML_OK;
+}
+
+/* Bins feature j: edges from the sample rows, codes for all rows. */
+static void hgb_bin_feature(hgb_ws *ws, const double *X, size_t j, const size_t *sample,
+                            size_t m, int max_bins, double *buf, double *edges)
+{
+    size_t i, k = 0;
+    uint8_t *col = ws->codes + j * ws->n;
+    int nb;
+
+    for (i = 0; i < m; i++) {
+        double x = X[sample[i] * ws->p + j];
+
+        if (!isnan(x))
+            buf[k++] = x;
+    }
+    qsort(buf, k, sizeof(double), hgb_cmp_double);
+    nb = hgb_edges_of(buf, k, max_bins, edges);
+    ws->nb[j] = nb;
+    for (i = 0; i < ws->n; i++)
+        col[i] = hgb_code(edges, nb, X[i * ws->p + j]);
+}
+
+/* Fills nb, off, edges and codes; the edges first go to a p x max_bins scratch. */
+static int hgb_bin_all(hgb_ws *ws, const double *X, const size_t *sample, size_t m,
+                       int max_bins)
+{
+    double *scratch =
+        aml_mallocarray(ws->p ? ws->p : 1, (size_t)max_bins * sizeof(double));
+    double *buf = aml_mallocarray((size_t)ws->threads, (m ? m : 1) * sizeof(double));
+    size_t j;
+    int rc = AML_ENOMEM;
+
+    if (!scratch || !buf)
+        goto out;
+#pragma omp parallel for num_threads(ws->threads) schedule(dynamic)
+    for (j = 0; j < ws->p; j++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        hgb_bin_feature(ws, X, j, sample, m, max_bins, buf + (size_t)t * (m ? m : 1),
+                        scratch + j * (size_t)max_bins);
+    }
+    ws->slots = 0;
+    for (j = 0; j < ws->p; j++) {
+        ws->off[j] = ws->slots;
+        ws->slots += (size_t)ws->nb[j] + 1;
+    }
+    ws->edges = aml_mallocarray(ws->slots ? ws->slots : 1, sizeof(double));
+    if (!ws->edges)
+        goto out;
+    for (j = 0; j < ws->p; j++)
+        memcpy(ws->edges + ws->off[j], scratch + j * (size_t)max_bins,
+               (size_t)(ws->nb[j] - 1) * sizeof(double));
+    rc = AML_OK;
+out:
+    free(scratch);
+    free(buf);
+    return rc;
+}
+
+/* ---- workspace ----------------------------------------------------------- */
+
+/* Leaves one tree can reach: max_leaves, or 2^max_depth, and never above n. */
+static size_t hgb_leaf_cap(const hgb_grow_cfg *cfg, size_t n)
+{
+    size_t cap = cfg->max_leaves > 0 ? (size_t)cfg->max_leaves : SIZE_MAX;
+
+    if (cfg->max_depth < 40 && ((size_t)1 << cfg->max_depth) < cap)
+        cap = (size_t)1 << cfg->max_depth;
+    return cap < n + 1 ? cap : n + 1;
+}
+
+static int hgb_ws_alloc(hgb_ws *ws, const hgb_grow_cfg *cfg)
+{
+    size_t n = ws->n ? ws->n : 1, p = ws->p ? ws->p : 1, nodes, slot_bytes, want;
+    int i;
+
+    ws->max_leaves = hgb_leaf_cap(cfg, ws->n);
+    nodes = 2 * ws->max_leaves;
+    slot_bytes = (ws->slots ? ws->slots : 1) * sizeof(hgb_gh);
+    /* Two scratch slots beyond one per candidate; a smaller pool only costs speed. */
+    want = ws->max_leaves + 2;
+    if (want > HGB_POOL_BYTES / slot_bytes)
+        want = HGB_POOL_BYTES / slot_bytes;
+    ws->pool_slots = want < 3 ? 3 : (int)want;
+    ws->g = aml_mallocarray(n, sizeof(double));
+    ws->h = aml_mallocarray(n, sizeof(double));
+    ws->rows = aml_mallocarray(n, sizeof(size_t));
+    ws->tmp = aml_mallocarray(n, sizeof(size_t));
+    ws->gh = aml_mallocarray(n, sizeof(hgb_gh));
+    ws->pool = aml_mallocarray((size_t)ws->pool_slots, slot_bytes);
+    ws->free_slot = aml_mallocarray((size_t)ws->pool_slots, sizeof(int));
+    ws->cands = aml_mallocarray(ws->max_leaves + 1, sizeof(hgb_cand));
+    ws->nbegin = aml_mallocarray(nodes, sizeof(size_t));
+    ws->nend = aml_mallocarray(nodes, sizeof(size_t));
+    ws->ng = aml_mallocarray(nodes, sizeof(double));
+    ws->nh = aml_mallocarray(nodes, sizeof(double));
+    ws->ndepth = aml_mallocarray(nodes, sizeof(int));
+    ws->fsplit = aml_mallocarray(p, sizeof(hgb_split));
+    ws->feat = aml_mallocarray(p, sizeof(int));
+    if (!ws->g || !ws->h || !ws->rows || !ws->tmp || !ws->gh || !ws->pool ||
+        !ws->free_slot || !ws->cands || !ws->nbegin || !ws->nend || !ws->ng || !ws->nh ||
+        !ws->ndepth || !ws->fsplit || !ws->feat)
+        return AML_ENOMEM;
+    for (i = 0; i < ws->pool_slots; i++)
+        ws->free_slot[i] = ws->pool_slots - 1 - i;
+    ws->n_free = ws->pool_slots;
+    return AML_OK;
+}
+
+int hgb_ws_init(hgb_ws *ws, const double *X, size_t n, size_t p, const size_t *train,
+                size_t n_train, int max_bins, const hgb_grow_cfg *cfg, aml_rng *rng,
+                int threads)
+{
+    size_t *sample = NULL, m;
+    int rc;
+
+    memset(ws, 0, sizeof(*ws));
+    ws->n = n;
+    ws->p = p;
+    ws->threads = threads < 1 ? 1 : threads;
+    assert(max_bins >= 2 && max_bins <= HGB_MAX_BINS);
+    ws->codes = aml_mallocarray(n ? n : 1, p ? p : 1);
+    ws->nb = aml_mallocarray(p ? p : 1, sizeof(int));
+    ws->off = aml_mallocarray(p ? p : 1, sizeof(size_t));
+    if (!ws->codes || !ws->nb || !ws->off)
+        return AML_ENOMEM;
+    if ((rc = hgb_edge_rows(train, n_train, rng, &sample, &m)) < 0)
+        return rc;
+    rc = hgb_bin_all(ws, X, sample, m, max_bins);
+    free(sample);
+    if (rc < 0)
+        return rc;
+    return hgb_ws_alloc(ws, cfg);
+}
+
+void hgb_ws_dispose(hgb_ws *ws)
+{
+    free(ws->codes);
+    free(ws->nb);
+    free(ws->off);
+    free(ws->edges);
+    free(ws->g);
+    free(ws->h);
+    free(ws->rows);
+    free(ws->tmp);
+    free(ws->gh);
+    free(ws->pool);
+    free(ws->free_slot);
+    free(ws->cands);
+    free(ws->nbegin);
+    free(ws->nend);
+    free(ws->ng);
+    free(ws->nh);
+    free(ws->ndepth);
+    free(ws->fsplit);
+    free(ws->feat);
+    memset(ws, 0, sizeof(*ws));
+}
+
+/* ---- histograms ---------------------------------------------------------- */
+
+static hgb_gh *hgb_slot(const hgb_ws *ws, int slot)
+{
+    return ws->pool + (size_t)slot * ws->slots;
+}
+
+static int hgb_slot_take(hgb_ws *ws)
+{
+    assert(ws->n_free > 0);
+    return ws->free_slot[--ws->n_free];
+}
+
+static void hgb_slot_give(hgb_ws *ws, int slot)
+{
+    if (slot >= 0)
+        ws->free_slot[ws->n_free++] = slot;
+}
+
+/*
+ * Histogram of one feature over the rows rows[b..e), whose g, h are
+ * gh[b..e).  On large nodes two interleaved accumulators break the
+ * store-to-load chain when consecutive rows share a bin (one-hot
+ * columns); they are added in a fixed order, so the sums do not depend on
+ * the thread that runs this.  Small nodes accumulate in place, since
+ * clearing the second accumulator would cost more than it saves.
+ */
+static void hgb_hist_feature(const uint8_t *col, const size_t *rows, const hgb_gh *gh,
+                             size_t b, size_t e, hgb_gh *out, int nslots)
+{
+    hgb_gh acc[2][HGB_MAX_BINS + 1];
+    size_t k;
+    int s;
+
+    if (e - b < 8 * (size_t)nslots) {
+        memset(out, 0, (size_t)nslots * sizeof(hgb_gh));
+        for (k = b; k < e; k++) {
+            out[col[rows[k]]].g += gh[k].g;
+            out[col[rows[k]]].h += gh[k].h;
+        }
+        return;
+    }
+    memset(acc[0], 0, (size_t)nslots * sizeof(hgb_gh));
+    memset(acc[1], 0, (size_t)nslots * sizeof(hgb_gh));
+    for (k = b; k + 1 < e; k += 2) {
+        uint8_t c0 = col[rows[k]], c1 = col[rows[k + 1]];
+
+        acc[0][c0].g += gh[k].g;
+        acc[0][c0].h += gh[k].h;
+        acc[1][c1].g += gh[k + 1].g;
+        acc[1][c1].h += gh[k + 1].h;
+    }
+    if (k < e) {
+        acc[0][col[rows[k]]].g += gh[k].g;
+        acc[0][col[rows[k]]].h += gh[k].h;
+    }
+    for (s = 0; s < nslots; s++) {
+        out[s].g = acc[0][s].g + acc[1][s].g;
+        out[s].h = acc[0][s].h + acc[1][s].h;
+    }
+}
+
+/* Builds the histogram of node `node` into `slot` over the tree's features. */
+static void hgb_hist_build(hgb_ws *ws, size_t node, int slot)
+{
+    size_t b = ws->nbegin[node], e = ws->nend[node], k, fi;
+    hgb_gh *hist = hgb_slot(ws, slot);
+    const size_t *rows = ws->rows;
+    int par = (e - b) * ws->n_feat >= HGB_PAR_WORK && ws->threads > 1;
+
+    for (k = b; k < e; k++) {
+        ws->gh[k].g = ws->g[rows[k]];
+        ws->gh[k].h = ws->h[rows[k]];
+    }
+#pragma omp parallel for num_threads(ws->threads) schedule(dynamic) if (par)
+    for (fi = 0; fi < ws->n_feat; fi++) {
+        size_t j = (size_t)ws->feat[fi];
+
+        hgb_hist_feature(ws->codes + j * ws->n, rows, ws->gh, b, e, hist + ws->off[j],
+                         ws->nb[j] + 1);
+    }
+}
+
+/* dst = dst - sub over the tree's features. */
+static void hgb_hist_subtract(hgb_ws *ws, int dst, int sub)
+{
+    hgb_gh *d = hgb_slot(ws, dst);
+    const hgb_gh *s = hgb_slot(ws, sub);
+    size_t fi;
+    int b;
+
+    for (fi = 0; fi < ws->n_feat; fi++) {
+        size_t o = ws->off[ws->feat[fi]];
+
+        for (b = 0; b <= ws->nb[ws->feat[fi]]; b++) {
+            d[o + b].g -= s[o + b].g;
+            d[o + b].h -= s[o + b].h;
+        }
+    }
+}
+
+/* ---- split finding ------------------------------------------------------- */
+
+static double hgb_score(double g, double h, double lambda)
+{
+    return g * g / (h + lambda);
+}
+
+/* Considers the split (left gl, hl; right gr, hr) at bin b; keeps it when better. */
+static void hgb_try(hgb_split *best, const hgb_grow_cfg *cfg, double parent, double gl,
+                    double hl, double gr, double hr, int b, int dl)
+{
+    double gain;
+
+    if (hl < cfg->min_child_weight || hr < cfg->min_child_weight ||
+        !(hl + cfg->lambda > 0) || !(hr + cfg->lambda > 0))
+        return;
+    gain =
+        0.5 * (hgb_score(gl, hl, cfg->lambda) + hgb_score(gr, hr, cfg->lambda) - parent);
+    if (gain > best->gain) {
+        best->gain = gain;
+        best->bin = b;
+        best->default_left = dl;
+        best->gl = gl;
+        best->hl = hl;
+        best->gr = gr;
+        best->hr = hr;
+    }
+}
+
+/* Best split of feature j from its histogram hist[0..nb] (nb: the missing bin). */
+static void hgb_split_feature(const hgb_gh *hist, int nb, int j, const hgb_grow_cfg *cfg,
+                              hgb_split *best)
+{
+    double gt = 0, ht = 0, gl = 0, hl = 0, parent;
+    double gm = hist[nb].g, hm = hist[nb].h;
+    int b, has_missing = gm != 0 || hm != 0;
+
+    memset(best, 0, sizeof(*best));
+    best->feature = j;
+    best->gain = HGB_MIN_GAIN;
+    best->bin = -1;
+    for (b = 0; b <= nb; b++) {
+        gt += hist[b].g;
+        ht += hist[b].h;
+    }
+    if (!(ht + cfg->lambda > 0))
+        return;
+    parent = hgb_score(gt, ht, cfg->lambda);
+    for (b = 0; b + 1 < nb; b++) {
+        gl += hist[b].g;
+        hl += hist[b].h;
+        hgb_try(best, cfg, parent, gl, hl, gt - gl, ht - hl, b, 0);
+        if (has_missing)
+            hgb_try(best, cfg, parent, gl + gm, hl + hm, gt - gl - gm, ht - hl - hm, b,
+                    1);
+    }
+    /* Without missing values in the node, unseen ones follow the heavier side. */
+    if (!has_missing && best->bin >= 0)
+        best->default_left = best->hl >= best->hr;
+}
+
+/* Best split of a node over the tree's features; bin -1 when none gains. */
+static void hgb_split_node(hgb_ws *ws, const hgb_grow_cfg *cfg, int slot, hgb_split *out)
+{
+    const hgb_gh *hist = hgb_slot(ws, slot);
+    size_t fi;
+    int par = ws->n_feat * 64 >= HGB_PAR_WORK && ws->threads > 1;
+
+#pragma omp parallel for num_threads(ws->threads) schedule(static) if (par)
+    for (fi = 0; fi < ws->n_feat; fi++) {
+        int j = ws->feat[fi];
+
+        hgb_split_feature(hist + ws->off[j], ws->nb[j], j, cfg, &ws->fsplit[fi]);
+    }
+    if (ws->n_feat == 0) {
+        out->bin = -1;
+        return;
+    }
+    /* Reduce in feature order: the first of equal gains wins. */
+    *out = ws->fsplit[0];
+    for (fi = 1; fi < ws->n_feat; fi++)
+        if (ws->fsplit[fi].gain > out->gain)
+            *out = ws->fsplit[fi];
+}
+
+/* ---- growth -------------------------------------------------------------- */
+
+/* Stable partition of the node's rows: left rows first. Returns the left count. */
+static size_t hgb_partition(hgb_ws *ws, size_t node, const hgb_split *s)
+{
+    size_t b = ws->nbegin[node], e = ws->nend[node], k, nl = b, nr = 0;
+    const uint8_t *col = ws->codes + (size_t)s->feature * ws->n;
+    int nb = ws->nb[s->feature];
+
+    for (k = b; k < e; k++) {
+        size_t r = ws->rows[k];
+        int c = col[r];
+        int left = c == nb ? s->default_left : c <= s->bin;
+
+        if (left)
+            ws->rows[nl++] = r;
+        else
+            ws->tmp[nr++] = r;
+    }
+    memcpy(ws->rows + nl, ws->tmp, nr * sizeof(size_t));
+    return nl - b;
+}
+
+/* Appends an empty node to the tree being grown (whose root is at base). */
+static size_t hgb_node_add(hgb_forest *f, size_t base)
+{
+    hgb_node *nd = &f->nodes[f->n_nodes++];
+
+    memset(nd, 0, sizeof(*nd));
+    nd->feature = -1;
+    nd->left = nd->right = -1;
+    nd->bin = -1;
+    return f->n_nodes - 1 - base;
+}
+
+/* Whether a node may be split at all (depth, rows, hessian). */
+static int hgb_splittable(const hgb_ws *ws, const hgb_grow_cfg *cfg, size_t node)
+{
+    return ws->ndepth[node] < cfg->max_depth && ws->nend[node] - ws->nbegin[node] >= 2 &&
+           ws->nh[node] >= 2 * cfg->min_child_weight;
+}
+
+/* Finds the split of a node whose histogram is in slot; queues it or frees the slot. */
+static void hgb_consider(hgb_ws *ws, const hgb_grow_cfg *cfg, size_t *n_cands,
+                         size_t node, int slot)
+{
+    hgb_cand *c = &ws->cands[*n_cands];
+
+    hgb_split_node(ws, cfg, slot, &c->s);
+    if (c->s.bin < 0) {
+        hgb_slot_give(ws, slot);
+        return;
+    }
+    c->node = node;
+    c->slot = slot;
+    (*n_cands)++;
+}
+
+/* Picks the next candidate: node order (depth-wise) or the largest gain. */
+static size_t hgb_pick(const hgb_ws *ws, const hgb_grow_cfg *cfg, size_t n_cands)
+{
+    size_t i, best = 0;
+
+    for (i = 1; i < n_cands; i++) {
+        const hgb_cand *a = &ws->cands[i], *b = &ws->cands[best];
+
+        if (cfg->max_leaves > 0
+                ? a->s.gain > b->s.gain || (a->s.gain == b->s.gain && a->node < b->node)
+                : a->node < b->node)
+            best = i;
+    }
+    return best;
+}
+
+/* Histograms of the children that may split, from the parent's when it has one. */
+static void hgb_children_hists(hgb_ws *ws, int pslot, size_t l, size_t r, int *sl,
+                               int *sr)
+{
+    int ok_l = *sl, ok_r = *sr;
+    size_t small = ws->nend[l] - ws->nbegin[l] <= ws->nend[r] - ws->nbegin[r] ? l : r;
+    size_t big = small == l ? r : l;
+    int s_small, s_big = -1;
+
+    *sl = *sr = -1;
+    if (pslot < 0) {
+        if (ok_l)
+            hgb_hist_build(ws, l, *sl = hgb_slot_take(ws));
+        if (ok_r)
+            hgb_hist_build(ws, r, *sr = hgb_slot_take(ws));
+        return;
+    }
+    s_small = hgb_slot_take(ws);
+    hgb_hist_build(ws, small, s_small);
+    if ((big == l && ok_l) || (big == r && ok_r)) {
+        hgb_hist_subtract(ws, pslot, s_small);
+        s_big = pslot;
+    } else {
+        hgb_slot_give(ws, pslot);
+    }
+    if (!((small == l && ok_l) || (small == r && ok_r))) {
+        hgb_slot_give(ws, s_small);
+        s_small = -1;
+    }
+    *sl = small == l ? s_small : s_big;
+    *sr = small == r ? s_small : s_big;
+}
+
+/* Keeps two pool slots free for the next split by dropping candidates' histograms. */
+static void hgb_keep_free(hgb_ws *ws, size_t n_cands)
+{
+    size_t i = n_cands;
+
+    while (ws->n_free < 2 && i-- > 0) {
+        hgb_slot_give(ws, ws->cands[i].slot);
+        ws->cands[i].slot = -1;
+    }
+}
+
+/* Splits candidate ci of the tree rooted at base; queues its children. */
+static void hgb_apply(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f, size_t base,
+                      size_t *n_cands, size_t ci)
+{
+    hgb_cand c = ws->cands[ci];
+    size_t node = c.node, nl, l, r;
+    hgb_node *nd;
+    int sl, sr;
+
+    ws->cands[ci] = ws->cands[--*n_cands];
+    nl = hgb_partition(ws, node, &c.s);
+    l = hgb_node_add(f, base);
+    r = hgb_node_add(f, base);
+    nd = &f->nodes[base + node];
+    nd->feature = c.s.feature;
+    nd->bin = c.s.bin;
+    nd->default_left = (uint8_t)c.s.default_left;
+    nd->threshold = ws->edges[ws->off[c.s.feature] + (size_t)c.s.bin];
+    nd->gain = c.s.gain;
+    nd->left = (int32_t)l;
+    nd->right = (int32_t)r;
+    ws->nbegin[l] = ws->nbegin[node];
+    ws->nend[l] = ws->nbegin[r] = ws->nbegin[node] + nl;
+    ws->nend[r] = ws->nend[node];
+    ws->ng[l] = c.s.gl;
+    ws->nh[l] = c.s.hl;
+    ws->ng[r] = c.s.gr;
+    ws->nh[r] = c.s.hr;
+    ws->ndepth[l] = ws->ndepth[r] = ws->ndepth[node] + 1;
+    sl = hgb_splittable(ws, cfg, l);
+    sr = hgb_splittable(ws, cfg, r);
+    if (!sl && !sr) {
+        hgb_slot_give(ws, c.slot);
+        return;
+    }
+    hgb_children_hists(ws, c.slot, l, r, &sl, &sr);
+    if (sl >= 0)
+        hgb_consider(ws, cfg, n_cands, l, sl);
+    if (sr >= 0)
+        hgb_consider(ws, cfg, n_cands, r, sr);
+    hgb_keep_free(ws, *n_cands);
+}
+
+/* Root of a new tree: totals over its rows, first histogram and split. */
+static void hgb_root(hgb_ws *ws, const hgb_grow_cfg *cfg, size_t m, size_t *n_cands)
+{
+    double g = 0, h = 0;
+    size_t k;
+
+    for (k = 0; k < m; k++) {
+        g += ws->g[ws->rows[k]];
+        h += ws->h[ws->rows[k]];
+    }
+    ws->nbegin[0] = 0;
+    ws->nend[0] = m;
+    ws->ng[0] = g;
+    ws->nh[0] = h;
+    ws->ndepth[0] = 0;
+    if (hgb_splittable(ws, cfg, 0)) {
+        int slot = hgb_slot_take(ws);
+
+        hgb_hist_build(ws, 0, slot);
+        hgb_consider(ws, cfg, n_cands, 0, slot);
+    }
+}
+
+int hgb_grow(hgb_ws *ws, const hgb_grow_cfg *cfg, size_t m, hgb_forest *f)
+{
+    size_t base, n_cands = 0, leaves = 1, i;
+    int rc;
+
+    if ((rc = hgb_forest_reserve(f, 2 * ws->max_leaves)) < 0)
+        return rc;
+    base = f->n_nodes;
+    f->start[f->n_trees] = base;
+    hgb_node_add(f, base);
+    hgb_root(ws, cfg, m, &n_cands);
+    while (n_cands > 0 && leaves < ws->max_leaves) {
+        hgb_apply(ws, cfg, f, base, &n_cands, hgb_pick(ws, cfg, n_cands));
+        leaves++;
+    }
+    for (i = 0; i < n_cands; i++)
+        hgb_slot_give(ws, ws->cands[i].slot);
+    assert(ws->n_free == ws->pool_slots);
+    for (i = base; i < f->n_nodes; i++) {
+        double den = ws->nh[i - base] + cfg->lambda;
+
+        if (f->nodes[i].feature < 0)
+            f->nodes[i].value =
+                den > 0 ? -ws->ng[i - base] / den * cfg->learning_rate : 0.0;
+    }
+    f->start[++f->n_trees] = f->n_nodes;
+    return AML_OK;
+}
+
+/* ---- traversal and storage ----------------------------------------------- */
+
+size_t hgb_leaf_codes(const hgb_ws *ws, const hgb_forest *f, size_t t, size_t r)
+{
+    const hgb_node *nodes = f->nodes + f->start[t];
+    size_t i = 0;
+
+    while (nodes[i].feature >= 0) {
+        int j = nodes[i].feature, c = ws->codes[(size_t)j * ws->n + r];
+        int left = c == ws->nb[j] ? nodes[i].default_left : c <= nodes[i].bin;
+
+        i = (size_t)(left ? nodes[i].left : nodes[i].right);
+    }
+    return i;
+}
+
+size_t hgb_leaf_raw(const hgb_forest *f, size_t t, const double *x)
+{
+    const hgb_node *nodes = f->nodes + f->start[t];
+    size_t i = 0;
+
+    while (nodes[i].feature >= 0) {
+        double v = x[nodes[i].feature];
+        int left = isnan(v) ? nodes[i].default_left : v <= nodes[i].threshold;
+
+        i = (size_t)(left ? nodes[i].left : nodes[i].right);
+    }
+    return i;
+}
+
+void hgb_forest_dispose(hgb_forest *f)
+{
+    free(f->nodes);
+    free(f->start);
+    memset(f, 0, sizeof(*f));
+}
+
+int hgb_forest_reserve(hgb_forest *f, size_t nodes)
+{
+    if (f->n_nodes + nodes > f->cap_nodes) {
+        size_t cap = f->cap_nodes ? f->cap_nodes : 256;
+        hgb_node *p;
+
+        while (cap < f->n_nodes + nodes)
+            cap *= 2;
+        if (!(p = aml_mallocarray(cap, sizeof(hgb_node))))
+            return AML_ENOMEM;
+        if (f->n_nodes)
+            memcpy(p, f->nodes, f->n_nodes * sizeof(hgb_node));
+        free(f->nodes);
+        f->nodes = p;
+        f->cap_nodes = cap;
+    }
+    if (f->n_trees + 2 > f->cap_trees) {
+        size_t cap = f->cap_trees ? 2 * f->cap_trees : 64;
+        size_t *p = aml_mallocarray(cap, sizeof(size_t));
+
+        if (!p)
+            return AML_ENOMEM;
+        if (f->start)
+            memcpy(p, f->start, (f->n_trees + 1) * sizeof(size_t));
+        else
+            p[0] = 0;
+        free(f->start);
+        f->start = p;
+        f->cap_trees = cap;
+    }
+    return AML_OK;
+}

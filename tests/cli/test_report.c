@@ -1,0 +1,171 @@
+/*
+ * test_report.c - `automl report`: the HTML file it writes, checked as text
+ * and rendered by headless Chromium (Debian's chromium package, installed
+ * by cmake/setup-debian.sh); the browser part is skipped with a message
+ * when chromium is not installed.
+ *
+ * The expected chart count is worked out from the spec below: two study
+ * charts (best so far, every trial) plus one per numeric parameter that
+ * took two or more values: logistic_regression.C, knn.k and
+ * decision_tree.max_depth (knn.weights is a word, min_samples_leaf fixed).
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXPECTED_CHARTS 5
+
+static char dir[512];
+
+static const char *at(const char *name)
+{
+    static char path[4][1024];
+    static int slot;
+
+    slot = (slot + 1) % 4;
+    snprintf(path[slot], sizeof(path[slot]), "%s/%s", dir, name);
+    return path[slot];
+}
+
+static int sh(const char *cmd_fmt, const char *arg)
+{
+    char cmd[4096];
+    int status;
+
+    snprintf(cmd, sizeof(cmd), cmd_fmt, dir, arg);
+    status = system(cmd);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int automl(const char *args)
+{
+    char cmd[4096];
+    int status;
+
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s > out.txt 2> err.txt", dir, AML_BINARY,
+             args);
+    status = system(cmd);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = calloc(1, (size_t)n + 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return buf;
+}
+
+static int count(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static int setup(void **state)
+{
+    char cmd[4096];
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/report", aml_test_tmpdir());
+    snprintf(cmd, sizeof(cmd),
+             "rm -rf '%s' && mkdir -p '%s' && cp '%s/examples/penguins/'*.csv '%s' && "
+             "sed 's/trials: 50/trials: 24/' '%s/examples/penguins/spec.yaml' > "
+             "'%s/spec.yaml'",
+             dir, dir, AML_SOURCE_DIR, dir, AML_SOURCE_DIR, dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(automl("run spec.yaml --quiet"), 0);
+    return 0;
+}
+
+/* The file as text: self-contained, every section, the charts, escaped names. */
+static void test_report_html(void **state)
+{
+    char *html;
+
+    (void)state;
+    assert_int_equal(automl("report penguins.db --out r.html"), 0);
+    html = slurp(at("out.txt"));
+    assert_non_null(
+        strstr(html, "report on study penguins (24 trials) written to r.html"));
+    free(html);
+    html = slurp(at("r.html"));
+    assert_int_equal(count(html, "<svg class=\"chart\""), EXPECTED_CHARTS);
+    assert_int_equal(count(html, "</svg>"), EXPECTED_CHARTS);
+    assert_non_null(strstr(html, "Best accuracy so far"));
+    assert_non_null(strstr(html, ">logistic_regression: C</text>"));
+    assert_non_null(strstr(html, ">knn: k</text>"));
+    assert_non_null(strstr(html, ">decision_tree: max_depth</text>"));
+    assert_non_null(strstr(html, "id=\"ensemble\""));
+    /* The leaderboard's JSON parameters are HTML-escaped. */
+    assert_non_null(strstr(html, "<code>{&quot;"));
+    /* Nothing is fetched from elsewhere. */
+    assert_null(strstr(html, "http://www.w3.org/2000/svg\" src"));
+    assert_null(strstr(html, "<link"));
+    assert_null(strstr(html, "src="));
+    assert_int_equal(access(at("r.html.tmp"), F_OK), -1);
+    free(html);
+
+    assert_int_equal(automl("report penguins.db"), 2);
+    assert_int_equal(automl("report penguins.db --study nope --out x.html"), 2);
+    assert_int_equal(access(at("x.html"), F_OK), -1);
+}
+
+/* The page loads in a real browser, runs its script without error, and has its charts. */
+static void test_report_chromium(void **state)
+{
+    char *dom, want[64];
+
+    (void)state;
+    if (system("command -v chromium > /dev/null 2>&1") != 0) {
+        printf("chromium is not installed (apt-get install chromium, or run "
+               "cmake/setup-debian.sh): skipping the browser check\n");
+        skip();
+    }
+    assert_int_equal(automl("report penguins.db --out r.html"), 0);
+    assert_int_equal(
+        sh("cd '%s' && profile=$(mktemp -d) && timeout 120 chromium --headless "
+           "--no-sandbox --disable-gpu --disable-background-networking "
+           "--disable-component-update --disable-sync --no-first-run "
+           "--user-data-dir=\"$profile\" --dump-dom 'file://%s' > dom.html 2> "
+           "chromium.err;"
+           " rc=$?; rm -rf \"$profile\"; exit $rc",
+           at("r.html")),
+        0);
+    dom = slurp(at("dom.html"));
+    snprintf(want, sizeof(want), "data-charts=\"%d\"", EXPECTED_CHARTS);
+    if (!strstr(dom, want))
+        fail_msg("the rendered page does not say %s:\n%.400s", want, dom);
+    assert_null(strstr(dom, "data-error=\"")); /* the attribute, not the script text */
+    assert_int_equal(count(dom, "<svg class=\"chart\""), EXPECTED_CHARTS);
+    assert_true(count(dom, "<circle") >= 24); /* a point per trial at least */
+    assert_non_null(strstr(dom, "Leaderboard"));
+    free(dom);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_html),
+        cmocka_unit_test(test_report_chromium),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
