@@ -54,6 +54,8 @@
 #define HGB_PREDICT_BLOCK 64
 /* A validation loss must drop by this fraction to count as an improvement. */
 #define HGB_ES_TOL 1e-7
+/* Row loops shorter than this run on one thread (a parallel region costs more). */
+#define HGB_PAR_ROWS 100000
 
 enum {
     HGB_SQUARED = 0,
@@ -115,8 +117,9 @@ static const aml_param_def hgb_params[] = {
      .def = {.kind = AML_VAL_STR, .str = "squared_error"},
      .doc = "regression loss: squared_error, absolute_error or huber (classification "
             "always uses log loss)"},
-    HGB_REAL("huber_alpha", 0, 1, 1, 0.9, 0.9, 0.9, 0,
-             "huber: delta is this quantile of |residual|, re-set every round"),
+    HGB_REAL(
+        "huber_alpha", 0, 1, 1, 0.9, 0.9, 0.9, 0,
+        "huber: delta is this quantile of the absolute residuals, re-set every round"),
     {.name = NULL},
 };
 
@@ -148,6 +151,7 @@ typedef struct hgb_fitstate {
     size_t *sel, n_sel;     /* this round's subsample of train */
     double *F;              /* n x n_out raw scores */
     double *P;              /* n x n_out softmax probabilities */
+    double *G, *H;          /* n_out x n gradients and hessians of the round */
     double *buf;            /* 2n scratch for medians and quantiles */
     uint8_t *in_tree;       /* n marks: row in this round's sample */
     size_t *fidx;           /* p feature permutation */
@@ -334,37 +338,55 @@ static double hgb_val_loss(const hgb_fitstate *ft)
     return sw > 0 ? s / sw : 0.0;
 }
 
-/* Gradients and hessians of output k for the training rows, into ws.g / ws.h. */
-static void hgb_gradients(hgb_fitstate *ft, int k)
+/* Gradient and hessian of one row's output k, before the sample weight. */
+static void hgb_row_grad(const hgb_fitstate *ft, size_t r, int k, double *g, double *h)
 {
     const hgb *m = ft->m;
-    size_t i, K = (size_t)m->n_out;
+    double f = ft->F[r * (size_t)m->n_out + (size_t)k], y = ft->y[r];
 
-#pragma omp parallel for num_threads(ft->ws.threads) schedule(static)
+    *h = 1.0;
+    if (m->loss == HGB_SQUARED) {
+        *g = f - y;
+    } else if (m->loss == HGB_ABSOLUTE) {
+        *g = f > y ? 1.0 : (f < y ? -1.0 : 0.0);
+    } else if (m->loss == HGB_HUBER) {
+        *g = fabs(f - y) <= ft->delta ? f - y : (f > y ? ft->delta : -ft->delta);
+    } else {
+        double p = hgb_sigmoid(f);
+
+        *g = p - y;
+        *h = p * (1 - p);
+    }
+}
+
+/*
+ * Gradients and hessians of the training rows for the round, output by
+ * output (n per output in G and H).  Softmax needs the round's starting
+ * scores for all classes, so every output is done here, row by row.
+ */
+static void hgb_gradients(hgb_fitstate *ft)
+{
+    const hgb *m = ft->m;
+    size_t i, K = (size_t)m->n_out, n = ft->n;
+
+#pragma omp parallel for num_threads(ft->ws.threads)                                     \
+    schedule(static) if (ft->n_train * K >= HGB_PAR_ROWS)
     for (i = 0; i < ft->n_train; i++) {
-        size_t r = ft->train[i];
-        double w = ft->w ? ft->w[r] : 1.0, f = ft->F[r * K + (size_t)k], y = ft->y[r];
-        double g, h = 1.0;
+        size_t r = ft->train[i], k;
+        double w = ft->w ? ft->w[r] : 1.0, *prob = ft->P + r * K, g, h;
 
-        if (m->loss == HGB_SQUARED) {
-            g = f - y;
-        } else if (m->loss == HGB_ABSOLUTE) {
-            g = f > y ? 1.0 : (f < y ? -1.0 : 0.0);
-        } else if (m->loss == HGB_HUBER) {
-            g = fabs(f - y) <= ft->delta ? f - y : (f > y ? ft->delta : -ft->delta);
-        } else if (m->loss == HGB_LOGISTIC) {
-            double p = hgb_sigmoid(f);
-
-            g = p - y;
-            h = p * (1 - p);
-        } else {
-            double p = ft->P[r * K + (size_t)k];
-
-            g = p - (y == (double)k);
-            h = p * (1 - p);
+        if (m->loss == HGB_SOFTMAX)
+            hgb_softmax(ft->F + r * K, (int)K, prob);
+        for (k = 0; k < K; k++) {
+            if (m->loss == HGB_SOFTMAX) {
+                g = prob[k] - (ft->y[r] == (double)k);
+                h = prob[k] * (1 - prob[k]);
+            } else {
+                hgb_row_grad(ft, r, (int)k, &g, &h);
+            }
+            ft->G[k * n + r] = w * g;
+            ft->H[k * n + r] = w * (h > 1e-16 ? h : 1e-16);
         }
-        ft->ws.g[r] = w * g;
-        ft->ws.h[r] = w * (h > 1e-16 ? h : 1e-16);
     }
 }
 
@@ -536,6 +558,8 @@ static void hgb_fit_dispose(hgb_fitstate *ft)
     free(ft->sel);
     free(ft->F);
     free(ft->P);
+    free(ft->G);
+    free(ft->H);
     free(ft->buf);
     free(ft->in_tree);
     free(ft->fidx);
@@ -564,13 +588,15 @@ static int hgb_fit_init(hgb_fitstate *ft, hgb *m, const aml_matrix *X, aml_rng *
     ft->sel = aml_mallocarray(n ? n : 1, sizeof(size_t));
     ft->F = aml_mallocarray(n ? n : 1, K * sizeof(double));
     ft->P = aml_mallocarray(n ? n : 1, K * sizeof(double));
+    ft->G = aml_mallocarray(n ? n : 1, K * sizeof(double));
+    ft->H = aml_mallocarray(n ? n : 1, K * sizeof(double));
     ft->buf = aml_mallocarray(n ? n : 1, 2 * sizeof(double));
     ft->in_tree = aml_malloc(n ? n : 1);
     ft->fidx = aml_mallocarray(X->cols ? X->cols : 1, sizeof(size_t));
     m->base_score = aml_calloc(K, sizeof(double));
     m->importance = aml_calloc(X->cols ? X->cols : 1, sizeof(double));
-    if (!ft->sel || !ft->F || !ft->P || !ft->buf || !ft->in_tree || !ft->fidx ||
-        !m->base_score || !m->importance)
+    if (!ft->sel || !ft->F || !ft->P || !ft->G || !ft->H || !ft->buf || !ft->in_tree ||
+        !ft->fidx || !m->base_score || !m->importance)
         return AML_ENOMEM;
     if ((rc = hgb_split_rows(ft, rng)) < 0)
         return rc;
@@ -644,22 +670,13 @@ static void hgb_add_tree(hgb_fitstate *ft, size_t t, int k)
         for (r = ft->ws.nbegin[i]; r < ft->ws.nend[i]; r++)
             ft->F[ft->ws.rows[r] * K + (size_t)k] += nodes[i].value;
     }
-#pragma omp parallel for num_threads(ft->ws.threads) schedule(static)
+    if (ft->n_sel == ft->n)
+        return;
+#pragma omp parallel for num_threads(ft->ws.threads)                                     \
+    schedule(static) if (ft->n >= HGB_PAR_ROWS)
     for (r = 0; r < ft->n; r++)
         if (!ft->in_tree[r])
             ft->F[r * K + (size_t)k] += nodes[hgb_leaf_codes(&ft->ws, f, t, r)].value;
-}
-
-/* Softmax probabilities of the training rows at the round's start. */
-static void hgb_round_probs(hgb_fitstate *ft)
-{
-    size_t i, K = (size_t)ft->m->n_out;
-
-    if (ft->m->loss != HGB_SOFTMAX)
-        return;
-#pragma omp parallel for num_threads(ft->ws.threads) schedule(static)
-    for (i = 0; i < ft->n_train; i++)
-        hgb_softmax(ft->F + ft->train[i] * K, (int)K, ft->P + ft->train[i] * K);
 }
 
 /* One boosting round: one tree per output. */
@@ -671,13 +688,14 @@ static int hgb_round(hgb_fitstate *ft, aml_rng *rng)
 
     hgb_cfg(m, &cfg);
     hgb_draw_rows(ft, rng);
-    hgb_round_probs(ft);
     if (m->loss == HGB_HUBER)
         hgb_huber_delta(ft);
+    hgb_gradients(ft);
     for (k = 0; k < m->n_out; k++) {
         size_t t = m->forest.n_trees;
 
-        hgb_gradients(ft, k);
+        memcpy(ft->ws.g, ft->G + (size_t)k * ft->n, ft->n * sizeof(double));
+        memcpy(ft->ws.h, ft->H + (size_t)k * ft->n, ft->n * sizeof(double));
         hgb_draw_features(ft, rng);
         memcpy(ft->ws.rows, ft->sel, ft->n_sel * sizeof(size_t));
         if ((rc = hgb_grow(&ft->ws, &cfg, ft->n_sel, &m->forest)) < 0)

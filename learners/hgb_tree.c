@@ -147,11 +147,44 @@ static int hgb_edge_rows(const size_t *train, size_t n_train, aml_rng *rng, size
     return AML_OK;
 }
 
+/*
+ * The distinct values of v[0..m) into u (sorted), when there are at most
+ * max_bins of them; returns their number, or 0 when there are more.  Cheap
+ * for the common low-cardinality columns (one-hot, small integers), which
+ * then skip the full sort; a continuous column gives up after a few
+ * hundred values.
+ */
+static size_t hgb_few_distinct(const double *v, size_t m, int max_bins, double *u)
+{
+    size_t i, d = 0;
+
+    for (i = 0; i < m; i++) {
+        size_t lo = 0, hi = d;
+
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+
+            if (u[mid] < v[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < d && u[lo] == v[i])
+            continue;
+        if (d == (size_t)max_bins)
+            return 0;
+        memmove(u + lo + 1, u + lo, (d - lo) * sizeof(double));
+        u[lo] = v[i];
+        d++;
+    }
+    return d;
+}
+
 /* Bins feature j: edges from the sample rows, codes for all rows. */
 static void hgb_bin_feature(hgb_ws *ws, const double *X, size_t j, const size_t *sample,
                             size_t m, int max_bins, double *buf, double *edges)
 {
-    size_t i, k = 0;
+    size_t i, k = 0, d;
     uint8_t *col = ws->codes + j * ws->n;
     int nb;
 
@@ -161,8 +194,14 @@ static void hgb_bin_feature(hgb_ws *ws, const double *X, size_t j, const size_t 
         if (!isnan(x))
             buf[k++] = x;
     }
-    qsort(buf, k, sizeof(double), hgb_cmp_double);
-    nb = hgb_edges_of(buf, k, max_bins, edges);
+    d = hgb_few_distinct(buf, k, max_bins, buf + k);
+    if (d > 0) {
+        /* The distinct values alone give the same midpoint edges. */
+        nb = hgb_edges_of(buf + k, d, max_bins, edges);
+    } else {
+        qsort(buf, k, sizeof(double), hgb_cmp_double);
+        nb = hgb_edges_of(buf, k, max_bins, edges);
+    }
     ws->nb[j] = nb;
     for (i = 0; i < ws->n; i++)
         col[i] = hgb_code(edges, nb, X[i * ws->p + j]);
@@ -174,7 +213,8 @@ static int hgb_bin_all(hgb_ws *ws, const double *X, const size_t *sample, size_t
 {
     double *scratch =
         aml_mallocarray(ws->p ? ws->p : 1, (size_t)max_bins * sizeof(double));
-    double *buf = aml_mallocarray((size_t)ws->threads, (m ? m : 1) * sizeof(double));
+    size_t per = m + (size_t)max_bins; /* sample values, then their distinct values */
+    double *buf = aml_mallocarray((size_t)ws->threads, per * sizeof(double));
     size_t j;
     int rc = AML_ENOMEM;
 
@@ -186,7 +226,7 @@ static int hgb_bin_all(hgb_ws *ws, const double *X, const size_t *sample, size_t
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
-        hgb_bin_feature(ws, X, j, sample, m, max_bins, buf + (size_t)t * (m ? m : 1),
+        hgb_bin_feature(ws, X, j, sample, m, max_bins, buf + (size_t)t * per,
                         scratch + j * (size_t)max_bins);
     }
     ws->slots = 0;
@@ -326,20 +366,43 @@ static void hgb_slot_give(hgb_ws *ws, int slot)
         ws->free_slot[ws->n_free++] = slot;
 }
 
+/* Number of interleaved accumulators on large nodes (see hgb_hist_feature). */
+#define HGB_ACC 4
+
+/* Adds gh[b..e) into acc[k % HGB_ACC][code of row k]. */
+static void hgb_hist_acc(const uint8_t *col, const size_t *rows, const hgb_gh *gh,
+                         size_t b, size_t e, hgb_gh (*acc)[HGB_MAX_BINS + 1])
+{
+    size_t k;
+    int a;
+
+    for (k = b; k + HGB_ACC <= e; k += HGB_ACC)
+        for (a = 0; a < HGB_ACC; a++) {
+            hgb_gh *c = &acc[a][col[rows[k + (size_t)a]]];
+
+            c->g += gh[k + (size_t)a].g;
+            c->h += gh[k + (size_t)a].h;
+        }
+    for (a = 0; k < e; k++, a++) {
+        acc[a][col[rows[k]]].g += gh[k].g;
+        acc[a][col[rows[k]]].h += gh[k].h;
+    }
+}
+
 /*
  * Histogram of one feature over the rows rows[b..e), whose g, h are
- * gh[b..e).  On large nodes two interleaved accumulators break the
+ * gh[b..e).  On large nodes HGB_ACC interleaved accumulators break the
  * store-to-load chain when consecutive rows share a bin (one-hot
  * columns); they are added in a fixed order, so the sums do not depend on
  * the thread that runs this.  Small nodes accumulate in place, since
- * clearing the second accumulator would cost more than it saves.
+ * clearing the accumulators would cost more than it saves.
  */
 static void hgb_hist_feature(const uint8_t *col, const size_t *rows, const hgb_gh *gh,
                              size_t b, size_t e, hgb_gh *out, int nslots)
 {
-    hgb_gh acc[2][HGB_MAX_BINS + 1];
+    hgb_gh acc[HGB_ACC][HGB_MAX_BINS + 1];
     size_t k;
-    int s;
+    int s, a;
 
     if (e - b < 8 * (size_t)nslots) {
         memset(out, 0, (size_t)nslots * sizeof(hgb_gh));
@@ -349,23 +412,15 @@ static void hgb_hist_feature(const uint8_t *col, const size_t *rows, const hgb_g
         }
         return;
     }
-    memset(acc[0], 0, (size_t)nslots * sizeof(hgb_gh));
-    memset(acc[1], 0, (size_t)nslots * sizeof(hgb_gh));
-    for (k = b; k + 1 < e; k += 2) {
-        uint8_t c0 = col[rows[k]], c1 = col[rows[k + 1]];
-
-        acc[0][c0].g += gh[k].g;
-        acc[0][c0].h += gh[k].h;
-        acc[1][c1].g += gh[k + 1].g;
-        acc[1][c1].h += gh[k + 1].h;
-    }
-    if (k < e) {
-        acc[0][col[rows[k]]].g += gh[k].g;
-        acc[0][col[rows[k]]].h += gh[k].h;
-    }
+    for (a = 0; a < HGB_ACC; a++)
+        memset(acc[a], 0, (size_t)nslots * sizeof(hgb_gh));
+    hgb_hist_acc(col, rows, gh, b, e, acc);
     for (s = 0; s < nslots; s++) {
-        out[s].g = acc[0][s].g + acc[1][s].g;
-        out[s].h = acc[0][s].h + acc[1][s].h;
+        out[s] = acc[0][s];
+        for (a = 1; a < HGB_ACC; a++) {
+            out[s].g += acc[a][s].g;
+            out[s].h += acc[a][s].h;
+        }
     }
 }
 
@@ -502,15 +557,16 @@ static size_t hgb_partition(hgb_ws *ws, size_t node, const hgb_split *s)
     const uint8_t *col = ws->codes + (size_t)s->feature * ws->n;
     int nb = ws->nb[s->feature];
 
+    /* Branch-free: both stores happen, one index advances (splits are unpredictable). */
     for (k = b; k < e; k++) {
         size_t r = ws->rows[k];
         int c = col[r];
-        int left = c == nb ? s->default_left : c <= s->bin;
+        size_t left = (size_t)(c == nb ? s->default_left : c <= s->bin);
 
-        if (left)
-            ws->rows[nl++] = r;
-        else
-            ws->tmp[nr++] = r;
+        ws->rows[nl] = r;
+        ws->tmp[nr] = r;
+        nl += left;
+        nr += 1 - left;
     }
     memcpy(ws->rows + nl, ws->tmp, nr * sizeof(size_t));
     return nl - b;

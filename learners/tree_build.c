@@ -532,19 +532,34 @@ static double tree_class_impurity(int criterion, const double *cnt, int C, doubl
 static double tree_node_totals(tree_builder *b, size_t start, size_t end)
 {
     aml_tree_work *ws = b->ws;
-    double W = 0;
+    double W = 0, S = 0; /* S: the regression sum, kept out of memory */
     size_t i;
     int c;
 
     for (c = 0; c < b->o->n_out; c++)
         ws->tot[c] = 0;
+    if (b->o->n_out == 2 && b->o->task == AML_TASK_CLASSIFICATION) {
+        /* Two classes: both sums in registers (adding zeros is exact). */
+        double t1 = 0;
+
+        for (i = start; i < end; i++) {
+            S += (1.0 - ws->rv[i]) * ws->rw[i];
+            t1 += ws->rv[i] * ws->rw[i];
+            W += ws->rw[i];
+        }
+        ws->tot[0] = S;
+        ws->tot[1] = t1;
+        return W;
+    }
     for (i = start; i < end; i++) {
         if (b->o->task == AML_TASK_CLASSIFICATION)
             ws->tot[(size_t)ws->rv[i]] += ws->rw[i];
         else
-            ws->tot[0] += ws->rv[i];
+            S += ws->rv[i];
         W += ws->rw[i];
     }
+    if (b->o->task == AML_TASK_REGRESSION)
+        ws->tot[0] = S;
     return W;
 }
 
@@ -557,7 +572,8 @@ static double tree_node_variance(const tree_builder *b, size_t start, size_t end
     size_t i;
 
     for (i = start; i < end; i++) {
-        double e = b->d->y[ws->idx[i]] - mean;
+        /* rv / rw is y again (to an ulp), read in order rather than by row. */
+        double e = ws->rv[i] / ws->rw[i] - mean;
 
         s += ws->rw[i] * e * e;
     }
@@ -672,8 +688,8 @@ static void tree_scan(const tree_builder *b, size_t f, const uint64_t *s, size_t
     const aml_tree_work *ws = b->ws;
     const double *vals = b->d->vals + b->d->voff[f];
     size_t pos, msl = b->msl;
-    double Wl = 0;
-    int c;
+    double Wl = 0, sl = 0; /* sl: the regression sum, kept out of memory */
+    int c, clf = b->o->task == AML_TASK_CLASSIFICATION;
 
     for (c = 0; c < b->o->n_out; c++)
         ws->lft[c] = 0;
@@ -682,12 +698,16 @@ static void tree_scan(const tree_builder *b, size_t f, const uint64_t *s, size_t
         uint32_t kc = (uint32_t)(s[pos] >> 32);
         double proxy;
 
-        tree_move_left(b, at);
+        if (clf)
+            ws->lft[(size_t)ws->rv[at]] += ws->rw[at];
+        else
+            sl += ws->rv[at];
         Wl += ws->rw[at];
         if (kc == ka || vals[kc] <= vals[ka] + TREE_FEATURE_EPS)
             continue;
         if (pos < msl || n - pos < msl)
             continue;
+        ws->lft[0] = clf ? ws->lft[0] : sl;
         proxy = tree_proxy(b, Wl, W);
         if (!best->found || proxy > best->proxy)
             tree_take_split(best, f, pos, proxy, vals[ka], vals[kc], ka);
@@ -835,34 +855,36 @@ static void tree_random_split(const tree_builder *b, size_t f, size_t start, siz
     const double *vals = b->d->vals + b->d->voff[f];
     const uint32_t *rk = b->d->rank + f * b->d->n;
     const uint8_t *r8 = tree_rank8(b->d, f);
-    double vlo = vals[lo], vhi = vals[hi], thr, Wl = 0, proxy;
+    double vlo = vals[lo], vhi = vals[hi], thr, Wl = 0, sl = 0, proxy;
     size_t i, pos = 0;
     uint32_t kt;
-    int c, clf = b->o->task == AML_TASK_CLASSIFICATION;
+    int c, clf = b->o->task == AML_TASK_CLASSIFICATION, small = n <= TREE_SMALL_SORT;
 
     thr = (vhi - vlo) * aml_rng_uniform(b->rng) + vlo;
     if (thr >= vhi)
         thr = vlo;
     /* A small node compares values (and finds the rank of the last one
      * <= thr on the way); a large one looks that rank up first. */
-    kt = n > TREE_SMALL_SORT ? tree_rank_below(vals, lo, hi, thr) : lo;
+    kt = small ? lo : tree_rank_below(vals, lo, hi, thr);
     for (c = 0; c < b->o->n_out; c++)
         ws->lft[c] = 0;
-    /* Branch-free: a threshold in the middle of the values mispredicts half the rows. */
+    /* Branch-free (a threshold amid the values mispredicts half the rows),
+     * and sums in locals, not through memory, where the task allows. */
     for (i = start; i < start + n; i++) {
         uint32_t k = r8 ? r8[ws->idx[i]] : rk[ws->idx[i]];
-        int left = n > TREE_SMALL_SORT ? k <= kt : vals[k] <= thr;
+        int left = small ? vals[k] <= thr : k <= kt;
         double in = (double)left;
 
         kt = left && k > kt ? k : kt;
-
         if (clf)
             ws->lft[(size_t)ws->rv[i]] += in * ws->rw[i];
         else
-            ws->lft[0] += in * ws->rv[i];
+            sl += in * ws->rv[i];
         Wl += in * ws->rw[i];
         pos += (size_t)left;
     }
+    if (!clf)
+        ws->lft[0] = sl;
     if (pos < b->msl || n - pos < b->msl)
         return;
     proxy = tree_proxy(b, Wl, W);

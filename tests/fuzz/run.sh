@@ -4,14 +4,14 @@
 #
 #   bash tests/fuzz/run.sh [SECONDS] [BUILD_DIR]
 #
-# SECONDS per target (default 60); BUILD_DIR defaults to build-fuzz next to
-# the repository.  Exits non-zero when a target crashes, leaks or times out;
+# SECONDS per target (default 60); BUILD_DIR defaults to build-fuzz/ in the
+# repository (ignored by git).  Exits non-zero when a target crashes, leaks or times out;
 # the crashing input is left in the work directory (printed).
 set -euo pipefail
 
 seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${2:-$root/../build-fuzz}"
+build="${2:-$root/build-fuzz}"
 jobs="${AML_FUZZ_JOBS:-2}"
 
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -295,6 +295,41 @@ static void test_absolute_hand(void **state)
 }
 
 /*
+ * Quantile bins: x = y = 1..8 with max_bins 2 has one edge, at the
+ * quantile 8/2 = 4 rows: the midpoint of the 4th and 5th values, 4.5.  A
+ * stump (lambda 0, rate 1) then predicts the side means 2.5 and 6.5, also
+ * for 4.49 / 4.51 outside the training values.
+ */
+static void test_max_bins_hand(void **state)
+{
+    double Xd[] = {1, 2, 3, 4, 5, 6, 7, 8}, q[] = {4.49, 4.51};
+    aml_matrix X = {8, 1, Xd}, Q = {2, 1, q};
+    const char *p[] = {"n_estimators",
+                       "1",
+                       "max_depth",
+                       "1",
+                       "learning_rate",
+                       "1",
+                       "min_child_weight",
+                       "0",
+                       "l2_regularization",
+                       "0",
+                       "max_bins",
+                       "2",
+                       NULL};
+    aml_learner *l = hgb_make(AML_TASK_REGRESSION, p);
+    double *out;
+
+    (void)state;
+    hgb_fit_ok(l, &X, Xd, NULL, 0);
+    out = hgb_pred(l, &Q);
+    assert_close(out[0], 2.5, 1e-12);
+    assert_close(out[1], 6.5, 1e-12);
+    free(out);
+    aml_learner_free(l);
+}
+
+/*
  * Leaf-wise growth: y = 0,0,10,10,30,30,100,110 on x = 1..8.  With
  * max_leaves 2 a single tree has two values, with 3 three (the best-first
  * second split), depth-wise with depth 2 four (lambda 0: with lambda 1
@@ -565,6 +600,79 @@ static void test_thread_determinism(void **state)
         aml_learner_free(l);
     }
     free(ref);
+    aml_matrix_dispose(&X);
+    free(y);
+}
+
+/*
+ * The other parallel paths, 1 thread against 2: split finding over 300
+ * features, and on 250000 rows (past the 200000-row bin-edge sample) the
+ * gradient and score loops, with subsample so that rows outside the tree
+ * are scored through the codes.  Also: the sampled edges still find the
+ * step of y = [x > 0.5].
+ */
+static void hgb_same_over_threads(const aml_matrix *X, const double *y,
+                                  const char *const *p)
+{
+    double *o[2];
+    int t;
+
+    for (t = 0; t < 2; t++) {
+        aml_learner *l = hgb_make(AML_TASK_REGRESSION, p);
+
+        assert_int_equal(hgb_fit_seed(l, X, y, NULL, 0, 3, t + 1), AML_OK);
+        o[t] = hgb_pred(l, X);
+        aml_learner_free(l);
+    }
+    assert_memory_equal(o[0], o[1], X->rows * sizeof(double));
+    free(o[0]);
+    free(o[1]);
+}
+
+static void test_thread_determinism_wide_long(void **state)
+{
+    aml_matrix X, Q;
+    double *y, q[] = {0.25, 0.75}, *o;
+    size_t i, n = 250000;
+    const char *pw[] = {"n_estimators", "3", "colsample_bytree", "0.9", NULL};
+    const char *pl[] = {"n_estimators", "2", "subsample", "0.5", "max_depth", "2", NULL};
+    aml_learner *l;
+
+    (void)state;
+    hgb_synth(&X, &y, 400, 300, 0, 41);
+    hgb_same_over_threads(&X, y, pw);
+    aml_matrix_dispose(&X);
+    free(y);
+    assert_int_equal(aml_matrix_init(&X, n, 1), AML_OK);
+    y = malloc(n * sizeof(double));
+    assert_non_null(y);
+    for (i = 0; i < n; i++) {
+        X.data[i] = (double)((i * 7919) % n) / (double)n;
+        y[i] = X.data[i] > 0.5;
+    }
+    hgb_same_over_threads(&X, y, pl);
+    {
+        const char *ps[] = {"n_estimators",
+                            "1",
+                            "max_depth",
+                            "1",
+                            "learning_rate",
+                            "1",
+                            "min_child_weight",
+                            "0",
+                            "l2_regularization",
+                            "0",
+                            NULL};
+
+        l = hgb_make(AML_TASK_REGRESSION, ps);
+    }
+    hgb_fit_ok(l, &X, y, NULL, 0);
+    Q = (aml_matrix){2, 1, q};
+    o = hgb_pred(l, &Q);
+    /* Edges sit every ~1/255: the stump is off by at most that share of rows. */
+    assert_true(o[0] < 0.02 && o[1] > 0.98);
+    free(o);
+    aml_learner_free(l);
     aml_matrix_dispose(&X);
     free(y);
 }
@@ -869,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_missing_hand),
         cmocka_unit_test(test_logistic_hand),
         cmocka_unit_test(test_absolute_hand),
+        cmocka_unit_test(test_max_bins_hand),
         cmocka_unit_test(test_max_leaves),
         cmocka_unit_test(test_xgb_regression),
         cmocka_unit_test(test_xgb_binary),
@@ -877,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_early_stopping),
         cmocka_unit_test(test_seed_determinism),
         cmocka_unit_test(test_thread_determinism),
+        cmocka_unit_test(test_thread_determinism_wide_long),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_one_and_constant_feature),
         cmocka_unit_test(test_duplicates_vs_weights),
