@@ -17,12 +17,22 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct predict_args {
     const char *model, *data, *out;
     int proba;
 } predict_args;
+
+/* True when both paths name one existing file. */
+static int predict_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
 
 static int predict_parse(predict_args *p, int argc, char **argv)
 {
@@ -51,6 +61,11 @@ static int predict_parse(predict_args *p, int argc, char **argv)
     }
     if (!p->model || !p->data) {
         cli_error("predict: usage: automl predict MODEL DATA.csv [--out FILE] [--proba]");
+        return -1;
+    }
+    if (p->out && (predict_same_file(p->out, p->data) || predict_same_file(p->out, p->model))) {
+        cli_error("predict: --out %s would overwrite the %s it reads", p->out,
+                  predict_same_file(p->out, p->data) ? "data" : "model");
         return -1;
     }
     return 0;

@@ -95,11 +95,24 @@ static int run_check_task(run_ctx *c)
     aml_task task = c->data->task;
     size_t i;
 
+    /* When the task was inferred, the likely fix is to state it. */
+    const char *hint = s->task != AML_SPEC_TASK_INFER ? ""
+                       : task == AML_TASK_CLASSIFICATION
+                           ? " (inferred from the target; set data.task: regression if it "
+                             "is a number to predict)"
+                           : " (inferred from the target; set data.task: classification "
+                             "if it holds labels)";
+
+    if (aml_frame_cols(c->data->features) == 0) {
+        fprintf(stderr, "%s: no input columns are left once the target, data.drop and "
+                        "uninformative columns are removed\n", s->path);
+        return -1;
+    }
     c->metric = s->metric ? aml_metric_find(s->metric) : aml_metric_default(task);
     if (!(c->metric->tasks & AML_TASK_BIT(task))) {
-        cli_error("%s:%d:%d: metric '%s' does not apply to a %s task", s->path,
-                  s->pos_metric.line, s->pos_metric.col, c->metric->name,
-                  task_name(task));
+        fprintf(stderr, "%s:%d:%d: metric '%s' does not apply to a %s task%s\n", s->path,
+                s->pos_metric.line, s->pos_metric.col, c->metric->name, task_name(task),
+                hint);
         return -1;
     }
     for (i = 0; i < c->space->n_learners; i++) {
@@ -107,8 +120,9 @@ static int run_check_task(run_ctx *c)
         const aml_learner_type *t = aml_learner_type_find(l->name);
 
         if (!(t->tasks & AML_TASK_BIT(task))) {
-            cli_error("%s:%d:%d: learner '%s' does not do %s (target '%s')", s->path,
-                      l->line, l->col, l->name, task_name(task), c->data->target);
+            fprintf(stderr, "%s:%d:%d: learner '%s' does not do %s (target '%s')%s\n",
+                    s->path, l->line, l->col, l->name, task_name(task), c->data->target,
+                    hint);
             return -1;
         }
     }

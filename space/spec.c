@@ -70,6 +70,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define SPEC_MSG_MAX 900  /* one message, before the PATH:LINE:COL prefix */
@@ -523,6 +524,62 @@ static int spec_get_path(spec_ctx *c, const spec_entry *e, char **out)
         snprintf(*out, len, "%s/%s", c->dir, given);
     free(given);
     return *out ? AML_OK : AML_ENOMEM;
+}
+
+/*
+ * The file a path names, as an absolute path with its directory resolved
+ * (the file itself need not exist yet).  Fails when the directory does not
+ * exist.
+ */
+static int spec_canonical(const char *path, char *out, size_t n)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+
+    if (slash)
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1,
+                 path);
+    else
+        snprintf(dir, sizeof(dir), ".");
+    if (!realpath(dir, real))
+        return -1;
+    return snprintf(out, n, "%s/%s", real, base) < (int)n ? 0 : -1;
+}
+
+/*
+ * Checks, before any work, a file the run will write (store or output): its
+ * directory exists and is writable, it is not a directory, and it is none of
+ * the files the run reads or the other file it writes, so a typo cannot
+ * overwrite the training data, the spec or the trials.
+ */
+static int spec_check_written(spec_ctx *c, const spec_entry *e, const char *path,
+                              const char *what)
+{
+    const aml_spec *s = c->spec;
+    char me[PATH_MAX], other[PATH_MAX];
+    const char *const others[3][2] = {
+        {s->train, "the training data"}, {c->path, "the spec itself"},
+        {strcmp(what, "output") == 0 ? s->store : NULL, "the store"}};
+    struct stat st;
+    size_t i;
+
+    if (spec_canonical(path, me, sizeof(me)) < 0)
+        return spec_fail(c, e->val, "%s '%s': its directory does not exist", what,
+                         spec_text(e->val));
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return spec_fail(c, e->val, "%s '%s' is a directory", what, spec_text(e->val));
+    *strrchr(me, '/') = '\0';
+    if (access(me, W_OK) != 0)
+        return spec_fail(c, e->val, "%s '%s': cannot write in directory %s", what,
+                         spec_text(e->val), me);
+    me[strlen(me)] = '/';
+    for (i = 0; i < 3; i++)
+        if (others[i][0] && spec_canonical(others[i][0], other, sizeof(other)) == 0 &&
+            strcmp(me, other) == 0)
+            return spec_fail(c, e->val, "%s '%s' is %s: it would be overwritten", what,
+                             spec_text(e->val), others[i][1]);
+    return AML_OK;
 }
 
 /* ---- sections ---------------------------------------------------------- */
@@ -1349,10 +1406,13 @@ static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
         (rc = spec_read_learners(c, &e)) < 0 || (rc = spec_apply_preprocess(c)) < 0)
         return rc;
     if ((rc = spec_require(c, root, "store", NULL, &e)) < 0 ||
-        (rc = spec_get_path(c, &e, &s->store)) < 0)
+        (rc = spec_get_path(c, &e, &s->store)) < 0 ||
+        (rc = spec_check_written(c, &e, s->store, "store")) < 0)
         return rc;
-    if ((e = spec_get(c, root, "output")).val)
-        return spec_get_path(c, &e, &s->output);
+    if ((e = spec_get(c, root, "output")).val &&
+        ((rc = spec_get_path(c, &e, &s->output)) < 0 ||
+         (rc = spec_check_written(c, &e, s->output, "output")) < 0))
+        return rc;
     return AML_OK;
 }
 

@@ -203,7 +203,7 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
                           " (trial_id, position, name, value_real, value_int, value_text)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [STMT_TRIAL_FINISH] = "UPDATE trial SET status = ?2, score = ?3, message = ?4,"
-                          " t_end = ?5 WHERE id = ?1",
+                          " t_end = ?5, t_start = coalesce(?6, t_start) WHERE id = ?1",
     [STMT_FOLD_DELETE] = "DELETE FROM trial_fold WHERE trial_id = ?1",
     [STMT_FOLD_INSERT] = "INSERT INTO trial_fold (trial_id, fold, score)"
                          " VALUES (?1, ?2, ?3)",
@@ -946,7 +946,8 @@ static int store_write_folds(aml_store *s, long long trial_id, const double *sco
 }
 
 static int store_update_trial(aml_store *s, long long trial_id, aml_trial_status status,
-                              double score, const char *message, double t_end)
+                              double score, const char *message, double t_start,
+                              double t_end)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -959,6 +960,8 @@ static int store_update_trial(aml_store *s, long long trial_id, aml_trial_status
         sqlite3_bind_double(st, 3, score);
     sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 5, t_end);
+    if (isfinite(t_start)) /* else the time it was recorded as running stays */
+        sqlite3_bind_double(st, 6, t_start);
     if ((rc = store_step_done(s, st)) < 0)
         return rc;
     if (sqlite3_changes(s->db) != 1)
@@ -970,6 +973,15 @@ static int store_update_trial(aml_store *s, long long trial_id, aml_trial_status
 int aml_store_trial_finish(aml_store *s, long long trial_id, aml_trial_status status,
                            double score, const double *fold_scores, size_t k,
                            const char *message, double t_end)
+{
+    return aml_store_trial_finish_timed(s, trial_id, status, score, fold_scores, k,
+                                        message, NAN, t_end);
+}
+
+int aml_store_trial_finish_timed(aml_store *s, long long trial_id,
+                                 aml_trial_status status, double score,
+                                 const double *fold_scores, size_t k, const char *message,
+                                 double t_start, double t_end)
 {
     int rc, own;
 
@@ -991,7 +1003,7 @@ int aml_store_trial_finish(aml_store *s, long long trial_id, aml_trial_status st
 
     if ((rc = store_write_begin(s, &own)) < 0)
         return rc;
-    rc = store_update_trial(s, trial_id, status, score, message, t_end);
+    rc = store_update_trial(s, trial_id, status, score, message, t_start, t_end);
     if (rc == 0)
         rc = store_write_folds(s, trial_id, fold_scores, k);
     return store_write_end(s, own, rc);

@@ -111,6 +111,15 @@ int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
 int aml_store_trial_finish(aml_store *s, long long trial_id, aml_trial_status status,
                            double score, const double *fold_scores, size_t k,
                            const char *message, double t_end);
+/*
+ * The same, also recording when the trial really started (t_start), which
+ * for a batch evaluated in parallel is later than the time it was recorded
+ * as running; NaN keeps the recorded time.
+ */
+int aml_store_trial_finish_timed(aml_store *s, long long trial_id,
+                                 aml_trial_status status, double score,
+                                 const double *fold_scores, size_t k, const char *message,
+                                 double t_start, double t_end);
 
 /* One trial as read back.  Strings are borrowed for the duration of the callback. */
 typedef struct aml_trial_row {

@@ -402,9 +402,9 @@ static int batch_record_one(run_batch *b, size_t i, const aml_run_options *opt)
     if (b->interrupted[i])
         return aml_store_trial_finish(opt->store, b->ids[i], AML_TRIAL_INTERRUPTED, NAN,
                                       NULL, 0, "stopped by the user", aml_now());
-    return aml_store_trial_finish(opt->store, b->ids[i], r->status, r->score,
-                                  r->fold_scores, (size_t)r->k, ok ? NULL : r->message,
-                                  r->t_end);
+    return aml_store_trial_finish_timed(opt->store, b->ids[i], r->status, r->score,
+                                        r->fold_scores, (size_t)r->k,
+                                        ok ? NULL : r->message, r->t_start, r->t_end);
 }
 
 /*

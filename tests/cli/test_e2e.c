@@ -211,6 +211,12 @@ static void test_e2e_bad_input(void **state)
     expect_in("err.txt", "flipper_length_mm");
     assert_int_equal(access(at("p.csv"), F_OK), -1);
 
+    /* --out naming the input is refused before anything is written. */
+    assert_int_equal(automl("predict penguins.model new_penguins.csv --out new_penguins.csv"),
+                     2);
+    expect_in("err.txt", "would overwrite the data");
+    expect_in("new_penguins.csv", "sex,body_mass_g");
+
     assert_int_equal(automl("predict nothere.model short.csv"), 2);
     assert_int_equal(automl("frobnicate"), 2);
     assert_int_equal(automl("--version"), 0);

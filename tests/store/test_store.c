@@ -346,6 +346,45 @@ static void test_store_running_trial_reads_back(void **state)
     aml_store_free(s);
 }
 
+static double sql_double(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    double v;
+
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* How long a trial took is its own run time, not its wait in the batch. */
+static void test_store_trial_timing(void **state)
+{
+    aml_store *s = open_fresh("timing.db");
+    long long st = make_study(s, "s", 1), a = 0, b = 0;
+    aml_param p = {"alpha", {AML_VAL_REAL, 0.25, 0, NULL}};
+    sqlite3 *db;
+
+    (void)state;
+    /* Both recorded as running at t = 100 (one batch). */
+    assert_int_equal(aml_store_trial_begin(s, &a, st, 0, "ridge", &p, 1, 100.0), 0);
+    assert_int_equal(aml_store_trial_begin(s, &b, st, 1, "ridge", &p, 1, 100.0), 0);
+    /* a ran from 100 to 103; b waited and ran from 103 to 104.5. */
+    assert_int_equal(
+        aml_store_trial_finish_timed(s, a, AML_TRIAL_OK, 0.5, NULL, 0, NULL, 100.0, 103.0),
+        0);
+    assert_int_equal(
+        aml_store_trial_finish_timed(s, b, AML_TRIAL_OK, 0.6, NULL, 0, NULL, 103.0, 104.5),
+        0);
+    aml_store_free(s);
+
+    assert_int_equal(sqlite3_open(db_path("timing.db"), &db), SQLITE_OK);
+    assert_true(sql_double(db, "SELECT seconds FROM trial_params WHERE number = 0") == 3.0);
+    assert_true(sql_double(db, "SELECT seconds FROM trial_params WHERE number = 1") == 1.5);
+    sqlite3_close(db);
+}
+
 static void test_store_fold_scores_round_trip(void **state)
 {
     aml_store *s = open_fresh("folds.db");
@@ -1173,6 +1212,7 @@ static void test_store_two_writer_processes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_trial_timing),
         cmocka_unit_test(test_store_status_names),
         cmocka_unit_test(test_store_schema_pragmas),
         cmocka_unit_test(test_store_study_create_find),

@@ -371,6 +371,24 @@ static const bad_case cases[] = {
      NULL},
     {"pre_bad_value.yaml", NULL, NULL}, /* message checked by prefix below */
     {"pre_ok.yaml", NULL, check_pre},
+    /* Files the run writes must not be files it reads, nor each other. */
+    {"out_is_train.yaml",
+     "out_is_train.yaml:8:9: output 'tiny.csv' is the training data: it would be "
+     "overwritten",
+     NULL},
+    {"out_is_store.yaml",
+     "out_is_store.yaml:8:9: output 's.db' is the store: it would be overwritten", NULL},
+    {"out_is_spec.yaml",
+     "out_is_spec.yaml:8:9: output 'out_is_spec.yaml' is the spec itself: it would be "
+     "overwritten",
+     NULL},
+    {"out_no_dir.yaml", "out_no_dir.yaml:8:9: output 'nodir/m.model': its directory does "
+                        "not exist",
+     NULL},
+    {"store_is_train.yaml",
+     "store_is_train.yaml:7:8: store 'tiny.csv' is the training data: it would be "
+     "overwritten",
+     NULL},
 };
 
 /* --------------------------------------------------------------- driver */
