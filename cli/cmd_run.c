@@ -54,7 +54,7 @@ static void run_on_sigint(int sig)
 
 typedef struct run_ctx {
     const aml_spec *spec;
-    const aml_space *space;
+    aml_space *space; /* the spec's, trimmed to the task by run_fit_params */
     const aml_metric *metric;
     aml_dataset *data;
     aml_store *store;
@@ -88,6 +88,35 @@ static const char *task_name(aml_task t)
     return t == AML_TASK_CLASSIFICATION ? "classification" : "regression";
 }
 
+/*
+ * Parameters that mean nothing for this task (a split criterion of
+ * classification trees in a regression study) leave the default search,
+ * so no trial is spent on them; naming one in the spec is an error.
+ */
+static int run_fit_params(const aml_spec *s, aml_space_learner *l, const aml_learner_type *t,
+                          aml_task task)
+{
+    size_t j = 0;
+
+    while (j < l->n_dims) {
+        const aml_param_def *d = aml_learner_param_find(t, l->dims[j].name);
+
+        if (!d || !d->tasks || (d->tasks & AML_TASK_BIT(task))) {
+            j++;
+        } else if (l->dims[j].implicit) {
+            aml_space_remove_dim(l, j);
+        } else {
+            fprintf(stderr, "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task\n",
+                    s->path, l->dims[j].line, l->dims[j].col, l->name, d->name,
+                    task_name(task == AML_TASK_CLASSIFICATION ? AML_TASK_REGRESSION
+                                                              : AML_TASK_CLASSIFICATION),
+                    task_name(task));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Checks that need the data: the metric and every learner must suit the task. */
 static int run_check_task(run_ctx *c)
 {
@@ -116,9 +145,11 @@ static int run_check_task(run_ctx *c)
         return -1;
     }
     for (i = 0; i < c->space->n_learners; i++) {
-        const aml_space_learner *l = &c->space->learners[i];
+        aml_space_learner *l = &c->space->learners[i];
         const aml_learner_type *t = aml_learner_type_find(l->name);
 
+        if (run_fit_params(s, l, t, task) < 0)
+            return -1;
         if (!(t->tasks & AML_TASK_BIT(task))) {
             fprintf(stderr, "%s:%d:%d: learner '%s' does not do %s (target '%s')%s\n",
                     s->path, l->line, l->col, l->name, task_name(task), c->data->target,

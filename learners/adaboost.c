@@ -72,6 +72,7 @@ static const aml_param_def ada_params[] = {
      .search_hi = 5,
      .doc = "depth of each tree (default 1 for classification, 3 for regression)"},
     {.name = "loss",
+     .tasks = AML_TASK_BIT(AML_TASK_REGRESSION),
      .kind = AML_VAL_STR,
      .choices = ada_loss_words,
      .def = {.kind = AML_VAL_STR, .str = "linear"},

@@ -109,6 +109,7 @@ static const char *const forest_mf_words[] = {"sqrt", "log2", NULL};
          .doc = "compute the out-of-bag score after fit (needs bootstrap): true or "     \
                 "false"},                                                                \
         {.name = "criterion",                                                            \
+         .tasks = AML_TASK_BIT(AML_TASK_CLASSIFICATION),                                 \
          .kind = AML_VAL_STR,                                                            \
          .choices = aml_tree_criterion_words,                                            \
          .def = {.kind = AML_VAL_STR, .str = "gini"},                                    \

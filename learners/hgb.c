@@ -112,6 +112,7 @@ static const aml_param_def hgb_params[] = {
     HGB_INT("n_iter_no_change", 1, 100000, 10, 10, 10, 0,
             "rounds without a lower validation loss before early stopping stops"),
     {.name = "loss",
+     .tasks = AML_TASK_BIT(AML_TASK_REGRESSION),
      .kind = AML_VAL_STR,
      .choices = hgb_loss_words,
      .def = {.kind = AML_VAL_STR, .str = "squared_error"},

@@ -47,7 +47,7 @@
 /* A split must lower the loss by more than this. */
 #define HGB_MIN_GAIN 1e-12
 /* Work (rows x features) below which a histogram is built by one thread. */
-#define HGB_PAR_WORK ((size_t)1 << 18)
+#define HGB_PAR_WORK 16384
 
 struct hgb_split {
     int feature, bin, default_left;

@@ -68,6 +68,12 @@ struct aml_param_def {
     const char *doc; /* one line for docs/learners.md and --help */
     const char *(*check)(const aml_param_def *def, const aml_value *v, char *buf,
                          size_t buflen);
+    /*
+     * The tasks the parameter means something for (AML_TASK_BIT mask); 0:
+     * every task the learner does.  A default search leaves the others
+     * out, and a spec that names one for the wrong task is an error.
+     */
+    unsigned tasks;
 };
 
 typedef struct aml_learner_type aml_learner_type;

@@ -20,6 +20,7 @@
 
 static const aml_param_def tree_params[] = {
     {.name = "criterion",
+     .tasks = AML_TASK_BIT(AML_TASK_CLASSIFICATION),
      .kind = AML_VAL_STR,
      .choices = aml_tree_criterion_words,
      .def = {.kind = AML_VAL_STR, .str = "gini"},

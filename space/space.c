@@ -63,6 +63,14 @@ static void space_dim_dispose(aml_dim *d)
     free(d->name);
 }
 
+void aml_space_remove_dim(aml_space_learner *l, size_t j)
+{
+    assert(j < l->n_dims);
+    space_dim_dispose(&l->dims[j]);
+    memmove(&l->dims[j], &l->dims[j + 1], (l->n_dims - j - 1) * sizeof(*l->dims));
+    l->n_dims--;
+}
+
 void aml_space_free(aml_space *s)
 {
     size_t i, j;

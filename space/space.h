@@ -36,6 +36,7 @@ typedef struct aml_dim {
     size_t n_choices;
     int grid;           /* grid points of a range (INT: 0 = every integer) */
     int line, col;      /* where the spec wrote it, 0 when built in code */
+    int implicit;       /* 1: from the learner's default search, not written in the spec */
 } aml_dim;
 
 typedef struct aml_space_learner {
@@ -80,6 +81,8 @@ aml_dim *aml_space_add_dim(aml_space_learner *l, const char *name, aml_domain do
  * evenly spread values.
  */
 void aml_dim_at(const aml_dim *d, double u, aml_value *out);
+/* Removes dimension j of a learner (later ones shift down). */
+void aml_space_remove_dim(aml_space_learner *l, size_t j);
 /* Draws one value of the dimension uniformly (log-uniformly for *_LOG). */
 void aml_dim_sample(const aml_dim *d, aml_rng *rng, aml_value *out);
 /*

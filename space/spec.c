@@ -1208,7 +1208,7 @@ static int spec_default_choice(spec_ctx *c, aml_space_learner *l, const yaml_nod
 }
 
 /* The default search dimension of one parameter (learner listed without any). */
-static int spec_default_dim(spec_ctx *c, const aml_learner_type *t, aml_space_learner *l,
+static int spec_default_dim_add(spec_ctx *c, const aml_learner_type *t, aml_space_learner *l,
                             const yaml_node_t *at, const aml_param_def *def)
 {
     aml_value fixed;
@@ -1233,6 +1233,17 @@ static int spec_default_dim(spec_ctx *c, const aml_learner_type *t, aml_space_le
                              t->name, buf);
     return spec_add_dim(c, l, at, def->name, AML_DOM_FIXED, def->kind, def->search_lo,
                         def->search_hi, &fixed, 1, -1);
+}
+
+/* Marks the new dimension as the learner's default, so a task may drop it later. */
+static int spec_default_dim(spec_ctx *c, const aml_learner_type *t, aml_space_learner *l,
+                            const yaml_node_t *at, const aml_param_def *def)
+{
+    int rc = spec_default_dim_add(c, t, l, at, def);
+
+    if (rc == AML_OK)
+        l->dims[l->n_dims - 1].implicit = 1;
+    return rc;
 }
 
 static const aml_learner_type *spec_find_learner(spec_ctx *c, const char *name)

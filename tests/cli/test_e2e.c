@@ -211,6 +211,34 @@ static void test_e2e_bad_input(void **state)
     expect_in("err.txt", "flipper_length_mm");
     assert_int_equal(access(at("p.csv"), F_OK), -1);
 
+    /* A classification-only parameter: left out of a regression's default
+     * search, refused when the spec names it. */
+    f = fopen(at("mass.yaml"), "w");
+    assert_non_null(f);
+    fputs("study: mass\ndata: {train: penguins.csv, target: body_mass_g}\n"
+          "search: {trials: 4}\nlearners:\n  decision_tree: {}\nstore: mass.db\n",
+          f);
+    fclose(f);
+    assert_int_equal(automl("run mass.yaml --quiet"), 0);
+    assert_int_equal(automl("trials mass.db --format csv"), 0);
+    {
+        char *text = slurp(at("out.txt"));
+
+        assert_non_null(text);
+        assert_non_null(strstr(text, "max_depth"));
+        assert_null(strstr(text, "criterion"));
+        free(text);
+    }
+    f = fopen(at("mass2.yaml"), "w");
+    assert_non_null(f);
+    fputs("study: mass2\ndata: {train: penguins.csv, target: body_mass_g}\n"
+          "learners:\n  decision_tree:\n    criterion: [gini, entropy]\nstore: mass.db\n",
+          f);
+    fclose(f);
+    assert_int_equal(automl("run mass2.yaml"), 2);
+    expect_in("err.txt", "mass2.yaml:5:5: decision_tree: 'criterion' applies to "
+                         "classification only, and this is a regression task");
+
     /* --out naming the input is refused before anything is written. */
     assert_int_equal(automl("predict penguins.model new_penguins.csv --out new_penguins.csv"),
                      2);
