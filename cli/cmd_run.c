@@ -337,6 +337,9 @@ static int run_export(const run_ctx *c, const aml_run_summary *s, int threads)
     if (rc == 0)
         rc = aml_model_set_missing(m, c->spec->missing, c->spec->n_missing);
     if (rc == 0)
+        rc = aml_model_set_reading(m, c->spec->decimal, c->spec->col_missing,
+                                   c->spec->n_col_missing);
+    if (rc == 0)
         rc = aml_model_save(m, c->spec->output);
     if (rc == 0)
         printf("best trial %ld (%s, %s %.4f) refitted on %zu rows and written to %s\n",

@@ -25,6 +25,10 @@ struct aml_model {
     int has_missing; /* 0: the reader's default tokens */
     uint32_t n_missing;
     char **missing;
+    char decimal;               /* 0 or '.', or ',' */
+    aml_csv_colmissing *colmiss; /* strings owned (cast away from const) */
+    uint32_t n_colmiss;
+    uint32_t version;           /* of the file it was loaded from */
     char *metric;
     double score;
     long trial;
@@ -32,6 +36,20 @@ struct aml_model {
     char *params;
     aml_pipeline pipe;
 };
+
+static void model_free_colmiss(aml_model *m)
+{
+    uint32_t i;
+    size_t t;
+
+    for (i = 0; m->colmiss && i < m->n_colmiss; i++) {
+        for (t = 0; m->colmiss[i].tokens && t < m->colmiss[i].n_tokens; t++)
+            free((char *)m->colmiss[i].tokens[t]);
+        free((char **)m->colmiss[i].tokens);
+        free((char *)m->colmiss[i].name);
+    }
+    free(m->colmiss);
+}
 
 void aml_model_free(aml_model *m)
 {
@@ -45,6 +63,7 @@ void aml_model_free(aml_model *m)
     for (k = 0; m->missing && k < (int)m->n_missing; k++)
         free(m->missing[k]);
     free(m->missing);
+    model_free_colmiss(m);
     free(m->target);
     free(m->metric);
     free(m->learner);
@@ -122,6 +141,73 @@ int aml_model_set_missing(aml_model *m, char *const *missing, size_t n)
     return AML_OK;
 }
 
+int aml_model_set_reading(aml_model *m, char decimal, const aml_spec_colmissing *cols,
+                          size_t n)
+{
+    size_t i, t;
+
+    m->decimal = decimal == ',' ? ',' : '.';
+    if (n > MODEL_MAX_CLASSES)
+        return aml_error_set(AML_EINVAL, "too many per-column missing lists");
+    if (n && !(m->colmiss = aml_calloc(n, sizeof(*m->colmiss))))
+        return AML_ENOMEM;
+    for (i = 0; i < n; i++, m->n_colmiss++) {
+        char **tokens = aml_calloc(cols[i].n_tokens + 1, sizeof(char *));
+
+        m->colmiss[i].tokens = (const char *const *)tokens;
+        if (!tokens || !(m->colmiss[i].name = aml_strdup(cols[i].column)))
+            return AML_ENOMEM;
+        for (t = 0; t < cols[i].n_tokens; t++, m->colmiss[i].n_tokens++)
+            if (!(tokens[t] = aml_strdup(cols[i].tokens[t])))
+                return AML_ENOMEM;
+    }
+    return AML_OK;
+}
+
+static void model_write_reading(const aml_model *m, aml_writer *w)
+{
+    uint32_t i;
+    size_t t;
+
+    aml_put_u8(w, (uint8_t)(m->decimal == ',' ? ',' : '.'));
+    aml_put_u32(w, m->n_colmiss);
+    for (i = 0; i < m->n_colmiss; i++) {
+        aml_put_str(w, m->colmiss[i].name);
+        aml_put_u32(w, (uint32_t)m->colmiss[i].n_tokens);
+        for (t = 0; t < m->colmiss[i].n_tokens; t++)
+            aml_put_str(w, m->colmiss[i].tokens[t]);
+    }
+}
+
+static int model_read_reading(aml_model *m, aml_reader *r)
+{
+    uint8_t decimal;
+    uint32_t n, i, k, t;
+    int rc;
+
+    if ((rc = aml_get_u8(r, &decimal)) < 0 || (rc = aml_get_u32(r, &n)) < 0)
+        return rc;
+    if ((decimal != '.' && decimal != ',') || (rc = aml_reader_need(r, n, 8)) < 0)
+        return aml_error_set(AML_EFORMAT, "corrupt reading options in model");
+    m->decimal = (char)decimal;
+    if (n && !(m->colmiss = aml_calloc(n, sizeof(*m->colmiss))))
+        return AML_ENOMEM;
+    for (i = 0; i < n; i++, m->n_colmiss++) {
+        char *name = NULL, **tokens;
+
+        if ((rc = aml_get_str(r, &name)) < 0 || (m->colmiss[i].name = name, !name) ||
+            (rc = aml_get_u32(r, &k)) < 0 || (rc = aml_reader_need(r, k, 4)) < 0)
+            return rc < 0 ? rc : aml_error_set(AML_EFORMAT, "corrupt column name in model");
+        if (!(tokens = aml_calloc((size_t)k + 1, sizeof(char *))))
+            return AML_ENOMEM;
+        m->colmiss[i].tokens = (const char *const *)tokens;
+        for (t = 0; t < k; t++, m->colmiss[i].n_tokens++)
+            if ((rc = aml_get_str(r, &tokens[t])) < 0 || !tokens[t])
+                return rc < 0 ? rc : aml_error_set(AML_EFORMAT, "corrupt token in model");
+    }
+    return AML_OK;
+}
+
 static int model_write_payload(const aml_model *m, aml_writer *w)
 {
     uint32_t i;
@@ -136,6 +222,7 @@ static int model_write_payload(const aml_model *m, aml_writer *w)
     aml_put_u32(w, m->n_missing);
     for (i = 0; i < m->n_missing; i++)
         aml_put_str(w, m->missing[i]);
+    model_write_reading(m, w);
     aml_put_str(w, m->metric);
     aml_put_f64(w, m->score);
     aml_put_i64(w, m->trial);
@@ -239,8 +326,8 @@ static int model_read_file(unsigned char **out, size_t *len, const char *path)
 }
 
 /* Checks magic, version, length and checksum; on success r covers the payload. */
-static int model_check_frame(aml_reader *r, const unsigned char *data, size_t len,
-                             const char *path)
+static int model_check_frame(aml_reader *r, uint32_t *out_version,
+                             const unsigned char *data, size_t len, const char *path)
 {
     uint32_t version;
     uint64_t plen, sum;
@@ -251,7 +338,7 @@ static int model_check_frame(aml_reader *r, const unsigned char *data, size_t le
     aml_reader_init(&h, data + MODEL_MAGIC_LEN, len - MODEL_MAGIC_LEN);
     aml_get_u32(&h, &version);
     aml_get_u64(&h, &plen);
-    if (version != AML_MODEL_VERSION)
+    if (version < 1 || version > AML_MODEL_VERSION)
         return aml_error_set(AML_EFORMAT, "%s: model format version %u, this automl reads %u",
                              path, version, AML_MODEL_VERSION);
     if (plen != len - MODEL_HEADER_LEN - 8)
@@ -262,6 +349,7 @@ static int model_check_frame(aml_reader *r, const unsigned char *data, size_t le
         return aml_error_set(AML_EFORMAT, "%s: model file is corrupted (checksum mismatch)",
                              path);
     aml_reader_init(r, data + MODEL_HEADER_LEN, (size_t)plen);
+    *out_version = version;
     return AML_OK;
 }
 
@@ -307,7 +395,8 @@ static int model_read_meta(aml_model *m, aml_reader *r)
     for (k = 0; k < n_classes; k++)
         if ((rc = aml_get_str(r, &m->classes[k])) < 0)
             return rc;
-    if ((rc = model_read_missing(m, r)) < 0)
+    if ((rc = model_read_missing(m, r)) < 0 ||
+        (m->version >= 2 && (rc = model_read_reading(m, r)) < 0))
         return rc;
     if ((rc = aml_get_str(r, &m->metric)) < 0 || (rc = aml_get_f64(r, &m->score)) < 0 ||
         (rc = aml_get_i64(r, &trial)) < 0 || (rc = aml_get_str(r, &m->learner)) < 0 ||
@@ -343,17 +432,19 @@ int aml_model_load(aml_model **out, const char *path)
     aml_model *m = NULL;
     aml_reader r;
     size_t len = 0;
+    uint32_t version = 0;
     int rc;
 
     *out = NULL;
     if ((rc = model_read_file(&data, &len, path)) < 0)
         return rc;
-    if ((rc = model_check_frame(&r, data, len, path)) < 0)
+    if ((rc = model_check_frame(&r, &version, data, len, path)) < 0)
         goto out;
     if (!(m = aml_calloc(1, sizeof(*m)))) {
         rc = AML_ENOMEM;
         goto out;
     }
+    m->version = version;
     if ((rc = model_decode(m, &r)) < 0) {
         char msg[512];
 
@@ -391,6 +482,9 @@ int aml_model_read_csv(aml_frame **out, const aml_model *m, const char *path)
         opt.n_numeric = nn;
         opt.only = all;
         opt.n_only = n;
+        opt.decimal = m->decimal == ',' ? ',' : '.';
+        opt.col_missing = m->colmiss;
+        opt.n_col_missing = m->n_colmiss;
         if (m->has_missing) {
             static const char *const no_tokens[1] = {NULL};
 

@@ -5,7 +5,8 @@
  *   8 bytes  magic "AMLMODEL"
  *   u32      format version (AML_MODEL_VERSION)
  *   u64      payload length in bytes
- *   payload  task, target name, class labels, missing-value tokens, metric
+ *   payload  task, target name, class labels, missing-value tokens (file-wide
+ *            and per column), the decimal mark, metric
  *            and cross-validated score, trial number, learner name and
  *            parameters (for people),
  *            then the preprocessing pipeline (input schema included) and
@@ -21,7 +22,8 @@
 #include "dataset.h"
 #include "pipeline.h"
 
-#define AML_MODEL_VERSION 1u
+/* 2: adds the decimal mark and per-column missing tokens; 1 still loads. */
+#define AML_MODEL_VERSION 2u
 
 typedef struct aml_model aml_model;
 
@@ -38,6 +40,12 @@ int aml_model_fit(aml_model **out, const aml_dataset *d, const aml_space *s,
  * defaults), so prediction reads new files the same way.
  */
 int aml_model_set_missing(aml_model *m, char *const *missing, size_t n);
+/*
+ * Records the rest of how training read its file: the decimal mark (0 or
+ * '.', or ',') and the per-column missing tokens of data.missing.
+ */
+int aml_model_set_reading(aml_model *m, char decimal, const aml_spec_colmissing *cols,
+                          size_t n);
 int aml_model_save(const aml_model *m, const char *path);
 int aml_model_load(aml_model **out, const char *path);
 void aml_model_free(aml_model *m);

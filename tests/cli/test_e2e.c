@@ -239,6 +239,39 @@ static void test_e2e_bad_input(void **state)
     expect_in("err.txt", "mass2.yaml:5:5: decision_tree: 'criterion' applies to "
                          "classification only, and this is a regression task");
 
+    /* A model remembers how its training file was read: decimal commas and
+     * per-column missing tokens apply to the file it predicts on too. */
+    f = fopen(at("comma.csv"), "w");
+    assert_non_null(f);
+    fputs("x;note;y\n", f);
+    for (int i = 0; i < 12; i++)
+        fprintf(f, "%d,%d;%s;%s\n", i, 5 * (i % 2), i == 3 ? "NA" : (i % 3 ? "NA" : "-"),
+                i < 6 ? "low" : "high");
+    fclose(f);
+    f = fopen(at("comma.yaml"), "w");
+    assert_non_null(f);
+    fputs("study: comma\ndata:\n  train: comma.csv\n  target: y\n  decimal: \",\"\n"
+          "  missing: {note: [\"-\"]}\ncv: {folds: 2}\nsearch: {trials: 2}\n"
+          "learners:\n  decision_tree: {max_depth: 2}\nstore: comma.db\n"
+          "output: comma.model\n",
+          f);
+    fclose(f);
+    assert_int_equal(automl("run comma.yaml --quiet"), 0);
+    assert_int_equal(automl("predict comma.model comma.csv --out comma_pred.csv"), 0);
+    {
+        char *text = slurp(at("comma_pred.csv"));
+        int lines = 0, low = 0;
+        char *p;
+
+        assert_non_null(text);
+        for (p = text; *p; p++)
+            lines += *p == '\n';
+        low = (int)(strstr(text, "low") != NULL);
+        assert_int_equal(lines, 13);
+        assert_true(low);
+        free(text);
+    }
+
     /* --out naming the input is refused before anything is written. */
     assert_int_equal(automl("predict penguins.model new_penguins.csv --out new_penguins.csv"),
                      2);
