@@ -172,10 +172,22 @@ static const char schema_v2[] =
     " ORDER BY v.study_id, rank;\n";
 /* clang-format on */
 
+/* Version 3: the fold assignment of each study, so a result can be re-checked. */
+static const char schema_v3[] =
+    "CREATE TABLE study_fold (\n"
+    "    study_id INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,\n"
+    "    repeat   INTEGER NOT NULL,\n"
+    "    row      INTEGER NOT NULL,\n"
+    "    line     INTEGER NOT NULL,\n"
+    "    fold     INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (study_id, repeat, row)\n"
+    ") WITHOUT ROWID;\n";
+
 /* store_migrations[v] takes a database from user_version v to v + 1. */
 static const char *const store_migrations[] = {
     schema_v1,
     schema_v2,
+    schema_v3,
 };
 #define STORE_SCHEMA_VERSION                                                             \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -943,6 +955,41 @@ static int store_write_folds(aml_store *s, long long trial_id, const double *sco
         rc = store_step_done(s, st);
     }
     return rc;
+}
+
+int aml_store_folds_save(aml_store *s, long long study_id, const int *fold_of,
+                         const size_t *lines, size_t n, int repeats)
+{
+    sqlite3_stmt *del = NULL, *ins = NULL;
+    int rc, own;
+
+    if ((rc = store_write_begin(s, &own)) < 0)
+        return rc;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM study_fold WHERE study_id = ?1", -1, &del,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO study_fold (study_id, repeat, row, line, fold)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &ins, NULL) != SQLITE_OK) {
+        rc = store_sqlite_fail(s);
+        goto out;
+    }
+    sqlite3_bind_int64(del, 1, study_id);
+    rc = store_step_done(s, del);
+    for (int r = 0; rc == 0 && r < repeats; r++) {
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            sqlite3_bind_int64(ins, 1, study_id);
+            sqlite3_bind_int(ins, 2, r);
+            sqlite3_bind_int64(ins, 3, (sqlite3_int64)i);
+            sqlite3_bind_int64(ins, 4, (sqlite3_int64)lines[i]);
+            sqlite3_bind_int(ins, 5, fold_of[(size_t)r * n + i]);
+            rc = store_step_done(s, ins);
+        }
+    }
+out:
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    return store_write_end(s, own, rc);
 }
 
 static int store_update_trial(aml_store *s, long long trial_id, aml_trial_status status,

@@ -121,6 +121,15 @@ int aml_store_trial_finish_timed(aml_store *s, long long trial_id,
                                  const double *fold_scores, size_t k, const char *message,
                                  double t_start, double t_end);
 
+/*
+ * Stores a study's fold assignment (replacing any stored before): for each
+ * repeat r and data row i, fold_of[r * n + i], with the row's line in the
+ * CSV file (lines[i]).  Rows are those the run used (rows with a missing
+ * target are not counted).
+ */
+int aml_store_folds_save(aml_store *s, long long study_id, const int *fold_of,
+                         const size_t *lines, size_t n, int repeats);
+
 /* One trial as read back.  Strings are borrowed for the duration of the callback. */
 typedef struct aml_trial_row {
     long number;

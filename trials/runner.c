@@ -528,6 +528,8 @@ static int run_loop(aml_run_summary *out, aml_search *search, const aml_cv *cv,
     return rc;
 }
 
+static int run_save_folds(const aml_run_options *opt, const aml_cv *cv);
+
 int aml_run_search(aml_run_summary *out, const aml_dataset *d, const aml_space *space,
                    const aml_search_type *strategy, const aml_run_options *opt,
                    aml_run_trial_cb cb, void *payload)
@@ -547,7 +549,8 @@ int aml_run_search(aml_run_summary *out, const aml_dataset *d, const aml_space *
         history_dispose(&h);
         return rc;
     }
-    if ((rc = aml_search_new(&search, strategy, space, opt->seed)) < 0) {
+    if ((rc = run_save_folds(opt, &cv)) < 0 ||
+        (rc = aml_search_new(&search, strategy, space, opt->seed)) < 0) {
         aml_cv_dispose(&cv);
         history_dispose(&h);
         return rc;
@@ -560,6 +563,26 @@ int aml_run_search(aml_run_summary *out, const aml_dataset *d, const aml_space *
     aml_search_free(search);
     aml_cv_dispose(&cv);
     history_dispose(&h);
+    return rc;
+}
+
+/* Records the folds with the study, so anyone can re-check a score. */
+static int run_save_folds(const aml_run_options *opt, const aml_cv *cv)
+{
+    const aml_dataset *d = cv->data;
+    int repeats = cv->per_repeat > 0 ? cv->k / cv->per_repeat : 1;
+    size_t *lines, i;
+    int rc;
+
+    if (!opt->store || opt->study_id <= 0)
+        return AML_OK;
+    if (!(lines = aml_mallocarray(d->n ? d->n : 1, sizeof(*lines))))
+        return AML_ENOMEM;
+    for (i = 0; i < d->n; i++)
+        lines[i] = aml_frame_line(d->features, i);
+    rc = aml_store_folds_save(opt->store, opt->study_id, cv->fold_of, lines, d->n,
+                              repeats > 0 ? repeats : 1);
+    free(lines);
     return rc;
 }
 

@@ -113,6 +113,15 @@ static void check_database(void)
                                    "(SELECT avg(score) FROM trial_fold f "
                                    "WHERE f.trial_id = t.id)) > 1e-12"),
                      0);
+    /* The fold assignment is stored: every row once, 5 folds of 68 or 69 rows,
+     * each row with its line in the file (the header is line 1). */
+    assert_int_equal(query_int(db, "SELECT count(*) FROM study_fold"), 344);
+    assert_int_equal(query_int(db, "SELECT count(DISTINCT fold) FROM study_fold"), 5);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM (SELECT fold FROM study_fold "
+                                   "GROUP BY fold HAVING count(*) NOT IN (68, 69))"),
+                     0);
+    assert_int_equal(query_int(db, "SELECT min(line) + 1000 * max(line) FROM study_fold"),
+                     2 + 1000 * 345);
     /* Penguins are nearly separable: the best 5-fold accuracy is high. */
     assert_true(query_int(db, "SELECT max(score) > 0.97 FROM trial"));
     sqlite3_close(db);

@@ -197,12 +197,12 @@ static void test_store_schema_pragmas(void **state)
     aml_store_free(s);
     /* WAL is persistent in the file; user_version is the schema version. */
     raw_query(db_path("pragmas.db"), "PRAGMA journal_mode; PRAGMA user_version", &b);
-    assert_string_equal(b.text, "wal;2;");
+    assert_string_equal(b.text, "wal;3;");
     raw_query(db_path("pragmas.db"),
               "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view')"
               " ORDER BY name",
               &b);
-    assert_string_equal(b.text, "leaderboard;study;trial;trial_fold;trial_param;"
+    assert_string_equal(b.text, "leaderboard;study;study_fold;trial;trial_fold;trial_param;"
                                 "trial_params;");
 
     /* Reopening an existing store (read-write and read-only) succeeds. */
@@ -356,6 +356,27 @@ static double sql_double(sqlite3 *db, const char *sql)
     v = sqlite3_column_double(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* Fold assignments: every (repeat, row) once, replaced on a second save. */
+static void test_store_folds(void **state)
+{
+    aml_store *s = open_fresh("folds.db");
+    long long st = make_study(s, "s", 1);
+    const int folds[2 * 4] = {0, 1, 1, 0, 1, 0, 0, 1};
+    const size_t lines[4] = {2, 3, 5, 6}; /* line 4 held a row without a target */
+    textbuf b;
+
+    (void)state;
+    assert_int_equal(aml_store_folds_save(s, st, folds, lines, 4, 1), 0);
+    assert_int_equal(aml_store_folds_save(s, st, folds, lines, 4, 2), 0);
+    aml_store_free(s);
+    raw_query(db_path("folds.db"),
+              "SELECT group_concat(repeat || ':' || row || ':' || line || ':' || fold, ' ')"
+              " FROM (SELECT * FROM study_fold ORDER BY repeat, row)",
+              &b);
+    assert_string_equal(b.text,
+                        "0:0:2:0 0:1:3:1 0:2:5:1 0:3:6:0 1:0:2:1 1:1:3:0 1:2:5:0 1:3:6:1;");
 }
 
 /* How long a trial took is its own run time, not its wait in the batch. */
@@ -835,13 +856,13 @@ static void test_store_migrate_v1(void **state)
 
     make_v1_db(path);
     assert_int_equal(aml_store_open(&s, path, 1), AML_ESTORE);
-    assert_non_null(strstr(aml_error_message(), "schema version 1 is older than 2"));
+    assert_non_null(strstr(aml_error_message(), "schema version 1 is older than 3"));
 
     assert_int_equal(aml_store_open(&s, path, 0), 0);
     raw_query(path,
               "PRAGMA user_version; PRAGMA foreign_key_check; PRAGMA integrity_check",
               &b);
-    assert_string_equal(b.text, "2;ok;");
+    assert_string_equal(b.text, "3;ok;");
     /* The view renders the old rows as before (plus seconds). */
     raw_query(
         path,
@@ -1213,6 +1234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_trial_timing),
+        cmocka_unit_test(test_store_folds),
         cmocka_unit_test(test_store_status_names),
         cmocka_unit_test(test_store_schema_pragmas),
         cmocka_unit_test(test_store_study_create_find),
