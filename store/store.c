@@ -45,6 +45,8 @@
 
 /* How long a writer waits for another writer's lock before failing once. */
 #define STORE_BUSY_TIMEOUT_MS 5000
+/* Attempts at opening a file another process is creating at the same moment. */
+#define STORE_OPEN_TRIES 8
 /* BEGIN IMMEDIATE attempts (each waiting up to the busy timeout). */
 #define STORE_BEGIN_TRIES 6
 #define STORE_HOST_MAX 256
@@ -515,6 +517,24 @@ static int store_schema(aml_store *s)
     return store_upgrade(s);
 }
 
+/* Closes the connection and forgets its statements, keeping the path. */
+static void store_close_db(aml_store *s)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        sqlite3_finalize(s->stmts[i]);
+        s->stmts[i] = NULL;
+    }
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+}
+
+static void store_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
 int aml_store_open(aml_store **out, const char *path, int readonly)
 {
     aml_store *s;
@@ -535,9 +555,25 @@ int aml_store_open(aml_store **out, const char *path, int readonly)
         rc = AML_ENOMEM;
         goto fail;
     }
-    if ((rc = store_connect(s)) < 0 || (rc = store_schema(s)) < 0 ||
-        (rc = store_exec(s, "PRAGMA foreign_keys = ON")) < 0)
-        goto fail;
+    /*
+     * Opening can meet another process creating the same new file (the
+     * journal-mode switch and the schema both need the whole file for a
+     * moment), which SQLite may report as busy without waiting.  Opening
+     * changes nothing until the schema commits, so it is safe to retry.
+     */
+    for (int attempt = 0;; attempt++) {
+        int busy;
+
+        if ((rc = store_connect(s)) == 0 && (rc = store_schema(s)) == 0 &&
+            (rc = store_exec(s, "PRAGMA foreign_keys = ON")) == 0)
+            break;
+        busy = s->db && ((sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY ||
+                         (sqlite3_errcode(s->db) & 0xff) == SQLITE_LOCKED);
+        if (!busy || attempt + 1 >= STORE_OPEN_TRIES)
+            goto fail;
+        store_close_db(s);
+        store_sleep_ms(25 * (attempt + 1));
+    }
     *out = s;
     return 0;
 

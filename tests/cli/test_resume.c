@@ -83,8 +83,8 @@ static pid_t start(const char *const *args, const char *out)
         for (i = 0; args[i] && i < 14; i++)
             argv[i + 1] = args[i];
         argv[i + 1] = NULL;
-        if (chdir(dir) != 0 || !freopen(out, "w", stdout) ||
-            !freopen("/dev/null", "w", stderr))
+        /* stderr joins stdout, so a failure's message is in the file. */
+        if (chdir(dir) != 0 || !freopen(out, "w", stdout) || dup2(1, 2) < 0)
             _exit(127);
         execv(AML_BINARY, (char *const *)argv);
         _exit(127);
@@ -427,8 +427,16 @@ static void test_resume_concurrent(void **state)
         }
         sleep_s(0.02);
     }
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_int_equal(finish(b), 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char *out = slurp(at("a.txt"));
+
+        fail_msg("run a failed (status %d):\n%s", status, out ? out : "");
+    }
+    if (finish(b) != 0) {
+        char *out = slurp(at("b.txt"));
+
+        fail_msg("run b failed:\n%s", out ? out : "");
+    }
     assert_true(reads > 3);
     got =
         query("shared.db", "SELECT study, count(*), sum(status = 'ok') FROM trial_params"
