@@ -32,7 +32,9 @@ static void learners_search(char *buf, size_t n, const aml_param_def *d)
     const char *const *c;
     size_t used;
 
-    if (d->kind == AML_VAL_STR || (d->search_lo == d->search_hi && d->choices)) {
+    if (d->no_search) {
+        snprintf(buf, n, "not searched");
+    } else if (d->kind == AML_VAL_STR || (d->search_lo == d->search_hi && d->choices)) {
         used = (size_t)snprintf(buf, n, "[");
         for (c = d->choices; c && *c && used < n; c++)
             used += (size_t)snprintf(buf + used, n - used, "%s%s",
@@ -62,13 +64,19 @@ static void learners_print(const aml_learner_type *t, int markdown)
     else
         printf("%s (%s)\n", t->name, learners_tasks(t->tasks));
     for (d = t->params; d && d->name; d++) {
+        const char *only = !d->tasks ? ""
+                           : d->tasks & AML_TASK_BIT(AML_TASK_CLASSIFICATION)
+                               ? " (classification only)"
+                               : " (regression only)";
+
         learners_value(def, sizeof(def), &d->def);
         learners_search(search, sizeof(search), d);
         if (markdown)
-            printf("| `%s` | %s | `%s` | %s |\n", d->name, def, search, d->doc ? d->doc : "");
+            printf("| `%s` | %s | `%s` | %s%s |\n", d->name, def, search,
+                   d->doc ? d->doc : "", only);
         else
-            printf("  %-20s default %-10s search %-28s %s\n", d->name, def, search,
-                   d->doc ? d->doc : "");
+            printf("  %-20s default %-10s search %-28s %s%s\n", d->name, def, search,
+                   d->doc ? d->doc : "", only);
     }
     printf("\n");
 }

@@ -249,8 +249,38 @@ static long run_display_budget(const run_ctx *c)
     return grid > (uint64_t)LONG_MAX ? 0 : (long)grid;
 }
 
+/* The validation plan in words: "5-fold stratified CV", "holdout of 20%", ... */
+static void run_plan_text(char *buf, size_t n, const aml_spec *s, const aml_dataset *d)
+{
+    int strat = s->stratified && d->task == AML_TASK_CLASSIFICATION;
+
+    switch (d->cv_kind) {
+    case AML_CV_HOLDOUT:
+        snprintf(buf, n, "holdout of %g%% of the rows%s", 100.0 * s->fraction,
+                 strat ? " (stratified)" : "");
+        break;
+    case AML_CV_REPEATED:
+        snprintf(buf, n, "%d-fold%s CV repeated %d times", s->folds,
+                 strat ? " stratified" : "", d->cv_repeats);
+        break;
+    case AML_CV_GROUP:
+        snprintf(buf, n, "%d-fold group CV", s->folds);
+        break;
+    case AML_CV_TIME_SERIES:
+        snprintf(buf, n, "%d-fold time-series CV (expanding window)", s->folds);
+        break;
+    case AML_CV_KFOLD:
+        snprintf(buf, n, "%d-fold CV", s->folds);
+        break;
+    default:
+        snprintf(buf, n, "%d-fold%s CV", s->folds, strat ? " stratified" : "");
+    }
+}
+
 static void run_print_header(const run_ctx *c, const aml_search_type *st, int threads)
 {
+    char plan[128];
+
     const aml_dataset *d = c->data;
 
     printf("study %s: %zu rows, %zu input columns, target '%s' (%s", c->spec->study, d->n,
@@ -265,9 +295,9 @@ static void run_print_header(const run_ctx *c, const aml_search_type *st, int th
                d->dropped_cols[i].name, d->dropped_cols[i].reason);
     for (size_t i = 0; i < d->n_warnings; i++)
         fprintf(stderr, "warning: %s\n", d->warnings[i]);
-    printf("%s search, %ld trials, %d-fold%s CV, metric %s, %d thread%s\n", st->name,
-           run_display_budget(c), c->spec->folds,
-           c->spec->stratified && d->task == AML_TASK_CLASSIFICATION ? " stratified" : "",
+    run_plan_text(plan, sizeof(plan), c->spec, d);
+    printf("%s search, %ld trial%s, %s, metric %s, %d thread%s\n", st->name,
+           run_display_budget(c), run_display_budget(c) == 1 ? "" : "s", plan,
            c->metric->name, threads, threads == 1 ? "" : "s");
     fflush(stdout);
 }

@@ -103,6 +103,7 @@ static const char *const forest_mf_words[] = {"sqrt", "log2", NULL};
          .def = {.kind = AML_VAL_STR, .str = boot},                                      \
          .doc = "grow each tree on a bootstrap sample of the rows: true or false"},      \
         {.name = "oob_score",                                                            \
+         .no_search = 1,                                                                 \
          .kind = AML_VAL_STR,                                                            \
          .choices = forest_bool_words,                                                   \
          .def = {.kind = AML_VAL_STR, .str = "false"},                                   \

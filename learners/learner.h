@@ -74,6 +74,11 @@ struct aml_param_def {
      * out, and a spec that names one for the wrong task is an error.
      */
     unsigned tasks;
+    /*
+     * 1: a default search leaves the parameter at its default (it changes
+     * what a fit reports, not how well the model predicts).
+     */
+    int no_search;
 };
 
 typedef struct aml_learner_type aml_learner_type;

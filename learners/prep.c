@@ -75,7 +75,7 @@ static const char *const prep_balance_words[] = {
 
 #define PREP_STR(nm, words, dflt, text)                                                  \
     {                                                                                    \
-        nm, AML_VAL_STR, 0, 0, 0, words, {AML_VAL_STR, 0, 0, dflt}, 0, 0, 0, text, NULL, 0\
+        nm, AML_VAL_STR, 0, 0, 0, words, {AML_VAL_STR, 0, 0, dflt}, 0, 0, 0, text, NULL, 0, 0\
     }
 
 const aml_param_def aml_prep_params[] = {
@@ -92,6 +92,7 @@ const aml_param_def aml_prep_params[] = {
      0,
      "the value impute: constant fills in",
      NULL,
+     0,
      0},
     PREP_STR("missing_indicator", prep_bool_words, "false",
              "add a 0/1 column after each numeric column with gaps"),
@@ -109,13 +110,14 @@ const aml_param_def aml_prep_params[] = {
      0,
      "keep this many most frequent levels, the rest go to 'other' (0: all)",
      NULL,
+     0,
      0},
     PREP_STR("scale", prep_scale_words, "auto",
              "numeric scaling; auto: standard for learners that want it, else none"),
     PREP_STR("dedup", prep_bool_words, "false", "drop exact duplicate training rows"),
     PREP_STR("balance", prep_balance_words, "none",
              "class imbalance: weights or resampling of the training rows"),
-    {NULL, 0, 0, 0, 0, NULL, {0, 0, 0, NULL}, 0, 0, 0, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, {0, 0, 0, NULL}, 0, 0, 0, NULL, NULL, 0, 0},
 };
 
 static int word_index(const char *const *words, const char *w)

@@ -1239,7 +1239,11 @@ static int spec_default_dim_add(spec_ctx *c, const aml_learner_type *t, aml_spac
 static int spec_default_dim(spec_ctx *c, const aml_learner_type *t, aml_space_learner *l,
                             const yaml_node_t *at, const aml_param_def *def)
 {
-    int rc = spec_default_dim_add(c, t, l, at, def);
+    int rc;
+
+    if (def->no_search) /* the learner keeps its default */
+        return AML_OK;
+    rc = spec_default_dim_add(c, t, l, at, def);
 
     if (rc == AML_OK)
         l->dims[l->n_dims - 1].implicit = 1;

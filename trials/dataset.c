@@ -565,6 +565,7 @@ static int dataset_warn_cb(void *payload, const char *line)
 static int dataset_plan(aml_dataset *d, const aml_spec *spec)
 {
     aml_folds_plan plan;
+    int rc;
 
     d->cv_kind = spec->cv_kind;
     d->cv_folds = spec->folds;
@@ -579,7 +580,19 @@ static int dataset_plan(aml_dataset *d, const aml_spec *spec)
     plan.n_classes = d->n_classes;
     plan.classes = (const char *const *)d->classes;
     plan.group = d->cv_group;
-    return aml_folds_check(&plan, d->n, dataset_warn_cb, d);
+    rc = aml_folds_check(&plan, d->n, dataset_warn_cb, d);
+    if (rc < 0 && spec->path) {
+        /* Point at the fold count in the spec when it gave one. */
+        char msg[768];
+        aml_spec_pos at = spec->pos_folds;
+
+        snprintf(msg, sizeof(msg), "%s", aml_error_message());
+        if (at.line)
+            rc = aml_error_set(rc, "%s:%d:%d: %s", spec->path, at.line, at.col, msg);
+        else
+            rc = aml_error_set(rc, "%s: %s", spec->path, msg);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ the whole */
