@@ -1,9 +1,33 @@
 #!/usr/bin/env bash
-# Builds automl and runs every benchmark side by side with its Python
-# counterparts (Debian's python3-sklearn and friends, /usr/bin/python3).
+# Builds automl (build/) and runs benchmarks side by side with their Python
+# counterparts (Debian's python3-sklearn, python3-xgboost, python3-pandas,
+# /usr/bin/python3).  Each prints ratios automl / counterpart.
+#
+#   bash bench/run.sh [search|core|linear|trees|boosting|misc|load|store ...]
+#
+# With no argument, every benchmark runs (about half an hour on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/setup-debian.sh --bench
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j2
-/usr/bin/python3 bench/search_vs_sklearn.py "$@"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j2 >/dev/null
+
+py=/usr/bin/python3
+run() {
+  echo "== $1"
+  case "$1" in
+    search)   $py bench/search_vs_sklearn.py --datasets sonar,wine,iris,glass,breast_cancer_wdbc,penguins ;;
+    core)     $py bench/learners_core.py ;;
+    linear)   $py bench/learners_linear.py ;;
+    trees)    $py bench/learners_trees.py ;;
+    boosting) $py bench/learners_boosting.py 1 3 && $py bench/learners_boosting.py 2 3 ;;
+    misc)     $py bench/learners_misc.py 3 ;;
+    load)     $py bench/load_vs_pandas.py ;;
+    store)    ./build/bench/store_bench ;;
+    *) echo "bench: unknown benchmark '$1'" >&2; exit 2 ;;
+  esac
+}
+if [ $# -eq 0 ]; then
+  set -- search core linear trees boosting misc load store
+fi
+for b in "$@"; do run "$b"; done

@@ -180,6 +180,12 @@ int cli_predict(int argc, char **argv)
         return CLI_EXIT_INPUT;
     if ((rc = aml_model_load(&m, a.model)) < 0)
         return cli_fail(rc);
+    if (a.proba && aml_model_task(m) == AML_TASK_REGRESSION) {
+        cli_error("predict: --proba needs a classification model; %s predicts numbers",
+                  a.model);
+        aml_model_free(m);
+        return CLI_EXIT_INPUT;
+    }
     if ((rc = aml_model_read_csv(&f, m, a.data)) < 0)
         goto fail;
     predict_note_skipped(f, m);

@@ -230,12 +230,14 @@ static int run_open_store(run_ctx *c, int fresh)
         (rc = aml_store_study_claim(c->store, c->study_id, NULL)) < 0)
         return rc;
     if (c->study_id == 0 || fresh)
-        rc = aml_store_study_create(c->store, &c->study_id, &info, fresh);
-    else
-        rc = run_check_resume(c);
-    if (rc == 0)
-        rc = aml_store_study_claim(c->store, c->study_id, NULL);
-    return rc;
+        return (rc = aml_store_study_create(c->store, &c->study_id, &info, fresh)) < 0
+                   ? rc
+                   : aml_store_study_claim(c->store, c->study_id, NULL);
+    /* Claim first: a study another process is running is refused before
+     * anything about resuming it is said. */
+    if ((rc = aml_store_study_claim(c->store, c->study_id, NULL)) < 0)
+        return rc;
+    return run_check_resume(c);
 }
 
 /* The trial count a run aims for: the budget, or the whole grid. */

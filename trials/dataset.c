@@ -452,7 +452,9 @@ static int dataset_drop_useless(aml_dataset *d, aml_frame *f, const aml_spec *sp
     while (rc == 0 && j < aml_frame_cols(f)) {
         const char *why = NULL, *name = aml_frame_name(f, j);
 
-        if (!name_in(name, spec->keep, spec->n_keep) && strcmp(name, spec->target) != 0)
+        /* The cv.order column is unique per row by nature: it is an input. */
+        if (!name_in(name, spec->keep, spec->n_keep) && strcmp(name, spec->target) != 0 &&
+            !(spec->cv_order && strcmp(name, spec->cv_order) == 0))
             why = aml_frame_type(f, j) == AML_COL_NUMERIC
                       ? numeric_useless(aml_frame_real(f, j), aml_frame_rows(f), buf)
                       : categorical_useless(f, j);

@@ -225,10 +225,14 @@ static void test_e2e_bad_input(void **state)
     f = fopen(at("mass.yaml"), "w");
     assert_non_null(f);
     fputs("study: mass\ndata: {train: penguins.csv, target: body_mass_g}\n"
-          "search: {trials: 4}\nlearners:\n  decision_tree: {}\nstore: mass.db\n",
+          "search: {trials: 4}\nlearners:\n  decision_tree: {}\nstore: mass.db\n"
+          "output: mass.model\n",
           f);
     fclose(f);
     assert_int_equal(automl("run mass.yaml --quiet"), 0);
+    /* Probabilities of a regression model: refused, not silently dropped. */
+    assert_int_equal(automl("predict mass.model penguins.csv --proba"), 2);
+    expect_in("err.txt", "--proba needs a classification model");
     assert_int_equal(automl("trials mass.db --format csv"), 0);
     {
         char *text = slurp(at("out.txt"));
