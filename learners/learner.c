@@ -145,6 +145,26 @@ int aml_learner_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return l->type->predict(l, X, out);
 }
 
+int aml_importance_linear(const aml_learner *l, const double *W, int k, size_t stride,
+                          double *out)
+{
+    size_t j, p = l->n_features;
+    double s = 0.0;
+    int c;
+
+    if (!W)
+        return aml_error_set(AML_EINVAL, "%s: importance before fit", l->type->name);
+    memset(out, 0, p * sizeof(double));
+    for (c = 0; c < k; c++)
+        for (j = 0; j < p; j++)
+            out[j] += fabs(W[(size_t)c * stride + j]);
+    for (j = 0; j < p; j++)
+        s += out[j];
+    for (j = 0; j < p && s > 0.0; j++)
+        out[j] /= s;
+    return AML_OK;
+}
+
 int aml_learner_importance(const aml_learner *l, double *out)
 {
     if (!l->type->importance)

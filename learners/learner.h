@@ -150,6 +150,15 @@ int aml_learner_save(const aml_learner *l, aml_writer *w);
 int aml_learner_load(aml_learner **out, aml_reader *r);
 void aml_learner_free(aml_learner *l);
 
+/*
+ * Importance of a linear model, for the learners' importance slots: out[j]
+ * is the sum over the k weight vectors of |W[c * stride + j]|, j < p,
+ * normalised to sum 1 (left at zero when every weight is zero).  W NULL
+ * means the model is not fitted: AML_EINVAL naming the learner.
+ */
+int aml_importance_linear(const aml_learner *l, const double *W, int k, size_t stride,
+                          double *out);
+
 /* Feature importance through the type's slot; AML_EINVAL when it has none. */
 int aml_learner_importance(const aml_learner *l, double *out);
 

@@ -351,17 +351,7 @@ static int enet_predict(const aml_learner *l, const aml_matrix *X, double *out)
 /* |coef| normalised to sum 1 (all zeros when every coefficient is zero). */
 static int enet_importance(const aml_learner *l, double *out)
 {
-    const enet *m = (const enet *)l;
-    size_t j, p = l->n_features;
-    double s = 0.0;
-
-    if (!m->coef)
-        return aml_error_set(AML_EINVAL, "%s: importance before fit", l->type->name);
-    for (j = 0; j < p; j++)
-        s += (out[j] = fabs(m->coef[j]));
-    for (j = 0; j < p && s > 0.0; j++)
-        out[j] /= s;
-    return AML_OK;
+    return aml_importance_linear(l, ((const enet *)l)->coef, 1, l->n_features, out);
 }
 
 /* Layout: alpha, l1_ratio, tol, max_iter, intercept, u64 p, p coefficients. */

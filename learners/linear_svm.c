@@ -606,21 +606,9 @@ static int svm_predict(const aml_learner *l, const aml_matrix *X, double *out)
 static int svm_importance(const aml_learner *l, double *out)
 {
     const linsvm *m = (const linsvm *)l;
-    size_t j, p = l->n_features;
-    double s = 0.0;
-    int c;
 
-    if (!m->W)
-        return aml_error_set(AML_EINVAL, "linear_svm: importance before fit");
-    memset(out, 0, p * sizeof(double));
-    for (c = 0; c < m->k; c++)
-        for (j = 0; j < p; j++)
-            out[j] += fabs(m->W[(size_t)c * (p + 1) + j]);
-    for (j = 0; j < p; j++)
-        s += out[j];
-    for (j = 0; j < p && s > 0.0; j++)
-        out[j] /= s;
-    return AML_OK;
+    /* Each weight vector carries its bias after the p feature weights. */
+    return aml_importance_linear(l, m->W, m->k, l->n_features + 1, out);
 }
 
 /* Layout: C, tol, max_iter, u32 loss, u32 k, u64 p, k (p + 1) weights, A, B. */

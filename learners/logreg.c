@@ -1016,21 +1016,8 @@ static int logreg_load(aml_learner **out, const aml_learner_type *type, aml_task
 static int logreg_importance(const aml_learner *l, double *out)
 {
     const logreg *m = (const logreg *)l;
-    size_t j, p = l->n_features;
-    double s = 0.0;
-    int c;
 
-    if (!m->theta)
-        return aml_error_set(AML_EINVAL, "logistic_regression: importance before fit");
-    memset(out, 0, p * sizeof(double));
-    for (c = 0; c < m->k; c++)
-        for (j = 0; j < p; j++)
-            out[j] += fabs(m->theta[(size_t)c * p + j]);
-    for (j = 0; j < p; j++)
-        s += out[j];
-    for (j = 0; j < p && s > 0.0; j++)
-        out[j] /= s;
-    return AML_OK;
+    return aml_importance_linear(l, m->theta, m->k, l->n_features, out);
 }
 
 static void logreg_free(aml_learner *l)

@@ -322,17 +322,7 @@ fail:
 /* |coef| normalised to sum 1 (all zeros when every coefficient is zero). */
 static int ridge_importance(const aml_learner *l, double *out)
 {
-    const ridge *r = (const ridge *)l;
-    size_t j, p = l->n_features;
-    double s = 0.0;
-
-    if (!r->coef)
-        return aml_error_set(AML_EINVAL, "ridge: importance before fit");
-    for (j = 0; j < p; j++)
-        s += (out[j] = fabs(r->coef[j]));
-    for (j = 0; j < p && s > 0.0; j++)
-        out[j] /= s;
-    return AML_OK;
+    return aml_importance_linear(l, ((const ridge *)l)->coef, 1, l->n_features, out);
 }
 
 static void ridge_free(aml_learner *l)

@@ -323,19 +323,24 @@ static const bad_case cases[] = {
     {"zip.yaml", NULL, check_zip},
     {"exponents.yaml", NULL, check_exponents},
     {"groups_too_few.yaml",
-     "groups_too_few.yaml:5:36: cv.folds is 3 but the cv.group column holds only 2 groups; use cv.folds: 2 at most",
+     "groups_too_few.yaml:5:36: cv.folds is 3 but the cv.group column holds only 2 "
+     "groups; use cv.folds: 2 at most",
      NULL},
     {"groups_ok.yaml", NULL, check_groups},
     {"one_row_class.yaml",
-     "one_row_class.yaml:5:13: class 'c' has a single row: a stratified plan needs at least 2 rows of every class "
+     "one_row_class.yaml:5:13: class 'c' has a single row: a stratified plan needs at "
+     "least 2 rows of every class "
      "(remove it, or use cv.kind: kfold)",
      NULL},
     {"one_row_class_kfold.yaml", NULL, check_one_row_kfold},
     {"small_class.yaml", NULL, check_small_class},
     {"too_many_folds.yaml",
-     "too_many_folds.yaml:5:26: cv.folds is 5 but there are only 4 rows; use cv.folds: 4 at most", NULL},
+     "too_many_folds.yaml:5:26: cv.folds is 5 but there are only 4 rows; use cv.folds: 4 "
+     "at most",
+     NULL},
     {"every_class_small.yaml",
-     "every_class_small.yaml:5:13: every class has fewer rows than the 3 folds; the largest fold count that works is "
+     "every_class_small.yaml:5:13: every class has fewer rows than the 3 folds; the "
+     "largest fold count that works is "
      "cv.folds: 2",
      NULL},
     {"ts_ok.yaml", NULL, check_ts},
@@ -382,8 +387,9 @@ static const bad_case cases[] = {
      "out_is_spec.yaml:8:9: output 'out_is_spec.yaml' is the spec itself: it would be "
      "overwritten",
      NULL},
-    {"out_no_dir.yaml", "out_no_dir.yaml:8:9: output 'nodir/m.model': its directory does "
-                        "not exist",
+    {"out_no_dir.yaml",
+     "out_no_dir.yaml:8:9: output 'nodir/m.model': its directory does "
+     "not exist",
      NULL},
     {"store_is_train.yaml",
      "store_is_train.yaml:7:8: store 'tiny.csv' is the training data: it would be "
