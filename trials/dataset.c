@@ -31,6 +31,7 @@
 #include "aml.h"
 #include "folds.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -469,6 +470,50 @@ static int dataset_drop_useless(aml_dataset *d, aml_frame *f, const aml_spec *sp
     return rc;
 }
 
+/* True when text reads as a number once a decimal mark `mark` becomes '.'. */
+static int dataset_number_with(const char *text, char mark)
+{
+    char buf[64], *end;
+    size_t i, n = strlen(text);
+
+    if (n == 0 || n >= sizeof(buf) || !strchr(text, mark))
+        return 0;
+    for (i = 0; i <= n; i++)
+        buf[i] = text[i] == mark ? '.' : text[i];
+    strtod(buf, &end);
+    return end != buf && *end == '\0' &&
+           (isdigit((unsigned char)buf[0]) || strchr("+-.", buf[0]) != NULL);
+}
+
+/*
+ * A text column whose every level is a number written with the other
+ * decimal mark was almost surely misread: say so before the search spends
+ * its budget one-hot encoding measurements.
+ */
+static int dataset_warn_decimal(aml_dataset *d, const aml_frame *f, const aml_spec *spec)
+{
+    char other = spec->decimal == ',' ? '.' : ',';
+    size_t j, k;
+    int rc = AML_OK;
+
+    for (j = 0; rc == 0 && j < aml_frame_cols(f); j++) {
+        size_t n = aml_frame_n_levels(f, j);
+
+        if (aml_frame_type(f, j) != AML_COL_CATEGORICAL || n < 2)
+            continue;
+        for (k = 0; k < n && dataset_number_with(aml_frame_level(f, j, k), other); k++)
+            ;
+        if (k == n)
+            rc = aml_dataset_warn(d,
+                                  "column '%s' holds numbers written with '%c' decimals "
+                                  "(like '%s') and is read as text; set data.decimal: "
+                                  "\"%c\" if they are numbers",
+                                  aml_frame_name(f, j), other, aml_frame_level(f, j, 0),
+                                  other);
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------ fold plan */
 
 /* The spec's position of a cv column, for messages. */
@@ -623,15 +668,18 @@ static int dataset_prepare(aml_dataset *d, aml_frame *f, const aml_spec *spec)
     if ((rc = dataset_encode(d, f, (size_t)t, spec)) < 0 ||
         (rc = aml_frame_drop(f, (size_t)t)) < 0 ||
         (rc = dataset_plan_columns(d, f, spec)) < 0 ||
+        (rc = dataset_warn_decimal(d, f, spec)) < 0 ||
         (rc = dataset_drop_useless(d, f, spec)) < 0)
         return rc;
     if (aml_frame_cols(f) == 0)
         return aml_error_set(AML_EINVAL,
-                             "%s: no input column left besides the target '%s'%s",
+                             "%s: no input column left besides the target '%s'%s%s%s",
                              spec->train, spec->target,
                              d->n_dropped_cols ? " (the others carry no information; "
                                                  "list them under data.keep to use them)"
-                                               : "");
+                                               : "",
+                             d->n_warnings ? "; note: " : "",
+                             d->n_warnings ? d->warnings[0] : "");
     return dataset_plan(d, spec);
 }
 

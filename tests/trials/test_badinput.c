@@ -281,6 +281,19 @@ static void check_pre(const aml_spec *s, const aml_dataset *d, const aml_cv *cv)
 
 /* ----------------------------------------------------------- the table */
 
+/* comma_text.csv: x is "1,2"-style decimal commas without data.decimal: a warning. */
+static void check_comma_text(const aml_spec *s, const aml_dataset *d, const aml_cv *cv)
+{
+    (void)s;
+    (void)cv;
+    assert_int_equal(aml_frame_type(d->features, (size_t)column(d, "x")),
+                     AML_COL_CATEGORICAL);
+    assert_int_equal(d->n_warnings, 1);
+    assert_non_null(strstr(d->warnings[0], "column 'x' holds numbers written with ',' "
+                                           "decimals"));
+    assert_non_null(strstr(d->warnings[0], "set data.decimal: \",\""));
+}
+
 static const bad_case cases[] = {
     {"empty.yaml", "empty.csv:1:1: empty file", NULL},
     {"header_only.yaml", "header_only.csv:2:1: no data rows", NULL},
@@ -376,6 +389,7 @@ static const bad_case cases[] = {
      NULL},
     {"pre_bad_value.yaml", NULL, NULL}, /* message checked by prefix below */
     {"pre_ok.yaml", NULL, check_pre},
+    {"comma_text.yaml", NULL, check_comma_text},
     /* Files the run writes must not be files it reads, nor each other. */
     {"out_is_train.yaml",
      "out_is_train.yaml:8:9: output 'tiny.csv' is the training data: it would be "
