@@ -32,6 +32,8 @@ struct aml_search {
 const aml_search_type *const aml_search_types[] = {
     &aml_search_grid,
     &aml_search_random,
+    &aml_search_genetic,
+    &aml_search_bayes,
     NULL,
 };
 

@@ -49,6 +49,8 @@ typedef struct aml_search_type {
 
 extern const aml_search_type aml_search_grid;
 extern const aml_search_type aml_search_random;
+extern const aml_search_type aml_search_bayes;
+extern const aml_search_type aml_search_genetic;
 
 /* Every built-in strategy, NULL-terminated. */
 extern const aml_search_type *const aml_search_types[];

@@ -115,7 +115,7 @@ static void test_search_registry(void **st)
     assert_ptr_equal(aml_search_type_find("grid"), &aml_search_grid);
     assert_ptr_equal(aml_search_type_find("random"), &aml_search_random);
     assert_null(aml_search_type_find("Grid"));
-    assert_null(aml_search_type_find("bayes"));
+    assert_null(aml_search_type_find("no_such_strategy"));
     assert_null(aml_search_type_find(""));
     assert_null(aml_search_type_find(NULL));
 
@@ -123,7 +123,7 @@ static void test_search_registry(void **st)
     for (n = 0; aml_search_types[n]; n++)
         assert_ptr_equal(aml_search_type_find(aml_search_types[n]->name),
                          aml_search_types[n]);
-    assert_int_equal(n, 2);
+    assert_true(n >= 3); /* grid, random, genetic; more may be registered */
 }
 
 /* ---- driver, with a stub strategy ---------------------------------------- */
