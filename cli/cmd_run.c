@@ -404,6 +404,8 @@ static const char *run_stop_word(int rc, aml_stop_reason r)
         return "time";
     case AML_STOP_REQUESTED:
         return "interrupted";
+    case AML_STOP_PATIENCE:
+        return "patience";
     case AML_STOP_NONE:
         break;
     }
@@ -444,6 +446,9 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     opt.seed = c->spec->seed;
     opt.threads = threads;
     opt.budget.max_trials = c->budget;
+    opt.budget.max_seconds = c->spec->time_budget;
+    opt.budget.patience = c->spec->patience;
+    opt.budget.trial_seconds = c->spec->trial_timeout;
     opt.metric = c->metric;
     opt.store = c->store;
     opt.study_id = c->study_id;
@@ -452,8 +457,12 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
         aml_run_summary_dispose(&s);
         return cli_fail(rc);
     }
-    printf("\nsearch stopped: %s; %ld trials (%ld from the store), %ld ok, %ld failed",
-           aml_stop_reason_name(s.reason), s.n_trials, s.n_resumed, s.n_ok, s.n_failed);
+    if (s.reason == AML_STOP_PATIENCE)
+        printf("\nsearch stopped: no improvement for %ld trials", s.since_best);
+    else
+        printf("\nsearch stopped: %s", aml_stop_reason_name(s.reason));
+    printf("; %ld trials (%ld from the store), %ld ok, %ld failed", s.n_trials, s.n_resumed,
+           s.n_ok, s.n_failed);
     if (s.n_interrupted)
         printf(", %ld interrupted (run again to finish them)", s.n_interrupted);
     printf("\n");

@@ -6,22 +6,34 @@
  * strategy.  The runner checks between batches, so a batch already started
  * always finishes; the order of the tests below decides which reason is
  * reported when several hold at once: an interrupt first (the user asked),
- * then the trial count (exact), then the clock.
+ * then the trial count (exact), then patience (exact, from the results),
+ * then the clock.  Patience is early stopping on a plateau in the sense of
+ * Prechelt, "Early Stopping - But When?" (1998), applied to trials instead
+ * of epochs.
  */
 #include "budget.h"
 
 #include <assert.h>
 
-aml_stop_reason aml_budget_check(const aml_budget *b, long trials_done, double elapsed)
+aml_stop_reason aml_budget_stop(const aml_budget *b, const aml_budget_progress *p)
 {
-    assert(b);
+    assert(b && p);
     if (b->stop_flag)
         return AML_STOP_REQUESTED;
-    if (b->max_trials > 0 && trials_done >= b->max_trials)
+    if (b->max_trials > 0 && p->trials_done >= b->max_trials)
         return AML_STOP_TRIALS;
-    if (b->max_seconds > 0 && elapsed >= b->max_seconds)
+    if (b->patience > 0 && p->since_best >= b->patience)
+        return AML_STOP_PATIENCE;
+    if (b->max_seconds > 0 && p->elapsed >= b->max_seconds)
         return AML_STOP_TIME;
     return AML_STOP_NONE;
+}
+
+aml_stop_reason aml_budget_check(const aml_budget *b, long trials_done, double elapsed)
+{
+    aml_budget_progress p = {trials_done, 0, elapsed};
+
+    return aml_budget_stop(b, &p);
 }
 
 const char *aml_stop_reason_name(aml_stop_reason r)
@@ -37,6 +49,8 @@ const char *aml_stop_reason_name(aml_stop_reason r)
         return "time budget spent";
     case AML_STOP_REQUESTED:
         return "interrupted";
+    case AML_STOP_PATIENCE:
+        return "no improvement within the patience";
     }
     return "unknown";
 }

@@ -33,15 +33,17 @@
  *   preprocess: {KEY: DOMAIN, ...}  keys of aml_prep_params (learners/prep.h)
  *   metric: NAME from vocab->metrics
  *   search: {strategy: NAME from vocab->strategies, trials: INT >= 0,
- *            parallel: INT >= 0, seed: UINT, grid: INT >= 2}
+ *            parallel: INT >= 0, seed: UINT, grid: INT >= 2,
+ *            time_budget: DURATION, patience: INT >= 1, trial_timeout: DURATION}
  *   learners: {LEARNER: nothing | {} | {PARAM: DOMAIN, ...}}   required, non-empty
  *   store: FILE                      required
  *   output: FILE
- * where DOMAIN is a scalar (fixed), a list or {choice: [...]} (choice), or
- * {uniform|log_uniform|int|int_log: [lo, hi], grid: N}.  Learners and their
- * parameters are checked against the aml_param_def tables of the vocabulary's
- * learner types with aml_param_check (learner.h, defined in learners/learner.c:
- * whatever links aml_space must link aml_learners after it).
+ * where DURATION is a number of seconds > 0 or a number with a unit s, m or h
+ * ("90s", "10m", "1.5h"), and DOMAIN is a scalar (fixed), a list or
+ * {choice: [...]} (choice), or {uniform|log_uniform|int|int_log: [lo, hi], grid: N}.
+ * Learners and their parameters are checked against the aml_param_def tables of the
+ * vocabulary's learner types with aml_param_check (learner.h, defined in
+ * learners/learner.c: whatever links aml_space must link aml_learners after it).
  *
  * Dimensions: a learner listed with nothing or {} searches every parameter
  * it declares (words over all their choices, numbers over [search_lo,
@@ -113,8 +115,9 @@ static const aml_learner_type spec_prep_type = {
     .tasks = AML_TASK_BIT(AML_TASK_CLASSIFICATION) | AML_TASK_BIT(AML_TASK_REGRESSION),
     .params = aml_prep_params,
 };
-static const char *const spec_search_keys[] = {"strategy", "trials", "parallel",
-                                               "seed",     "grid",   NULL};
+static const char *const spec_search_keys[] = {"strategy", "trials",        "parallel",
+                                               "seed",     "grid",          "time_budget",
+                                               "patience", "trial_timeout", NULL};
 /* Domain keys in aml_domain order from CHOICE on, then the grid option. */
 static const char *const spec_domain_keys[] = {"choice",  "uniform", "log_uniform", "int",
                                                "int_log", "grid",    NULL};
@@ -856,6 +859,75 @@ static int spec_read_cv(spec_ctx *c, const spec_entry *cv)
     return spec_check_cv(c, cv->val, &kind, &strat);
 }
 
+/* Reads "90", "1.5", "90s", "10m" or "2h" as seconds; 0 when it is none of these. */
+static int spec_duration_text(const char *s, double *out)
+{
+    static const struct {
+        char unit;
+        double seconds;
+    } units[] = {{'s', 1.0}, {'m', 60.0}, {'h', 3600.0}};
+    const char *p = s + (s[0] == '-' || s[0] == '+');
+    char *end;
+    double x;
+
+    /* A digit first keeps out inf and nan; no x keeps out hex, which strtod reads. */
+    if ((!isdigit((unsigned char)p[0]) && !(p[0] == '.' && isdigit((unsigned char)p[1]))) ||
+        strpbrk(p, "xX"))
+        return 0;
+    errno = 0;
+    x = strtod(s, &end);
+    if (errno != 0 || !isfinite(x))
+        return 0;
+    if (*end == '\0') {
+        *out = x;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (end[0] == units[i].unit && end[1] == '\0') {
+            *out = x * units[i].seconds;
+            return isfinite(*out);
+        }
+    return 0;
+}
+
+/* A duration field (time_budget, trial_timeout): seconds > 0. */
+static int spec_get_duration(spec_ctx *c, const spec_entry *e, double *out)
+{
+    char desc[64];
+
+    if (!spec_is_plain(e->val) || !spec_duration_text(spec_text(e->val), out))
+        return spec_fail(c, e->val,
+                         "'%s' must be a duration (seconds, or a number with s, m or h "
+                         "as in 90s, 10m, 2h), not %s",
+                         spec_text(e->key), spec_describe(e->val, desc, sizeof(desc)));
+    if (*out <= 0.0)
+        return spec_fail(c, e->val, "'%s' must be more than 0 seconds, not %s",
+                         spec_text(e->key), spec_text(e->val));
+    return AML_OK;
+}
+
+/* The budget keys of `search:` other than trials. */
+static int spec_read_budget(spec_ctx *c, yaml_node_t *search)
+{
+    aml_spec *s = c->spec;
+    spec_entry e;
+    long long v;
+    int rc;
+
+    if ((e = spec_get(c, search, "time_budget")).val &&
+        (rc = spec_get_duration(c, &e, &s->time_budget)) < 0)
+        return rc;
+    if ((e = spec_get(c, search, "trial_timeout")).val &&
+        (rc = spec_get_duration(c, &e, &s->trial_timeout)) < 0)
+        return rc;
+    if ((e = spec_get(c, search, "patience")).val) {
+        if ((rc = spec_get_int(c, &e, 1, LONG_MAX, &v)) < 0)
+            return rc;
+        s->patience = (long)v;
+    }
+    return AML_OK;
+}
+
 static int spec_read_search(spec_ctx *c, const spec_entry *search)
 {
     aml_spec *s = c->spec;
@@ -892,7 +964,7 @@ static int spec_read_search(spec_ctx *c, const spec_entry *search)
             return rc;
         c->grid = (int)v;
     }
-    return AML_OK;
+    return spec_read_budget(c, search->val);
 }
 
 /* ---- learners and their parameters ------------------------------------ */

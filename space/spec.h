@@ -85,8 +85,11 @@ typedef struct aml_spec {
     char *metric;    /* NULL: accuracy for classification, rmse for regression */
     /* search: */
     char *strategy;
-    long trials;  /* budget; 0 = none given (grid: whole grid; random: 50) */
-    int parallel; /* 0 = all cores */
+    long trials;          /* budget; 0 = none given (grid: whole grid; random: 50) */
+    int parallel;         /* 0 = all cores */
+    double time_budget;   /* seconds; 0 = none */
+    long patience;        /* finished trials without improvement; 0 = none */
+    double trial_timeout; /* seconds per trial; 0 = none */
     unsigned long long seed;
     aml_space *space;
     char *store;  /* resolved path */

@@ -38,9 +38,15 @@ typedef struct run_batch {
 /* Per-task scratch of batch_evaluate: one slot per (trial, fold). */
 typedef struct run_task {
     double t0, t1;
-    int failed, skipped;
+    int failed, skipped, timed_out;
     char msg[AML_TRIAL_MESSAGE_MAX];
 } run_task;
+
+/* What a trial of the batch has used so far, for the trial timeout. */
+typedef struct run_clock {
+    double first; /* when its first fold started; 0 before */
+    double used;  /* sum of its finished folds' times */
+} run_clock;
 
 /* ---- the study's finished trials, for resume ------------------------------------ */
 
@@ -314,15 +320,69 @@ static void batch_gather(run_batch *b, const run_task *tasks, int k)
 }
 
 /*
+ * Marks failed, "timed out", each trial of the batch that skipped a fold
+ * for its timeout or whose folds together (summed, or their wall-time
+ * span) took more than `limit` seconds.  A fold error found first keeps its
+ * message; an interrupted trial stays interrupted.
+ */
+static void batch_timeouts(run_batch *b, const run_task *tasks, int k, double limit)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        aml_trial_result *r = &b->r[i];
+        const run_task *t = tasks + i * (size_t)k;
+        double sum = 0.0;
+        int f, first = -1;
+
+        if (b->stored[i] || b->interrupted[i] || r->failed_fold >= 0)
+            continue;
+        for (f = 0; f < k; f++) {
+            sum += t[f].t1 - t[f].t0;
+            if (t[f].timed_out && first < 0)
+                first = f;
+        }
+        if (first < 0 && sum <= limit && r->t_end - r->t_start <= limit)
+            continue;
+        r->failed_fold = first >= 0 ? first : k - 1;
+        snprintf(r->message, sizeof(r->message), "timed out after %gs", limit);
+    }
+}
+
+/*
+ * Has the trial of this clock used more than `limit` seconds?  Starts the
+ * clock at its first fold.  Shared by the team's threads, hence critical.
+ */
+static int clock_over(run_clock *c, double now, double limit)
+{
+    int over;
+
+#pragma omp critical(aml_run_clock)
+    {
+        if (c->first == 0.0)
+            c->first = now;
+        over = c->used > limit || now - c->first > limit;
+    }
+    return over;
+}
+
+static void clock_add(run_clock *c, double seconds)
+{
+#pragma omp critical(aml_run_clock)
+    c->used += seconds;
+}
+
+/*
  * Runs every (trial, fold) task of the batch on the OpenMP team, except
  * those of stored trials; once the stop flag is up, tasks not yet started
- * are skipped.
+ * are skipped, and so are those of a trial past the trial timeout `limit`
+ * (0: none).  TODO(timeout): a fold already fitting runs to its end; stopping
+ * it needs a cancellation hook in the learner interface (learners/learner.h).
  */
 static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
-                          const volatile int *stop)
+                          const volatile int *stop, double limit)
 {
     long n_tasks = (long)b->n * cv->k;
     run_task *tasks = aml_calloc((size_t)n_tasks, sizeof(*tasks));
+    run_clock clocks[AML_RUN_BATCH] = {{0}};
     long t;
 
     if (!tasks)
@@ -331,6 +391,7 @@ static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (t = 0; t < n_tasks; t++) {
         aml_trial_result *r = &b->r[t / cv->k];
+        run_clock *clock = &clocks[t / cv->k];
         int f = (int)(t % cv->k);
 
         tasks[t].t0 = tasks[t].t1 = aml_now();
@@ -340,12 +401,20 @@ static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
             tasks[t].skipped = 1;
             continue;
         }
+        if (limit > 0 && clock_over(clock, tasks[t].t0, limit)) {
+            tasks[t].timed_out = 1;
+            continue;
+        }
         tasks[t].failed = aml_cv_fold(cv, &r->config, r->number, f, &r->fold_scores[f],
                                       tasks[t].msg, sizeof(tasks[t].msg)) < 0;
         tasks[t].t1 = aml_now();
+        if (limit > 0)
+            clock_add(clock, tasks[t].t1 - tasks[t].t0);
     }
 
     batch_gather(b, tasks, cv->k);
+    if (limit > 0)
+        batch_timeouts(b, tasks, cv->k, limit);
     free(tasks);
     return AML_OK;
 }
@@ -381,13 +450,16 @@ static int summary_count(aml_run_summary *s, const aml_trial_result *r,
                          const aml_metric *m)
 {
     s->n_trials++;
+    s->since_best++;
     if (r->status != AML_TRIAL_OK) {
         s->n_failed++;
         return AML_OK;
     }
     s->n_ok++;
-    if (!s->has_best || aml_metric_better(m, r->score, s->best.score))
+    if (!s->has_best || aml_metric_better(m, r->score, s->best.score)) {
+        s->since_best = 0;
         return summary_take_best(s, r);
+    }
     return AML_OK;
 }
 
@@ -486,9 +558,19 @@ static int run_one_batch(run_batch *b, aml_search *search, const aml_cv *cv,
         return batch_observe(b, search, &quiet, out, cb, payload);
     }
     if ((rc = batch_record_start(b, opt, cv->space)) < 0 ||
-        (rc = batch_evaluate(b, cv, threads, &opt->budget.stop_flag)) < 0)
+        (rc = batch_evaluate(b, cv, threads, &opt->budget.stop_flag,
+                             opt->budget.trial_seconds)) < 0)
         return rc;
     return batch_observe(b, search, opt, out, cb, payload);
+}
+
+/* The budget's verdict between batches (stored trials replayed count too). */
+static aml_stop_reason run_budget_check(const aml_run_options *opt,
+                                        const aml_run_summary *s, double t_begin)
+{
+    aml_budget_progress p = {s->n_trials, s->since_best, aml_now() - t_begin};
+
+    return aml_budget_stop(&opt->budget, &p);
 }
 
 static int run_loop(aml_run_summary *out, aml_search *search, const aml_cv *cv,
@@ -502,8 +584,7 @@ static int run_loop(aml_run_summary *out, aml_search *search, const aml_cv *cv,
 
     if (!b)
         return aml_error_set(AML_ENOMEM, "out of memory starting the search");
-    while ((out->reason = aml_budget_check(&opt->budget, out->n_trials,
-                                           aml_now() - t_begin)) == AML_STOP_NONE) {
+    while ((out->reason = run_budget_check(opt, out, t_begin)) == AML_STOP_NONE) {
         asked = batch_ask(b, search, out->n_trials, run_batch_size(opt, out->n_trials),
                           cv->k);
         if (asked < 0 && asked != AML_EXHAUSTED) {

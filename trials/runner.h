@@ -27,7 +27,21 @@
  * Stopping.  Raising budget.stop_flag (SIGINT) stops the batch in flight:
  * folds already running finish, folds not started are skipped, and a
  * trial missing a fold is recorded `interrupted` (and not told), so the
- * store is consistent and a resume re-runs it.
+ * store is consistent and a resume re-runs it.  The budget's other rules
+ * (trials, patience, time) are checked between batches only, so the
+ * trials done are always a prefix of the uninterrupted sequence; a batch
+ * already asked finishes, so patience may let up to AML_RUN_BATCH - 1
+ * trials more run than it names.
+ *
+ * Trial timeout.  budget.trial_seconds is cooperative, at fold
+ * granularity: before a (trial, fold) task starts it checks whether its
+ * trial has used more than the limit (the sum of its finished folds' times,
+ * or the wall time since its first fold started); if so it is skipped, and
+ * a trial with a skipped fold, or whose folds together exceeded the limit,
+ * is recorded failed, "timed out after Ns", and the search goes on.  A fold
+ * already fitting is not interrupted (learners have no cancellation hook).
+ * Which trials time out depends on the machine and its load, so with a
+ * trial timeout the determinism promise above no longer holds.
  */
 #ifndef AML_RUNNER_H
 #define AML_RUNNER_H
@@ -58,6 +72,7 @@ typedef struct aml_run_summary {
     long n_trials, n_ok, n_failed; /* including the stored trials replayed */
     long n_resumed;                /* trials taken from the store, not evaluated */
     long n_interrupted;            /* trials this run stopped (stop_flag) */
+    long since_best;               /* trials told since the best last improved */
     aml_stop_reason reason;
     int has_best;
     aml_trial_result best; /* owned copy of the best trial when has_best */

@@ -352,6 +352,26 @@ static const bad_case bad_cases[] = {
     {HEAD "search:\n  parallel: -2\n" TAIL,
      "6:13: 'parallel' must be at least 0, not -2"},
     {HEAD "search: {grid: 1}\n" TAIL, "5:16: 'grid' must be at least 2, not 1"},
+    /* Budgets: "search: {patience: 0}": value at column 20. */
+    {HEAD "search: {patience: 0}\n" TAIL, "5:20: 'patience' must be at least 1, not 0"},
+    {HEAD "search: {patience: 2.5}\n" TAIL,
+     "5:20: 'patience' must be an integer, not '2.5'"},
+    {HEAD "search: {time_budget: ten}\n" TAIL,
+     "5:23: 'time_budget' must be a duration (seconds, or a number with s, m or h as in "
+     "90s, 10m, 2h), not 'ten'"},
+    {HEAD "search: {time_budget: 10d}\n" TAIL,
+     "5:23: 'time_budget' must be a duration (seconds, or a number with s, m or h as in "
+     "90s, 10m, 2h), not '10d'"},
+    {HEAD "search: {time_budget: 0x10}\n" TAIL,
+     "5:23: 'time_budget' must be a duration (seconds, or a number with s, m or h as in "
+     "90s, 10m, 2h), not '0x10'"},
+    {HEAD "search: {time_budget: 0m}\n" TAIL,
+     "5:23: 'time_budget' must be more than 0 seconds, not 0m"},
+    {HEAD "search:\n  trial_timeout: -5\n" TAIL,
+     "6:18: 'trial_timeout' must be more than 0 seconds, not -5"},
+    {HEAD "search: {trial_timeout: [1]}\n" TAIL,
+     "5:25: 'trial_timeout' must be a duration (seconds, or a number with s, m or h as "
+     "in 90s, 10m, 2h), not a list"},
     {HEAD "cv: {seed: -1}\n" TAIL, "5:12: 'seed' must be a whole number from 0 to "
                                    "18446744073709551615, not '-1'"},
     {HEAD "cv: {stratified: maybe}\n" TAIL,
@@ -582,6 +602,9 @@ static void test_spec_defaults(void **state)
     assert_int_equal(s->trials, 0);
     assert_int_equal(s->parallel, 1);
     assert_int_equal(s->seed, 0);
+    assert_true(s->time_budget == 0.0);
+    assert_int_equal(s->patience, 0);
+    assert_true(s->trial_timeout == 0.0);
     assert_null(s->output);
     check_path(s->store, "s.db");
 
@@ -709,6 +732,33 @@ static void test_spec_scalars(void **state)
     aml_spec_free(s);
 }
 
+/* Durations in seconds: 10m = 600, 1.5h = 5400, 90s = 90, a bare 2.5 = 2.5. */
+static void test_spec_budgets(void **state)
+{
+    static const struct {
+        const char *text;
+        double seconds;
+    } cases[] = {{"10m", 600.0}, {"1.5h", 5400.0}, {"90s", 90.0}, {"2.5", 2.5},
+                 {"7", 7.0},     {"2h", 7200.0},   {"1e-9", 1e-9}};
+    char yaml[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        aml_spec *s;
+
+        snprintf(yaml, sizeof(yaml),
+                 "study: s\ndata:\n  train: data/penguins.csv\n  target: y\n"
+                 "search: {time_budget: %s, trial_timeout: %s, patience: 4}\n"
+                 "learners:\n  knn:\nstore: s.db\n",
+                 cases[i].text, cases[i].text);
+        s = load_ok(yaml);
+        assert_true(s->time_budget == cases[i].seconds);
+        assert_true(s->trial_timeout == cases[i].seconds);
+        assert_int_equal(s->patience, 4);
+        aml_spec_free(s);
+    }
+}
+
 /* A spec named without a directory resolves paths against the working directory. */
 static void test_spec_bare_path(void **state)
 {
@@ -751,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_spec_default_ranges),
         cmocka_unit_test(test_spec_domains),
         cmocka_unit_test(test_spec_scalars),
+        cmocka_unit_test(test_spec_budgets),
         cmocka_unit_test(test_spec_bare_path),
         cmocka_unit_test(test_spec_real_registry),
     };

@@ -73,6 +73,9 @@ static void run_spec(const aml_spec *spec, const aml_dataset *d, int threads, se
     opt.seed = spec->seed;
     opt.threads = threads;
     opt.budget.max_trials = spec->trials;
+    opt.budget.max_seconds = spec->time_budget;
+    opt.budget.patience = spec->patience;
+    opt.budget.trial_seconds = spec->trial_timeout;
     opt.metric = m;
     memset(out, 0, sizeof(*out));
     assert_int_equal(aml_run_search(summary, d, spec->space,
@@ -161,6 +164,109 @@ static void test_runner_failed_trials_recorded(void **state)
         assert_true(isnan(a.score[i]));
         assert_non_null(strstr(a.message[i], "score is NaN"));
     }
+    aml_run_summary_dispose(&s);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
+/*
+ * One fixed configuration: trial 0 is the best and no later trial beats it
+ * (equal scores are no improvement).  With patience 3 the budget is checked
+ * after the first batch of AML_RUN_BATCH = 8 trials, when 7 trials have
+ * passed without improvement: the search stops there, far short of its 40.
+ */
+static void test_runner_patience_stops(void **state)
+{
+    aml_spec *spec = load_spec("runner/patience.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s;
+    static seen a;
+    long i;
+
+    (void)state;
+    assert_int_equal(spec->patience, 3);
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    run_spec(spec, d, 2, &a, &s);
+    assert_int_equal(s.reason, AML_STOP_PATIENCE);
+    assert_int_equal(a.n, AML_RUN_BATCH);
+    assert_int_equal(s.n_trials, AML_RUN_BATCH);
+    assert_int_equal(s.since_best, AML_RUN_BATCH - 1);
+    assert_true(s.has_best);
+    assert_int_equal(s.best.number, 0);
+    for (i = 0; i < a.n; i++) {
+        assert_int_equal(a.status[i], AML_TRIAL_OK);
+        assert_memory_equal(&a.score[i], &a.score[0], sizeof(double));
+    }
+    aml_run_summary_dispose(&s);
+
+    /* Without patience the same search runs to its trial budget (12 here). */
+    spec->patience = 0;
+    spec->trials = 12;
+    run_spec(spec, d, 2, &a, &s);
+    assert_int_equal(s.reason, AML_STOP_TRIALS);
+    assert_int_equal(a.n, 12);
+    aml_run_summary_dispose(&s);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
+/*
+ * A trial timeout of 1e-9 s: on one thread each trial's fold 0 runs, then
+ * its folds 1 and 2 see it past the limit and are skipped, so every trial
+ * fails "timed out" and the search still runs all 5.
+ */
+static void test_runner_trial_timeout(void **state)
+{
+    aml_spec *spec = load_spec("runner/timeout.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s;
+    static seen a;
+    long i;
+
+    (void)state;
+    assert_true(spec->trial_timeout == 1e-9);
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    run_spec(spec, d, 1, &a, &s);
+    assert_int_equal(s.reason, AML_STOP_TRIALS);
+    assert_int_equal(a.n, 5);
+    assert_int_equal(s.n_failed, 5);
+    assert_false(s.has_best);
+    for (i = 0; i < a.n; i++) {
+        assert_int_equal(a.status[i], AML_TRIAL_FAILED);
+        assert_true(isnan(a.score[i]));
+        assert_string_equal(a.message[i], "timed out after 1e-09s");
+    }
+    aml_run_summary_dispose(&s);
+
+    /* Without the timeout the same trials succeed. */
+    spec->trial_timeout = 0;
+    run_spec(spec, d, 2, &a, &s);
+    assert_int_equal(s.n_ok, 5);
+    aml_run_summary_dispose(&s);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
+/*
+ * A time budget of 1e-9 s is spent by the first check after a batch (or at
+ * the very first check): the run stops for time, having done a whole number
+ * of batches (0 or 1 of 8), never the 20 trials it asked for.
+ */
+static void test_runner_time_budget(void **state)
+{
+    aml_spec *spec = load_spec("runner/patience.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s;
+    static seen a;
+
+    (void)state;
+    spec->patience = 0;
+    spec->trials = 20;
+    spec->time_budget = 1e-9;
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    run_spec(spec, d, 2, &a, &s);
+    assert_int_equal(s.reason, AML_STOP_TIME);
+    assert_true(a.n == 0 || a.n == AML_RUN_BATCH);
     aml_run_summary_dispose(&s);
     aml_dataset_free(d);
     aml_spec_free(spec);
@@ -439,6 +545,9 @@ int main(void)
         cmocka_unit_test(test_runner_best_is_max),
         cmocka_unit_test(test_runner_failed_trials_recorded),
         cmocka_unit_test(test_runner_grid_exhausts),
+        cmocka_unit_test(test_runner_patience_stops),
+        cmocka_unit_test(test_runner_trial_timeout),
+        cmocka_unit_test(test_runner_time_budget),
         cmocka_unit_test(test_runner_resume_continues),
         cmocka_unit_test(test_runner_resume_requeues),
         cmocka_unit_test(test_runner_resume_refuses_changed_search),
