@@ -55,6 +55,7 @@ typedef struct hgb_grow_cfg {
 
 typedef struct hgb_cand hgb_cand;
 typedef struct hgb_split hgb_split;
+typedef struct hgb_job hgb_job;
 
 /*
  * Everything a fit needs besides the model, allocated once by
@@ -82,6 +83,8 @@ typedef struct hgb_ws {
     int *ndepth;           /* depth of each node */
     hgb_split *fsplit;     /* best split of each feature */
     int *feat;             /* features of the current tree */
+    hgb_cand *lvl;         /* candidates of the level being split (depth-wise) */
+    hgb_job *jobs;         /* that level's histogram and split work */
     size_t n_feat;
 } hgb_ws;
 

@@ -22,12 +22,14 @@
  *    up to max_depth) or best-first (the candidate with the largest gain,
  *    up to max_leaves leaves, still capped by max_depth).
  *
- * Threads split histogram building and split finding over features; every
- * bin is summed by one thread in row order and the per-feature best splits
- * are reduced in feature order, so a fit is bit-identical for any thread
- * count.  Histograms live in a fixed pool sized once per fit (bounded by
- * HGB_POOL_BYTES); when it runs short a candidate gives up its histogram
- * and its children are later built from their rows instead.
+ * Depth-wise growth splits a whole level in one parallel region (see
+ * hgb_level).  Threads split histogram building and split finding over
+ * (node, feature) pairs; every bin is summed by one thread in row order
+ * and the per-feature best splits are reduced in feature order, so a fit
+ * is bit-identical for any thread count.  Histograms live in a fixed pool
+ * sized once per fit (bounded by HGB_POOL_BYTES); when it runs short a
+ * candidate gives up its histogram and its children are later built from
+ * their rows instead.
  */
 #include "hgb.h"
 #include "aml.h"
@@ -58,7 +60,18 @@ struct hgb_cand {
     size_t node;
     int slot; /* pool slot of its histogram, -1 when dropped */
     hgb_split s;
+    size_t nl, kid0, kid1; /* hgb_level: left rows, children's split jobs */
 };
+
+/* One unit of a level's work: build, subtract into, or split a node's histogram. */
+struct hgb_job {
+    size_t node;
+    int slot, sub; /* sub: the slot subtracted from slot (subtraction jobs) */
+    hgb_split s;   /* split jobs: the node's best split */
+};
+
+/* Jobs per level candidate: two builds, one subtraction, two splits, two frees. */
+#define HGB_JOBS 7
 
 /* ---- binning ------------------------------------------------------------- */
 
@@ -287,9 +300,11 @@ static int hgb_ws_alloc(hgb_ws *ws, const hgb_grow_cfg *cfg)
     ws->ndepth = aml_mallocarray(nodes, sizeof(int));
     ws->fsplit = aml_mallocarray(p, sizeof(hgb_split));
     ws->feat = aml_mallocarray(p, sizeof(int));
-    if (!ws->g || !ws->h || !ws->rows || !ws->tmp || !ws->gh || !ws->pool ||
-        !ws->free_slot || !ws->cands || !ws->nbegin || !ws->nend || !ws->ng || !ws->nh ||
-        !ws->ndepth || !ws->fsplit || !ws->feat)
+    ws->lvl = aml_mallocarray(ws->max_leaves + 1, sizeof(hgb_cand));
+    ws->jobs = aml_mallocarray(HGB_JOBS * (ws->max_leaves + 1), sizeof(hgb_job));
+    if (!ws->lvl || !ws->jobs || !ws->g || !ws->h || !ws->rows || !ws->tmp || !ws->gh ||
+        !ws->pool || !ws->free_slot || !ws->cands || !ws->nbegin || !ws->nend ||
+        !ws->ng || !ws->nh || !ws->ndepth || !ws->fsplit || !ws->feat)
         return AML_ENOMEM;
     for (i = 0; i < ws->pool_slots; i++)
         ws->free_slot[i] = ws->pool_slots - 1 - i;
@@ -344,6 +359,8 @@ void hgb_ws_dispose(hgb_ws *ws)
     free(ws->ndepth);
     free(ws->fsplit);
     free(ws->feat);
+    free(ws->lvl);
+    free(ws->jobs);
     memset(ws, 0, sizeof(*ws));
 }
 
@@ -424,43 +441,60 @@ static void hgb_hist_feature(const uint8_t *col, const size_t *rows, const hgb_g
     }
 }
 
+/* Gathers the g, h of node's rows into gh, in rows order. */
+static void hgb_gather(hgb_ws *ws, size_t node)
+{
+    size_t k;
+
+    for (k = ws->nbegin[node]; k < ws->nend[node]; k++) {
+        ws->gh[k].g = ws->g[ws->rows[k]];
+        ws->gh[k].h = ws->h[ws->rows[k]];
+    }
+}
+
+/* Histogram of the fi-th feature of the tree over node's rows, into slot. */
+static void hgb_hist_one(hgb_ws *ws, size_t node, int slot, size_t fi)
+{
+    size_t j = (size_t)ws->feat[fi];
+
+    hgb_hist_feature(ws->codes + j * ws->n, ws->rows, ws->gh, ws->nbegin[node],
+                     ws->nend[node], hgb_slot(ws, slot) + ws->off[j], ws->nb[j] + 1);
+}
+
 /* Builds the histogram of node `node` into `slot` over the tree's features. */
 static void hgb_hist_build(hgb_ws *ws, size_t node, int slot)
 {
-    size_t b = ws->nbegin[node], e = ws->nend[node], k, fi;
-    hgb_gh *hist = hgb_slot(ws, slot);
-    const size_t *rows = ws->rows;
-    int par = (e - b) * ws->n_feat >= HGB_PAR_WORK && ws->threads > 1;
+    size_t fi;
+    int par = (ws->nend[node] - ws->nbegin[node]) * ws->n_feat >= HGB_PAR_WORK &&
+              ws->threads > 1;
 
-    for (k = b; k < e; k++) {
-        ws->gh[k].g = ws->g[rows[k]];
-        ws->gh[k].h = ws->h[rows[k]];
-    }
+    hgb_gather(ws, node);
 #pragma omp parallel for num_threads(ws->threads) schedule(dynamic) if (par)
-    for (fi = 0; fi < ws->n_feat; fi++) {
-        size_t j = (size_t)ws->feat[fi];
+    for (fi = 0; fi < ws->n_feat; fi++)
+        hgb_hist_one(ws, node, slot, fi);
+}
 
-        hgb_hist_feature(ws->codes + j * ws->n, rows, ws->gh, b, e, hist + ws->off[j],
-                         ws->nb[j] + 1);
+/* dst = dst - sub on the fi-th feature of the tree. */
+static void hgb_subtract_one(hgb_ws *ws, int dst, int sub, size_t fi)
+{
+    size_t o = ws->off[ws->feat[fi]];
+    hgb_gh *d = hgb_slot(ws, dst) + o;
+    const hgb_gh *s = hgb_slot(ws, sub) + o;
+    int b;
+
+    for (b = 0; b <= ws->nb[ws->feat[fi]]; b++) {
+        d[b].g -= s[b].g;
+        d[b].h -= s[b].h;
     }
 }
 
 /* dst = dst - sub over the tree's features. */
 static void hgb_hist_subtract(hgb_ws *ws, int dst, int sub)
 {
-    hgb_gh *d = hgb_slot(ws, dst);
-    const hgb_gh *s = hgb_slot(ws, sub);
     size_t fi;
-    int b;
 
-    for (fi = 0; fi < ws->n_feat; fi++) {
-        size_t o = ws->off[ws->feat[fi]];
-
-        for (b = 0; b <= ws->nb[ws->feat[fi]]; b++) {
-            d[o + b].g -= s[o + b].g;
-            d[o + b].h -= s[o + b].h;
-        }
-    }
+    for (fi = 0; fi < ws->n_feat; fi++)
+        hgb_subtract_one(ws, dst, sub, fi);
 }
 
 /* ---- split finding ------------------------------------------------------- */
@@ -524,6 +558,27 @@ static void hgb_split_feature(const hgb_gh *hist, int nb, int j, const hgb_grow_
         best->default_left = best->hl >= best->hr;
 }
 
+/*
+ * Best split of a node by one thread: the same feature-order reduction as
+ * hgb_split_node, so either gives the same split.
+ */
+static void hgb_split_serial(const hgb_ws *ws, const hgb_grow_cfg *cfg, int slot,
+                             hgb_split *out)
+{
+    const hgb_gh *hist = hgb_slot(ws, slot);
+    hgb_split s;
+    size_t fi;
+
+    out->bin = -1;
+    for (fi = 0; fi < ws->n_feat; fi++) {
+        int j = ws->feat[fi];
+
+        hgb_split_feature(hist + ws->off[j], ws->nb[j], j, cfg, &s);
+        if (fi == 0 || s.gain > out->gain)
+            *out = s;
+    }
+}
+
 /* Best split of a node over the tree's features; bin -1 when none gains. */
 static void hgb_split_node(hgb_ws *ws, const hgb_grow_cfg *cfg, int slot, hgb_split *out)
 {
@@ -555,6 +610,7 @@ static size_t hgb_partition(hgb_ws *ws, size_t node, const hgb_split *s)
 {
     size_t b = ws->nbegin[node], e = ws->nend[node], k, nl = b, nr = 0;
     const uint8_t *col = ws->codes + (size_t)s->feature * ws->n;
+    size_t *tmp = ws->tmp + b; /* own scratch range: nodes may split concurrently */
     int nb = ws->nb[s->feature];
 
     /* Branch-free: both stores happen, one index advances (splits are unpredictable). */
@@ -564,11 +620,11 @@ static size_t hgb_partition(hgb_ws *ws, size_t node, const hgb_split *s)
         size_t left = (size_t)(c == nb ? s->default_left : c <= s->bin);
 
         ws->rows[nl] = r;
-        ws->tmp[nr] = r;
+        tmp[nr] = r;
         nl += left;
         nr += 1 - left;
     }
-    memcpy(ws->rows + nl, ws->tmp, nr * sizeof(size_t));
+    memcpy(ws->rows + nl, tmp, nr * sizeof(size_t));
     return nl - b;
 }
 
@@ -667,35 +723,46 @@ static void hgb_keep_free(hgb_ws *ws, size_t n_cands)
     }
 }
 
+/*
+ * Partitions the rows of candidate c and adds its children l, r to the tree
+ * rooted at base (without their histograms).
+ */
+static void hgb_divide(hgb_ws *ws, hgb_forest *f, size_t base, const hgb_cand *c,
+                       size_t nl, size_t *l, size_t *r)
+{
+    size_t node = c->node;
+    hgb_node *nd;
+
+    *l = hgb_node_add(f, base);
+    *r = hgb_node_add(f, base);
+    nd = &f->nodes[base + node];
+    nd->feature = c->s.feature;
+    nd->bin = c->s.bin;
+    nd->default_left = (uint8_t)c->s.default_left;
+    nd->threshold = ws->edges[ws->off[c->s.feature] + (size_t)c->s.bin];
+    nd->gain = c->s.gain;
+    nd->left = (int32_t)*l;
+    nd->right = (int32_t)*r;
+    ws->nbegin[*l] = ws->nbegin[node];
+    ws->nend[*l] = ws->nbegin[*r] = ws->nbegin[node] + nl;
+    ws->nend[*r] = ws->nend[node];
+    ws->ng[*l] = c->s.gl;
+    ws->nh[*l] = c->s.hl;
+    ws->ng[*r] = c->s.gr;
+    ws->nh[*r] = c->s.hr;
+    ws->ndepth[*l] = ws->ndepth[*r] = ws->ndepth[node] + 1;
+}
+
 /* Splits candidate ci of the tree rooted at base; queues its children. */
 static void hgb_apply(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f, size_t base,
                       size_t *n_cands, size_t ci)
 {
     hgb_cand c = ws->cands[ci];
-    size_t node = c.node, nl, l, r;
-    hgb_node *nd;
+    size_t l, r;
     int sl, sr;
 
     ws->cands[ci] = ws->cands[--*n_cands];
-    nl = hgb_partition(ws, node, &c.s);
-    l = hgb_node_add(f, base);
-    r = hgb_node_add(f, base);
-    nd = &f->nodes[base + node];
-    nd->feature = c.s.feature;
-    nd->bin = c.s.bin;
-    nd->default_left = (uint8_t)c.s.default_left;
-    nd->threshold = ws->edges[ws->off[c.s.feature] + (size_t)c.s.bin];
-    nd->gain = c.s.gain;
-    nd->left = (int32_t)l;
-    nd->right = (int32_t)r;
-    ws->nbegin[l] = ws->nbegin[node];
-    ws->nend[l] = ws->nbegin[r] = ws->nbegin[node] + nl;
-    ws->nend[r] = ws->nend[node];
-    ws->ng[l] = c.s.gl;
-    ws->nh[l] = c.s.hl;
-    ws->ng[r] = c.s.gr;
-    ws->nh[r] = c.s.hr;
-    ws->ndepth[l] = ws->ndepth[r] = ws->ndepth[node] + 1;
+    hgb_divide(ws, f, base, &c, hgb_partition(ws, c.node, &c.s), &l, &r);
     sl = hgb_splittable(ws, cfg, l);
     sr = hgb_splittable(ws, cfg, r);
     if (!sl && !sr) {
@@ -708,6 +775,204 @@ static void hgb_apply(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f, size_t
     if (sr >= 0)
         hgb_consider(ws, cfg, n_cands, r, sr);
     hgb_keep_free(ws, *n_cands);
+}
+
+/* ---- level-wise growth --------------------------------------------------- */
+
+/*
+ * Depth-wise growth splits the candidates of a level in node order, and
+ * each split used to open its own parallel regions (partition, histogram,
+ * split finding): some sixty per tree, each a thread synchronisation.
+ * hgb_level instead splits a whole level with one region whose work items
+ * are (node, feature) pairs, as XGBoost's hist method does.  Every item
+ * still sums one feature of one node in row order, and the queue of
+ * candidates is updated exactly as node-by-node splitting would, so the
+ * trees are the same as hgb_apply's and do not depend on the thread count.
+ */
+
+/* The level's candidates: those of the least depth, in node order, at most `room`. */
+static size_t hgb_level_pick(hgb_ws *ws, size_t n_cands, size_t room)
+{
+    size_t i, k = 0, m;
+    int depth = ws->ndepth[ws->cands[0].node];
+
+    for (i = 1; i < n_cands; i++)
+        if (ws->ndepth[ws->cands[i].node] < depth)
+            depth = ws->ndepth[ws->cands[i].node];
+    for (i = 0; i < n_cands; i++)
+        if (ws->ndepth[ws->cands[i].node] == depth)
+            ws->lvl[k++] = ws->cands[i];
+    /* Insertion sort by node: a level holds few candidates. */
+    for (i = 1; i < k; i++) {
+        hgb_cand c = ws->lvl[i];
+
+        for (m = i; m > 0 && ws->lvl[m - 1].node > c.node; m--)
+            ws->lvl[m] = ws->lvl[m - 1];
+        ws->lvl[m] = c;
+    }
+    return k < room ? k : room;
+}
+
+/*
+ * Whether the pool holds every histogram of the level at once and still
+ * two free slots: then node-by-node splitting would drop no histogram
+ * either, and both ways give the same trees.
+ */
+static int hgb_level_fits(const hgb_ws *ws, size_t k)
+{
+    size_t i, need = 2;
+
+    for (i = 0; i < k; i++)
+        need += ws->lvl[i].slot < 0 ? 2 : 1;
+    return need <= (size_t)ws->n_free;
+}
+
+struct hgb_plan {
+    size_t nb, ns, nc; /* build, subtraction and split jobs */
+    hgb_job *build, *sub, *split;
+    hgb_job *give; /* slots to free once the jobs are done */
+    size_t ngive;
+};
+
+static void hgb_plan_add(hgb_job *list, size_t *n, size_t node, int slot, int sub)
+{
+    list[*n].node = node;
+    list[*n].slot = slot;
+    list[*n].sub = sub;
+    (*n)++;
+}
+
+/* Plans the histograms of children l, r of a candidate (as hgb_children_hists). */
+static void hgb_plan_children(hgb_ws *ws, struct hgb_plan *pl, int pslot, size_t l,
+                              size_t r, int ok_l, int ok_r)
+{
+    size_t small = ws->nend[l] - ws->nbegin[l] <= ws->nend[r] - ws->nbegin[r] ? l : r;
+    int ok_small = small == l ? ok_l : ok_r, ok_big = small == l ? ok_r : ok_l;
+    int s_small;
+
+    if (pslot < 0) {
+        if (ok_l)
+            hgb_plan_add(pl->build, &pl->nb, l, hgb_slot_take(ws), -1);
+        if (ok_l)
+            hgb_plan_add(pl->split, &pl->nc, l, pl->build[pl->nb - 1].slot, -1);
+        if (ok_r)
+            hgb_plan_add(pl->build, &pl->nb, r, hgb_slot_take(ws), -1);
+        if (ok_r)
+            hgb_plan_add(pl->split, &pl->nc, r, pl->build[pl->nb - 1].slot, -1);
+        return;
+    }
+    s_small = hgb_slot_take(ws);
+    hgb_plan_add(pl->build, &pl->nb, small, s_small, -1);
+    if (ok_big)
+        hgb_plan_add(pl->sub, &pl->ns, small == l ? r : l, pslot, s_small);
+    else
+        hgb_plan_add(pl->give, &pl->ngive, 0, pslot, -1);
+    if (!ok_small)
+        hgb_plan_add(pl->give, &pl->ngive, 0, s_small, -1);
+    if (ok_l)
+        hgb_plan_add(pl->split, &pl->nc, l, small == l ? s_small : pslot, -1);
+    if (ok_r)
+        hgb_plan_add(pl->split, &pl->nc, r, small == r ? s_small : pslot, -1);
+}
+/* Adds the level's children to the tree and plans their histograms (serial). */
+static void hgb_level_plan(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f,
+                           size_t base, size_t k, struct hgb_plan *pl)
+{
+    size_t i, l, r;
+
+    pl->nb = pl->ns = pl->nc = pl->ngive = 0;
+    pl->build = ws->jobs;
+    pl->sub = ws->jobs + 2 * k;
+    pl->split = ws->jobs + 3 * k;
+    pl->give = ws->jobs + 5 * k;
+    for (i = 0; i < k; i++) {
+        hgb_cand *c = &ws->lvl[i];
+        int ok_l, ok_r;
+
+        hgb_divide(ws, f, base, c, c->nl, &l, &r);
+        ok_l = hgb_splittable(ws, cfg, l);
+        ok_r = hgb_splittable(ws, cfg, r);
+        c->kid0 = pl->nc;
+        if (!ok_l && !ok_r)
+            hgb_slot_give(ws, c->slot);
+        else
+            hgb_plan_children(ws, pl, c->slot, l, r, ok_l, ok_r);
+        c->kid1 = pl->nc;
+    }
+}
+
+/* Histograms and splits of the planned children: one work-sharing loop each. */
+static void hgb_level_work(hgb_ws *ws, const hgb_grow_cfg *cfg, const struct hgb_plan *pl)
+{
+    size_t i, w, nf = ws->n_feat;
+
+#pragma omp for schedule(dynamic)
+    for (i = 0; i < pl->nb; i++)
+        hgb_gather(ws, pl->build[i].node);
+#pragma omp for schedule(dynamic)
+    for (w = 0; w < pl->nb * nf; w++)
+        hgb_hist_one(ws, pl->build[w / nf].node, pl->build[w / nf].slot, w % nf);
+#pragma omp for schedule(static)
+    for (w = 0; w < pl->ns * nf; w++)
+        hgb_subtract_one(ws, pl->sub[w / nf].slot, pl->sub[w / nf].sub, w % nf);
+#pragma omp for schedule(dynamic)
+    for (i = 0; i < pl->nc; i++)
+        hgb_split_serial(ws, cfg, pl->split[i].slot, &pl->split[i].s);
+}
+
+/*
+ * Updates the queue as hgb_apply would have, candidate by candidate:
+ * remove the parent, then queue each child that has a split.
+ */
+static void hgb_level_queue(hgb_ws *ws, const struct hgb_plan *pl, size_t k,
+                            size_t *n_cands)
+{
+    size_t i, ci, j;
+
+    for (i = 0; i < pl->ngive; i++)
+        hgb_slot_give(ws, pl->give[i].slot);
+    for (i = 0; i < k; i++) {
+        for (ci = 0; ws->cands[ci].node != ws->lvl[i].node; ci++)
+            assert(ci + 1 < *n_cands);
+        ws->cands[ci] = ws->cands[--*n_cands];
+        for (j = ws->lvl[i].kid0; j < ws->lvl[i].kid1; j++) {
+            const hgb_job *jb = &pl->split[j];
+            hgb_cand *c = &ws->cands[*n_cands];
+
+            if (jb->s.bin < 0) {
+                hgb_slot_give(ws, jb->slot);
+                continue;
+            }
+            c->node = jb->node;
+            c->slot = jb->slot;
+            c->s = jb->s;
+            (*n_cands)++;
+        }
+    }
+    hgb_keep_free(ws, *n_cands);
+}
+
+/* Splits the k candidates in ws->lvl together, in one parallel region. */
+static void hgb_level(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f, size_t base,
+                      size_t *n_cands, size_t k)
+{
+    struct hgb_plan pl;
+    size_t i, work = 0;
+    int par;
+
+    for (i = 0; i < k; i++)
+        work += ws->nend[ws->lvl[i].node] - ws->nbegin[ws->lvl[i].node];
+    par = work * ws->n_feat >= HGB_PAR_WORK && ws->threads > 1;
+#pragma omp parallel num_threads(ws->threads) if (par)
+    {
+#pragma omp for schedule(dynamic)
+        for (i = 0; i < k; i++)
+            ws->lvl[i].nl = hgb_partition(ws, ws->lvl[i].node, &ws->lvl[i].s);
+#pragma omp single
+        hgb_level_plan(ws, cfg, f, base, k, &pl);
+        hgb_level_work(ws, cfg, &pl);
+    }
+    hgb_level_queue(ws, &pl, k, n_cands);
 }
 
 /* Root of a new tree: totals over its rows, first histogram and split. */
@@ -745,6 +1010,15 @@ int hgb_grow(hgb_ws *ws, const hgb_grow_cfg *cfg, size_t m, hgb_forest *f)
     hgb_node_add(f, base);
     hgb_root(ws, cfg, m, &n_cands);
     while (n_cands > 0 && leaves < ws->max_leaves) {
+        size_t k;
+
+        if (cfg->max_leaves <= 0 &&
+            hgb_level_fits(ws,
+                           k = hgb_level_pick(ws, n_cands, ws->max_leaves - leaves))) {
+            hgb_level(ws, cfg, f, base, &n_cands, k);
+            leaves += k;
+            continue;
+        }
         hgb_apply(ws, cfg, f, base, &n_cands, hgb_pick(ws, cfg, n_cands));
         leaves++;
     }
