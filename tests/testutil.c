@@ -3,6 +3,9 @@
  */
 #include "testutil.h"
 
+#include "aml.h"
+#include "learner.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,4 +113,57 @@ const char *aml_test_tmpdir(void)
         atexit(tmpdir_cleanup);
     }
     return tmpdir_path;
+}
+
+double *aml_test_predict(const aml_learner *l, const aml_matrix *X)
+{
+    double *out = calloc(X->rows * (size_t)aml_learner_outputs(l) + 1, sizeof(double));
+
+    assert_non_null(out);
+    assert_int_equal(aml_learner_predict(l, X, out), AML_OK);
+    return out;
+}
+
+void aml_test_learner_roundtrip(const aml_learner *l, const aml_matrix *X)
+{
+    aml_learner *back = NULL;
+    aml_writer w;
+    aml_reader r;
+    double *p1, *p2;
+    int k = aml_learner_outputs(l);
+
+    aml_writer_init(&w);
+    assert_int_equal(aml_learner_save(l, &w), AML_OK);
+    aml_reader_init(&r, w.data, w.len);
+    assert_int_equal(aml_learner_load(&back, &r), AML_OK);
+    assert_int_equal(r.pos, r.len);
+    assert_ptr_equal(back->type, l->type);
+    assert_int_equal(back->n_features, l->n_features);
+    assert_int_equal(aml_learner_outputs(back), k);
+    p1 = aml_test_predict(l, X);
+    p2 = aml_test_predict(back, X);
+    assert_memory_equal(p1, p2, X->rows * (size_t)k * sizeof(double));
+    aml_learner_free(back);
+    back = NULL;
+    aml_reader_init(&r, w.data, w.len - 3);
+    assert_int_equal(aml_learner_load(&back, &r), AML_EFORMAT);
+    assert_null(back);
+    free(p1);
+    free(p2);
+    aml_writer_dispose(&w);
+}
+
+double *aml_test_learner_importance(const aml_learner *l)
+{
+    size_t j, p = l->n_features;
+    double *imp = calloc(p + 1, sizeof(double)), s = 0.0;
+
+    assert_non_null(imp);
+    assert_int_equal(aml_learner_importance(l, imp), AML_OK);
+    for (j = 0; j < p; j++) {
+        assert_true(imp[j] >= 0.0);
+        s += imp[j];
+    }
+    assert_true(s == 0.0 || fabs(s - 1.0) < 1e-12);
+    return imp;
 }

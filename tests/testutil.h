@@ -31,6 +31,19 @@ void aml_test_read_matrix(const char *path, double **out, size_t *rows, size_t *
 #define assert_close(a, b, tol) aml_test_assert_close((a), (b), (tol), __FILE__, __LINE__)
 void aml_test_assert_close(double a, double b, double tol, const char *file, int line);
 
+struct aml_learner;
+struct aml_matrix;
+
+/* Predictions of a fitted learner on X (malloc'd; rows x outputs values). */
+double *aml_test_predict(const struct aml_learner *l, const struct aml_matrix *X);
+/*
+ * Saves l, loads it back and checks the copy predicts X bit for bit the same,
+ * and that the saved bytes cut short fail to load with AML_EFORMAT.
+ */
+void aml_test_learner_roundtrip(const struct aml_learner *l, const struct aml_matrix *X);
+/* l's importances: non-negative, summing to 1 (or all 0); malloc'd. */
+double *aml_test_learner_importance(const struct aml_learner *l);
+
 /* A fresh temporary directory for this test process (removed at exit). */
 const char *aml_test_tmpdir(void);
 

@@ -80,60 +80,6 @@ static void set_int(aml_learner *l, const char *name, long long x)
     assert_int_equal(aml_learner_set_param(l, name, &v), AML_OK);
 }
 
-static double *predict(const aml_learner *l, const aml_matrix *X)
-{
-    double *out = calloc(X->rows * (size_t)aml_learner_outputs(l) + 1, sizeof(double));
-
-    assert_non_null(out);
-    assert_int_equal(aml_learner_predict(l, X, out), AML_OK);
-    return out;
-}
-
-/* Save, load, same predictions bit for bit; a truncated file is a format error. */
-static void check_roundtrip(const aml_learner *l, const aml_matrix *X)
-{
-    aml_learner *back = NULL;
-    aml_writer w;
-    aml_reader r;
-    double *p1, *p2;
-    int k = aml_learner_outputs(l);
-
-    aml_writer_init(&w);
-    assert_int_equal(aml_learner_save(l, &w), AML_OK);
-    aml_reader_init(&r, w.data, w.len);
-    assert_int_equal(aml_learner_load(&back, &r), AML_OK);
-    assert_int_equal(r.pos, r.len);
-    assert_ptr_equal(back->type, l->type);
-    assert_int_equal(back->n_features, l->n_features);
-    assert_int_equal(aml_learner_outputs(back), k);
-    p1 = predict(l, X);
-    p2 = predict(back, X);
-    assert_memory_equal(p1, p2, X->rows * (size_t)k * sizeof(double));
-    aml_learner_free(back);
-    back = NULL;
-    aml_reader_init(&r, w.data, w.len - 3);
-    assert_int_equal(aml_learner_load(&back, &r), AML_EFORMAT);
-    assert_null(back);
-    free(p1), free(p2);
-    aml_writer_dispose(&w);
-}
-
-/* Importance: p non-negative values summing to 1 (or all 0). */
-static double *check_importance(const aml_learner *l)
-{
-    size_t j, p = l->n_features;
-    double *imp = calloc(p + 1, sizeof(double)), s = 0.0;
-
-    assert_non_null(imp);
-    assert_int_equal(aml_learner_importance(l, imp), AML_OK);
-    for (j = 0; j < p; j++) {
-        assert_true(imp[j] >= 0.0);
-        s += imp[j];
-    }
-    assert_true(s == 0.0 || fabs(s - 1.0) < 1e-12);
-    return imp;
-}
-
 /* A fit at tight tolerance: alpha, l1_ratio (< 0: lasso). */
 static aml_learner *fit(const dataset *d, const double *w, double alpha, double l1_ratio,
                         double tol)
@@ -161,7 +107,7 @@ static void recover(const aml_learner *l, size_t p, double *coef)
     assert_non_null(E.data);
     for (j = 0; j < p; j++)
         E.data[(j + 1) * p + j] = 1.0;
-    P = predict(l, &E);
+    P = aml_test_predict(l, &E);
     for (j = 0; j < p; j++)
         coef[j] = P[j + 1] - P[0];
     coef[p] = P[0];
@@ -186,7 +132,7 @@ static void check_case(const aml_learner *l, const dataset *d, const char *c, do
     snprintf(name, sizeof(name), "%s_pred.csv", c);
     aml_test_read_matrix(aml_test_fixture(name), &want, &rows, &cols);
     assert_int_equal(rows, d->X.rows);
-    P = predict(l, &d->X);
+    P = aml_test_predict(l, &d->X);
     for (i = 0; i < rows; i++)
         assert_close(P[i], want[i], tol);
     free(P), free(want), free(got);
@@ -316,7 +262,7 @@ static void test_constant_feature(void **state)
     l = fit(&d2, NULL, 0.5, 0.5, 1e-12);
     recover(l, 5, c);
     assert_true(c[4] == 0.0);
-    imp = check_importance(l);
+    imp = aml_test_learner_importance(l);
     assert_true(imp[4] == 0.0);
     free(imp);
     aml_learner_free(l);
@@ -383,8 +329,8 @@ static void test_deterministic(void **state)
     load_data("linear_wide.csv", &d);
     l1 = fit(&d, NULL, 0.1, 0.5, 1e-4);
     l2 = fit(&d, NULL, 0.1, 0.5, 1e-4);
-    p1 = predict(l1, &d.X);
-    p2 = predict(l2, &d.X);
+    p1 = aml_test_predict(l1, &d.X);
+    p2 = aml_test_predict(l2, &d.X);
     assert_memory_equal(p1, p2, d.X.rows * sizeof(double));
     free(p1), free(p2);
     aml_learner_free(l1), aml_learner_free(l2);
@@ -398,10 +344,10 @@ static void test_save_load(void **state)
 
     load_data("linear_reg.csv", &d);
     l = fit(&d, NULL, 0.3, 0.7, 1e-8);
-    check_roundtrip(l, &d.X);
+    aml_test_learner_roundtrip(l, &d.X);
     aml_learner_free(l);
     l = fit(&d, NULL, 0.5, -1.0, 1e-8);
-    check_roundtrip(l, &d.X);
+    aml_test_learner_roundtrip(l, &d.X);
     aml_learner_free(l);
     free_data(&d);
 }
@@ -416,7 +362,7 @@ static void test_importance(void **state)
 
     load_data("linear_reg.csv", &d);
     l = fit(&d, NULL, 0.5, -1.0, 1e-12);
-    imp = check_importance(l);
+    imp = aml_test_learner_importance(l);
     aml_test_read_matrix(aml_test_fixture("lasso_reg_a05_coef.csv"), &want, &rows, &cols);
     for (j = 0; j < 4; j++)
         s += fabs(want[j]);
@@ -464,7 +410,7 @@ static void test_max_iter_keeps_model(void **state)
     set_int(l, "max_iter", 1);
     set_real(l, "alpha", 0.01);
     assert_int_equal(aml_learner_fit(l, &d.X, d.y, NULL, 0, NULL, 1), AML_OK);
-    P = predict(l, &d.X);
+    P = aml_test_predict(l, &d.X);
     for (i = 0; i < d.X.rows; i++)
         assert_true(isfinite(P[i]));
     free(P);

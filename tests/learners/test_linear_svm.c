@@ -90,60 +90,6 @@ static void set_word(aml_learner *l, const char *name, const char *x)
     assert_int_equal(aml_learner_set_param(l, name, &v), AML_OK);
 }
 
-static double *predict(const aml_learner *l, const aml_matrix *X)
-{
-    double *out = calloc(X->rows * (size_t)aml_learner_outputs(l) + 1, sizeof(double));
-
-    assert_non_null(out);
-    assert_int_equal(aml_learner_predict(l, X, out), AML_OK);
-    return out;
-}
-
-/* Save, load, same predictions bit for bit; a truncated file is a format error. */
-static void check_roundtrip(const aml_learner *l, const aml_matrix *X)
-{
-    aml_learner *back = NULL;
-    aml_writer w;
-    aml_reader r;
-    double *p1, *p2;
-    int k = aml_learner_outputs(l);
-
-    aml_writer_init(&w);
-    assert_int_equal(aml_learner_save(l, &w), AML_OK);
-    aml_reader_init(&r, w.data, w.len);
-    assert_int_equal(aml_learner_load(&back, &r), AML_OK);
-    assert_int_equal(r.pos, r.len);
-    assert_ptr_equal(back->type, l->type);
-    assert_int_equal(back->n_features, l->n_features);
-    assert_int_equal(aml_learner_outputs(back), k);
-    p1 = predict(l, X);
-    p2 = predict(back, X);
-    assert_memory_equal(p1, p2, X->rows * (size_t)k * sizeof(double));
-    aml_learner_free(back);
-    back = NULL;
-    aml_reader_init(&r, w.data, w.len - 3);
-    assert_int_equal(aml_learner_load(&back, &r), AML_EFORMAT);
-    assert_null(back);
-    free(p1), free(p2);
-    aml_writer_dispose(&w);
-}
-
-/* Importance: p non-negative values summing to 1 (or all 0). */
-static double *check_importance(const aml_learner *l)
-{
-    size_t j, p = l->n_features;
-    double *imp = calloc(p + 1, sizeof(double)), s = 0.0;
-
-    assert_non_null(imp);
-    assert_int_equal(aml_learner_importance(l, imp), AML_OK);
-    for (j = 0; j < p; j++) {
-        assert_true(imp[j] >= 0.0);
-        s += imp[j];
-    }
-    assert_true(s == 0.0 || fabs(s - 1.0) < 1e-12);
-    return imp;
-}
-
 static aml_learner *fit(const dataset *d, const double *w, int n_classes, double C,
                         const char *loss, double tol)
 {
@@ -185,7 +131,7 @@ static void check_case(const aml_learner *l, const dataset *d, const char *c)
     char name[128];
     int k = l->n_classes == 2 ? 1 : l->n_classes, kk = l->n_classes, j;
     size_t rows, cols, i;
-    double *want, *D = decision(l, &d->X), *P = predict(l, &d->X);
+    double *want, *D = decision(l, &d->X), *P = aml_test_predict(l, &d->X);
 
     snprintf(name, sizeof(name), "%s_dec.csv", c);
     aml_test_read_matrix(aml_test_fixture(name), &want, &rows, &cols);
@@ -260,7 +206,7 @@ static void test_separable(void **state)
     run_case("linear_sep.csv", NULL, 2, 1.0, "squared_hinge", "svm_sqh_sep_c1");
     load_data("linear_sep.csv", &d);
     l = fit(&d, NULL, 2, 1.0, "squared_hinge", 1e-10);
-    P = predict(l, &d.X);
+    P = aml_test_predict(l, &d.X);
     for (i = 0; i < d.X.rows; i++)
         assert_true(P[2 * i + (int)d.y[i]] > 0.9);
     free(P);
@@ -412,7 +358,7 @@ static void test_deterministic(void **state)
         aml_rng_init(&r, 42, 7);
         assert_int_equal(aml_learner_fit(l[i], &d.X, d.y, NULL, 3, i < 2 ? &r : NULL, 1),
                          AML_OK);
-        P[i] = predict(l[i], &d.X);
+        P[i] = aml_test_predict(l[i], &d.X);
     }
     assert_memory_equal(P[0], P[1], d.X.rows * 3 * sizeof(double));
     assert_memory_equal(P[2], P[3], d.X.rows * 3 * sizeof(double));
@@ -428,12 +374,12 @@ static void test_save_load(void **state)
 
     load_data("linear_clf3.csv", &d);
     l = fit(&d, NULL, 3, 1.0, "hinge", 1e-4);
-    check_roundtrip(l, &d.X);
+    aml_test_learner_roundtrip(l, &d.X);
     aml_learner_free(l);
     free_data(&d);
     load_data("linear_clf2.csv", &d);
     l = fit(&d, NULL, 2, 1.0, "squared_hinge", 1e-4);
-    check_roundtrip(l, &d.X);
+    aml_test_learner_roundtrip(l, &d.X);
     aml_learner_free(l);
     free_data(&d);
 }
@@ -448,7 +394,7 @@ static void test_importance(void **state)
 
     load_data("linear_clf3.csv", &d);
     l = fit(&d, NULL, 3, 1.0, "squared_hinge", 1e-10);
-    imp = check_importance(l);
+    imp = aml_test_learner_importance(l);
     aml_test_read_matrix(aml_test_fixture("svm_sqh_clf3_c1_coef.csv"), &want, &rows,
                          &cols);
     for (i = 0; i < rows; i++)
