@@ -32,9 +32,11 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,11 +187,25 @@ static const char schema_v3[] =
     "    PRIMARY KEY (study_id, repeat, row)\n"
     ") WITHOUT ROWID;\n";
 
+/*
+ * Version 4: each ok trial's out-of-fold predictions, one blob per repeat
+ * (n x outputs little-endian float64), so ensembles need no retraining.
+ */
+static const char schema_v4[] =
+    "CREATE TABLE trial_oof (\n"
+    "    trial_id INTEGER NOT NULL REFERENCES trial(id) ON DELETE CASCADE,\n"
+    "    repeat   INTEGER NOT NULL,\n"
+    "    outputs  INTEGER NOT NULL,\n"
+    "    data     BLOB NOT NULL,\n"
+    "    PRIMARY KEY (trial_id, repeat)\n"
+    ") WITHOUT ROWID;\n";
+
 /* store_migrations[v] takes a database from user_version v to v + 1. */
 static const char *const store_migrations[] = {
     schema_v1,
     schema_v2,
     schema_v3,
+    schema_v4,
 };
 #define STORE_SCHEMA_VERSION                                                             \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -221,6 +237,10 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_FOLD_DELETE] = "DELETE FROM trial_fold WHERE trial_id = ?1",
     [STMT_FOLD_INSERT] = "INSERT INTO trial_fold (trial_id, fold, score)"
                          " VALUES (?1, ?2, ?3)",
+    [STMT_OOF_DELETE] = "DELETE FROM trial_oof WHERE trial_id = ?1",
+    [STMT_OOF_UPSERT] = "INSERT INTO trial_oof (trial_id, repeat, outputs, data)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (trial_id, repeat)"
+                        " DO UPDATE SET outputs = excluded.outputs, data = excluded.data",
 };
 
 /* ---- errors and helpers shared with store_read.c ----------------------------- */
@@ -966,6 +986,8 @@ int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
         rc = store_delete_children(s, STMT_PARAM_DELETE, id);
     if (rc == 0)
         rc = store_delete_children(s, STMT_FOLD_DELETE, id);
+    if (rc == 0)
+        rc = store_delete_children(s, STMT_OOF_DELETE, id);
     for (size_t i = 0; rc == 0 && i < n_params; i++)
         rc = store_insert_param(s, id, &params[i], i);
     if ((rc = store_write_end(s, own, rc)) == 0)
@@ -1090,4 +1112,118 @@ int aml_store_trial_finish_timed(aml_store *s, long long trial_id,
     if (rc == 0)
         rc = store_write_folds(s, trial_id, fold_scores, k);
     return store_write_end(s, own, rc);
+}
+
+/* ---- out-of-fold predictions ------------------------------------------------------ */
+
+/* Little-endian float64, whatever the host's byte order, so a store moves between hosts.
+ */
+static void store_put_f64(unsigned char *p, double v)
+{
+    uint64_t u;
+
+    memcpy(&u, &v, sizeof(u));
+    for (int b = 0; b < 8; b++)
+        p[b] = (unsigned char)(u >> (8 * b));
+}
+
+static double store_get_f64(const unsigned char *p)
+{
+    uint64_t u = 0;
+    double v;
+
+    for (int b = 0; b < 8; b++)
+        u |= (uint64_t)p[b] << (8 * b);
+    memcpy(&v, &u, sizeof(v));
+    return v;
+}
+
+int aml_store_oof_save(aml_store *s, long long trial_id, int repeat, int outputs,
+                       const double *values, size_t n)
+{
+    size_t count = n * (size_t)(outputs > 0 ? outputs : 0), bytes;
+    unsigned char *blob;
+    sqlite3_stmt *st = NULL;
+    int rc, own;
+
+    assert(s);
+    if (outputs <= 0 || repeat < 0 || (count > 0 && !values) ||
+        n > SIZE_MAX / 8 / outputs)
+        return store_fail(s, AML_EINVAL, "bad out-of-fold predictions (%zu x %d)", n,
+                          outputs);
+    bytes = count * 8;
+    if (bytes > INT_MAX)
+        return store_fail(s, AML_EINVAL, "%zu bytes of out-of-fold predictions: too many",
+                          bytes);
+    if (!(blob = aml_malloc(bytes ? bytes : 1)))
+        return AML_ENOMEM;
+    for (size_t i = 0; i < count; i++)
+        store_put_f64(blob + 8 * i, values[i]);
+    if ((rc = store_write_begin(s, &own)) < 0)
+        goto out;
+    if ((rc = store_stmt(s, STMT_OOF_UPSERT, &st)) == 0) {
+        sqlite3_bind_int64(st, 1, trial_id);
+        sqlite3_bind_int(st, 2, repeat);
+        sqlite3_bind_int(st, 3, outputs);
+        /* A zero-length blob, not NULL, for zero rows (the column is NOT NULL). */
+        sqlite3_bind_blob(st, 4, blob, (int)bytes, SQLITE_STATIC);
+        rc = store_step_done(s, st);
+    }
+    rc = store_write_end(s, own, rc);
+out:
+    free(blob);
+    return rc;
+}
+
+/* Decodes a trial_oof row (outputs, data) into a malloc'd array. */
+static int store_oof_decode(aml_store *s, sqlite3_stmt *st, double **values, size_t *n,
+                            int *outputs)
+{
+    const unsigned char *blob = sqlite3_column_blob(st, 1);
+    size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
+    long long outs = sqlite3_column_int64(st, 0);
+    size_t count = bytes / 8;
+
+    if (outs <= 0 || outs > INT_MAX || bytes % 8 != 0 || count % (size_t)outs != 0)
+        return store_fail(s, AML_ESTORE,
+                          "%s: out-of-fold predictions of %zu bytes do not hold rows "
+                          "of %lld outputs",
+                          s->path, bytes, outs);
+    if (!(*values = aml_mallocarray(count ? count : 1, sizeof(double))))
+        return AML_ENOMEM;
+    for (size_t i = 0; i < count; i++)
+        (*values)[i] = store_get_f64(blob + 8 * i);
+    *n = count / (size_t)outs;
+    *outputs = (int)outs;
+    return 0;
+}
+
+int aml_store_oof_load(aml_store *s, long long trial_id, int repeat, double **values,
+                       size_t *n, int *outputs)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+
+    assert(s && values && n && outputs);
+    *values = NULL;
+    *n = 0;
+    *outputs = 0;
+    if ((rc = store_prepare(s,
+                            "SELECT outputs, data FROM trial_oof"
+                            " WHERE trial_id = ?1 AND repeat = ?2",
+                            &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_int(st, 2, repeat);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = store_oof_decode(s, st, values, n, outputs);
+    else if (step == SQLITE_DONE)
+        rc = store_fail(s, AML_EINVAL,
+                        "trial %lld has no out-of-fold predictions for repeat %d in %s",
+                        trial_id, repeat, s->path);
+    else
+        rc = store_sqlite_fail(s);
+    sqlite3_finalize(st);
+    return rc;
 }

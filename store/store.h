@@ -130,6 +130,23 @@ int aml_store_trial_finish_timed(aml_store *s, long long trial_id,
 int aml_store_folds_save(aml_store *s, long long study_id, const int *fold_of,
                          const size_t *lines, size_t n, int repeats);
 
+/*
+ * Schema 4.  Out-of-fold predictions of a trial for one repeat of the CV
+ * plan: n x outputs values in row order (row = study_fold's row), stored as
+ * little-endian float64 (NaN where no split validated the row), replacing
+ * any stored for that (trial, repeat).  The runner saves them for ok trials
+ * only, in the transaction that finishes the trial; re-queueing a trial
+ * (aml_store_trial_begin) deletes them.
+ */
+int aml_store_oof_save(aml_store *s, long long trial_id, int repeat, int outputs,
+                       const double *values, size_t n);
+/*
+ * Reads them back: *values (malloc'd, caller frees) gets n x outputs
+ * doubles.  AML_EINVAL when the trial has none for that repeat.
+ */
+int aml_store_oof_load(aml_store *s, long long trial_id, int repeat, double **values,
+                       size_t *n, int *outputs);
+
 /* One trial as read back.  Strings are borrowed for the duration of the callback. */
 typedef struct aml_trial_row {
     long number;

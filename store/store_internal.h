@@ -28,6 +28,8 @@ enum store_stmt_id {
     STMT_TRIAL_FINISH,
     STMT_FOLD_DELETE,
     STMT_FOLD_INSERT,
+    STMT_OOF_DELETE,
+    STMT_OOF_UPSERT,
     STMT_COUNT
 };
 

@@ -33,6 +33,11 @@ typedef struct run_batch {
     int stored[AML_RUN_BATCH];      /* result replayed from the store */
     int interrupted[AML_RUN_BATCH]; /* a fold was skipped (stop_flag) */
     size_t n;
+    /* Out-of-fold predictions of each evaluated trial (see aml_cv_fold_oof),
+     * kept only with a store: n_rows x outputs x repeats, NaN where unset. */
+    double *oof[AML_RUN_BATCH];
+    size_t n_rows;
+    int outputs, repeats;
 } run_batch;
 
 /* Per-task scratch of batch_evaluate: one slot per (trial, fold). */
@@ -237,7 +242,30 @@ static void batch_dispose(run_batch *b)
 
     for (i = 0; i < b->n; i++)
         aml_trial_result_dispose(&b->r[i]);
+    for (i = 0; i < AML_RUN_BATCH; i++) {
+        free(b->oof[i]);
+        b->oof[i] = NULL;
+    }
     b->n = 0;
+}
+
+/* Gives each trial to evaluate an OOF matrix of NaN (8 x n x outputs x repeats). */
+static int batch_alloc_oof(run_batch *b, const aml_cv *cv)
+{
+    size_t size = aml_cv_oof_size(cv);
+
+    b->n_rows = cv->data->n;
+    b->outputs = aml_cv_outputs(cv);
+    b->repeats = aml_cv_repeats(cv);
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->stored[i])
+            continue;
+        if (!(b->oof[i] = aml_mallocarray(size ? size : 1, sizeof(double))))
+            return AML_ENOMEM;
+        for (size_t j = 0; j < size; j++)
+            b->oof[i][j] = NAN;
+    }
+    return AML_OK;
 }
 
 /* Asks for up to `want` configurations; returns AML_EXHAUSTED when the space ran out. */
@@ -405,8 +433,9 @@ static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
             tasks[t].timed_out = 1;
             continue;
         }
-        tasks[t].failed = aml_cv_fold(cv, &r->config, r->number, f, &r->fold_scores[f],
-                                      tasks[t].msg, sizeof(tasks[t].msg)) < 0;
+        tasks[t].failed =
+            aml_cv_fold_oof(cv, &r->config, r->number, f, &r->fold_scores[f],
+                            tasks[t].msg, sizeof(tasks[t].msg), b->oof[t / cv->k]) < 0;
         tasks[t].t1 = aml_now();
         if (limit > 0)
             clock_add(clock, tasks[t].t1 - tasks[t].t0);
@@ -467,16 +496,22 @@ static int summary_count(aml_run_summary *s, const aml_trial_result *r,
 static int batch_record_one(run_batch *b, size_t i, const aml_run_options *opt)
 {
     aml_trial_result *r = &b->r[i];
-    int ok = r->status == AML_TRIAL_OK;
+    int ok = r->status == AML_TRIAL_OK, rc;
+    size_t block = b->n_rows * (size_t)b->outputs;
 
     if (!opt->store)
         return AML_OK;
     if (b->interrupted[i])
         return aml_store_trial_finish(opt->store, b->ids[i], AML_TRIAL_INTERRUPTED, NAN,
                                       NULL, 0, "stopped by the user", aml_now());
-    return aml_store_trial_finish_timed(opt->store, b->ids[i], r->status, r->score,
-                                        r->fold_scores, (size_t)r->k,
-                                        ok ? NULL : r->message, r->t_start, r->t_end);
+    rc = aml_store_trial_finish_timed(opt->store, b->ids[i], r->status, r->score,
+                                      r->fold_scores, (size_t)r->k,
+                                      ok ? NULL : r->message, r->t_start, r->t_end);
+    /* Only ok trials keep their OOF: in this batch's transaction, with the trial. */
+    for (int rep = 0; rc == AML_OK && ok && b->oof[i] && rep < b->repeats; rep++)
+        rc = aml_store_oof_save(opt->store, b->ids[i], rep, b->outputs,
+                                b->oof[i] + (size_t)rep * block, b->n_rows);
+    return rc;
 }
 
 /*
@@ -558,6 +593,7 @@ static int run_one_batch(run_batch *b, aml_search *search, const aml_cv *cv,
         return batch_observe(b, search, &quiet, out, cb, payload);
     }
     if ((rc = batch_record_start(b, opt, cv->space)) < 0 ||
+        (opt->store && (rc = batch_alloc_oof(b, cv)) < 0) ||
         (rc = batch_evaluate(b, cv, threads, &opt->budget.stop_flag,
                              opt->budget.trial_seconds)) < 0)
         return rc;

@@ -33,6 +33,13 @@
  * already asked finishes, so patience may let up to AML_RUN_BATCH - 1
  * trials more run than it names.
  *
+ * Out-of-fold predictions.  With a store, each trial evaluated keeps an
+ * OOF matrix (aml_cv_fold_oof: n x outputs per repeat, NaN where no split
+ * validates a row; AML_RUN_BATCH of them in memory at once), and an ok
+ * trial's matrix is saved (aml_store_oof_save, table trial_oof) in the
+ * transaction that records its result.  Its values depend only on the
+ * seed, trial and fold, like the scores.
+ *
  * Trial timeout.  budget.trial_seconds is cooperative, at fold
  * granularity: before a (trial, fold) task starts it checks whether its
  * trial has used more than the limit (the sum of its finished folds' times,

@@ -143,7 +143,35 @@ static size_t *cv_train_rows(const aml_cv *cv, int split, size_t *n_out)
     return rows;
 }
 
-static int cv_score_fold(const aml_cv *cv, const aml_pipeline *p, int fold, double *score)
+int aml_cv_outputs(const aml_cv *cv)
+{
+    return cv->data->task == AML_TASK_CLASSIFICATION ? cv->data->n_classes : 1;
+}
+
+int aml_cv_repeats(const aml_cv *cv)
+{
+    return cv->per_repeat > 0 && cv->k / cv->per_repeat > 0 ? cv->k / cv->per_repeat : 1;
+}
+
+size_t aml_cv_oof_size(const aml_cv *cv)
+{
+    return cv->data->n * (size_t)aml_cv_outputs(cv) * (size_t)aml_cv_repeats(cv);
+}
+
+/* Copies the validation predictions of split `fold` into their rows of oof. */
+static void cv_store_oof(const aml_cv *cv, int fold, const double *pred, size_t outs,
+                         double *oof)
+{
+    const size_t *valid = cv->rows + cv->start[fold];
+    size_t nv = cv->start[fold + 1] - cv->start[fold];
+    double *block = oof + (size_t)(fold / cv->per_repeat) * cv->data->n * outs;
+
+    for (size_t i = 0; i < nv; i++)
+        memcpy(block + valid[i] * outs, pred + i * outs, outs * sizeof(*pred));
+}
+
+static int cv_score_fold(const aml_cv *cv, const aml_pipeline *p, int fold, double *score,
+                         double *oof)
 {
     const size_t *valid = cv->rows + cv->start[fold];
     size_t nv = cv->start[fold + 1] - cv->start[fold];
@@ -153,11 +181,17 @@ static int cv_score_fold(const aml_cv *cv, const aml_pipeline *p, int fold, doub
     size_t i;
     int rc = AML_ENOMEM;
 
-    if (pred && y &&
-        (rc = aml_pipeline_predict(p, cv->data->features, valid, nv, pred)) == 0) {
+    /* The OOF matrix's shape is fixed before any fit (aml_cv_outputs). */
+    if (oof && outs != (size_t)aml_cv_outputs(cv))
+        rc = aml_error_set(AML_EINVAL, "the pipeline predicts %zu outputs, not %d", outs,
+                           aml_cv_outputs(cv));
+    else if (pred && y &&
+             (rc = aml_pipeline_predict(p, cv->data->features, valid, nv, pred)) == 0) {
         for (i = 0; i < nv; i++)
             y[i] = cv->data->y[valid[i]];
         *score = cv->metric->score(y, pred, nv, cv->data->n_classes);
+        if (oof)
+            cv_store_oof(cv, fold, pred, outs, oof);
     }
     free(pred);
     free(y);
@@ -166,6 +200,12 @@ static int cv_score_fold(const aml_cv *cv, const aml_pipeline *p, int fold, doub
 
 int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold,
                 double *score, char *msg, size_t msglen)
+{
+    return aml_cv_fold_oof(cv, c, trial, fold, score, msg, msglen, NULL);
+}
+
+int aml_cv_fold_oof(const aml_cv *cv, const aml_config *c, long trial, int fold,
+                    double *score, char *msg, size_t msglen, double *oof)
 {
     aml_pipeline p = {0};
     aml_rng trial_rng, rng;
@@ -182,7 +222,7 @@ int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold,
         rc = AML_ENOMEM;
     else if ((rc = aml_pipeline_fit(&p, cv->data, cv->space, c, train, n_train, &rng,
                                     1)) == 0)
-        rc = cv_score_fold(cv, &p, fold, score);
+        rc = cv_score_fold(cv, &p, fold, score, oof);
 
     if (rc < 0)
         snprintf(msg, msglen, "fold %d: %s", fold + 1, aml_error_message());

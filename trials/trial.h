@@ -55,6 +55,26 @@ void aml_cv_dispose(aml_cv *cv);
 int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold,
                 double *score, char *msg, size_t msglen);
 
+/*
+ * Out-of-fold predictions.  A trial's OOF matrix holds, for every repeat r
+ * of the plan, n x outputs values (row-major, row = data row): block r
+ * starts at r * n * outputs.  aml_cv_fold_oof is aml_cv_fold that also
+ * writes the predictions of the split's validation rows into their rows of
+ * block `fold / per_repeat` of `oof` (may be NULL: nothing written).  The
+ * splits of one repeat have disjoint validation rows, so the folds of one
+ * trial may fill one matrix from different threads; rows no split
+ * validates (time-series training-only rows, holdout training rows) are
+ * left as the caller set them (NaN by convention).  outputs is the class
+ * count for classification (every class, even one a training fold lacks),
+ * else 1.
+ */
+int aml_cv_outputs(const aml_cv *cv);
+int aml_cv_repeats(const aml_cv *cv);
+/* Values in one trial's OOF matrix: n x outputs x repeats. */
+size_t aml_cv_oof_size(const aml_cv *cv);
+int aml_cv_fold_oof(const aml_cv *cv, const aml_config *c, long trial, int fold,
+                    double *score, char *msg, size_t msglen, double *oof);
+
 #define AML_TRIAL_MESSAGE_MAX 256
 
 typedef struct aml_trial_result {

@@ -197,13 +197,13 @@ static void test_store_schema_pragmas(void **state)
     aml_store_free(s);
     /* WAL is persistent in the file; user_version is the schema version. */
     raw_query(db_path("pragmas.db"), "PRAGMA journal_mode; PRAGMA user_version", &b);
-    assert_string_equal(b.text, "wal;3;");
+    assert_string_equal(b.text, "wal;4;");
     raw_query(db_path("pragmas.db"),
               "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view')"
               " ORDER BY name",
               &b);
-    assert_string_equal(b.text, "leaderboard;study;study_fold;trial;trial_fold;trial_param;"
-                                "trial_params;");
+    assert_string_equal(b.text, "leaderboard;study;study_fold;trial;trial_fold;trial_oof;"
+                                "trial_param;trial_params;");
 
     /* Reopening an existing store (read-write and read-only) succeeds. */
     assert_int_equal(aml_store_open(&s, db_path("pragmas.db"), 0), 0);
@@ -371,12 +371,80 @@ static void test_store_folds(void **state)
     assert_int_equal(aml_store_folds_save(s, st, folds, lines, 4, 1), 0);
     assert_int_equal(aml_store_folds_save(s, st, folds, lines, 4, 2), 0);
     aml_store_free(s);
-    raw_query(db_path("folds.db"),
-              "SELECT group_concat(repeat || ':' || row || ':' || line || ':' || fold, ' ')"
-              " FROM (SELECT * FROM study_fold ORDER BY repeat, row)",
+    raw_query(
+        db_path("folds.db"),
+        "SELECT group_concat(repeat || ':' || row || ':' || line || ':' || fold, ' ')"
+        " FROM (SELECT * FROM study_fold ORDER BY repeat, row)",
+        &b);
+    assert_string_equal(
+        b.text, "0:0:2:0 0:1:3:1 0:2:5:1 0:3:6:0 1:0:2:1 1:1:3:0 1:2:5:0 1:3:6:1;");
+}
+
+/*
+ * Out-of-fold predictions round-trip bit for bit (NaN, -0.0, subnormals
+ * included), are stored little-endian (checked byte by byte with SQL's
+ * hex()), are replaced per (trial, repeat), and go when the trial is
+ * re-queued or its study replaced.
+ */
+static void test_store_oof(void **state)
+{
+    aml_store *s = open_fresh("oof.db");
+    long long st = make_study(s, "s", 1), id = 0, id2 = 0;
+    aml_param p = {"alpha", {AML_VAL_REAL, 0.25, 0, NULL}};
+    /* 3 rows x 2 outputs. */
+    const double v[6] = {1.0, -0.0, NAN, 0.25, 5e-324, -1e300};
+    const double w[2] = {0.5, 0.75};
+    double *got = NULL;
+    size_t n = 0;
+    int outs = 0;
+    textbuf b;
+
+    (void)state;
+    assert_int_equal(aml_store_trial_begin(s, &id, st, 0, "ridge", &p, 1, 1.0), 0);
+    assert_int_equal(aml_store_oof_save(s, id, 0, 2, v, 3), 0);
+    assert_int_equal(aml_store_oof_save(s, id, 1, 1, w, 2), 0);
+    assert_int_equal(aml_store_oof_load(s, id, 0, &got, &n, &outs), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(outs, 2);
+    assert_memory_equal(got, v, sizeof(v));
+    free(got);
+    assert_int_equal(aml_store_oof_load(s, id, 1, &got, &n, &outs), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(outs, 1);
+    assert_memory_equal(got, w, sizeof(w));
+    free(got);
+    assert_int_equal(aml_store_oof_load(s, id, 2, &got, &n, &outs), AML_EINVAL);
+    assert_null(got);
+    assert_int_equal(aml_store_oof_save(s, id, 0, 0, v, 3), AML_EINVAL);
+
+    /* 1.0 is 0x3FF0000000000000: little-endian, its bytes run 00 .. F0 3F. */
+    raw_query(db_path("oof.db"),
+              "SELECT outputs, length(data), substr(hex(data), 1, 16) FROM trial_oof"
+              " ORDER BY repeat",
               &b);
-    assert_string_equal(b.text,
-                        "0:0:2:0 0:1:3:1 0:2:5:1 0:3:6:0 1:0:2:1 1:1:3:0 1:2:5:0 1:3:6:1;");
+    assert_string_equal(b.text, "2|48|000000000000F03F;1|16|000000000000E03F;");
+
+    /* Saving again replaces; a second trial's rows are its own. */
+    assert_int_equal(aml_store_oof_save(s, id, 1, 2, v, 3), 0);
+    assert_int_equal(aml_store_trial_begin(s, &id2, st, 1, "ridge", &p, 1, 1.0), 0);
+    assert_int_equal(aml_store_oof_save(s, id2, 0, 1, w, 2), 0);
+    assert_int_equal(aml_store_oof_load(s, id, 1, &got, &n, &outs), 0);
+    assert_int_equal(n * (size_t)outs, 6);
+    assert_memory_equal(got, v, sizeof(v));
+    free(got);
+
+    /* Re-queueing trial 1 (left running) drops its OOF; replacing the study drops all. */
+    assert_int_equal(aml_store_trial_begin(s, &id2, st, 1, "ridge", &p, 1, 2.0), 0);
+    raw_query(db_path("oof.db"), "SELECT count(*) FROM trial_oof", &b);
+    assert_string_equal(b.text, "2;");
+    {
+        aml_study_info info = {"s", NULL, "regression", "rmse", 0, 3, NULL, NULL};
+
+        assert_int_equal(aml_store_study_create(s, &st, &info, 1), 0);
+    }
+    aml_store_free(s);
+    raw_query(db_path("oof.db"), "SELECT count(*) FROM trial_oof", &b);
+    assert_string_equal(b.text, "0;");
 }
 
 /* How long a trial took is its own run time, not its wait in the batch. */
@@ -392,17 +460,19 @@ static void test_store_trial_timing(void **state)
     assert_int_equal(aml_store_trial_begin(s, &a, st, 0, "ridge", &p, 1, 100.0), 0);
     assert_int_equal(aml_store_trial_begin(s, &b, st, 1, "ridge", &p, 1, 100.0), 0);
     /* a ran from 100 to 103; b waited and ran from 103 to 104.5. */
-    assert_int_equal(
-        aml_store_trial_finish_timed(s, a, AML_TRIAL_OK, 0.5, NULL, 0, NULL, 100.0, 103.0),
-        0);
-    assert_int_equal(
-        aml_store_trial_finish_timed(s, b, AML_TRIAL_OK, 0.6, NULL, 0, NULL, 103.0, 104.5),
-        0);
+    assert_int_equal(aml_store_trial_finish_timed(s, a, AML_TRIAL_OK, 0.5, NULL, 0, NULL,
+                                                  100.0, 103.0),
+                     0);
+    assert_int_equal(aml_store_trial_finish_timed(s, b, AML_TRIAL_OK, 0.6, NULL, 0, NULL,
+                                                  103.0, 104.5),
+                     0);
     aml_store_free(s);
 
     assert_int_equal(sqlite3_open(db_path("timing.db"), &db), SQLITE_OK);
-    assert_true(sql_double(db, "SELECT seconds FROM trial_params WHERE number = 0") == 3.0);
-    assert_true(sql_double(db, "SELECT seconds FROM trial_params WHERE number = 1") == 1.5);
+    assert_true(sql_double(db, "SELECT seconds FROM trial_params WHERE number = 0") ==
+                3.0);
+    assert_true(sql_double(db, "SELECT seconds FROM trial_params WHERE number = 1") ==
+                1.5);
     sqlite3_close(db);
 }
 
@@ -856,13 +926,16 @@ static void test_store_migrate_v1(void **state)
 
     make_v1_db(path);
     assert_int_equal(aml_store_open(&s, path, 1), AML_ESTORE);
-    assert_non_null(strstr(aml_error_message(), "schema version 1 is older than 3"));
+    assert_non_null(strstr(aml_error_message(), "schema version 1 is older than 4"));
 
     assert_int_equal(aml_store_open(&s, path, 0), 0);
     raw_query(path,
               "PRAGMA user_version; PRAGMA foreign_key_check; PRAGMA integrity_check",
               &b);
-    assert_string_equal(b.text, "3;ok;");
+    assert_string_equal(b.text, "4;ok;");
+    /* Version 4's table is there and empty: old trials have no OOF. */
+    raw_query(path, "SELECT count(*) FROM trial_oof", &b);
+    assert_string_equal(b.text, "0;");
     /* The view renders the old rows as before (plus seconds). */
     raw_query(
         path,
@@ -1237,6 +1310,7 @@ int main(void)
         cmocka_unit_test(test_store_folds),
         cmocka_unit_test(test_store_status_names),
         cmocka_unit_test(test_store_schema_pragmas),
+        cmocka_unit_test(test_store_oof),
         cmocka_unit_test(test_store_study_create_find),
         cmocka_unit_test(test_store_study_replace),
         cmocka_unit_test(test_store_trial_nan_and_inf_fail),

@@ -538,6 +538,182 @@ static void test_runner_resume_grid(void **state)
     aml_spec_free(spec);
 }
 
+/* ---- out-of-fold predictions ------------------------------------------------------ */
+
+typedef struct oof_trials {
+    long n;
+    long long id[MAX_SEEN];
+    int status[MAX_SEEN];
+    size_t k[MAX_SEEN];
+    double folds[MAX_SEEN][8];
+} oof_trials;
+
+static int oof_trials_cb(const aml_trial_record *r, void *payload)
+{
+    oof_trials *x = payload;
+
+    assert_true(x->n < MAX_SEEN && r->k <= 8);
+    x->id[x->n] = r->id;
+    x->status[x->n] = r->status;
+    x->k[x->n] = r->k;
+    memcpy(x->folds[x->n], r->fold_scores, r->k * sizeof(double));
+    x->n++;
+    return 0;
+}
+
+/* fold_of[row] of repeat 0, as the store holds it (study_fold). */
+static void read_study_folds(const char *name, long long study, int *fold_of, size_t n)
+{
+    char path[600];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t seen_rows = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT row, fold FROM study_fold"
+                           " WHERE study_id = ?1 AND repeat = 0 ORDER BY row",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, study);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_int_equal(sqlite3_column_int64(st, 0), (long long)seen_rows);
+        assert_true(seen_rows < n);
+        fold_of[seen_rows++] = sqlite3_column_int(st, 1);
+    }
+    assert_int_equal(seen_rows, n);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/*
+ * Accuracy of fold f recomputed from the OOF blob: the rows study_fold puts
+ * in fold f, each predicted as its first most probable class (the argmax
+ * the metric uses), counted right over the fold's row count.
+ */
+static double oof_fold_accuracy(const double *oof, int outputs, const int *fold_of,
+                                const double *y, size_t n, int f)
+{
+    size_t right = 0, rows = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const double *p = oof + i * (size_t)outputs;
+        int best = 0;
+
+        if (fold_of[i] != f)
+            continue;
+        for (int j = 1; j < outputs; j++)
+            if (p[j] > p[best])
+                best = j;
+        rows++;
+        right += best == (int)y[i];
+    }
+    return (double)right / (double)rows;
+}
+
+/*
+ * After a stored run every ok trial has one OOF blob of n x classes
+ * probabilities; each fold's accuracy recomputed from it equals the stored
+ * trial_fold score exactly; a second run at 1 thread stores the same bytes.
+ */
+static void test_runner_oof_stored(void **state)
+{
+    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary sum;
+    static seen a;
+    static oof_trials t, t1;
+    long long id, id1;
+    aml_store *st = fresh_store("oof_a.db", &id), *st1 = fresh_store("oof_b.db", &id1);
+    int *fold_of;
+    long n_ok = 0;
+
+    (void)state;
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    assert_int_equal(run_stored(spec, d, st, id, 16, &a, &sum), 0);
+    aml_run_summary_dispose(&sum);
+    assert_int_equal(aml_store_trial_records(st, id, oof_trials_cb, &t), 0);
+    assert_int_equal(t.n, 16);
+    fold_of = calloc(d->n, sizeof(*fold_of));
+    assert_non_null(fold_of);
+    read_study_folds("oof_a.db", id, fold_of, d->n);
+    for (long i = 0; i < t.n; i++) {
+        double *oof = NULL;
+        size_t n = 0;
+        int outs = 0;
+
+        if (t.status[i] != AML_TRIAL_OK) {
+            assert_int_equal(aml_store_oof_load(st, t.id[i], 0, &oof, &n, &outs),
+                             AML_EINVAL);
+            continue;
+        }
+        n_ok++;
+        assert_int_equal(aml_store_oof_load(st, t.id[i], 0, &oof, &n, &outs), 0);
+        assert_int_equal(n, d->n);
+        assert_int_equal(outs, d->n_classes);
+        for (size_t r = 0; r < n; r++) {
+            double sum_p = 0.0;
+
+            for (int j = 0; j < outs; j++)
+                sum_p += oof[r * (size_t)outs + j];
+            assert_close(sum_p, 1.0, 1e-9); /* k-fold: every row is predicted once */
+        }
+        assert_int_equal(t.k[i], 4);
+        for (int f = 0; f < 4; f++) {
+            double acc = oof_fold_accuracy(oof, outs, fold_of, d->y, n, f);
+
+            assert_memory_equal(&acc, &t.folds[i][f], sizeof(double));
+        }
+        free(oof);
+        /* No second repeat in a k-fold plan. */
+        assert_int_equal(aml_store_oof_load(st, t.id[i], 1, &oof, &n, &outs), AML_EINVAL);
+    }
+    assert_true(n_ok >= 10);
+
+    /* Determinism: the same trials at another thread count store the same blobs. */
+    {
+        aml_run_options opt = {0};
+
+        opt.folds = spec->folds;
+        opt.stratified = spec->stratified;
+        opt.cv_seed = spec->cv_seed;
+        opt.seed = spec->seed;
+        opt.threads = 1;
+        opt.budget.max_trials = 16;
+        opt.metric = aml_metric_find(spec->metric);
+        opt.store = st1;
+        opt.study_id = id1;
+        assert_int_equal(aml_run_search(&sum, d, spec->space,
+                                        aml_search_type_find(spec->strategy), &opt, NULL,
+                                        NULL),
+                         0);
+        aml_run_summary_dispose(&sum);
+    }
+    assert_int_equal(aml_store_trial_records(st1, id1, oof_trials_cb, &t1), 0);
+    assert_int_equal(t1.n, t.n);
+    for (long i = 0; i < t.n; i++) {
+        double *x = NULL, *y = NULL;
+        size_t nx = 0, ny = 0;
+        int ox = 0, oy = 0;
+
+        if (t.status[i] != AML_TRIAL_OK)
+            continue;
+        assert_int_equal(aml_store_oof_load(st, t.id[i], 0, &x, &nx, &ox), 0);
+        assert_int_equal(aml_store_oof_load(st1, t1.id[i], 0, &y, &ny, &oy), 0);
+        assert_int_equal(nx * (size_t)ox, ny * (size_t)oy);
+        assert_memory_equal(x, y, nx * (size_t)ox * sizeof(double));
+        free(x);
+        free(y);
+    }
+    free(fold_of);
+    aml_store_free(st);
+    aml_store_free(st1);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_runner_resume_requeues),
         cmocka_unit_test(test_runner_resume_refuses_changed_search),
         cmocka_unit_test(test_runner_resume_grid),
+        cmocka_unit_test(test_runner_oof_stored),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
