@@ -189,6 +189,23 @@ int aml_learner_save(const aml_learner *l, aml_writer *w)
     return l->type->save(l, w);
 }
 
+int aml_learner_load_with(aml_learner **out, const aml_learner_type *type, aml_task task,
+                          aml_reader *r, int (*load_state)(aml_learner *l, aml_reader *r))
+{
+    aml_learner *l = NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = type->create(&l, type, task)) < 0)
+        return rc;
+    if ((rc = load_state(l, r)) < 0) {
+        type->free(l);
+        return rc;
+    }
+    *out = l;
+    return AML_OK;
+}
+
 int aml_learner_load(aml_learner **out, aml_reader *r)
 {
     char *name = NULL;

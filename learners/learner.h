@@ -159,6 +159,14 @@ void aml_learner_free(aml_learner *l);
 int aml_importance_linear(const aml_learner *l, const double *W, int k, size_t stride,
                           double *out);
 
+/*
+ * The body of most learners' load slots: creates an instance of `type` with
+ * its create slot, restores its fitted state with load_state, and frees it
+ * again (through the type's free slot) when that fails.
+ */
+int aml_learner_load_with(aml_learner **out, const aml_learner_type *type, aml_task task,
+                          aml_reader *r, int (*load_state)(aml_learner *l, aml_reader *r));
+
 /* Feature importance through the type's slot; AML_EINVAL when it has none. */
 int aml_learner_importance(const aml_learner *l, double *out);
 

@@ -371,8 +371,9 @@ static int enet_save(const aml_learner *l, aml_writer *w)
     return w->failed ? AML_ENOMEM : AML_OK;
 }
 
-static int enet_load_state(enet *m, aml_reader *rd)
+static int enet_load_state(aml_learner *l, aml_reader *rd)
 {
+    enet *m = (enet *)l;
     int64_t max_iter = 0;
     uint64_t p = 0;
     int rc;
@@ -393,18 +394,7 @@ static int enet_load_state(enet *m, aml_reader *rd)
 static int enet_load(aml_learner **out, const aml_learner_type *type, aml_task task,
                      aml_reader *rd)
 {
-    aml_learner *l = NULL;
-    int rc;
-
-    *out = NULL;
-    if ((rc = enet_create(&l, type, task)) < 0)
-        return rc;
-    if ((rc = enet_load_state((enet *)l, rd)) < 0) {
-        l->type->free(l);
-        return rc;
-    }
-    *out = l;
-    return AML_OK;
+    return aml_learner_load_with(out, type, task, rd, enet_load_state);
 }
 
 static void enet_free(aml_learner *l)

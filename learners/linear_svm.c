@@ -631,8 +631,9 @@ static int svm_save(const aml_learner *l, aml_writer *w)
     return w->failed ? AML_ENOMEM : AML_OK;
 }
 
-static int svm_load_state(linsvm *m, aml_reader *r)
+static int svm_load_state(aml_learner *l, aml_reader *r)
 {
+    linsvm *m = (linsvm *)l;
     int64_t max_iter;
     uint32_t loss, k;
     uint64_t p;
@@ -673,18 +674,7 @@ static void svm_free(aml_learner *l)
 static int svm_load(aml_learner **out, const aml_learner_type *type, aml_task task,
                     aml_reader *r)
 {
-    aml_learner *l = NULL;
-    int rc;
-
-    *out = NULL;
-    if ((rc = svm_create(&l, type, task)) < 0)
-        return rc;
-    if ((rc = svm_load_state((linsvm *)l, r)) < 0) {
-        svm_free(l);
-        return rc;
-    }
-    *out = l;
-    return AML_OK;
+    return aml_learner_load_with(out, type, task, r, svm_load_state);
 }
 
 const aml_learner_type aml_learner_linear_svm = {

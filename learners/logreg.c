@@ -965,8 +965,9 @@ static int logreg_save(const aml_learner *l, aml_writer *w)
     return w->failed ? AML_ENOMEM : AML_OK;
 }
 
-static int logreg_load_state(logreg *m, aml_reader *r)
+static int logreg_load_state(aml_learner *l, aml_reader *r)
 {
+    logreg *m = (logreg *)l;
     int64_t max_iter;
     uint32_t k, penalty;
     uint64_t p;
@@ -998,18 +999,7 @@ static int logreg_load_state(logreg *m, aml_reader *r)
 static int logreg_load(aml_learner **out, const aml_learner_type *type, aml_task task,
                        aml_reader *r)
 {
-    aml_learner *l = NULL;
-    int rc;
-
-    *out = NULL;
-    if ((rc = logreg_create(&l, type, task)) < 0)
-        return rc;
-    if ((rc = logreg_load_state((logreg *)l, r)) < 0) {
-        l->type->free(l);
-        return rc;
-    }
-    *out = l;
-    return AML_OK;
+    return aml_learner_load_with(out, type, task, r, logreg_load_state);
 }
 
 /* |weights| summed over the weight vectors (intercepts excluded), normalised. */

@@ -819,8 +819,9 @@ static int mlp_save(const aml_learner *l, aml_writer *w)
     return w->failed ? AML_ENOMEM : AML_OK;
 }
 
-static int mlp_load_state(mlp *m, aml_reader *r)
+static int mlp_load_state(aml_learner *l, aml_reader *r)
 {
+    mlp *m = (mlp *)l;
     uint8_t act, kind;
     uint32_t L, u[MLP_MAX_LAYERS + 2];
     int i, rc;
@@ -854,18 +855,7 @@ static int mlp_load_state(mlp *m, aml_reader *r)
 static int mlp_load(aml_learner **out, const aml_learner_type *type, aml_task task,
                     aml_reader *r)
 {
-    aml_learner *l = NULL;
-    int rc;
-
-    *out = NULL;
-    if ((rc = mlp_create(&l, type, task)) < 0)
-        return rc;
-    if ((rc = mlp_load_state((mlp *)l, r)) < 0) {
-        mlp_free(l);
-        return rc;
-    }
-    *out = l;
-    return AML_OK;
+    return aml_learner_load_with(out, type, task, r, mlp_load_state);
 }
 
 const aml_learner_type aml_learner_mlp = {

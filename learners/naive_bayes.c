@@ -290,8 +290,9 @@ static int nb_save(const aml_learner *l, aml_writer *w)
     return w->failed ? AML_ENOMEM : AML_OK;
 }
 
-static int nb_load_state(nb *m, aml_reader *r)
+static int nb_load_state(aml_learner *l, aml_reader *r)
 {
+    nb *m = (nb *)l;
     uint32_t k;
     uint64_t p;
     size_t i, kp;
@@ -318,18 +319,7 @@ static int nb_load_state(nb *m, aml_reader *r)
 static int nb_load(aml_learner **out, const aml_learner_type *type, aml_task task,
                    aml_reader *r)
 {
-    aml_learner *l = NULL;
-    int rc;
-
-    *out = NULL;
-    if ((rc = nb_create(&l, type, task)) < 0)
-        return rc;
-    if ((rc = nb_load_state((nb *)l, r)) < 0) {
-        nb_free(l);
-        return rc;
-    }
-    *out = l;
-    return AML_OK;
+    return aml_learner_load_with(out, type, task, r, nb_load_state);
 }
 
 const aml_learner_type aml_learner_naive_bayes = {

@@ -1272,8 +1272,9 @@ static int svm_load_check(const svm *m)
     return AML_OK;
 }
 
-static int svm_load_state(svm *m, aml_reader *r)
+static int svm_load_state(aml_learner *l, aml_reader *r)
 {
+    svm *m = (svm *)l;
     uint32_t k;
     uint64_t p, n_sv, s;
     size_t npairs;
@@ -1312,19 +1313,7 @@ static int svm_load_state(svm *m, aml_reader *r)
 static int svm_load(aml_learner **out, const aml_learner_type *type, aml_task task,
                     aml_reader *r)
 {
-    aml_learner *l = NULL;
-    int rc;
-
-    *out = NULL;
-    if ((rc = svm_create(&l, type, task)) < 0)
-        return rc;
-    /* The generic layer sets n_classes after load: predict checks the labels. */
-    if ((rc = svm_load_state((svm *)l, r)) < 0) {
-        svm_free(l);
-        return rc;
-    }
-    *out = l;
-    return AML_OK;
+    return aml_learner_load_with(out, type, task, r, svm_load_state);
 }
 
 const aml_learner_type aml_learner_svm = {
