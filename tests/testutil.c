@@ -167,3 +167,23 @@ double *aml_test_learner_importance(const aml_learner *l)
     assert_true(s == 0.0 || fabs(s - 1.0) < 1e-12);
     return imp;
 }
+
+void aml_test_read_xy(const char *name, aml_matrix *X, double **y)
+{
+    double *raw;
+    size_t rows, cols, i, j;
+
+    aml_test_read_matrix(aml_test_fixture(name), &raw, &rows, &cols);
+    X->rows = rows;
+    X->cols = cols - 1;
+    X->data = malloc(rows * (cols - 1) * sizeof(double) + 1);
+    *y = malloc(rows * sizeof(double) + 1);
+    assert_non_null(X->data);
+    assert_non_null(*y);
+    for (i = 0; i < rows; i++) {
+        for (j = 0; j + 1 < cols; j++)
+            X->data[i * (cols - 1) + j] = raw[i * cols + j];
+        (*y)[i] = raw[i * cols + cols - 1];
+    }
+    free(raw);
+}

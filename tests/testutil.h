@@ -34,6 +34,12 @@ void aml_test_assert_close(double a, double b, double tol, const char *file, int
 struct aml_learner;
 struct aml_matrix;
 
+/*
+ * Reads a fixture "x0,...,xp-1,y" into X (p columns, malloc'd data) and y
+ * (malloc'd): the last column is the target.
+ */
+void aml_test_read_xy(const char *name, struct aml_matrix *X, double **y);
+
 /* Predictions of a fitted learner on X (malloc'd; rows x outputs values). */
 double *aml_test_predict(const struct aml_learner *l, const struct aml_matrix *X);
 /*

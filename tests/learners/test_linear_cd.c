@@ -31,22 +31,7 @@ typedef struct dataset {
 /* Splits a "x0..,y" fixture CSV into X and y. */
 static void load_data(const char *name, dataset *d)
 {
-    double *raw;
-    size_t rows, cols, i, j;
-
-    aml_test_read_matrix(aml_test_fixture(name), &raw, &rows, &cols);
-    d->X.rows = rows;
-    d->X.cols = cols - 1;
-    d->X.data = malloc(rows * (cols - 1) * sizeof(double) + 1);
-    d->y = malloc(rows * sizeof(double));
-    assert_non_null(d->X.data);
-    assert_non_null(d->y);
-    for (i = 0; i < rows; i++) {
-        for (j = 0; j + 1 < cols; j++)
-            d->X.data[i * (cols - 1) + j] = raw[i * cols + j];
-        d->y[i] = raw[i * cols + cols - 1];
-    }
-    free(raw);
+    aml_test_read_xy(name, &d->X, &d->y);
 }
 
 static void free_data(dataset *d)
