@@ -24,6 +24,7 @@
 #ifndef AML_LEARNER_H
 #define AML_LEARNER_H
 
+#include "cgen.h"
 #include "codec.h"
 #include "matrix.h"
 #include "rng.h"
@@ -122,6 +123,12 @@ struct aml_learner_type {
      * is positive.
      */
     int (*importance)(const aml_learner *l, double *out);
+    /*
+     * Optional (NULL: export to C not available): defines in g the function
+     *     static void fn(const double *x, double *out)
+     * giving the fitted learner's predict output for one row (see cgen.h).
+     */
+    int (*emit_c)(const aml_learner *l, aml_cgen *g, const char *fn);
 };
 
 /* The registry: every built-in learner type, NULL-terminated. */
@@ -172,5 +179,7 @@ int aml_learner_importance(const aml_learner *l, double *out);
 
 /* Outputs per row: n_classes for classification, 1 for regression. */
 int aml_learner_outputs(const aml_learner *l);
+/* C source for one row's prediction through the type's emit_c slot (AML_EINVAL when none). */
+int aml_learner_emit_c(const aml_learner *l, aml_cgen *g, const char *fn);
 
 #endif

@@ -53,6 +53,28 @@ typedef struct aml_spec_colmissing {
     size_t n_tokens;
 } aml_spec_colmissing;
 
+/* ensemble.method */
+typedef enum aml_ensemble_method {
+    AML_ENSEMBLE_SELECTION = 0, /* default: Caruana greedy selection with replacement */
+    AML_ENSEMBLE_STACKING = 1,
+    AML_ENSEMBLE_VOTING = 2, /* plain average of the top `size` trials across learners */
+    AML_ENSEMBLE_NONE = 3,   /* the best trial alone */
+} aml_ensemble_method;
+
+/* The spec's ensemble: section (every field has a default when absent). */
+typedef struct aml_spec_ensemble {
+    aml_ensemble_method method;
+    int size;       /* most distinct members; default 10 */
+    int candidates; /* ok trials considered (best first, across learners); default 50 */
+    int layers;     /* stacking: 1 or 2; default 1 */
+    char **meta;    /* stacking: layer-1 learners; NULL: logistic_regression / ridge */
+    size_t n_meta;
+    char *final;    /* stacking with 2 layers: the last learner; NULL: as meta's default */
+    int passthrough; /* stacking: original inputs also reach layer 1; default 0 */
+    int refit;       /* 1 (default): members refit on all rows; 0: fold models averaged */
+    aml_spec_pos pos; /* of the section, for late errors */
+} aml_spec_ensemble;
+
 typedef struct aml_spec {
     char *path; /* the spec file as given */
     char *text; /* the whole file, for storing with the study */
@@ -92,6 +114,7 @@ typedef struct aml_spec {
     double trial_timeout; /* seconds per trial; 0 = none */
     unsigned long long seed;
     aml_space *space;
+    aml_spec_ensemble ensemble;
     char *store;  /* resolved path */
     char *output; /* resolved path, NULL when absent */
 

@@ -200,12 +200,31 @@ static const char schema_v4[] =
     "    PRIMARY KEY (trial_id, repeat)\n"
     ") WITHOUT ROWID;\n";
 
+/*
+ * Version 5: the resource a trial was evaluated with (successive halving:
+ * a fraction of the full budget, NULL for a full evaluation), and the
+ * ensemble built from a study (one row per study, replaced on rebuild;
+ * members is JSON [{"trial": N, "weight": W}, ...]; score is the honest
+ * cross-validated estimate, best_trial_score the best single trial's).
+ */
+static const char schema_v5[] =
+    "ALTER TABLE trial ADD COLUMN resource REAL;\n"
+    "CREATE TABLE ensemble (\n"
+    "    study_id INTEGER PRIMARY KEY REFERENCES study(id) ON DELETE CASCADE,\n"
+    "    method   TEXT NOT NULL,\n"
+    "    score    REAL,\n"
+    "    best_trial_score REAL,\n"
+    "    members  TEXT NOT NULL,\n"
+    "    created_at REAL NOT NULL\n"
+    ");\n";
+
 /* store_migrations[v] takes a database from user_version v to v + 1. */
 static const char *const store_migrations[] = {
     schema_v1,
     schema_v2,
     schema_v3,
     schema_v4,
+    schema_v5,
 };
 #define STORE_SCHEMA_VERSION                                                             \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -21,11 +21,54 @@
 
 #include "dataset.h"
 #include "pipeline.h"
+#include "stack.h"
 
-/* 2: adds the decimal mark and per-column missing tokens; 1 still loads. */
-#define AML_MODEL_VERSION 2u
+/*
+ * 2: adds the decimal mark and per-column missing tokens.
+ * 3: several members (each one refitted pipeline, or its k fold pipelines
+ *    averaged) combined by a weighted average or a stack; 1 and 2 still load
+ *    (as one member of weight 1).
+ */
+#define AML_MODEL_VERSION 3u
 
 typedef struct aml_model aml_model;
+
+/*
+ * Building an ensemble model (trials/build.c): an empty model carrying d's
+ * schema (task, target, classes) and the metric, then members, then
+ * optionally a stack.  Without a stack the prediction is the weighted
+ * average of the members' outputs (weights need not sum to 1; a model of
+ * one member of weight 1 is a single trial's model).
+ */
+int aml_model_new(aml_model **out, const aml_dataset *d, const char *metric);
+/*
+ * Adds a member: configuration c of space s (trial number, CV score), its
+ * weight (>= 0, finite; ignored under a stack) and its fitted pipelines
+ * pipes[0..n_pipes): one refit on every row, or one per training fold whose
+ * outputs are averaged.  Takes ownership of the pipelines (and zeroes
+ * them) whether it succeeds or not.
+ */
+int aml_model_add_member(aml_model *m, const aml_space *s, const aml_config *c, long trial,
+                         double cv_score, double weight, aml_pipeline *pipes, int n_pipes);
+/* Combines the members with a fitted stack (takes ownership, even on failure). */
+int aml_model_set_stack(aml_model *m, aml_stack *st);
+/* The ensemble method's name and its honest CV score, for people. */
+int aml_model_set_summary(aml_model *m, const char *method, double score);
+
+int aml_model_n_members(const aml_model *m);
+long aml_model_member_trial(const aml_model *m, int i);
+double aml_model_member_weight(const aml_model *m, int i);
+double aml_model_member_score(const aml_model *m, int i);
+const char *aml_model_member_learner(const aml_model *m, int i);
+const char *aml_model_member_params(const aml_model *m, int i);
+int aml_model_member_n_pipes(const aml_model *m, int i);
+const aml_pipeline *aml_model_member_pipe(const aml_model *m, int i, int j);
+/* Member i's outputs for every row of f (its fold pipelines averaged): n x outputs. */
+int aml_model_member_predict(const aml_model *m, int i, const aml_frame *f, double *out);
+const aml_stack *aml_model_stack(const aml_model *m); /* NULL: weighted average */
+const char *aml_model_method(const aml_model *m);      /* "none" for one member */
+/* How training read its file, for C export's reader. */
+char aml_model_decimal(const aml_model *m);
 
 /*
  * Refits configuration c of space s on every row of d with `threads`
@@ -65,9 +108,11 @@ aml_task aml_model_task(const aml_model *m);
 const char *aml_model_target(const aml_model *m);
 int aml_model_n_classes(const aml_model *m);
 const char *aml_model_class(const aml_model *m, int k);
+/* The first member's learner and parameters (the only member's, for one trial). */
 const char *aml_model_learner(const aml_model *m);
 const char *aml_model_params(const aml_model *m); /* "C=0.5, ..." */
 const char *aml_model_metric(const aml_model *m);
+/* The model's CV score: the ensemble's honest estimate, or the single trial's. */
 double aml_model_score(const aml_model *m);
 
 #endif

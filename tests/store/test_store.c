@@ -197,12 +197,12 @@ static void test_store_schema_pragmas(void **state)
     aml_store_free(s);
     /* WAL is persistent in the file; user_version is the schema version. */
     raw_query(db_path("pragmas.db"), "PRAGMA journal_mode; PRAGMA user_version", &b);
-    assert_string_equal(b.text, "wal;4;");
+    assert_string_equal(b.text, "wal;5;");
     raw_query(db_path("pragmas.db"),
               "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view')"
               " ORDER BY name",
               &b);
-    assert_string_equal(b.text, "leaderboard;study;study_fold;trial;trial_fold;trial_oof;"
+    assert_string_equal(b.text, "ensemble;leaderboard;study;study_fold;trial;trial_fold;trial_oof;"
                                 "trial_param;trial_params;");
 
     /* Reopening an existing store (read-write and read-only) succeeds. */
@@ -926,15 +926,20 @@ static void test_store_migrate_v1(void **state)
 
     make_v1_db(path);
     assert_int_equal(aml_store_open(&s, path, 1), AML_ESTORE);
-    assert_non_null(strstr(aml_error_message(), "schema version 1 is older than 4"));
+    assert_non_null(strstr(aml_error_message(), "schema version 1 is older than 5"));
 
     assert_int_equal(aml_store_open(&s, path, 0), 0);
     raw_query(path,
               "PRAGMA user_version; PRAGMA foreign_key_check; PRAGMA integrity_check",
               &b);
-    assert_string_equal(b.text, "4;ok;");
+    assert_string_equal(b.text, "5;ok;");
     /* Version 4's table is there and empty: old trials have no OOF. */
     raw_query(path, "SELECT count(*) FROM trial_oof", &b);
+    assert_string_equal(b.text, "0;");
+    /* Version 5: old trials were full evaluations, and no ensemble exists. */
+    raw_query(path, "SELECT count(*) FROM trial WHERE resource IS NOT NULL", &b);
+    assert_string_equal(b.text, "0;");
+    raw_query(path, "SELECT count(*) FROM ensemble", &b);
     assert_string_equal(b.text, "0;");
     /* The view renders the old rows as before (plus seconds). */
     raw_query(
