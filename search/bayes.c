@@ -64,6 +64,7 @@
 #include <string.h>
 
 #include "aml.h"
+#include "seen.h"
 
 /* LAPACK (provided by OpenBLAS): Cholesky factor and solve, column-major. */
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
@@ -116,6 +117,7 @@ typedef struct bayes_state {
     double best; /* best successful score told, -inf before any */
     bayes_pending *pend;
     size_t n_pend, cap_pend;
+    aml_seen seen; /* every configuration proposed or told: never proposed again */
 } bayes_state;
 
 /* A GP ready for prediction: data, factor and weights. */
@@ -274,6 +276,7 @@ static void bayes_dispose(void *state)
         free(s->pend[i].z);
     free(s->pend);
     free(s->ls);
+    aml_seen_dispose(&s->seen);
     memset(s, 0, sizeof(*s));
 }
 
@@ -312,7 +315,7 @@ static int bayes_init(void *state, const aml_space *space, uint64_t seed)
     s->n_learners = space->n_learners;
     s->n_init = bayes_n_init(space);
     s->ls = aml_calloc(space->n_learners, sizeof(*s->ls));
-    if (!s->ls)
+    if (!s->ls || aml_seen_init(&s->seen, space) < 0)
         goto fail;
     for (i = 0; i < space->n_learners; i++) {
         bayes_learner *l = &s->ls[i];
@@ -372,6 +375,7 @@ static void bayes_tell(void *state, const aml_space *space, const aml_config *c,
     assert(c->learner < s->n_learners);
     l = &s->ls[c->learner];
     s->n_told++;
+    (void)aml_seen_add(&s->seen, c); /* usually there already (asked) */
     bayes_pending_prune(s);
     ok = ok && isfinite(score);
     /* tell cannot report failure: without memory the observation is dropped. */
@@ -772,23 +776,28 @@ static double bayes_ei(const bayes_gp *g, const double *z)
 
 /* ---- acquisition --------------------------------------------------------- */
 
-/* True when z is exactly a failed observation of the learner (never again). */
-static int bayes_is_failed(const bayes_learner *l, const double *z)
-{
-    size_t i;
+/* What scoring a candidate of one learner needs. */
+typedef struct bayes_acq {
+    const bayes_gp *g;
+    const bayes_learner *l;
+    const aml_space_learner *sl;
+    const aml_seen *seen;
+    size_t learner;
+    aml_param *scratch; /* sl->n_dims values */
+} bayes_acq;
 
-    for (i = 0; i < l->n; i++)
-        if (!l->ok[i] && memcmp(l->z + i * l->d, z, l->d * sizeof(double)) == 0)
-            return 1;
-    return 0;
-}
-
-/* Snaps z and scores it; failed points score -1. */
-static double bayes_score(const bayes_gp *g, const aml_space_learner *sl,
-                          const bayes_learner *l, double *z, aml_param *scratch)
+/*
+ * Snaps z and scores it.  A point already proposed (told, failed or
+ * pending) scores -1, below any EI, so it wins only when nothing else is
+ * left among the candidates.
+ */
+static double bayes_score(const bayes_acq *a, double *z)
 {
-    bayes_snap(sl, z, scratch);
-    return bayes_is_failed(l, z) ? -1.0 : bayes_ei(g, z);
+    aml_config c = {
+        .learner = a->learner, .n_params = a->sl->n_dims, .params = a->scratch};
+
+    bayes_snap(a->sl, z, a->scratch);
+    return aml_seen_find(a->seen, &c) >= 0 ? -1.0 : bayes_ei(a->g, z);
 }
 
 /* Moves z by a step of size `step`: ranges Gaussian, each choice re-drawn rarely. */
@@ -814,10 +823,10 @@ static void bayes_perturb(const aml_space_learner *sl, aml_rng *rng, double step
 }
 
 /* Hill climb from z (score *f) with a shrinking step; cand is d scratch doubles. */
-static void bayes_climb(const bayes_gp *g, const aml_space_learner *sl,
-                        const bayes_learner *l, aml_rng *rng, double *z, double *f,
-                        double *cand, aml_param *scratch)
+static void bayes_climb(const bayes_acq *a, aml_rng *rng, double *z, double *f,
+                        double *cand)
 {
+    const bayes_learner *l = a->l;
     double step = 0.2;
     int it;
 
@@ -825,8 +834,8 @@ static void bayes_climb(const bayes_gp *g, const aml_space_learner *sl,
         double fc;
 
         memcpy(cand, z, l->d * sizeof(double));
-        bayes_perturb(sl, rng, step, cand);
-        fc = bayes_score(g, sl, l, cand, scratch);
+        bayes_perturb(a->sl, rng, step, cand);
+        fc = bayes_score(a, cand);
         if (fc > *f)
             *f = fc, memcpy(z, cand, l->d * sizeof(double));
     }
@@ -877,10 +886,10 @@ static void bayes_candidate(const bayes_learner *l, const aml_space_learner *sl,
  * climbs from the best few.  Writes the best point to z; returns its EI in
  * the original units of the score (comparable across learners).
  */
-static int bayes_maximise(const bayes_gp *g, const bayes_learner *l,
-                          const aml_space_learner *sl, aml_rng *rng, double *z,
-                          double *ei)
+static int bayes_maximise(bayes_acq *a, aml_rng *rng, double *z, double *ei)
 {
+    const bayes_learner *l = a->l;
+    const aml_space_learner *sl = a->sl;
     size_t d = l->d, k;
     double top_f[BAYES_N_LOCAL], *top_z, *cand;
     aml_param *scratch = aml_calloc(sl->n_dims ? sl->n_dims : 1, sizeof(*scratch));
@@ -891,20 +900,21 @@ static int bayes_maximise(const bayes_gp *g, const bayes_learner *l,
         free(top_z), free(scratch);
         return AML_ENOMEM;
     }
+    a->scratch = scratch;
     cand = top_z + BAYES_N_LOCAL * d;
     for (k = 0; k < BAYES_N_LOCAL; k++)
         top_f[k] = -INFINITY;
     for (c = 0; c < BAYES_N_RAND; c++) {
         bayes_candidate(l, sl, rng, c, cand);
-        bayes_keep(top_f, top_z, d, bayes_score(g, sl, l, cand, scratch), cand);
+        bayes_keep(top_f, top_z, d, bayes_score(a, cand), cand);
     }
     for (k = 0; k < BAYES_N_LOCAL && isfinite(top_f[k]); k++)
-        bayes_climb(g, sl, l, rng, top_z + k * d, &top_f[k], cand, scratch);
+        bayes_climb(a, rng, top_z + k * d, &top_f[k], cand);
     for (k = 1; k < BAYES_N_LOCAL; k++)
         if (top_f[k] > top_f[0])
             top_f[0] = top_f[k], memcpy(top_z, top_z + k * d, d * sizeof(double));
     memcpy(z, top_z, d * sizeof(double));
-    *ei = top_f[0] * g->ysd;
+    *ei = top_f[0] * a->g->ysd;
     free(top_z);
     free(scratch);
     return AML_OK;
@@ -987,6 +997,7 @@ static int bayes_propose(bayes_state *s, const aml_space *space, size_t i, long 
                          aml_rng *rng, double *z, double *ei)
 {
     bayes_gp g;
+    bayes_acq a;
     int rc;
 
     *ei = -INFINITY;
@@ -997,7 +1008,13 @@ static int bayes_propose(bayes_state *s, const aml_space *space, size_t i, long 
         return AML_OK; /* unusable model: the learner sits this one out */
     if (rc < 0)
         return rc;
-    rc = bayes_maximise(&g, &s->ls[i], &space->learners[i], rng, z, ei);
+    a.g = &g;
+    a.l = &s->ls[i];
+    a.sl = &space->learners[i];
+    a.seen = &s->seen;
+    a.learner = i;
+    a.scratch = NULL;
+    rc = bayes_maximise(&a, rng, z, ei);
     bayes_gp_free(&g);
     return rc;
 }
@@ -1035,13 +1052,19 @@ out:
     return rc;
 }
 
+/* Draws random unseen configurations before enumerating a finite learner. */
+#define BAYES_FRESH_DRAWS 32
+
 static int bayes_ask(void *state, const aml_space *space, long trial, aml_rng *rng,
                      aml_config *out)
 {
     bayes_state *s = state;
+    long idx;
     int rc;
 
     assert(space->n_learners == s->n_learners && trial >= 0);
+    if (aml_seen_full(&s->seen))
+        return AML_EXHAUSTED;
     if ((uint64_t)trial < (uint64_t)s->n_init * s->n_learners) {
         size_t i = (size_t)trial % s->n_learners;
 
@@ -1052,6 +1075,18 @@ static int bayes_ask(void *state, const aml_space *space, long trial, aml_rng *r
     } else if ((rc = bayes_ask_model(s, space, trial, rng, out)) < 0) {
         return rc;
     }
+    /* A repeat (a small discrete space, or EI left only seen candidates): a
+     * fresh point of the same learner, or of the next ones when it is used up. */
+    if (aml_seen_find(&s->seen, out) >= 0) {
+        size_t learner = out->learner;
+
+        aml_config_dispose(out);
+        rc = aml_seen_fresh(&s->seen, space, learner, BAYES_FRESH_DRAWS, rng, out);
+        if (rc != 0)
+            return rc;
+    }
+    if ((idx = aml_seen_add(&s->seen, out)) < 0)
+        return (int)idx;
     return bayes_remember(s, space, trial, out);
 }
 
