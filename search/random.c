@@ -47,6 +47,8 @@ static const unsigned random_primes[] = {2,  3,  5,  7,  11, 13, 17, 19,
 
 /* Random draws tried before enumerating a finite learner for an unseen point. */
 #define RANDOM_DRAWS 32
+/* Trials beyond the last memoised one by more than this are not memoised. */
+#define RANDOM_MEMO_AHEAD 65536
 
 typedef struct random_state {
     uint64_t seed;
@@ -129,6 +131,10 @@ static int random_note_trial(random_state *s, long trial, long idx)
 {
     size_t t = (size_t)trial, k;
 
+    /* Only a dense run of trials is memoised: an ask far ahead (never made
+     * by the runner) is answered without reserving room for every trial. */
+    if (t >= s->n_trials + RANDOM_MEMO_AHEAD)
+        return AML_OK;
     if (t >= s->n_trials) {
         size_t n = t + 1 > 2 * s->n_trials ? t + 1 : 2 * s->n_trials;
         long *bt = aml_reallocarray(s->by_trial, n, sizeof(*bt));
