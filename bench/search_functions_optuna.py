@@ -108,7 +108,8 @@ def main():
                 best = run(fn, name, seed, a.evals)
                 for m in MARKS:
                     if m <= a.evals:
-                        print("%s,%s,%d,%d,%.9g" % (fname, name, seed, m, best[m - 1] - fstar))
+                        print("%s,%s,%d,%d,%.9g"
+                              % (fname, name, seed, m, best[m - 1] - fstar))
                 sys.stdout.flush()
             print("%s %s: %.1f s for %d seeds" % (fname, name, time.time() - t0, a.seeds),
                   file=sys.stderr)

@@ -23,9 +23,11 @@ def main():
     for path in args:
         with open(path) as f:
             for r in csv.DictReader(f):
-                runs[(r["function"], int(r["evals"]), r["strategy"])].append(float(r["regret"]))
-    functions = sorted({k[0] for k in runs}, key=lambda f: ["branin", "hartmann6", "mixed"].index(f)
-                       if f in ("branin", "hartmann6", "mixed") else 9)
+                key = (r["function"], int(r["evals"]), r["strategy"])
+                runs[key].append(float(r["regret"]))
+    known = ["branin", "hartmann6", "mixed"]
+    functions = sorted({k[0] for k in runs},
+                       key=lambda f: known.index(f) if f in known else len(known))
     strategies = [s for s in ORDER if any(k[2] == s for k in runs)]
     head = ["function", "evals"] + strategies + ["bayes < tpe"]
     rows = []
