@@ -330,9 +330,10 @@ int aml_model_set_reading(aml_model *m, char decimal, const aml_spec_colmissing 
         return aml_error_set(AML_EINVAL, "too many per-column missing lists");
     if (n && !(m->colmiss = aml_calloc(n, sizeof(*m->colmiss))))
         return AML_ENOMEM;
-    for (i = 0; i < n; i++, m->n_colmiss++) {
+    for (i = 0; i < n; i++) {
         char **tokens = aml_calloc(cols[i].n_tokens + 1, sizeof(char *));
 
+        m->n_colmiss++; /* counted first: the free path sees a half-built entry */
         m->colmiss[i].tokens = (const char *const *)tokens;
         if (!tokens || !(m->colmiss[i].name = aml_strdup(cols[i].column)))
             return AML_ENOMEM;

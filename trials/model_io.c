@@ -264,13 +264,12 @@ static int model_read_reading(aml_model *m, aml_reader *r)
     m->decimal = (char)decimal;
     if (n && !(m->colmiss = aml_calloc(n, sizeof(*m->colmiss))))
         return AML_ENOMEM;
-    for (i = 0; i < n; i++, m->n_colmiss++) {
+    for (i = 0; i < n; i++) {
         char *name = NULL, **tokens;
 
-        if ((rc = get_text(r, &name, "column name")) < 0) {
-            free(name);
+        m->n_colmiss++; /* counted first: the free path sees a half-read entry */
+        if ((rc = get_text(r, &name, "column name")) < 0)
             return rc;
-        }
         m->colmiss[i].name = name;
         if ((rc = aml_get_u32(r, &k)) < 0 || (rc = aml_reader_need(r, k, 4)) < 0)
             return rc;
