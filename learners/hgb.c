@@ -944,6 +944,8 @@ static int hgb_load_header(hgb *m, aml_reader *r, uint64_t *n_trees, uint64_t *n
     m->n_out = (int)n_out;
     m->n_classes = (int)n_classes;
     m->p = (size_t)p;
+    if ((rc = aml_reader_need(r, (size_t)n_out + (size_t)p, sizeof(double))) < 0)
+        return rc; /* before allocating for them */
     m->base_score = aml_calloc(n_out, sizeof(double));
     m->importance = aml_calloc(p ? p : 1, sizeof(double));
     if (!m->base_score || !m->importance)

@@ -840,6 +840,14 @@ static int mlp_load_state(aml_learner *l, aml_reader *r)
             return aml_error_set(AML_EFORMAT, "mlp: corrupt layer sizes in model");
     if ((kind == OUT_SOFTMAX && u[L] < 3) || (kind != OUT_SOFTMAX && u[L] != 1))
         return aml_error_set(AML_EFORMAT, "mlp: corrupt output layer in model");
+    {
+        uint64_t n_par = 0; /* each factor < 2^31: no overflow over a few layers */
+
+        for (i = 1; i <= (int)L; i++)
+            n_par += (uint64_t)u[i - 1] * u[i] + u[i];
+        if ((rc = aml_reader_need(r, (size_t)n_par, sizeof(double))) < 0)
+            return rc; /* before mlp_layout allocates for them */
+    }
     m->act = act;
     m->n_hidden = (int)L - 1;
     for (i = 0; i < m->n_hidden; i++)

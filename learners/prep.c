@@ -227,6 +227,17 @@ static size_t input_width(const aml_prep *p, const prep_input *in)
     return in->n_levels + (size_t)(in->other != 0);
 }
 
+size_t aml_prep_output_input(const aml_prep *p, size_t j)
+{
+    size_t i, w;
+
+    for (i = 0; i < p->n_inputs; i++, j -= w)
+        if (j < (w = input_width(p, &p->in[i])))
+            return i;
+    assert(!"output column out of range");
+    return p->n_inputs ? p->n_inputs - 1 : 0;
+}
+
 static size_t prep_compute_width(const aml_prep *p)
 {
     size_t i, w = 0;

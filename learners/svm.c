@@ -1283,12 +1283,16 @@ static int svm_load_state(aml_learner *l, aml_reader *r)
     if ((rc = svm_load_header(m, r, &k, &p, &n_sv)) < 0)
         return rc;
     npairs = (size_t)k * (k - 1) / 2;
-    if ((rc = aml_reader_need(r, n_sv, (p + k) * sizeof(double))) < 0)
+    /* Every count is checked against the bytes left before anything is allocated. */
+    if ((rc = aml_reader_need(r, n_sv, (p + k) * sizeof(double))) < 0 ||
+        (rc = aml_reader_need(r, k, 2 * sizeof(int32_t))) < 0 ||
+        (rc = aml_reader_need(r, npairs, 3 * sizeof(double))) < 0)
         return rc;
     m->k = (int)k, m->p = (size_t)p, m->n_sv = (size_t)n_sv;
     m->label = aml_mallocarray(k, sizeof(int));
     m->count = aml_mallocarray(k, sizeof(int));
-    m->sv = aml_mallocarray(n_sv + 1, (p + 2) * sizeof(double));
+    /* n_sv x p vectors then n_sv norms: bounded by the bytes checked above. */
+    m->sv = aml_mallocarray(n_sv * (p + 1) + 1, sizeof(double));
     m->sv_row = aml_mallocarray(n_sv + 1, sizeof(int64_t));
     m->coef = aml_mallocarray((size_t)(k > 1 ? k - 1 : 1) * n_sv + 1, sizeof(double));
     m->rho = aml_mallocarray(3 * npairs + 1, sizeof(double));
