@@ -173,6 +173,14 @@ int aml_learner_importance(const aml_learner *l, double *out)
     return l->type->importance(l, out);
 }
 
+int aml_learner_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    if (!l->type->emit_c)
+        return aml_error_set(AML_EINVAL, "learner '%s' cannot be exported to C",
+                             l->type->name);
+    return l->type->emit_c(l, g, fn);
+}
+
 int aml_learner_outputs(const aml_learner *l)
 {
     return l->task == AML_TASK_CLASSIFICATION ? l->n_classes : 1;
