@@ -14,11 +14,16 @@
 #include "aml.h"
 #include "cgen.h"
 #include "learner.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* How a learner's exported outputs must agree with its predict. */
+enum { EXACT = 1, BLAS = 0 };
+#define BLAS_TOL 1e-12
 
 static aml_cgen *new_gen(void)
 {
@@ -137,6 +142,248 @@ static void test_learner_without_slot(void **state)
     aml_cgen_free(g);
 }
 
+/* ---- learners end to end ------------------------------------------------ */
+
+typedef struct emit_case {
+    const char *learner;
+    aml_task task;
+    const char *fixture;
+    const char *params; /* "name=value;..." (numbers or words) */
+    int exact;
+    int holes; /* put NaN in a few cells (gradient boosting's missing side) */
+} emit_case;
+
+static int have_cc(void)
+{
+    return system("cc --version >/dev/null 2>&1") == 0;
+}
+
+static void set_params(aml_learner *l, const char *params)
+{
+    char buf[256], *save = NULL, *tok;
+
+    snprintf(buf, sizeof(buf), "%s", params);
+    for (tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(tok, '='), *end;
+        aml_value v = {0};
+
+        assert_non_null(eq);
+        *eq = '\0';
+        v.real = strtod(eq + 1, &end);
+        v.kind = *end ? AML_VAL_STR : AML_VAL_REAL;
+        if (v.kind == AML_VAL_STR)
+            v.str = eq + 1;
+        else if (v.real == floor(v.real) && !strchr(eq + 1, '.'))
+            v.kind = AML_VAL_INT, v.i = (long long)v.real;
+        if (aml_learner_set_param(l, tok, &v) < 0)
+            fail_msg("%s: %s", tok, aml_error_message());
+    }
+}
+
+/* Writes fn's source with a driver reading rows of p hex doubles from stdin. */
+static void write_program(aml_cgen *g, const char *path, size_t p, int outs)
+{
+    aml_cgen_printf(g,
+                    "int main(void)\n{\n"
+                    "    double x[%zu], out[%d];\n    size_t j;\n    int c;\n\n"
+                    "    for (;;) {\n"
+                    "        for (j = 0; j < %zu; j++)\n"
+                    "            if (scanf(\"%%lf\", &x[j]) != 1)\n"
+                    "                return 0;\n"
+                    "        model(x, out);\n"
+                    "        for (c = 0; c < %d; c++)\n"
+                    "            printf(\"%%a%%c\", out[c], c + 1 < %d ? ' ' : '\\n');\n"
+                    "    }\n}\n",
+                    p + 1, outs, p, outs, outs);
+    assert_int_equal(aml_cgen_save(g, path), 0);
+}
+
+/* Compiles src to exe with nothing but cc and libm; warnings are errors. */
+static void compile(const char *src, const char *exe)
+{
+    char cmd[2048];
+
+    snprintf(cmd, sizeof(cmd), "cc -std=c99 -O2 -Wall -Wextra -Werror -o %s %s -lm", exe,
+             src);
+    if (system(cmd) != 0)
+        fail_msg("cannot compile %s", src);
+}
+
+/* Runs exe on X's rows (hex doubles) and reads rows x outs outputs back. */
+static double *run_program(const char *exe, const aml_matrix *X, int outs)
+{
+    char in[512], outp[512], cmd[2048];
+    size_t i, j, n = X->rows * (size_t)outs;
+    double *got = malloc(n * sizeof(double));
+    FILE *f;
+
+    snprintf(in, sizeof(in), "%s.in", exe);
+    snprintf(outp, sizeof(outp), "%s.out", exe);
+    assert_non_null(f = fopen(in, "w"));
+    for (i = 0; i < X->rows; i++)
+        for (j = 0; j < X->cols; j++)
+            fprintf(f, "%a%c", aml_matrix_row(X, i)[j], j + 1 < X->cols ? ' ' : '\n');
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "%s < %s > %s", exe, in, outp);
+    assert_int_equal(system(cmd), 0);
+    assert_non_null(f = fopen(outp, "r"));
+    for (i = 0; i < n; i++)
+        if (fscanf(f, "%lf", &got[i]) != 1)
+            fail_msg("%s: output %zu of %zu missing", exe, i, n);
+    fclose(f);
+    return got;
+}
+
+/* Exact: the same bits (NaN matches NaN).  BLAS: within BLAS_TOL relative. */
+static void compare(const emit_case *c, const double *want, const double *got, size_t n)
+{
+    double worst = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        double err = fabs(want[i] - got[i]) / fmax(1.0, fabs(want[i]));
+
+        if (c->exact && memcmp(&want[i], &got[i], sizeof(double)) != 0 &&
+            !(isnan(want[i]) && isnan(got[i])))
+            fail_msg("%s (%s): output %zu is %.17g, predict gives %.17g", c->learner,
+                     c->params, i, got[i], want[i]);
+        if (!(err <= BLAS_TOL))
+            fail_msg("%s (%s): output %zu is %.17g, predict gives %.17g", c->learner,
+                     c->params, i, got[i], want[i]);
+        worst = fmax(worst, err);
+    }
+    if (!c->exact)
+        print_message("    %s (%s): largest relative difference %.3g\n", c->learner,
+                      c->params, worst);
+}
+
+/* Fixtures "x...,y,w": the last column read as y is the weight. */
+static double *split_weights(const char *fixture, aml_matrix *X, double **y)
+{
+    size_t i, j, p = X->cols - 1;
+    double *w = *y;
+
+    if (!strstr(fixture, "svmnb_"))
+        return NULL;
+    *y = malloc(X->rows * sizeof(double));
+    for (i = 0; i < X->rows; i++) {
+        (*y)[i] = aml_matrix_row(X, i)[p];
+        for (j = 0; j < p; j++)
+            X->data[i * p + j] = X->data[i * X->cols + j];
+    }
+    X->cols = p;
+    return w;
+}
+
+/* Every 7th row gets a NaN in column (row mod p). */
+static void punch_holes(aml_matrix *X)
+{
+    size_t i;
+
+    for (i = 0; i < X->rows; i += 7)
+        aml_matrix_row(X, i)[i % X->cols] = NAN;
+}
+
+static void check_case(const emit_case *c, int index)
+{
+    const aml_learner_type *type = aml_learner_type_find(c->learner);
+    aml_learner *l = NULL;
+    aml_matrix X;
+    aml_cgen *g = new_gen();
+    double *y, *w, *want, *got, mx = 0;
+    char src[512], exe[512];
+    aml_rng rng;
+    size_t i;
+    int outs;
+
+    assert_non_null(type);
+    aml_test_read_xy(c->fixture, &X, &y);
+    w = split_weights(c->fixture, &X, &y);
+    if (c->holes)
+        punch_holes(&X);
+    for (i = 0; i < X.rows; i++)
+        mx = fmax(mx, y[i]);
+    aml_rng_init(&rng, 42, (uint64_t)index);
+    assert_int_equal(aml_learner_new(&l, type, c->task), 0);
+    set_params(l, c->params);
+    if (aml_learner_fit(l, &X, y, w, (int)mx + 1, &rng, 1) < 0)
+        fail_msg("%s: %s", c->learner, aml_error_message());
+    outs = aml_learner_outputs(l);
+    want = aml_test_predict(l, &X);
+    aml_cgen_printf(g, "#include <math.h>\n#include <stddef.h>\n#include <stdio.h>\n\n");
+    if (aml_learner_emit_c(l, g, "model") < 0)
+        fail_msg("%s: %s", c->learner, aml_error_message());
+    snprintf(src, sizeof(src), "%s/case%d.c", aml_test_tmpdir(), index);
+    snprintf(exe, sizeof(exe), "%s/case%d", aml_test_tmpdir(), index);
+    write_program(g, src, X.cols, outs);
+    compile(src, exe);
+    got = run_program(exe, &X, outs);
+    compare(c, want, got, X.rows * (size_t)outs);
+    free(got), free(want), free(y), free(w);
+    aml_matrix_dispose(&X);
+    aml_learner_free(l);
+    aml_cgen_free(g);
+}
+
+#define CLF AML_TASK_CLASSIFICATION
+#define REG AML_TASK_REGRESSION
+
+static const emit_case cases[] = {
+    {"logistic_regression", CLF, "linear_clf3.csv", "C=0.5", BLAS, 0},
+    {"logistic_regression", CLF, "svmnb_clf2_train.csv", "penalty=l1", BLAS, 0},
+    {"ridge", REG, "linear_reg.csv", "alpha=0.3", BLAS, 0},
+    {"lasso", REG, "linear_reg.csv", "alpha=0.05", BLAS, 0},
+    {"elastic_net", REG, "linear_reg.csv", "alpha=0.05;l1_ratio=0.3", BLAS, 0},
+    {"linear_svm", CLF, "svmnb_clf2_train.csv", "C=0.7", BLAS, 0},
+    {"linear_svm", CLF, "linear_clf3.csv", "loss=hinge", BLAS, 0},
+    {"svm", CLF, "svmnb_clf3_train.csv", "kernel=rbf;C=2", BLAS, 0},
+    {"svm", CLF, "svmnb_clf2_train.csv", "kernel=poly;degree=3;gamma=0.5", BLAS, 0},
+    {"svm", CLF, "svmnb_clf2_train.csv", "kernel=sigmoid;gamma=0.05", BLAS, 0},
+    {"svm", CLF, "svmnb_clf3_train.csv", "kernel=linear;platt=train", BLAS, 0},
+    {"naive_bayes", CLF, "svmnb_clf3_train.csv", "var_smoothing=1e-9", EXACT, 0},
+    {"knn", CLF, "trees_knn_clf_train.csv", "k=7", EXACT, 0},
+    {"knn", CLF, "trees_knn_clf_train.csv", "k=5;weights=distance", EXACT, 0},
+    {"knn", REG, "trees_knn_reg_train.csv", "k=4;metric=manhattan;weights=distance",
+     EXACT, 0},
+    {"knn", REG, "trees_knn_reg_train.csv", "k=9", EXACT, 0},
+    {"decision_tree", CLF, "trees_knn_clf_train.csv", "max_depth=6", EXACT, 0},
+    {"decision_tree", REG, "trees_knn_reg_train.csv", "min_samples_leaf=3", EXACT, 0},
+    {"random_forest", CLF, "forest_clf_train.csv", "n_estimators=25", EXACT, 0},
+    {"random_forest", REG, "forest_reg_train.csv", "n_estimators=20", EXACT, 0},
+    {"extra_trees", CLF, "forest_clf_train.csv", "n_estimators=15", EXACT, 0},
+    {"extra_trees", REG, "forest_reg_train.csv", "n_estimators=15", EXACT, 0},
+    {"adaboost", CLF, "trees_knn_clf_train.csv", "n_estimators=30", EXACT, 0},
+    {"adaboost", CLF, "svmnb_clf2_train.csv", "n_estimators=20;max_depth=2", EXACT, 0},
+    {"adaboost", REG, "trees_knn_reg_train.csv", "n_estimators=25", EXACT, 0},
+    {"gradient_boosting", CLF, "hgb_clf_train.csv", "n_estimators=40", EXACT, 1},
+    {"gradient_boosting", CLF, "trees_knn_clf_train.csv", "n_estimators=20", EXACT, 1},
+    {"gradient_boosting", REG, "hgb_reg_train.csv", "n_estimators=40;max_leaves=8", EXACT,
+     1},
+    {"mlp", CLF, "mlp_clf_train.csv", "hidden_layer_sizes=16x8;max_iter=60", BLAS, 0},
+    {"mlp", CLF, "svmnb_clf3_train.csv", "activation=tanh;max_iter=60", BLAS, 0},
+    {"mlp", REG, "mlp_reg_train.csv", "hidden_layer_sizes=32;max_iter=60", BLAS, 0},
+};
+
+static void test_every_learner(void **state)
+{
+    const aml_learner_type *const *t;
+    size_t i;
+
+    AML_UNUSED(state);
+    if (!have_cc())
+        skip();
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_case(&cases[i], (int)i);
+    /* Every registered learner kind is among the cases. */
+    for (t = aml_learner_types; *t; t++) {
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+            if (strcmp(cases[i].learner, (*t)->name) == 0)
+                break;
+        if (i == sizeof(cases) / sizeof(cases[0]))
+            fail_msg("learner %s has no C export case", (*t)->name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_long_text_grows),
         cmocka_unit_test(test_save_writes_the_text),
         cmocka_unit_test(test_learner_without_slot),
+        cmocka_unit_test(test_every_learner),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
