@@ -13,7 +13,9 @@
 
 #include "aml.h"
 #include "cgen.h"
+#include "frame.h"
 #include "learner.h"
+#include "prep.h"
 #include "rng.h"
 
 #include <math.h>
@@ -384,6 +386,130 @@ static void test_every_learner(void **state)
     }
 }
 
+/* ---- preprocessing ------------------------------------------------------- */
+
+/*
+ * A driver for a prep function: one cell per line, numeric as a hex double
+ * (or nan), categorical as "=text" or "-" for missing.
+ */
+static void write_prep_program(aml_cgen *g, const char *path, size_t n_in, size_t width)
+{
+    aml_cgen_printf(
+        g,
+        "int main(void)\n{\n"
+        "    static char text[%zu][256];\n"
+        "    double num[%zu], x[%zu];\n"
+        "    const char *cat[%zu];\n    size_t i;\n\n"
+        "    for (;;) {\n"
+        "        for (i = 0; i < %zu; i++) {\n"
+        "            if (!fgets(text[i], 256, stdin))\n                return 0;\n"
+        "            text[i][strcspn(text[i], \"\\n\")] = '\\0';\n"
+        "            num[i] = strtod(text[i], NULL);\n"
+        "            cat[i] = text[i][0] == '=' ? text[i] + 1 : NULL;\n"
+        "        }\n"
+        "        prep(num, cat, x);\n"
+        "        for (i = 0; i < %zu; i++)\n"
+        "            printf(\"%%a%%c\", x[i], i + 1 < %zu ? ' ' : '\\n');\n"
+        "    }\n}\n",
+        n_in + 1, n_in + 1, width + 1, n_in + 1, n_in, width, width);
+    assert_int_equal(aml_cgen_save(g, path), 0);
+}
+
+/* Runs the prep program on every row of f; returns rows x width values. */
+static double *run_prep_program(const char *exe, const aml_frame *f, size_t width)
+{
+    char in[512], outp[512], cmd[2048];
+    size_t i, j, n = aml_frame_rows(f) * width;
+    double *got = malloc(n * sizeof(double));
+    FILE *fp;
+
+    snprintf(in, sizeof(in), "%s.in", exe);
+    snprintf(outp, sizeof(outp), "%s.out", exe);
+    assert_non_null(fp = fopen(in, "w"));
+    for (i = 0; i < aml_frame_rows(f); i++)
+        for (j = 0; j < aml_frame_cols(f); j++) {
+            int32_t code;
+
+            if (aml_frame_type(f, j) == AML_COL_NUMERIC)
+                fprintf(fp, "%a\n", aml_frame_real(f, j)[i]);
+            else if ((code = aml_frame_codes(f, j)[i]) < 0)
+                fprintf(fp, "-\n");
+            else
+                fprintf(fp, "=%s\n", aml_frame_level(f, j, (size_t)code));
+        }
+    fclose(fp);
+    snprintf(cmd, sizeof(cmd), "%s < %s > %s", exe, in, outp);
+    assert_int_equal(system(cmd), 0);
+    assert_non_null(fp = fopen(outp, "r"));
+    for (i = 0; i < n; i++)
+        if (fscanf(fp, "%lf", &got[i]) != 1)
+            fail_msg("%s: output %zu of %zu missing", exe, i, n);
+    fclose(fp);
+    return got;
+}
+
+/* Fits on the first 12 rows (so later rows hold unseen levels), compares all 18. */
+static void check_prep(const aml_prep_options *o, int index)
+{
+    size_t rows[12], i, width;
+    aml_frame *f = NULL;
+    aml_prep *p = NULL;
+    aml_matrix want;
+    aml_cgen *g = new_gen();
+    char src[512], exe[512];
+    double *got;
+
+    assert_int_equal(aml_frame_read_csv(&f, aml_test_fixture("prep_data.csv"), NULL), 0);
+    for (i = 0; i < 12; i++)
+        rows[i] = i;
+    assert_int_equal(aml_prep_fit(&p, f, rows, 12, o), 0);
+    assert_int_equal(aml_prep_transform(p, f, NULL, 0, &want), 0);
+    width = aml_prep_width(p);
+    aml_cgen_printf(g, "#include <math.h>\n#include <stddef.h>\n#include <stdio.h>\n"
+                       "#include <stdlib.h>\n#include <string.h>\n\n");
+    assert_int_equal(aml_prep_emit_c(p, g, "prep", NULL), 0);
+    snprintf(src, sizeof(src), "%s/prep%d.c", aml_test_tmpdir(), index);
+    snprintf(exe, sizeof(exe), "%s/prep%d", aml_test_tmpdir(), index);
+    write_prep_program(g, src, aml_prep_n_inputs(p), width);
+    compile(src, exe);
+    got = run_prep_program(exe, f, width);
+    for (i = 0; i < aml_frame_rows(f) * width; i++)
+        if (memcmp(&got[i], &want.data[i], sizeof(double)) != 0)
+            fail_msg("options %d: value %zu (row %zu) is %.17g, transform gives %.17g",
+                     index, i, i / width, got[i], want.data[i]);
+    free(got);
+    aml_matrix_dispose(&want);
+    aml_prep_free(p);
+    aml_frame_free(f);
+    aml_cgen_free(g);
+}
+
+static void test_prep_every_option(void **state)
+{
+    static const aml_prep_options opts[] = {
+        {0},
+        {.scale = AML_SCALE_STANDARD},
+        {.scale = AML_SCALE_ROBUST, .impute = AML_IMPUTE_MEDIAN, .max_levels = 2},
+        {.scale = AML_SCALE_MINMAX,
+         .impute = AML_IMPUTE_MOST_FREQUENT,
+         .missing_indicator = 1},
+        {.impute = AML_IMPUTE_CONSTANT,
+         .impute_value = -1.5,
+         .missing_indicator = 1,
+         .encode = AML_ENCODE_ORDINAL},
+        {.impute = AML_IMPUTE_MOST_FREQUENT,
+         .encode = AML_ENCODE_ORDINAL,
+         .scale = AML_SCALE_STANDARD},
+    };
+    size_t i;
+
+    AML_UNUSED(state);
+    if (!have_cc())
+        skip();
+    for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        check_prep(&opts[i], (int)i);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_save_writes_the_text),
         cmocka_unit_test(test_learner_without_slot),
         cmocka_unit_test(test_every_learner),
+        cmocka_unit_test(test_prep_every_option),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
