@@ -67,20 +67,20 @@ static void export_doc_members(const aml_model *m, aml_cgen *g)
     int i;
 
     for (i = 0; i < aml_model_n_members(m); i++) {
-        aml_cgen_printf(g, " *   %d. trial %ld, %s (", i + 1, aml_model_member_trial(m, i),
-                        aml_model_member_learner(m, i));
+        aml_cgen_printf(g, " *   %d. trial %ld, %s (", i + 1,
+                        aml_model_member_trial(m, i), aml_model_member_learner(m, i));
         export_comment_text(g, aml_model_member_params(m, i));
         aml_cgen_printf(g, "), CV score %.6g, weight %.6g, %d pipeline%s\n",
                         aml_model_member_score(m, i), aml_model_member_weight(m, i),
                         aml_model_member_n_pipes(m, i),
-                        aml_model_member_n_pipes(m, i) == 1 ? "" : "s (fold models averaged)");
+                        aml_model_member_n_pipes(m, i) == 1 ? ""
+                                                            : "s (fold models averaged)");
     }
     if (aml_model_stack(m))
-        aml_cgen_printf(g, " *   combined by a stack of %zu meta-learner(s), %d layer(s)%s\n",
-                        aml_stack_n_meta(aml_model_stack(m)),
-                        aml_stack_layers(aml_model_stack(m)),
-                        aml_stack_passthrough(aml_model_stack(m)) ? ", inputs passed through"
-                                                                  : "");
+        aml_cgen_printf(
+            g, " *   combined by a stack of %zu meta-learner(s), %d layer(s)%s\n",
+            aml_stack_n_meta(aml_model_stack(m)), aml_stack_layers(aml_model_stack(m)),
+            aml_stack_passthrough(aml_model_stack(m)) ? ", inputs passed through" : "");
     else if (aml_model_n_members(m) > 1)
         aml_cgen_printf(g, " *   combined by their weighted average\n");
 }
@@ -89,12 +89,12 @@ static void export_doc_model(const aml_model *m, aml_cgen *g)
 {
     int k;
 
-    aml_cgen_printf(g,
-                    "/*\n * An automl model (ensemble method: %s) exported as C (automl %s)."
-                    "\n *\n * Task: %s.  Target: ",
-                    aml_model_method(m), AML_VERSION,
-                    aml_model_task(m) == AML_TASK_CLASSIFICATION ? "classification"
-                                                                 : "regression");
+    aml_cgen_printf(
+        g,
+        "/*\n * An automl model (ensemble method: %s) exported as C (automl %s)."
+        "\n *\n * Task: %s.  Target: ",
+        aml_model_method(m), AML_VERSION,
+        aml_model_task(m) == AML_TASK_CLASSIFICATION ? "classification" : "regression");
     export_comment_text(g, aml_model_target(m));
     if (aml_model_task(m) == AML_TASK_CLASSIFICATION) {
         aml_cgen_printf(g, ".\n * Classes (the order of the outputs):");
@@ -112,17 +112,20 @@ static void export_doc_inputs(const aml_model *m, const aml_prep *s, aml_cgen *g
 {
     size_t i;
 
-    aml_cgen_printf(g, " *\n * Input columns, in the order of automl_predict's fields:\n");
+    aml_cgen_printf(g,
+                    " *\n * Input columns, in the order of automl_predict's fields:\n");
     for (i = 0; i < aml_prep_n_inputs(s); i++) {
         aml_cgen_printf(g, " *   %3zu  ", i);
         export_comment_text(g, aml_prep_input_name(s, i));
-        aml_cgen_printf(g, "  (%s)\n", aml_prep_input_type(s, i) == AML_COL_NUMERIC
-                                           ? "numeric"
-                                           : "categorical");
+        aml_cgen_printf(g, "  (%s)\n",
+                        aml_prep_input_type(s, i) == AML_COL_NUMERIC ? "numeric"
+                                                                     : "categorical");
     }
-    aml_cgen_printf(g, " * Numbers use the decimal mark '%c'; the missing-value tokens of each\n"
-                       " * column are in automl_miss (trimmed of spaces and tabs).\n",
-                    aml_model_decimal(m));
+    aml_cgen_printf(
+        g,
+        " * Numbers use the decimal mark '%c'; the missing-value tokens of each\n"
+        " * column are in automl_miss (trimmed of spaces and tabs).\n",
+        aml_model_decimal(m));
 }
 
 static const char export_doc_api[] =
@@ -301,8 +304,8 @@ static int export_member(const aml_model *m, const aml_prep *schema, aml_cgen *g
                         "    for (c = 0; c < %d; c++)\n        out[c] += tmp[c];\n",
                         i, j, i, j, K);
     if (n > 1)
-        aml_cgen_printf(g, "    for (c = 0; c < %d; c++)\n        out[c] /= (double)%d;\n", K,
-                        n);
+        aml_cgen_printf(
+            g, "    for (c = 0; c < %d; c++)\n        out[c] /= (double)%d;\n", K, n);
     return aml_cgen_printf(g, "}\n\n");
 }
 
@@ -320,19 +323,21 @@ static int export_average(const aml_model *m, aml_cgen *g)
     aml_cgen_doubles(g, "automl_weight", w, (size_t)n);
     free(w);
     aml_cgen_doubles(g, "automl_wsum", &wsum, 1);
-    aml_cgen_printf(g,
-                    "static void automl_combine(const double *num, const char *const *cat, "
-                    "double *out)\n{\n    double part[%d];\n"
-                    "    int c;\n\n    for (c = 0; c < %d; c++)\n        out[c] = 0;\n",
-                    K, K);
+    aml_cgen_printf(
+        g,
+        "static void automl_combine(const double *num, const char *const *cat, "
+        "double *out)\n{\n    double part[%d];\n"
+        "    int c;\n\n    for (c = 0; c < %d; c++)\n        out[c] = 0;\n",
+        K, K);
     for (i = 0; i < n; i++)
         if (aml_model_member_weight(m, i) != 0.0)
-            aml_cgen_printf(g,
-                            "    member%d(num, cat, part);\n    for (c = 0; c < %d; c++)\n"
-                            "        out[c] += automl_weight[%d] * part[c];\n",
-                            i, K, i);
-    return aml_cgen_printf(g, "    for (c = 0; c < %d; c++)\n        out[c] /= automl_wsum[0];\n}\n\n",
-                           K);
+            aml_cgen_printf(
+                g,
+                "    member%d(num, cat, part);\n    for (c = 0; c < %d; c++)\n"
+                "        out[c] += automl_weight[%d] * part[c];\n",
+                i, K, i);
+    return aml_cgen_printf(
+        g, "    for (c = 0; c < %d; c++)\n        out[c] /= automl_wsum[0];\n}\n\n", K);
 }
 
 /* The stack's learners: layer-1 over Z (members' outputs) and passthrough inputs. */
@@ -368,11 +373,12 @@ static int export_stack(const aml_model *m, const aml_prep *schema, aml_cgen *g)
         return rc;
     if (aml_stack_passthrough(st))
         pw = aml_prep_width(aml_stack_prep(st));
-    aml_cgen_printf(g,
-                    "static void automl_combine(const double *num, const char *const *cat, "
-                    "double *out)\n{\n    double z[%zu], o[%zu];\n    int t;\n\n"
-                    "    (void)t;\n",
-                    q + pw + 1, nm * (size_t)K);
+    aml_cgen_printf(
+        g,
+        "static void automl_combine(const double *num, const char *const *cat, "
+        "double *out)\n{\n    double z[%zu], o[%zu];\n    int t;\n\n"
+        "    (void)t;\n",
+        q + pw + 1, nm * (size_t)K);
     for (j = 0; j < n; j++)
         aml_cgen_printf(g, "    member%d(num, cat, z + %d);\n", j, j * K);
     if (pw)
@@ -402,6 +408,13 @@ static int export_combine(const aml_model *m, const aml_prep *schema, aml_cgen *
 
 /* ------------------------------------------------------------------ file */
 
+/* A member of weight 0 in a weighted average adds nothing: it is left out. */
+static int export_member_used(const aml_model *m, int i)
+{
+    return aml_model_stack(m) || aml_model_n_members(m) == 1 ||
+           aml_model_member_weight(m, i) != 0.0;
+}
+
 static const char export_predict_fn[] =
     "int automl_predict(const char *const *fields, double *out)\n"
     "{\n"
@@ -426,7 +439,7 @@ static int export_write(const aml_model *m, const aml_prep *schema, aml_cgen *g)
         return rc;
     aml_cgen_printf(g, "%s", export_c_parse);
     for (i = 0; i < aml_model_n_members(m); i++)
-        if ((rc = export_member(m, schema, g, i)) < 0)
+        if (export_member_used(m, i) && (rc = export_member(m, schema, g, i)) < 0)
             return rc;
     if ((rc = export_combine(m, schema, g)) < 0)
         return rc;
