@@ -108,6 +108,16 @@ int aml_prep_input_type(const aml_prep *p, size_t i); /* aml_coltype */
  */
 size_t aml_prep_output_input(const aml_prep *p, size_t j);
 
+/*
+ * C export (cgen.h): defines in g
+ *     static void fn(const double *num, const char *const *cat, double *x)
+ * writing the aml_prep_width() values aml_prep_transform gives for one raw
+ * row.  Input i reads num[col[i]] when numeric (NaN: missing) or
+ * cat[col[i]] when categorical (the cell's text as the CSV reader keeps
+ * it, NULL: missing); col NULL means col[i] = i.
+ */
+int aml_prep_emit_c(const aml_prep *p, aml_cgen *g, const char *fn, const size_t *col);
+
 int aml_prep_save(const aml_prep *p, aml_writer *w);
 int aml_prep_load(aml_prep **out, aml_reader *r);
 void aml_prep_free(aml_prep *p);
