@@ -251,7 +251,7 @@ static int column_importance(perm_run *r, aml_perm_importance *out, size_t i,
                              out->names[i]);
     aml_rng_init(&base, seed, (uint64_t)i);
     for (rep = 0; rep < out->repeats; rep++) {
-        double s;
+        double s = NAN;
 
         aml_rng_child(&rng, &base, (uint64_t)rep);
         if ((rc = shuffled_score(r, (size_t)col, &rng, &s)) < 0)

@@ -214,7 +214,7 @@ static void compile(const char *src, const char *exe)
 /* Runs exe on X's rows (hex doubles) and reads rows x outs outputs back. */
 static double *run_program(const char *exe, const aml_matrix *X, int outs)
 {
-    char in[512], outp[512], cmd[2048];
+    char in[1100], outp[1100], cmd[4096];
     size_t i, j, n = X->rows * (size_t)outs;
     double *got = malloc(n * sizeof(double));
     FILE *f;
@@ -418,7 +418,7 @@ static void write_prep_program(aml_cgen *g, const char *path, size_t n_in, size_
 /* Runs the prep program on every row of f; returns rows x width values. */
 static double *run_prep_program(const char *exe, const aml_frame *f, size_t width)
 {
-    char in[512], outp[512], cmd[2048];
+    char in[1100], outp[1100], cmd[4096];
     size_t i, j, n = aml_frame_rows(f) * width;
     double *got = malloc(n * sizeof(double));
     FILE *fp;
