@@ -201,38 +201,45 @@ static const char schema_v4[] =
     ") WITHOUT ROWID;\n";
 
 /*
+ * The views of version 5 gain the resource; the leaderboard ranks full
+ * evaluations first (a score on part of the budget does not compare with a
+ * full one).  SQLite cannot alter a view: they are dropped and made again.
+ */
+/* clang-format off */
+#define SCHEMA_V5_VIEWS                                                                  \
+    "DROP VIEW leaderboard;\n"                                                           \
+    "DROP VIEW trial_params;\n"                                                          \
+    "CREATE VIEW trial_params AS\n"                                                      \
+    "SELECT t.id AS trial_id, t.study_id, s.name AS study, t.number, t.learner,\n"       \
+    "       t.status, t.score,\n"                                                        \
+    "       " STORE_PARAMS_JSON("t") " AS params,\n"                                     \
+    "       " STORE_FOLDS_JSON("t") " AS fold_scores,\n"                                 \
+    "       t.message, t.t_start, t.t_end, t.t_end - t.t_start AS seconds,\n"           \
+    "       t.resource\n"                                                                \
+    "  FROM trial AS t JOIN study AS s ON s.id = t.study_id;\n"                          \
+    "CREATE VIEW leaderboard AS\n"                                                       \
+    "SELECT v.study_id, v.study,\n"                                                      \
+    "       rank() OVER (PARTITION BY v.study_id ORDER BY\n"                             \
+    "           coalesce(v.resource, 1) DESC,\n"                                         \
+    "           CASE WHEN s.greater_is_better THEN -v.score ELSE v.score END,\n"         \
+    "           v.number) AS rank,\n"                                                    \
+    "       v.number, v.learner, v.score, v.params, v.fold_scores, v.seconds,\n"         \
+    "       v.resource\n"                                                                \
+    "  FROM trial_params AS v JOIN study AS s ON s.id = v.study_id\n"                    \
+    " WHERE v.status = 'ok' AND v.score IS NOT NULL\n"                                   \
+    " ORDER BY v.study_id, rank;\n"
+/* clang-format on */
+
+/*
  * Version 5: the resource a trial was evaluated with (successive halving:
  * a fraction of the full budget, NULL for a full evaluation), and the
  * ensemble built from a study (one row per study, replaced on rebuild;
  * members is JSON [{"trial": N, "weight": W}, ...]; score is the honest
  * cross-validated estimate, best_trial_score the best single trial's).
- * The views gain the resource; the leaderboard ranks full evaluations
- * first (a score on part of the budget does not compare with a full one).
  */
-/* clang-format off */
 static const char schema_v5[] =
     "ALTER TABLE trial ADD COLUMN resource REAL;\n"
-    "DROP VIEW leaderboard;\n"
-    "DROP VIEW trial_params;\n"
-    "CREATE VIEW trial_params AS\n"
-    "SELECT t.id AS trial_id, t.study_id, s.name AS study, t.number, t.learner,\n"
-    "       t.status, t.score,\n"
-    "       " STORE_PARAMS_JSON("t") " AS params,\n"
-    "       " STORE_FOLDS_JSON("t") " AS fold_scores,\n"
-    "       t.message, t.t_start, t.t_end, t.t_end - t.t_start AS seconds,\n"
-    "       t.resource\n"
-    "  FROM trial AS t JOIN study AS s ON s.id = t.study_id;\n"
-    "CREATE VIEW leaderboard AS\n"
-    "SELECT v.study_id, v.study,\n"
-    "       rank() OVER (PARTITION BY v.study_id ORDER BY\n"
-    "           coalesce(v.resource, 1) DESC,\n"
-    "           CASE WHEN s.greater_is_better THEN -v.score ELSE v.score END,\n"
-    "           v.number) AS rank,\n"
-    "       v.number, v.learner, v.score, v.params, v.fold_scores, v.seconds,\n"
-    "       v.resource\n"
-    "  FROM trial_params AS v JOIN study AS s ON s.id = v.study_id\n"
-    " WHERE v.status = 'ok' AND v.score IS NOT NULL\n"
-    " ORDER BY v.study_id, rank;\n"
+    SCHEMA_V5_VIEWS
     "CREATE TABLE ensemble (\n"
     "    study_id INTEGER PRIMARY KEY REFERENCES study(id) ON DELETE CASCADE,\n"
     "    method   TEXT NOT NULL,\n"
@@ -241,11 +248,14 @@ static const char schema_v5[] =
     "    members  TEXT NOT NULL,\n"
     "    created_at REAL NOT NULL\n"
     ");\n";
-/* clang-format on */
 
 /* store_migrations[v] takes a database from user_version v to v + 1. */
 static const char *const store_migrations[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+    schema_v1,
+    schema_v2,
+    schema_v3,
+    schema_v4,
+    schema_v5,
 };
 #define STORE_SCHEMA_VERSION                                                             \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
