@@ -325,7 +325,11 @@ static int board_row(const aml_trial_row *row, void *payload)
     cli_table_add(b->t, "%ld", row->number);
     cli_table_add(b->t, "%s", row->learner);
     cli_table_add(b->t, "%s", score);
-    cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
+    if (row->resource == row->resource) /* a partial evaluation (successive halving) */
+        cli_table_add(b->t, "%s (resource %.4g)", row->params_json ? row->params_json : "{}",
+                      row->resource);
+    else
+        cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
     return 0;
 }
 
