@@ -325,7 +325,11 @@ static int board_row(const aml_trial_row *row, void *payload)
     cli_table_add(b->t, "%ld", row->number);
     cli_table_add(b->t, "%s", row->learner);
     cli_table_add(b->t, "%s", score);
-    cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
+    if (row->resource == row->resource) /* a partial evaluation (successive halving) */
+        cli_table_add(b->t, "%s (resource %.4g)", row->params_json ? row->params_json : "{}",
+                      row->resource);
+    else
+        cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
     return 0;
 }
 
@@ -436,9 +440,18 @@ static int run_loop_signals(run_ctx *c, const aml_search_type *st, aml_run_optio
 
 static int run_search(run_ctx *c, const aml_search_type *st, int threads)
 {
+    aml_search_options so = {c->spec->eta, c->spec->min_resource,
+                             (aml_search_sampler)c->spec->sampler};
     aml_run_options opt = {0};
+    aml_config *seeds = NULL;
     aml_run_summary s;
     int rc;
+
+    /* Against the space trimmed to the task: a seed may name a dropped parameter. */
+    if ((rc = aml_spec_seed_configs(c->spec, c->space, &seeds, &opt.n_seeds)) < 0)
+        return cli_fail(rc);
+    opt.seeds = seeds;
+    opt.search = &so;
 
     opt.folds = c->spec->folds;
     opt.stratified = c->spec->stratified;
@@ -453,7 +466,9 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     opt.store = c->store;
     opt.study_id = c->study_id;
 
-    if ((rc = run_loop_signals(c, st, &opt, &s)) < 0) {
+    rc = run_loop_signals(c, st, &opt, &s);
+    aml_spec_seed_configs_free(seeds, opt.n_seeds);
+    if (rc < 0) {
         aml_run_summary_dispose(&s);
         return cli_fail(rc);
     }

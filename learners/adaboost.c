@@ -824,4 +824,5 @@ const aml_learner_type aml_learner_adaboost = {
     .load = ada_load,
     .free = ada_free,
     .importance = ada_importance_out,
+    .resource_param = "n_estimators",
 };

@@ -778,6 +778,7 @@ const aml_learner_type aml_learner_random_forest = {
     .load = forest_load,
     .free = forest_free,
     .importance = forest_importance_out,
+    .resource_param = "n_estimators",
 };
 
 const aml_learner_type aml_learner_extra_trees = {
@@ -794,4 +795,5 @@ const aml_learner_type aml_learner_extra_trees = {
     .load = forest_load,
     .free = forest_free,
     .importance = forest_importance_out,
+    .resource_param = "n_estimators",
 };

@@ -1172,4 +1172,5 @@ const aml_learner_type aml_learner_gradient_boosting = {
     .load = hgb_load,
     .free = hgb_free,
     .importance = hgb_importance,
+    .resource_param = "n_estimators",
 };

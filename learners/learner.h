@@ -129,6 +129,14 @@ struct aml_learner_type {
      * giving the fitted learner's predict output for one row (see cgen.h).
      */
     int (*emit_c)(const aml_learner *l, aml_cgen *g, const char *fn);
+    /*
+     * How a trial with a partial resource (aml_config.resource in (0, 1),
+     * successive halving) is made cheaper: the name of an integer parameter
+     * counting iterations (trees, boosting rounds, epochs), which the
+     * pipeline scales by the resource (at least 1); NULL: the learner is
+     * fitted on that fraction of each training fold's rows instead.
+     */
+    const char *resource_param;
 };
 
 /* The registry: every built-in learner type, NULL-terminated. */

@@ -954,4 +954,5 @@ const aml_learner_type aml_learner_mlp = {
     .save = mlp_save,
     .load = mlp_load,
     .free = mlp_free,
+    .resource_param = "max_iter",
 };

@@ -104,6 +104,13 @@ int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
                           long number, const char *learner, const aml_param *params,
                           size_t n_params, double t_start);
 /*
+ * Schema 5.  Records the resource a begun trial is evaluated with (a
+ * fraction of the full budget in (0, 1), successive halving); anything
+ * else stores NULL, a full evaluation, which is also what
+ * aml_store_trial_begin leaves (and a re-queue resets).
+ */
+int aml_store_trial_set_resource(aml_store *s, long long trial_id, double resource);
+/*
  * Records the end of a trial: status, mean score (NaN/inf: stored NULL and
  * forced failed), fold scores (k values, may include NaN), failure message
  * (may be NULL), end time.  Status AML_TRIAL_INTERRUPTED stores no score.
@@ -158,13 +165,14 @@ typedef struct aml_trial_row {
     const char *fold_scores_json; /* [0.9, 0.85, ...] or NULL */
     const char *message;          /* NULL unless failed */
     double t_start, t_end;        /* unix seconds; t_end is NaN while running */
+    double resource;              /* schema 5: fraction of the budget; NaN = full */
 } aml_trial_row;
 
 typedef struct aml_trial_query {
     const char *study;   /* NULL: as aml_store_study_find(NULL) */
     long top;            /* 0: all trials */
-    int ranked;          /* 1: best first (ok trials by score, then failed);
-                            0: by trial number */
+    int ranked;          /* 1: best first (ok trials by resource, full first,
+                            then score; then the rest); 0: by trial number */
     const char *status;  /* NULL, or only trials of this status name */
     const char *learner; /* NULL, or only trials of this learner */
 } aml_trial_query;
@@ -195,6 +203,7 @@ typedef struct aml_trial_record {
     size_t k;
     const char *message;
     double t_start, t_end;
+    double resource; /* schema 5: fraction of the budget; NaN = full (NULL) */
 } aml_trial_record;
 
 typedef int (*aml_trial_record_cb)(const aml_trial_record *r, void *payload);

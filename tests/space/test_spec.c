@@ -124,7 +124,7 @@ static const aml_learner_type t_ridge = {
 static const aml_learner_type *const t_learners[] = {&t_logreg, &t_knn, &t_tree, &t_ridge,
                                                      NULL};
 static const char *const t_metrics[] = {"accuracy", "f1", "rmse", NULL};
-static const char *const t_strategies[] = {"grid", "random", NULL};
+static const char *const t_strategies[] = {"grid", "random", "halving", "bohb", NULL};
 static const aml_spec_vocab t_vocab = {t_learners, t_metrics, t_strategies};
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -380,7 +380,7 @@ static const bad_case bad_cases[] = {
     {HEAD "metric: auc\n" TAIL, "5:9: unknown metric 'auc'; known metrics: accuracy, f1, "
                                 "rmse"},
     {HEAD "search: {strategy: bayes}\n" TAIL,
-     "5:20: unknown strategy 'bayes'; known strategies: grid, random"},
+     "5:20: unknown strategy 'bayes'; known strategies: grid, random, halving, bohb"},
     {HEAD "  task: clustering\n" TAIL,
      "5:9: unknown task 'clustering'; known tasks: classification, regression"},
     /* A learner that cannot do the task the spec states. */
@@ -403,6 +403,49 @@ static const bad_case bad_cases[] = {
      "3:10: data file 'data/nope.csv' not found (looked for '@/data/nope.csv')"},
     {"study: s\ndata:\n  train: data\n  target: y\n" TAIL,
      "3:10: data file 'data' is a directory"},
+    /* Successive halving's keys: halving and bohb only, each checked. */
+    {HEAD "search: {eta: 3}\n" TAIL,
+     "5:10: 'eta' applies to strategy halving or bohb, not random"},
+    {HEAD "search: {strategy: halving, eta: 1}\n" TAIL,
+     "5:34: 'eta' must be at least 2, not 1"},
+    {HEAD "search: {strategy: halving, min_resource: 0}\n" TAIL,
+     "5:43: 'min_resource' must be a number more than 0 and at most 1, not '0'"},
+    {HEAD "search: {strategy: halving, min_resource: 1e-9}\n" TAIL,
+     "5:43: 'min_resource' 1e-09 with eta 3 makes 19 rungs; at most 16"},
+    {HEAD "search: {strategy: bohb, sampler: random}\n" TAIL,
+     "5:35: strategy bohb samples with bayes; use strategy halving for sampler random"},
+    {HEAD "search: {strategy: halving, sampler: tpe}\n" TAIL,
+     "5:38: unknown sampler 'tpe'; known samplers: random, bayes"},
+    /* Seed configurations: the list, each entry, each parameter against the space. */
+    {HEAD "search: {seed_configs: knn}\n" TAIL,
+     "5:24: 'seed_configs' must be a list of mappings like {learner: knn, k: 5}, not "
+     "'knn'"},
+    {HEAD "search: {seed_configs: [knn]}\n" TAIL,
+     "5:25: each item of 'seed_configs' must be a mapping like {learner: knn, k: 5}, "
+     "not 'knn'"},
+    {HEAD "search: {seed_configs: [{k: 5}]}\n" TAIL,
+     "5:25: missing required key 'learner' in a seed configuration"},
+    {HEAD "search: {seed_configs: [{learner: svm}]}\n" TAIL,
+     "5:35: unknown learner 'svm'; known learners: logistic_regression, knn, "
+     "decision_tree, ridge"},
+    {HEAD "search: {seed_configs: [{learner: ridge}]}\n" TAIL,
+     "5:25: seed configuration names learner 'ridge', which 'learners' does not list"},
+    {HEAD "search: {seed_configs: [{learner: knn, n: 5}]}\n" TAIL,
+     "5:40: seed configuration: unknown parameter 'n' for knn; its parameters: k, "
+     "weights"},
+    {HEAD "search: {seed_configs: [{learner: knn, k: 0}]}\n" TAIL,
+     "5:43: knn: 'k' must be >= 1, not 0"},
+    {HEAD "search: {seed_configs: [{learner: knn, k: 20}]}\n"
+          "learners:\n  knn: {k: {int: [1, 10]}}\nstore: s.db\n",
+     "5:40: seed configuration: knn 'k' = 20 is outside the search space (its domain "
+     "is at line 7)"},
+    {HEAD "search: {seed_configs: [{learner: knn, weights: distance}]}\n"
+          "learners:\n  knn: {k: 5}\nstore: s.db\n",
+     "5:40: seed configuration: 'weights' is not searched for knn in this spec (list "
+     "it under the learner to name it)"},
+    {HEAD "search: {seed_configs: [{learner: knn, preprocess.scale: robust}]}\n" TAIL,
+     "5:40: seed configuration: 'preprocess.scale' is not searched for knn in this "
+     "spec (list it under the learner to name it)"},
 };
 
 static void test_spec_bad(void **state)
@@ -426,6 +469,39 @@ static void test_spec_bad(void **state)
                      aml_error_message(), expect);
         assert_null(s);
     }
+}
+
+/*
+ * Seed configurations and halving's keys read back: named values as
+ * written, unnamed ones the learner's default when the domain holds it
+ * (weights uniform), else the domain's middle (k int [10, 20] does not hold
+ * the default 5: aml_dim_at(0.5) = 10 + floor(0.5 x 11) = 15).
+ */
+static void test_spec_seed_configs(void **state)
+{
+    aml_spec *s = load_ok("study: s\ndata: {train: data/penguins.csv, target: species}\n"
+                          "search:\n  strategy: halving\n  eta: 4\n"
+                          "  min_resource: 0.0625\n  sampler: bayes\n"
+                          "  seed_configs:\n    - {learner: knn, weights: distance}\n"
+                          "    - {learner: knn, k: 12}\n"
+                          "learners:\n  knn: {k: {int: [10, 20]}, weights: [uniform, "
+                          "distance]}\nstore: s.db\n");
+    aml_config *c = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_true(s->eta == 4.0);
+    assert_true(s->min_resource == 0.0625);
+    assert_int_equal(s->sampler, 2);
+    assert_int_equal(s->n_seeds, 2);
+    assert_int_equal(aml_spec_seed_configs(s, s->space, &c, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(c[0].params[0].value.i, 15);
+    assert_string_equal(c[0].params[1].value.str, "distance");
+    assert_int_equal(c[1].params[0].value.i, 12);
+    assert_string_equal(c[1].params[1].value.str, "uniform");
+    aml_spec_seed_configs_free(c, n);
+    aml_spec_free(s);
 }
 
 static void test_spec_unreadable(void **state)
@@ -795,6 +871,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_param_check_wording),
         cmocka_unit_test(test_spec_bad),
+        cmocka_unit_test(test_spec_seed_configs),
         cmocka_unit_test(test_spec_unreadable),
         cmocka_unit_test(test_spec_full_example),
         cmocka_unit_test(test_spec_defaults),
