@@ -1792,7 +1792,9 @@ static char *spec_dirname(const char *path)
     return dir;
 }
 
-int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
+/* Loads from the file at path, or from text as if read from path. */
+static int spec_load(aml_spec **out, const char *path, const char *text,
+                     const aml_spec_vocab *vocab)
 {
     spec_ctx c;
     size_t len = 0;
@@ -1808,8 +1810,13 @@ int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
         rc = AML_ENOMEM;
         goto out;
     }
-    if ((rc = spec_read_file(path, &c.spec->text, &len)) < 0 ||
-        (rc = spec_parse(&c, c.spec->text, len)) < 0 ||
+    if (text) {
+        len = strlen(text);
+        rc = (c.spec->text = aml_strdup(text)) ? AML_OK : AML_ENOMEM;
+    } else {
+        rc = spec_read_file(path, &c.spec->text, &len);
+    }
+    if (rc < 0 || (rc = spec_parse(&c, c.spec->text, len)) < 0 ||
         (rc = spec_check_mappings(&c)) < 0 ||
         (rc = spec_read_root(&c, yaml_document_get_root_node(&c.doc))) < 0)
         goto out;
@@ -1822,6 +1829,17 @@ out:
     aml_space_free(c.prep);
     free(c.dir);
     return rc;
+}
+
+int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
+{
+    return spec_load(out, path, NULL, vocab);
+}
+
+int aml_spec_load_text(aml_spec **out, const char *path, const char *text,
+                       const aml_spec_vocab *vocab)
+{
+    return spec_load(out, path, text, vocab);
 }
 
 static void spec_free_list(char **list, size_t n)

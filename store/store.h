@@ -72,6 +72,12 @@ typedef struct aml_study_info {
  */
 int aml_store_study_create(aml_store *s, long long *out_id, const aml_study_info *info,
                            int replace);
+/*
+ * Schema 5.  Records the spec a run read (absolute path and full text), so
+ * that `automl export` can later read the same data and options again.
+ */
+int aml_store_study_set_spec(aml_store *s, long long study_id, const char *path,
+                             const char *text);
 /* Finds a study by name (NULL name: the only study, or the newest one). */
 int aml_store_study_find(aml_store *s, long long *out_id, const char *name);
 /* Like aml_store_study_find with a name, but a missing study is *out_id = 0, not an
@@ -245,6 +251,7 @@ typedef struct aml_study_row {
     int run_alive; /* run_pid is a live process on this host */
     unsigned long long seed;
     double created_at, updated_at; /* updated_at NaN when never */
+    const char *spec_path;         /* schema 5: absolute path of the spec; may be NULL */
 } aml_study_row;
 
 typedef int (*aml_study_cb)(const aml_study_row *row, void *payload);

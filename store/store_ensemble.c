@@ -1,5 +1,6 @@
 /*
- * store_ensemble.c - the ensemble a study's search ended with (schema 5).
+ * store_ensemble.c - schema 5 writes: the ensemble a study ended with, and
+ * the spec a run read.
  *
  * One row per study in table `ensemble`, replaced whenever the ensemble
  * stage runs again (automl run at the end of a search, or a resumed one),
@@ -113,4 +114,27 @@ int aml_store_ensemble_read(aml_store *s, long long study_id, aml_ensemble_read_
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+int aml_store_study_set_spec(aml_store *s, long long study_id, const char *path,
+                             const char *text)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, own;
+
+    assert(s && path);
+    if ((rc = store_write_begin(s, &own)) < 0)
+        return rc;
+    rc = store_prepare(s,
+                       "UPDATE study SET spec_path = ?2, spec_text = coalesce(?3, spec_text)"
+                       " WHERE id = ?1",
+                       &st);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, study_id);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+        rc = store_step_done(s, st);
+        sqlite3_finalize(st);
+    }
+    return store_write_end(s, own, rc);
 }
