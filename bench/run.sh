@@ -3,7 +3,7 @@
 # counterparts (Debian's python3-sklearn, python3-xgboost, python3-pandas,
 # /usr/bin/python3).  Each prints ratios automl / counterpart.
 #
-#   bash bench/run.sh [search|core|linear|trees|boosting|misc|load|store ...]
+#   bash bench/run.sh [search|core|linear|trees|boosting|misc|load|store|ensemble ...]
 #
 # With no argument, every benchmark runs (about half an hour on 2 cores).
 set -euo pipefail
@@ -23,6 +23,7 @@ run() {
     boosting) $py bench/learners_boosting.py 1 3 && $py bench/learners_boosting.py 2 3 ;;
     misc)     $py bench/learners_misc.py 3 ;;
     load)     $py bench/load_vs_pandas.py ;;
+    ensemble) $py bench/ensemble_holdout.py ;;
     store)    ./build/bench/store_bench ;;
     *) echo "bench: unknown benchmark '$1'" >&2; exit 2 ;;
   esac
