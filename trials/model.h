@@ -91,6 +91,8 @@ int aml_model_set_reading(aml_model *m, char decimal, const aml_spec_colmissing 
                           size_t n);
 int aml_model_save(const aml_model *m, const char *path);
 int aml_model_load(aml_model **out, const char *path);
+/* The same from the file's bytes in memory (messages name it "model"). */
+int aml_model_load_buffer(aml_model **out, const void *data, size_t len);
 void aml_model_free(aml_model *m);
 
 /*
