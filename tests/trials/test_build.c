@@ -342,19 +342,21 @@ static void test_build_selection(void **state)
     for (size_t i = 0; i < s.d->n; i++)
         assert_close(p[3 * i] + p[3 * i + 1] + p[3 * i + 2], 1.0, 1e-9);
     free(p);
-    aml_build_report_dispose(&r);
     aml_model_free(m);
 
-    /* Choose-and-score only: the same members, no model. */
+    /* Choose-and-score only: the same members and score, no model. */
     q.no_fit = 1;
     {
         aml_build_report r2;
 
         assert_int_equal(aml_build_model(&m, &r2, &q), 0);
         assert_null(m);
-        assert_true(r2.score == r.score || (isnan(r2.score) && isnan(r.score)));
+        assert_true(r2.score == r.score);
+        assert_int_equal(r2.n_members, r.n_members);
+        assert_memory_equal(r2.member_trials, r.member_trials, r.n_members * sizeof(long));
         aml_build_report_dispose(&r2);
     }
+    aml_build_report_dispose(&r);
     unload(&s);
 }
 
