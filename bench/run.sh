@@ -3,7 +3,7 @@
 # counterparts (Debian's python3-sklearn, python3-xgboost, python3-pandas,
 # /usr/bin/python3).  Each prints ratios automl / counterpart.
 #
-#   bash bench/run.sh [search|functions|overhead|core|linear|trees|boosting|misc|load|store ...]
+#   bash bench/run.sh [search|functions|overhead|core|linear|trees|boosting|misc|load|store|ensemble ...]
 #
 # functions: random, genetic and bayes (bench/search_functions.c) beside
 # Optuna's TPE and CMA-ES (bench/search_functions_optuna.py) on Branin,
@@ -45,6 +45,7 @@ run() {
     boosting) $py bench/learners_boosting.py 1 3 && $py bench/learners_boosting.py 2 3 ;;
     misc)     $py bench/learners_misc.py 3 ;;
     load)     $py bench/load_vs_pandas.py ;;
+    ensemble) $py bench/ensemble_holdout.py ;;
     store)    ./build/bench/store_bench ;;
     *) echo "bench: unknown benchmark '$1'" >&2; exit 2 ;;
   esac

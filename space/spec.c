@@ -104,7 +104,7 @@ typedef struct spec_entry {
 
 static const char *const spec_root_keys[] = {"study",      "data",     "cv",    "metric",
                                              "search",     "learners", "store", "output",
-                                             "preprocess", NULL};
+                                             "preprocess", "ensemble", NULL};
 static const char *const spec_data_keys[] = {
     "train",       "target", "task",      "drop",    "missing",
     "categorical", "keep",   "delimiter", "decimal", NULL};
@@ -131,6 +131,11 @@ static const char *const spec_samplers[] = {"random", "bayes", NULL};
 static const char *const spec_domain_keys[] = {"choice",  "uniform", "log_uniform", "int",
                                                "int_log", "grid",    NULL};
 static const char *const spec_tasks[] = {"classification", "regression", NULL};
+static const char *const spec_ensemble_keys[] = {
+    "method", "size", "candidates", "layers", "meta", "final", "passthrough", "refit", NULL};
+/* In aml_ensemble_method order. */
+static const char *const spec_ensemble_methods[] = {"selection", "stacking", "voting",
+                                                    "none", NULL};
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -1818,6 +1823,119 @@ static int spec_apply_preprocess(spec_ctx *c)
 
 /* ---- the whole document ------------------------------------------------ */
 
+/* ---- ensemble -------------------------------------------------------- */
+
+/* A learner name for a meta-learner: one word of the vocabulary. */
+static int spec_meta_name(spec_ctx *c, const yaml_node_t *n, const char *key)
+{
+    if (spec_find_learner(c, spec_text(n)))
+        return AML_OK;
+    return spec_fail(c, n, "'%s' names unknown learner '%s'", key, spec_text(n));
+}
+
+/* ensemble.meta: one learner name or a list of them. */
+static int spec_read_meta(spec_ctx *c, const spec_entry *e)
+{
+    aml_spec_ensemble *en = &c->spec->ensemble;
+    yaml_node_item_t *it;
+    int rc;
+
+    if (e->val->type == YAML_SCALAR_NODE) {
+        if (!(en->meta = aml_calloc(2, sizeof(char *))))
+            return AML_ENOMEM;
+        if ((rc = spec_get_text(c, e, "a learner name", &en->meta[0])) < 0)
+            return rc;
+        en->n_meta = 1;
+        return spec_meta_name(c, e->val, "meta");
+    }
+    if ((rc = spec_get_list(c, e, 0, &en->meta, &en->n_meta)) < 0)
+        return rc;
+    if (en->n_meta == 0)
+        return spec_fail(c, e->val, "'meta' must name at least one learner");
+    it = e->val->data.sequence.items.start;
+    for (; it < e->val->data.sequence.items.top; it++)
+        if ((rc = spec_meta_name(c, spec_node(c, *it), "meta")) < 0)
+            return rc;
+    return AML_OK;
+}
+
+static int spec_read_ensemble_ints(spec_ctx *c, yaml_node_t *m)
+{
+    aml_spec_ensemble *en = &c->spec->ensemble;
+    spec_entry e;
+    long long v;
+    int rc;
+
+    if ((e = spec_get(c, m, "size")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 1000, &v)) < 0)
+            return rc;
+        en->size = (int)v;
+    }
+    if ((e = spec_get(c, m, "candidates")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 100000, &v)) < 0)
+            return rc;
+        en->candidates = (int)v;
+    }
+    if ((e = spec_get(c, m, "layers")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 2, &v)) < 0)
+            return rc;
+        en->layers = (int)v;
+    }
+    return AML_OK;
+}
+
+/* Keys that only stacking reads are refused under another method. */
+static int spec_check_stacking_keys(spec_ctx *c, yaml_node_t *m)
+{
+    static const char *const only[] = {"layers", "meta", "final", "passthrough", NULL};
+    spec_entry e;
+    int i;
+
+    if (c->spec->ensemble.method == AML_ENSEMBLE_STACKING)
+        return AML_OK;
+    for (i = 0; only[i]; i++)
+        if ((e = spec_get(c, m, only[i])).val)
+            return spec_fail(c, e.key, "'%s' applies to method stacking only", only[i]);
+    return AML_OK;
+}
+
+static int spec_read_ensemble(spec_ctx *c, const spec_entry *sec)
+{
+    aml_spec_ensemble *en = &c->spec->ensemble;
+    spec_entry e;
+    char *word = NULL;
+    int rc;
+
+    if ((rc = spec_expect_map(c, sec)) < 0 ||
+        (rc = spec_check_keys(c, sec->val, spec_ensemble_keys, "'ensemble'")) < 0)
+        return rc;
+    en->pos = spec_pos(sec->key);
+    if ((e = spec_get(c, sec->val, "method")).val) {
+        if ((rc = spec_get_word(c, &e, spec_ensemble_methods, "methods", &word)) < 0)
+            return rc;
+        en->method = (aml_ensemble_method)word_index(spec_ensemble_methods, word);
+        free(word);
+    }
+    if ((rc = spec_check_stacking_keys(c, sec->val)) < 0 ||
+        (rc = spec_read_ensemble_ints(c, sec->val)) < 0)
+        return rc;
+    if ((e = spec_get(c, sec->val, "meta")).val && (rc = spec_read_meta(c, &e)) < 0)
+        return rc;
+    if ((e = spec_get(c, sec->val, "final")).val &&
+        ((rc = spec_get_text(c, &e, "a learner name", &en->final)) < 0 ||
+         (rc = spec_meta_name(c, e.val, "final")) < 0))
+        return rc;
+    if ((e = spec_get(c, sec->val, "final")).val && en->layers != 2)
+        return spec_fail(c, e.key, "'final' needs 'layers: 2'");
+    if ((e = spec_get(c, sec->val, "passthrough")).val &&
+        (rc = spec_get_bool(c, &e, &en->passthrough)) < 0)
+        return rc;
+    if ((e = spec_get(c, sec->val, "refit")).val &&
+        (rc = spec_get_bool(c, &e, &en->refit)) < 0)
+        return rc;
+    return AML_OK;
+}
+
 static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
 {
     aml_spec *s = c->spec;
@@ -1847,6 +1965,8 @@ static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
     if ((e = spec_get(c, root, "output")).val &&
         ((rc = spec_get_path(c, &e, &s->output)) < 0 ||
          (rc = spec_check_written(c, &e, s->output, "output")) < 0))
+        return rc;
+    if ((e = spec_get(c, root, "ensemble")).val && (rc = spec_read_ensemble(c, &e)) < 0)
         return rc;
     return AML_OK;
 }
@@ -1989,6 +2109,10 @@ static aml_spec *spec_new(const char *path)
     s->stratified = 1;
     s->repeats = 3;
     s->fraction = 0.2;
+    s->ensemble.size = 10;
+    s->ensemble.candidates = 50;
+    s->ensemble.layers = 1;
+    s->ensemble.refit = 1;
     s->decimal = '.';
     s->parallel = 1;
     s->path = aml_strdup(path);
@@ -2016,7 +2140,9 @@ static char *spec_dirname(const char *path)
     return dir;
 }
 
-int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
+/* Loads from the file at path, or from text as if read from path. */
+static int spec_load(aml_spec **out, const char *path, const char *text,
+                     const aml_spec_vocab *vocab)
 {
     spec_ctx c;
     size_t len = 0;
@@ -2032,8 +2158,13 @@ int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
         rc = AML_ENOMEM;
         goto out;
     }
-    if ((rc = spec_read_file(path, &c.spec->text, &len)) < 0 ||
-        (rc = spec_parse(&c, c.spec->text, len)) < 0 ||
+    if (text) {
+        len = strlen(text);
+        rc = (c.spec->text = aml_strdup(text)) ? AML_OK : AML_ENOMEM;
+    } else {
+        rc = spec_read_file(path, &c.spec->text, &len);
+    }
+    if (rc < 0 || (rc = spec_parse(&c, c.spec->text, len)) < 0 ||
         (rc = spec_check_mappings(&c)) < 0 ||
         (rc = spec_read_root(&c, yaml_document_get_root_node(&c.doc))) < 0)
         goto out;
@@ -2046,6 +2177,17 @@ out:
     aml_space_free(c.prep);
     free(c.dir);
     return rc;
+}
+
+int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
+{
+    return spec_load(out, path, NULL, vocab);
+}
+
+int aml_spec_load_text(aml_spec **out, const char *path, const char *text,
+                       const aml_spec_vocab *vocab)
+{
+    return spec_load(out, path, text, vocab);
 }
 
 static void spec_free_list(char **list, size_t n)
@@ -2083,6 +2225,8 @@ void aml_spec_free(aml_spec *s)
         spec_seed_dispose(&s->seeds[i]);
     free(s->seeds);
     aml_space_free(s->space);
+    spec_free_list(s->ensemble.meta, s->ensemble.n_meta);
+    free(s->ensemble.final);
     free(s->store);
     free(s->output);
     free(s);

@@ -151,6 +151,13 @@ typedef struct aml_spec {
  * when the file cannot be read) with the message set.
  */
 int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab);
+/*
+ * The same for a spec's text kept elsewhere (the store keeps the text a
+ * run read): parsed as if read from `path`, whose directory relative
+ * paths resolve against and which messages name.
+ */
+int aml_spec_load_text(aml_spec **out, const char *path, const char *text,
+                       const aml_spec_vocab *vocab);
 void aml_spec_free(aml_spec *s);
 
 /*

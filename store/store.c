@@ -231,7 +231,8 @@ static const char schema_v4[] =
 /* clang-format on */
 
 /*
- * Version 5: the resource a trial was evaluated with (successive halving:
+ * Version 5: the spec file's absolute path (so `automl export` can read the
+ * data again), the resource a trial was evaluated with (successive halving:
  * a fraction of the full budget, NULL for a full evaluation), and the
  * ensemble built from a study (one row per study, replaced on rebuild;
  * members is JSON [{"trial": N, "weight": W}, ...]; score is the honest
@@ -240,6 +241,7 @@ static const char schema_v4[] =
 static const char schema_v5[] =
     "ALTER TABLE trial ADD COLUMN resource REAL;\n"
     SCHEMA_V5_VIEWS
+    "ALTER TABLE study ADD COLUMN spec_path TEXT;\n"
     "CREATE TABLE ensemble (\n"
     "    study_id INTEGER PRIMARY KEY REFERENCES study(id) ON DELETE CASCADE,\n"
     "    method   TEXT NOT NULL,\n"

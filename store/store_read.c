@@ -465,7 +465,8 @@ out:
     " s.spec_text AS spec_text, s.spec_hash AS spec_hash,"                               \
     " s.spec_canonical AS spec_canonical, s.stop_reason AS stop_reason,"                 \
     " s.run_pid AS run_pid, s.run_host AS run_host, s.seed AS seed,"                     \
-    " s.created_at AS created_at, s.updated_at AS updated_at"
+    " s.created_at AS created_at, s.updated_at AS updated_at,"                           \
+    " s.spec_path AS spec_path"
 /* clang-format on */
 
 static const char studies_sql[] =
@@ -498,6 +499,7 @@ static void store_study_row(sqlite3_stmt *st, aml_study_row *row)
     row->seed = (unsigned long long)sqlite3_column_int64(st, 17);
     row->created_at = store_column_real(st, 18);
     row->updated_at = store_column_real(st, 19);
+    row->spec_path = store_column_text(st, 20);
 }
 
 static int store_walk_studies(aml_store *s, sqlite3_stmt *st, aml_study_cb cb,
