@@ -40,13 +40,15 @@
  * transaction that records its result.  Its values depend only on the
  * seed, trial and fold, like the scores.
  *
- * Trial timeout.  budget.trial_seconds is cooperative, at fold
- * granularity: before a (trial, fold) task starts it checks whether its
- * trial has used more than the limit (the sum of its finished folds' times,
- * or the wall time since its first fold started); if so it is skipped, and
- * a trial with a skipped fold, or whose folds together exceeded the limit,
- * is recorded failed, "timed out after Ns", and the search goes on.  A fold
- * already fitting is not interrupted (learners have no cancellation hook).
+ * Trial timeout.  budget.trial_seconds is cooperative: before a (trial,
+ * fold) task starts it checks whether its trial has used more than the
+ * limit (the sum of its finished folds' times, or the wall time since its
+ * first fold started); if so it is skipped.  A fold that is fitting gets the
+ * trial's deadline (first fold's start + limit) through aml_deadline_set,
+ * which the learners' long loops check once per iteration, so it stops
+ * with AML_ETIMEOUT.  A trial with a skipped or stopped fold, or whose folds
+ * together exceeded the limit, is recorded failed, "timed out after Ns", and
+ * the search goes on.
  * Which trials time out depends on the machine and its load, so with a
  * trial timeout the determinism promise above no longer holds.
  */
