@@ -346,7 +346,7 @@ static int ada_boost(ada_fit_state *s)
         double alpha = 0;
 
         ada_clip(s);
-        if ((rc = ada_grow(s, t)) < 0)
+        if ((rc = aml_deadline_check()) < 0 || (rc = ada_grow(s, t)) < 0)
             return rc;
         a->n_trees = t + 1;
         go = a->base.task == AML_TASK_CLASSIFICATION ? ada_samme_round(s, last, &alpha)

@@ -356,6 +356,8 @@ static int forest_grow_all(forest *f, const aml_tree_data *d, const double *w,
     int rc = AML_OK;
     long long t;
 
+    double deadline = aml_deadline_get(); /* the workers do not share the caller's */
+
     forest_options(f, d->p, &o);
 #pragma omp parallel num_threads(threads) reduction(min : rc)
     {
@@ -368,6 +370,10 @@ static int forest_grow_all(forest *f, const aml_tree_data *d, const double *w,
 
             if (mine < 0)
                 continue;
+            if (aml_deadline_passed(deadline)) {
+                mine = AML_ETIMEOUT;
+                continue;
+            }
             aml_rng_child(&trng, rng, (uint64_t)t);
             forest_tree_weights(f, &k, &trng, w, d->n);
             mine = aml_tree_grow(&f->trees[t], d, k.wt, &o, &trng, k.ws);
@@ -375,6 +381,8 @@ static int forest_grow_all(forest *f, const aml_tree_data *d, const double *w,
         forest_worker_dispose(&k);
         rc = mine < rc ? mine : rc;
     }
+    if (rc == AML_ETIMEOUT)
+        return aml_error_set(rc, "%s: stopped at the trial's time limit", forest_name(f));
     if (rc < 0)
         return aml_error_set(rc, "%s: out of memory growing the trees", forest_name(f));
     return AML_OK;

@@ -745,7 +745,7 @@ static int hgb_boost(hgb_fitstate *ft, aml_rng *rng)
     int rc;
 
     for (round = 0; round < m->n_estimators; round++) {
-        if ((rc = hgb_round(ft, rng)) < 0)
+        if ((rc = aml_deadline_check()) < 0 || (rc = hgb_round(ft, rng)) < 0)
             return rc;
         if (ft->n_val) {
             double loss = hgb_val_loss(ft);

@@ -253,6 +253,8 @@ static long long cd_solve(cd_problem *pr, double *beta, long long max_iter, doub
     long long it;
 
     for (it = 0; it < max_iter; it++) {
+        if (aml_deadline_check() < 0)
+            return -1; /* the caller reports the time limit */
         dmax = cd_sweep(pr, beta, &bmax);
         if (bmax == 0.0 || dmax / bmax < tol || it == max_iter - 1) {
             if (cd_gap(pr, beta) < tol_abs)
@@ -290,6 +292,9 @@ static int enet_solve(enet *m, const aml_matrix *X, const double *y, const doubl
     memset(beta, 0, p * sizeof(double));
     m->n_iter = cd_solve(&pr, beta, m->max_iter, m->tol);
     free(A);
+    if (m->n_iter < 0)
+        return aml_error_set(AML_ETIMEOUT, "%s: stopped at the trial's time limit",
+                             m->base.type->name);
     return AML_OK;
 }
 

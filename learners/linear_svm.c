@@ -274,6 +274,8 @@ static long long dcd_solve(dcd *s, double *w, long long max_iter, double tol,
     for (it = 0; it < max_iter; it++) {
         double pgmax = -INFINITY, pgmin = INFINITY;
 
+        if (aml_deadline_check() < 0)
+            return -1; /* the caller reports the time limit */
         for (j = 0; j + 1 < active; j++) {
             size_t r = j + (size_t)aml_rng_below(rng, active - j), t = s->index[j];
 
@@ -467,14 +469,16 @@ static void svm_setup(const linsvm *m, const aml_matrix *X, const double *w, dcd
 }
 
 /* Solves vector c: class c against the rest, or class 1 against 0 when k = 1. */
-static void svm_fit_one(linsvm *m, dcd *s, const double *y, int c, aml_rng *rng)
+static int svm_fit_one(linsvm *m, dcd *s, const double *y, int c, aml_rng *rng)
 {
     size_t i, n = s->X->rows, p = s->X->cols;
     int cls = m->k == 1 ? 1 : c;
 
     for (i = 0; i < n; i++)
         s->row[i].sy = (int)y[i] == cls ? 1.0 : -1.0;
-    dcd_solve(s, m->W + (size_t)c * (p + 1), m->max_iter, m->tol, rng);
+    if (dcd_solve(s, m->W + (size_t)c * (p + 1), m->max_iter, m->tol, rng) < 0)
+        return aml_error_set(AML_ETIMEOUT, "linear_svm: stopped at the trial's time limit");
+    return AML_OK;
 }
 
 static void svm_decision(const linsvm *m, const aml_matrix *X, double *out);
@@ -532,9 +536,10 @@ static int svm_fit(aml_learner *l, const aml_matrix *X, const double *y, const d
     free(m->W);
     m->W = W, m->k = k;
     W = NULL;
-    for (c = 0; c < k; c++)
-        svm_fit_one(m, &s, y, c, rng);
-    if ((rc = svm_fit_platt(m, X, y, w)) < 0) {
+    rc = AML_OK;
+    for (c = 0; c < k && rc == 0; c++)
+        rc = svm_fit_one(m, &s, y, c, rng);
+    if (rc < 0 || (rc = svm_fit_platt(m, X, y, w)) < 0) {
         free(m->W);
         m->W = NULL;
         goto out;

@@ -399,6 +399,8 @@ static int lbfgs_minimise(lbfgs *s, double *x, long long max_iter, double tol,
     for (it = 0; it < max_iter; it++) {
         double gmax = vec_norm_inf(s->g, s->d), fprev = s->f;
 
+        if (aml_deadline_check() < 0)
+            return AML_ETIMEOUT;
         if (!isfinite(s->f) || isnan(gmax))
             return aml_error_set(
                 AML_ENUMERIC, "logistic_regression: the loss became %g at iteration %lld",
@@ -730,6 +732,8 @@ static int prox_minimise(prox_state *st, double *theta, long long max_iter, doub
         double tn, beta;
         int i;
 
+        if (aml_deadline_check() < 0)
+            return AML_ETIMEOUT;
         Fn = prox_backtrack(st, fy) + st->l1 * l1_norm(st->xn, st->kp);
         if (!isfinite(Fn))
             return aml_error_set(

@@ -594,7 +594,11 @@ static int mlp_run(mlp *m, mlp_train *tr, aml_rng *rng)
     long long it, stale = 0;
 
     for (it = 0; it < m->max_iter; it++) {
-        double loss = mlp_epoch(m, tr, rng);
+        double loss;
+
+        if (aml_deadline_check() < 0)
+            return AML_ETIMEOUT;
+        loss = mlp_epoch(m, tr, rng);
 
         if (!isfinite(loss))
             return aml_error_set(AML_ENUMERIC, "mlp: the loss became %g at epoch %lld",

@@ -395,6 +395,8 @@ static int svm_smo_run(svm_smo *s, double tol)
         const double *Qi, *Qj;
         double ai, aj;
 
+        if ((it & 1023) == 0 && (rc = aml_deadline_check()) < 0)
+            return rc;
         if ((rc = svm_select(s, tol, &i, &j)) != 0)
             return rc < 0 ? rc : AML_OK;
         Qi = svm_column(s, i);

@@ -28,6 +28,7 @@ enum {
     AML_EFORMAT = -5,  /* malformed input: CSV, YAML, model file */
     AML_ENUMERIC = -6, /* a numerical failure: NaN, singular system */
     AML_ESTORE = -7,   /* the SQLite store refused an operation */
+    AML_ETIMEOUT = -8, /* this thread's cooperative deadline passed */
 };
 
 /* Positive statuses: normal endings, never raised as errors. */
@@ -70,6 +71,22 @@ void *aml_calloc(size_t n, size_t size);
 void *aml_mallocarray(size_t n, size_t size);
 void *aml_reallocarray(void *p, size_t n, size_t size);
 char *aml_strdup(const char *s);
+
+/*
+ * Cooperative deadlines (search.trial_timeout).  The runner gives the
+ * thread that fits a fold a deadline in unix seconds; the long loops of
+ * learners (a tree of a forest, a boosting round, an epoch, a
+ * coordinate-descent sweep, a block of solver steps) call aml_deadline_check
+ * once per iteration, which fails with AML_ETIMEOUT and a message once the
+ * deadline has passed, so a fit stops within one iteration of it.  The
+ * deadline is thread-local: 0 (the default) means none, and threads a fit
+ * starts itself have none unless it passes aml_deadline_get() on.
+ */
+void aml_deadline_set(double unix_seconds);
+double aml_deadline_get(void);
+int aml_deadline_check(void);
+/* The same test against a deadline captured earlier (for OpenMP workers). */
+int aml_deadline_passed(double deadline);
 
 #define AML_UNUSED(x) ((void)(x))
 

@@ -408,6 +408,16 @@ static int clock_over(run_clock *c, double now, double limit)
     return over;
 }
 
+/* The wall-clock deadline of the trial: its first fold's start plus the limit. */
+static double clock_deadline(run_clock *c, double limit)
+{
+    double first;
+
+#pragma omp critical(aml_run_clock)
+    first = c->first;
+    return first + limit;
+}
+
 static void clock_add(run_clock *c, double seconds)
 {
 #pragma omp critical(aml_run_clock)
@@ -418,8 +428,9 @@ static void clock_add(run_clock *c, double seconds)
  * Runs every (trial, fold) task of the batch on the OpenMP team, except
  * those of stored trials; once the stop flag is up, tasks not yet started
  * are skipped, and so are those of a trial past the trial timeout `limit`
- * (0: none).  TODO(timeout): a fold already fitting runs to its end; stopping
- * it needs a cancellation hook in the learner interface (learners/learner.h).
+ * (0: none).  A fold that is fitting stops cooperatively: its thread gets
+ * the trial's deadline (aml_deadline_set), which the learners' long loops
+ * check once per iteration.
  */
 static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
                           const volatile int *stop, double limit)
@@ -436,7 +447,7 @@ static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
     for (t = 0; t < n_tasks; t++) {
         aml_trial_result *r = &b->r[t / cv->k];
         run_clock *clock = &clocks[t / cv->k];
-        int f = (int)(t % cv->k);
+        int f = (int)(t % cv->k), rc;
 
         tasks[t].t0 = tasks[t].t1 = aml_now();
         if (b->stored[t / cv->k])
@@ -449,9 +460,12 @@ static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
             tasks[t].timed_out = 1;
             continue;
         }
-        tasks[t].failed =
-            aml_cv_fold_oof(cv, &r->config, r->number, f, &r->fold_scores[f],
-                            tasks[t].msg, sizeof(tasks[t].msg), b->oof[t / cv->k]) < 0;
+        aml_deadline_set(limit > 0 ? clock_deadline(clock, limit) : 0.0);
+        rc = aml_cv_fold_oof(cv, &r->config, r->number, f, &r->fold_scores[f], tasks[t].msg,
+                             sizeof(tasks[t].msg), b->oof[t / cv->k]);
+        aml_deadline_set(0.0);
+        tasks[t].timed_out = rc == AML_ETIMEOUT;
+        tasks[t].failed = rc < 0 && rc != AML_ETIMEOUT;
         tasks[t].t1 = aml_now();
         if (limit > 0)
             clock_add(clock, tasks[t].t1 - tasks[t].t0);

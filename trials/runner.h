@@ -51,13 +51,15 @@
  * Seed configurations (opt.seeds, spec search.seed_configs) are the first
  * trials, whatever the strategy (aml_search_set_seeds).
  *
- * Trial timeout.  budget.trial_seconds is cooperative, at fold
- * granularity: before a (trial, fold) task starts it checks whether its
- * trial has used more than the limit (the sum of its finished folds' times,
- * or the wall time since its first fold started); if so it is skipped, and
- * a trial with a skipped fold, or whose folds together exceeded the limit,
- * is recorded failed, "timed out after Ns", and the search goes on.  A fold
- * already fitting is not interrupted (learners have no cancellation hook).
+ * Trial timeout.  budget.trial_seconds is cooperative: before a (trial,
+ * fold) task starts it checks whether its trial has used more than the
+ * limit (the sum of its finished folds' times, or the wall time since its
+ * first fold started); if so it is skipped.  A fold that is fitting gets the
+ * trial's deadline (first fold's start + limit) through aml_deadline_set,
+ * which the learners' long loops check once per iteration, so it stops
+ * with AML_ETIMEOUT.  A trial with a skipped or stopped fold, or whose folds
+ * together exceeded the limit, is recorded failed, "timed out after Ns", and
+ * the search goes on.
  * Which trials time out depends on the machine and its load, so with a
  * trial timeout the determinism promise above no longer holds.
  */

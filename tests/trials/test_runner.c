@@ -248,6 +248,32 @@ static void test_runner_trial_timeout(void **state)
 }
 
 /*
+ * A fold that is fitting stops at the trial timeout: the network below would
+ * train for 1e8 epochs (no tolerance, no patience), so without the learners'
+ * deadline check this test would never end (ctest's timeout fails it).
+ */
+static void test_runner_trial_timeout_stops_fit(void **state)
+{
+    aml_spec *spec = load_spec("runner/timeout_fit.yaml");
+    aml_dataset *d = NULL;
+    aml_run_summary s;
+    static seen a;
+
+    (void)state;
+    assert_int_equal(aml_dataset_load(&d, spec), 0);
+    run_spec(spec, d, 2, &a, &s);
+    assert_true(a.n >= 1);
+    assert_int_equal(s.n_ok, 0);
+    for (long i = 0; i < a.n; i++) {
+        assert_int_equal(a.status[i], AML_TRIAL_FAILED);
+        assert_string_equal(a.message[i], "timed out after 1s");
+    }
+    aml_run_summary_dispose(&s);
+    aml_dataset_free(d);
+    aml_spec_free(spec);
+}
+
+/*
  * A time budget of 1e-9 s is spent by the first check after a batch (or at
  * the very first check): the run stops for time, having done a whole number
  * of batches (0 or 1 of 8), never the 20 trials it asked for.
@@ -723,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_runner_grid_exhausts),
         cmocka_unit_test(test_runner_patience_stops),
         cmocka_unit_test(test_runner_trial_timeout),
+        cmocka_unit_test(test_runner_trial_timeout_stops_fit),
         cmocka_unit_test(test_runner_time_budget),
         cmocka_unit_test(test_runner_resume_continues),
         cmocka_unit_test(test_runner_resume_requeues),
