@@ -39,6 +39,12 @@ static const char *subfit_task_name(aml_task task)
     return task == AML_TASK_CLASSIFICATION ? "classification" : "regression";
 }
 
+/*
+ * TODO(wrappers): a base that does not do the study's task is only found
+ * here, when each trial fits, so every such trial fails with this message;
+ * cli/cmd_run.c checks learners against the task before the search but
+ * knows nothing of a parameter naming a learner.
+ */
 int aml_subfit_base(const aml_learner_type **out, const char *who, const char *name,
                     aml_task task)
 {
