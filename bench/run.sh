@@ -3,7 +3,13 @@
 # counterparts (Debian's python3-sklearn, python3-xgboost, python3-pandas,
 # /usr/bin/python3).  Each prints ratios automl / counterpart.
 #
-#   bash bench/run.sh [search|core|linear|trees|boosting|misc|load|store ...]
+#   bash bench/run.sh [search|functions|overhead|core|linear|trees|boosting|misc|load|store ...]
+#
+# functions: random, genetic and bayes (bench/search_functions.c) beside
+# Optuna's TPE and CMA-ES (bench/search_functions_optuna.py) on Branin,
+# Hartmann-6 and a mixed function, 20 seeds, median simple regret [quartiles]
+# after 25/50/100 evaluations (about 3 minutes).  overhead: bayes' mean ms per
+# proposal at 100/250/500 observations.  Both use a Release build (build-release/).
 #
 # With no argument, every benchmark runs (about half an hour on 2 cores).
 set -euo pipefail
@@ -13,10 +19,26 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 >/dev/null
 
 py=/usr/bin/python3
+release() {
+  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-release -j2 --target search_functions >/dev/null
+}
+functions() {
+  release
+  local tmp
+  tmp=$(mktemp -d)
+  # BLAS on one thread, as the runner pins it while it searches.
+  OPENBLAS_NUM_THREADS=1 ./build-release/bench/search_functions --seeds 20 >"$tmp/c.csv"
+  $py bench/search_functions_optuna.py --seeds 20 >"$tmp/optuna.csv"
+  $py bench/search_functions_table.py "$tmp/c.csv" "$tmp/optuna.csv"
+  rm -r "$tmp"
+}
 run() {
   echo "== $1"
   case "$1" in
     search)   $py bench/search_vs_sklearn.py --datasets sonar,wine,iris,glass,breast_cancer_wdbc,penguins ;;
+    functions) functions ;;
+    overhead) release && OPENBLAS_NUM_THREADS=1 ./build-release/bench/search_functions --overhead ;;
     core)     $py bench/learners_core.py ;;
     linear)   $py bench/learners_linear.py ;;
     trees)    $py bench/learners_trees.py ;;
@@ -28,6 +50,6 @@ run() {
   esac
 }
 if [ $# -eq 0 ]; then
-  set -- search core linear trees boosting misc load store
+  set -- search functions overhead core linear trees boosting misc load store
 fi
 for b in "$@"; do run "$b"; done

@@ -24,6 +24,7 @@ int cli_trials(int argc, char **argv);
 int cli_best(int argc, char **argv);
 int cli_studies(int argc, char **argv);
 int cli_predict(int argc, char **argv);
+int cli_explain(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_learners(int argc, char **argv);
 

@@ -29,6 +29,10 @@ static const char usage[] =
     "  predict MODEL DATA.csv [--out FILE] [--proba]\n"
     "                                    predict with an exported model; columns are\n"
     "                                    matched by header name\n"
+    "  explain MODEL DATA.csv [--repeats R] [--seed S]\n"
+    "                                    permutation importance of each input column\n"
+    "                                    on labelled data (and the tree members'\n"
+    "                                    impurity importance)\n"
     "  learners [--markdown]             every learner, its parameters and defaults\n"
     "  --help                            this text\n"
     "  --version                         the version\n"
@@ -45,7 +49,8 @@ static const cli_command commands[] = {
     {"run", cli_run},         {"trials", cli_trials},
     {"best", cli_best},       {"studies", cli_studies},
     {"predict", cli_predict}, {"learners", cli_learners},
-    {"report", cli_report},   {NULL, NULL},
+    {"report", cli_report},   {"explain", cli_explain},
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)

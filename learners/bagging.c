@@ -31,6 +31,9 @@
  * Sample weights reach the base learner row by row: a row drawn twice is
  * present twice with its weight.  A member whose rows all have weight 0 is
  * drawn again (scikit-learn would fit it on nothing).
+ *
+ * C export (emit_c) writes every member's base learner through its own
+ * emit_c slot and averages them as predict does.
  */
 #include "aml.h"
 #include "learner.h"
@@ -454,6 +457,34 @@ static int bag_importance(const aml_learner *l, double *out)
     return AML_OK;
 }
 
+/*
+ * C export, bit for bit where the base's export is: the members' outputs
+ * summed in member order and divided by their count, as bag_predict does.
+ */
+static int bag_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const bag *b = (const bag *)l;
+    char nm[64];
+    int rc, C = b->n_out;
+
+    if ((rc = bag_check_state(b)) < 0 ||
+        (rc = aml_subfit_emit_c(b->members, b->n_members, l->task, C, g, nm,
+                                sizeof(nm))) < 0)
+        return rc;
+    return aml_cgen_printf(
+        g,
+        "/* bagging: the mean of %zu members. */\n"
+        "static void %s(const double *x, double *out)\n{\n"
+        "    double part[%d];\n    size_t t;\n    int c;\n\n"
+        "    for (c = 0; c < %d; c++)\n        out[c] = 0;\n"
+        "    for (t = 0; t < %zu; t++) {\n"
+        "        %s_member(t, x, part);\n"
+        "        for (c = 0; c < %d; c++)\n"
+        "            out[c] += part[c];\n    }\n"
+        "    for (c = 0; c < %d; c++)\n        out[c] /= %.17g;\n}\n\n",
+        b->n_members, fn, C, C, b->n_members, nm, C, C, (double)b->n_members);
+}
+
 /* ---- save / load -------------------------------------------------------- */
 
 static int bag_save(const aml_learner *l, aml_writer *w)
@@ -553,6 +584,7 @@ const aml_learner_type aml_learner_bagging = {
     .set_param = bag_set_param,
     .fit = bag_fit,
     .predict = bag_predict,
+    .emit_c = bag_emit_c,
     .save = bag_save,
     .load = bag_load,
     .free = bag_free,

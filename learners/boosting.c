@@ -28,6 +28,9 @@
  * aml_rng_child(fit rng, t); rounds are sequential (each depends on the
  * last) and the base fit gets every thread of the fit.  Members are kept
  * as in bagging (subfit.c): classes a resample missed are mapped back.
+ * C export (emit_c) writes every member's base learner through its own
+ * emit_c slot, then the votes or the weighted median as predict computes
+ * them.
  */
 #include "aml.h"
 #include "learner.h"
@@ -539,6 +542,89 @@ static int boost_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return boost_predict_r2(b, X, out);
 }
 
+/* ---- C export ----------------------------------------------------------- */
+
+/* SAMME: the weighted votes of the members, then predict's softmax. */
+static int boost_emit_samme(const boost *b, aml_cgen *g, const char *fn, const char *nm,
+                            const char *w)
+{
+    double total = 0;
+    size_t t;
+
+    for (t = 0; t < b->n_members; t++)
+        total += b->weights[t];
+    return aml_cgen_printf(
+        g,
+        "/* boosting (SAMME): %zu members. */\n"
+        "static void %s(const double *x, double *out)\n{\n"
+        "    const size_t C = %d;\n"
+        "    double part[%d], m, s = 0;\n    size_t t, c, best;\n\n"
+        "    for (c = 0; c < C; c++)\n        out[c] = 0;\n"
+        "    for (t = 0; t < %zu; t++) {\n"
+        "        %s_member(t, x, part);\n"
+        "        for (best = 0, c = 1; c < C; c++)\n"
+        "            if (part[c] > part[best])\n                best = c;\n"
+        "        out[best] += %s[t];\n    }\n"
+        "    for (c = 0; c < C; c++)\n        out[c] /= %.17g;\n"
+        "    if (C == 2) {\n"
+        "        double d = out[1] - out[0];\n\n"
+        "        out[0] = -d / 2;\n        out[1] = d / 2;\n"
+        "    } else {\n"
+        "        for (c = 0; c < C; c++)\n            out[c] /= (double)C - 1;\n    }\n"
+        "    for (best = 0, c = 1; c < C; c++)\n"
+        "        if (out[c] > out[best])\n            best = c;\n"
+        "    m = out[best];\n"
+        "    for (c = 0; c < C; c++)\n        s += (out[c] = exp(out[c] - m));\n"
+        "    for (c = 0; c < C; c++)\n        out[c] /= s;\n}\n\n",
+        b->n_members, fn, b->n_out, b->n_out, b->n_members, nm, w, total);
+}
+
+/* R2: the weighted median of the members' values. */
+static int boost_emit_r2(const boost *b, aml_cgen *g, const char *fn, const char *nm,
+                         const char *w)
+{
+    size_t T = b->n_members;
+
+    return aml_cgen_printf(
+        g,
+        "/* boosting (R2): weighted median of %zu members. */\n"
+        "static void %s(const double *x, double *out)\n{\n"
+        "    double v[%zu], total = 0, acc = 0;\n"
+        "    size_t order[%zu], i, j, T = %zu;\n\n"
+        "    for (i = 0; i < T; i++) {\n"
+        "        %s_member(i, x, &v[i]);\n        order[i] = i;\n    }\n"
+        "    for (i = 1; i < T; i++) {\n"
+        "        size_t k = order[i];\n\n"
+        "        for (j = i; j > 0 && v[order[j - 1]] > v[k]; j--)\n"
+        "            order[j] = order[j - 1];\n"
+        "        order[j] = k;\n    }\n"
+        "    for (i = 0; i < T; i++)\n        total += %s[order[i]];\n"
+        "    for (i = 0; i < T; i++) {\n"
+        "        acc += %s[order[i]];\n"
+        "        if (acc >= 0.5 * total) {\n"
+        "            out[0] = v[order[i]];\n            return;\n        }\n    }\n"
+        "    out[0] = v[order[T - 1]];\n}\n\n",
+        T, fn, T, T, T, nm, w, w);
+}
+
+/* C export, bit for bit where the bases' exports are: predict's operations. */
+static int boost_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const boost *b = (const boost *)l;
+    char nm[64], w[64];
+    int rc;
+
+    if ((rc = boost_check_state(b)) < 0 ||
+        (rc = aml_subfit_emit_c(b->members, b->n_members, l->task, b->n_out, g, nm,
+                                sizeof(nm))) < 0 ||
+        (rc = aml_cgen_name(g, "boost_w", w, sizeof(w))) < 0 ||
+        (rc = aml_cgen_doubles(g, w, b->weights, b->n_members)) < 0)
+        return rc;
+    if (l->task == AML_TASK_CLASSIFICATION)
+        return boost_emit_samme(b, g, fn, nm, w);
+    return boost_emit_r2(b, g, fn, nm, w);
+}
+
 /*
  * The members' normalised importances weighted by their member weights
  * (equal weights when every weight is 0: a lone R2 member), normalised.
@@ -681,6 +767,7 @@ const aml_learner_type aml_learner_boosting = {
     .set_param = boost_set_param,
     .fit = boost_fit,
     .predict = boost_predict,
+    .emit_c = boost_emit_c,
     .save = boost_save,
     .load = boost_load,
     .free = boost_free,

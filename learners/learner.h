@@ -167,6 +167,14 @@ int aml_importance_linear(const aml_learner *l, const double *W, int k, size_t s
                           double *out);
 
 /*
+ * C export of a linear regressor, for the learners' emit_c slots: defines
+ * fn as out[0] = (sum over j of x[j] coef[j], in feature order) + intercept,
+ * which is what predict's dgemv computes up to its order of summation.
+ */
+int aml_emit_c_linear(aml_cgen *g, const char *fn, const char *who, const double *coef,
+                      size_t p, double intercept);
+
+/*
  * The body of most learners' load slots: creates an instance of `type` with
  * its create slot, restores its fitted state with load_state, and frees it
  * again (through the type's free slot) when that fails.

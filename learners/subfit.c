@@ -22,6 +22,7 @@
 #include "aml.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -405,4 +406,124 @@ out:
     if (rc < 0)
         aml_subfit_dispose(m);
     return rc;
+}
+
+/* ---- C export ----------------------------------------------------------- */
+
+/* The largest column and class counts of the members (at least 1). */
+static void subfit_widths(const aml_subfit *m, size_t M, size_t *P, size_t *K,
+                          int *gather)
+{
+    size_t t;
+
+    *P = *K = 1;
+    *gather = 0;
+    for (t = 0; t < M; t++) {
+        *P = m[t].n_feat > *P ? m[t].n_feat : *P;
+        *K = (size_t)m[t].n_cls > *K ? (size_t)m[t].n_cls : *K;
+        *gather |= m[t].feat != NULL;
+    }
+}
+
+/*
+ * The member tables: per member its column count and offset into the
+ * column list (every member's columns listed when any member has a subset),
+ * its class count and offset into the class list.  Each list ends with one
+ * spare 0, so no array is empty.
+ */
+static int subfit_emit_tables(const aml_subfit *m, size_t M, aml_task task, int gather,
+                              aml_cgen *g, const char *nm)
+{
+    size_t t, j, n_feat = 0, n_cls = 0;
+    int *info = NULL, *feat = NULL, *cls = NULL, rc = AML_ENOMEM;
+    char buf[96];
+
+    for (t = 0; t < M; t++) {
+        n_feat += gather ? m[t].n_feat : 0;
+        n_cls += task == AML_TASK_CLASSIFICATION ? (size_t)m[t].n_cls : 1;
+    }
+    info = aml_mallocarray(4 * M, sizeof(int));
+    feat = aml_calloc(n_feat + 1, sizeof(int));
+    cls = aml_calloc(n_cls + 1, sizeof(int));
+    if (!info || !feat || !cls)
+        goto out;
+    for (t = 0, n_feat = n_cls = 0; t < M; t++) {
+        info[4 * t] = (int)m[t].n_feat;
+        info[4 * t + 1] = (int)n_feat;
+        info[4 * t + 2] = task == AML_TASK_CLASSIFICATION ? m[t].n_cls : 1;
+        info[4 * t + 3] = (int)n_cls;
+        for (j = 0; gather && j < m[t].n_feat; j++)
+            feat[n_feat++] = m[t].feat ? m[t].feat[j] : (int)j;
+        for (j = 0; j < (size_t)info[4 * t + 2]; j++)
+            cls[n_cls++] = task == AML_TASK_CLASSIFICATION ? m[t].cls[j] : 0;
+    }
+    snprintf(buf, sizeof(buf), "%s_info", nm);
+    aml_cgen_ints(g, buf, info, 4 * M);
+    snprintf(buf, sizeof(buf), "%s_feat", nm);
+    aml_cgen_ints(g, buf, feat, n_feat + 1);
+    snprintf(buf, sizeof(buf), "%s_cls", nm);
+    rc = aml_cgen_ints(g, buf, cls, n_cls + 1);
+out:
+    free(info);
+    free(feat);
+    free(cls);
+    return rc;
+}
+
+/* Every member's own function, then the table of them (NULL: a constant member). */
+static int subfit_emit_members(const aml_subfit *m, size_t M, aml_cgen *g, const char *nm)
+{
+    char(*fns)[64] = aml_calloc(M + 1, sizeof(*fns));
+    size_t t;
+    int rc = AML_OK;
+
+    if (!fns)
+        return AML_ENOMEM;
+    for (t = 0; t < M && rc == AML_OK; t++)
+        if (m[t].l && (rc = aml_cgen_name(g, "member", fns[t], sizeof(fns[t]))) == AML_OK)
+            rc = aml_learner_emit_c(m[t].l, g, fns[t]);
+    if (rc == AML_OK)
+        aml_cgen_printf(
+            g, "static void (*const %s_fns[%zu])(const double *, double *) = {\n", nm, M);
+    for (t = 0; t < M && rc == AML_OK; t++)
+        aml_cgen_printf(g, "    %s,\n", m[t].l ? fns[t] : "0");
+    if (rc == AML_OK)
+        rc = aml_cgen_printf(g, "};\n\n");
+    free(fns);
+    return rc;
+}
+
+int aml_subfit_emit_c(const aml_subfit *m, size_t M, aml_task task, int n_out,
+                      aml_cgen *g, char *nm, size_t len)
+{
+    size_t P, K;
+    int gather, rc;
+
+    subfit_widths(m, M, &P, &K, &gather);
+    if ((rc = aml_cgen_name(g, "members", nm, len)) < 0 ||
+        (rc = subfit_emit_members(m, M, g, nm)) < 0 ||
+        (rc = subfit_emit_tables(m, M, task, gather, g, nm)) < 0)
+        return rc;
+    aml_cgen_printf(g,
+                    "/* Member t's outputs at the full class indices (0 elsewhere). */\n"
+                    "static void %s_member(size_t t, const double *x, double *part)\n{\n"
+                    "    const int *info = %s_info + 4 * t;\n"
+                    "    double o[%zu];\n    int c;\n\n"
+                    "    for (c = 0; c < %d; c++)\n        part[c] = 0;\n"
+                    "    if (!%s_fns[t]) {\n"
+                    "        part[%s_cls[info[3]]] = 1.0;\n        return;\n    }\n",
+                    nm, nm, K, n_out, nm, nm);
+    if (gather)
+        aml_cgen_printf(g,
+                        "    {\n        double xs[%zu];\n        int j;\n\n"
+                        "        for (j = 0; j < info[0]; j++)\n"
+                        "            xs[j] = x[%s_feat[info[1] + j]];\n"
+                        "        %s_fns[t](xs, o);\n    }\n",
+                        P, nm, nm);
+    else
+        aml_cgen_printf(g, "    (void)%s_feat;\n    %s_fns[t](x, o);\n", nm, nm);
+    return aml_cgen_printf(g,
+                           "    for (c = 0; c < info[2]; c++)\n"
+                           "        part[%s_cls[info[3] + c]] = o[c];\n}\n\n",
+                           nm);
 }

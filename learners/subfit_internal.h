@@ -103,6 +103,17 @@ int aml_subfit_load(aml_subfit *m, aml_reader *r, const char *who,
                     const aml_learner_type *type, aml_task task, size_t p, int n_classes);
 void aml_subfit_dispose(aml_subfit *m);
 
+/*
+ * C export of members m[0..M) (see cgen.h): each member's base learner
+ * through aml_learner_emit_c, then
+ *     static void NM_member(size_t t, const double *x, double *part)
+ * writing member t's outputs for full input row x into part[0..n_out), at
+ * the full class indices (0 for classes it never saw), exactly as
+ * aml_subfit_predict does.  NM is a fresh name written into nm.
+ */
+int aml_subfit_emit_c(const aml_subfit *m, size_t M, aml_task task, int n_out,
+                      aml_cgen *g, char *nm, size_t len);
+
 /* Normalises v[0..n) to sum 1 when its sum is positive. */
 void aml_subfit_normalise(double *v, size_t n);
 

@@ -25,20 +25,24 @@
  * whose best candidate promises most is asked.  When no learner has a
  * successful observation yet the Halton design simply continues.
  *
- * GP.  y is standardised per learner.  Hyperparameters (log length-scales,
- * log signal variance, log noise variance, bounded) maximise the log
- * marginal likelihood by Nelder-Mead in log space (Nelder and Mead 1965)
- * from a default start plus two restarts drawn from a generator seeded by
- * (seed, tells so far); they are refitted only after new tells.  The
+ * GP (gp.c).  y is standardised per learner.  Hyperparameters (log
+ * length-scales, log signal variance, log noise variance, bounded) maximise
+ * the log marginal likelihood by L-BFGS with its analytic gradient, from
+ * the previous fit (warm start), the default and one random start drawn
+ * from a generator seeded by (seed, tells so far).  They are refitted after
+ * every batch while a learner has few observations, then only when its
+ * observations grew by an eighth since the last fit (bayes_refit_due); in
+ * between, the GP takes the new points with the last hyperparameters.  The
  * Cholesky factor comes from LAPACK dpotrf_ with jitter 1e-8 raised tenfold
  * on failure.  At most BAYES_MAX_OBS observations (the best ones) enter a
  * GP, so a long run stays O(BAYES_MAX_OBS^3) per batch.
  *
  * Acquisition.  BAYES_N_RAND uniform candidates from the trial's generator
- * plus perturbations of the best observations, then a shrinking-step hill
- * climb from the best few.  Candidates are snapped to what the space can
- * express (decode then encode) before scoring, so an integer or choice is
- * judged at the value it will actually take.
+ * plus perturbations of the best observations, scored together (one kernel
+ * block and one BLAS triangular solve), then a shrinking-step hill climb
+ * from the best few.  Candidates are snapped to what the space can express
+ * (decode then encode) before scoring, so an integer or choice is judged
+ * at the value it will actually take.
  *
  * Batches and determinism.  The runner asks a batch, then tells it in trial
  * order.  ask remembers what it proposed (trial, learner, encoding); trial
@@ -48,8 +52,15 @@
  * the trial number and the tells so far: randomness comes from the trial's
  * generator or from generators seeded by (seed, tells).
  *
- * Failures.  A failed trial (ok = 0) never enters a GP; its encoding is
- * kept so that exactly the same point is not proposed again.
+ * No repeats.  Every configuration proposed or told is remembered (seen.h).
+ * A candidate already proposed (told, failed or pending) scores below any
+ * EI; if the winner is one anyway (a small discrete space), or the design
+ * point is, a random unseen configuration of the same learner (or of the
+ * next ones when it is used up) replaces it, and a finite space with every
+ * point proposed answers AML_EXHAUSTED.
+ *
+ * Failures.  A failed trial (ok = 0) never enters a GP, and is never
+ * proposed again (above).
  *
  * Not done: input warping, GP-hedge portfolios, integrated acquisition over
  * hyperparameter samples (Snoek et al. section 3.2), conditional
@@ -64,26 +75,14 @@
 #include <string.h>
 
 #include "aml.h"
-
-/* LAPACK (provided by OpenBLAS): Cholesky factor and solve, column-major. */
-extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
-extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
-                    const int *lda, double *b, const int *ldb, int *info);
+#include "gp.h"
+#include "seen.h"
 
 #define BAYES_MAX_OBS 200 /* observations entering one GP (the best ones) */
 #define BAYES_N_RAND 512  /* random EI candidates per learner and ask */
 #define BAYES_N_LOCAL 4   /* hill climbs from the best candidates */
 #define BAYES_LOCAL_STEPS 40
 #define BAYES_XI 0.01 /* EI exploration margin, standardised units */
-#define BAYES_NM_RESTARTS 3
-
-/* Bounds of the log hyperparameters: length-scale, signal and noise variance. */
-#define BAYES_LOG_LS_LO (-4.6) /* 0.01 */
-#define BAYES_LOG_LS_HI 3.0    /* 20 */
-#define BAYES_LOG_SF_LO (-3.0)
-#define BAYES_LOG_SF_HI 3.0
-#define BAYES_LOG_SN_LO (-13.8) /* 1e-6 */
-#define BAYES_LOG_SN_HI 0.0
 
 static const unsigned bayes_primes[] = {2,  3,  5,  7,  11, 13, 17, 19,
                                         23, 29, 31, 37, 41, 43, 47, 53};
@@ -116,20 +115,11 @@ typedef struct bayes_state {
     double best; /* best successful score told, -inf before any */
     bayes_pending *pend;
     size_t n_pend, cap_pend;
+    aml_seen seen; /* every configuration proposed or told: never proposed again */
 } bayes_state;
 
-/* A GP ready for prediction: data, factor and weights. */
-typedef struct bayes_gp {
-    size_t n, d;
-    double *x;     /* n x d */
-    double *y;     /* standardised */
-    double *chol;  /* n x n, column-major lower factor */
-    double *alpha; /* K^-1 y */
-    double *kvec;  /* n scratch */
-    const double *theta;
-    double ymean, ysd;
-    double best; /* the global best, standardised */
-} bayes_gp;
+/* A GP ready for prediction (gp.h); best is the global best, standardised. */
+typedef aml_gp bayes_gp;
 
 /* ---- encoding ------------------------------------------------------------ */
 
@@ -274,6 +264,7 @@ static void bayes_dispose(void *state)
         free(s->pend[i].z);
     free(s->pend);
     free(s->ls);
+    aml_seen_dispose(&s->seen);
     memset(s, 0, sizeof(*s));
 }
 
@@ -291,17 +282,6 @@ static size_t bayes_n_init(const aml_space *space)
     return w < 5 ? 5 : w > 20 ? 20 : w;
 }
 
-/* Default hyperparameters: length-scale 0.5, unit signal, small noise. */
-static void bayes_theta_default(double *theta, size_t d)
-{
-    size_t k;
-
-    for (k = 0; k < d; k++)
-        theta[k] = log(0.5);
-    theta[d] = 0.0;
-    theta[d + 1] = log(1e-3);
-}
-
 static int bayes_init(void *state, const aml_space *space, uint64_t seed)
 {
     bayes_state *s = state;
@@ -312,7 +292,7 @@ static int bayes_init(void *state, const aml_space *space, uint64_t seed)
     s->n_learners = space->n_learners;
     s->n_init = bayes_n_init(space);
     s->ls = aml_calloc(space->n_learners, sizeof(*s->ls));
-    if (!s->ls)
+    if (!s->ls || aml_seen_init(&s->seen, space) < 0)
         goto fail;
     for (i = 0; i < space->n_learners; i++) {
         bayes_learner *l = &s->ls[i];
@@ -321,7 +301,7 @@ static int bayes_init(void *state, const aml_space *space, uint64_t seed)
         l->fitted_n = (size_t)-1;
         if (!(l->theta = aml_mallocarray(l->d + 2, sizeof(double))))
             goto fail;
-        bayes_theta_default(l->theta, l->d);
+        aml_gp_theta_default(l->theta, l->d);
     }
     return AML_OK;
 fail:
@@ -372,6 +352,7 @@ static void bayes_tell(void *state, const aml_space *space, const aml_config *c,
     assert(c->learner < s->n_learners);
     l = &s->ls[c->learner];
     s->n_told++;
+    (void)aml_seen_add(&s->seen, c); /* usually there already (asked) */
     bayes_pending_prune(s);
     ok = ok && isfinite(score);
     /* tell cannot report failure: without memory the observation is dropped. */
@@ -389,235 +370,46 @@ static void bayes_tell(void *state, const aml_space *space, const aml_config *c,
 
 /* ---- GP ------------------------------------------------------------------ */
 
-static double bayes_kernel(const double *a, const double *b, size_t d,
-                           const double *theta)
-{
-    double r2 = 0.0, r;
-    size_t k;
-
-    for (k = 0; k < d; k++) {
-        double t = (a[k] - b[k]) / exp(theta[k]);
-
-        r2 += t * t;
-    }
-    r = sqrt(5.0 * r2);
-    return exp(theta[d]) * (1.0 + r + 5.0 * r2 / 3.0) * exp(-r);
-}
-
-/* Factors K + noise + jitter into g->chol; AML_ENUMERIC when even 1e-2 fails. */
-static int bayes_factor(bayes_gp *g, const double *theta)
-{
-    int n = (int)g->n, info = 1;
-    double jitter, noise = exp(theta[g->d + 1]);
-    size_t i, j;
-
-    for (jitter = 1e-8; jitter <= 1e-2 && info != 0; jitter *= 10.0) {
-        for (j = 0; j < g->n; j++)
-            for (i = j; i < g->n; i++)
-                g->chol[j * g->n + i] =
-                    bayes_kernel(g->x + i * g->d, g->x + j * g->d, g->d, theta) +
-                    (i == j ? noise + jitter : 0.0);
-        dpotrf_("L", &n, g->chol, &n, &info);
-    }
-    return info == 0 ? AML_OK : AML_ENUMERIC;
-}
-
-/* Solves K b = rhs in place with the current factor. */
-static void bayes_solve(const bayes_gp *g, double *rhs)
-{
-    int n = (int)g->n, one = 1, info;
-
-    dpotrs_("L", &n, &one, g->chol, &n, rhs, &n, &info);
-    assert(info == 0);
-}
-
-/* Log marginal likelihood of theta (up to a constant); -inf when K is singular. */
-static double bayes_lml(bayes_gp *g, const double *theta)
-{
-    double fit = 0.0, logdet = 0.0;
-    size_t i;
-
-    if (bayes_factor(g, theta) < 0)
-        return -INFINITY;
-    memcpy(g->alpha, g->y, g->n * sizeof(double));
-    bayes_solve(g, g->alpha);
-    for (i = 0; i < g->n; i++) {
-        fit += g->y[i] * g->alpha[i];
-        logdet += log(g->chol[i * g->n + i]);
-    }
-    return -0.5 * fit - logdet;
-}
-
-static double bayes_theta_lo(size_t k, size_t d)
-{
-    return k < d ? BAYES_LOG_LS_LO : k == d ? BAYES_LOG_SF_LO : BAYES_LOG_SN_LO;
-}
-
-static double bayes_theta_hi(size_t k, size_t d)
-{
-    return k < d ? BAYES_LOG_LS_HI : k == d ? BAYES_LOG_SF_HI : BAYES_LOG_SN_HI;
-}
-
-static void bayes_theta_clamp(double *t, size_t d)
-{
-    size_t k;
-
-    for (k = 0; k < d + 2; k++) {
-        double lo = bayes_theta_lo(k, d), hi = bayes_theta_hi(k, d);
-
-        t[k] = t[k] < lo ? lo : t[k] > hi ? hi : t[k];
-    }
-}
-
-/* Point = centroid + f * (worst - centroid), clamped to the bounds; returns its value. */
-static double bayes_nm_try(bayes_gp *g, const double *cen, const double *worst, double f,
-                           double *out)
-{
-    size_t k, p = g->d + 2;
-
-    for (k = 0; k < p; k++)
-        out[k] = cen[k] + f * (worst[k] - cen[k]);
-    bayes_theta_clamp(out, g->d);
-    return bayes_lml(g, out);
-}
-
-/* Sorts the simplex (p + 1 rows of p) by value, best (largest) first. */
-static void bayes_nm_sort(double *sx, double *fv, size_t p)
-{
-    size_t i, j, k;
-
-    for (i = 1; i <= p; i++)
-        for (j = i; j > 0 && fv[j] > fv[j - 1]; j--) {
-            double t = fv[j];
-
-            fv[j] = fv[j - 1];
-            fv[j - 1] = t;
-            for (k = 0; k < p; k++) {
-                t = sx[j * p + k];
-                sx[j * p + k] = sx[(j - 1) * p + k];
-                sx[(j - 1) * p + k] = t;
-            }
-        }
-}
-
-/* One Nelder-Mead step on a sorted simplex; tmp holds 3 * p doubles. */
-static int bayes_nm_step(bayes_gp *g, double *sx, double *fv, double *tmp)
-{
-    size_t i, k, p = g->d + 2;
-    double *cen = tmp, *r = tmp + p, *e = tmp + 2 * p, *w = sx + p * p, fr, fe;
-    int evals = 1;
-
-    for (k = 0; k < p; k++) {
-        cen[k] = 0.0;
-        for (i = 0; i < p; i++)
-            cen[k] += sx[i * p + k] / (double)p;
-    }
-    fr = bayes_nm_try(g, cen, w, -1.0, r);
-    if (fr > fv[0]) {
-        fe = bayes_nm_try(g, cen, w, -2.0, e), evals++;
-        memcpy(w, fe > fr ? e : r, p * sizeof(double));
-        fv[p] = fe > fr ? fe : fr;
-    } else if (fr > fv[p - 1]) {
-        memcpy(w, r, p * sizeof(double)), fv[p] = fr;
-    } else {
-        fe = bayes_nm_try(g, cen, w, 0.5, e), evals++;
-        if (fe > fv[p]) {
-            memcpy(w, e, p * sizeof(double)), fv[p] = fe;
-        } else { /* shrink towards the best vertex */
-            for (i = 1; i <= p; i++, evals++) {
-                memcpy(r, sx + i * p, p * sizeof(double));
-                fv[i] = bayes_nm_try(g, sx, r, 0.5, sx + i * p);
-            }
-        }
-    }
-    bayes_nm_sort(sx, fv, p);
-    return evals;
-}
-
-/* Maximises the LML from `start`; writes the best point back and returns its value. */
-static double bayes_nm(bayes_gp *g, double *start, double *work)
-{
-    size_t i, p = g->d + 2;
-    double *sx = work, *fv = work + (p + 1) * p, *tmp = fv + p + 1;
-    int evals = 0, max_evals = p < 8 ? 60 + 30 * (int)p : 300; /* LML evaluations */
-
-    for (i = 0; i <= p; i++) {
-        memcpy(sx + i * p, start, p * sizeof(double));
-        if (i > 0)
-            sx[i * p + i - 1] += sx[i * p + i - 1] > 0.0 ? -1.0 : 1.0;
-        bayes_theta_clamp(sx + i * p, g->d);
-        fv[i] = bayes_lml(g, sx + i * p), evals++;
-    }
-    bayes_nm_sort(sx, fv, p);
-    while (evals < max_evals && fv[0] - fv[p] > 1e-6)
-        evals += bayes_nm_step(g, sx, fv, tmp);
-    memcpy(start, sx, p * sizeof(double));
-    return fv[0];
-}
-
 /*
- * Refits the learner's hyperparameters from the default start and random
- * restarts; the restarts come from (seed, tells so far), so the fit is a
- * function of the told data only.
+ * Refits the learner's hyperparameters (gp.c: L-BFGS on the log marginal
+ * likelihood) from the previous fit (a warm start), the default and one
+ * random start drawn from (seed, tells so far), so the fit is a function of
+ * the told data only.
  */
 static int bayes_fit_theta(bayes_state *s, bayes_learner *l, bayes_gp *g)
 {
-    size_t k, p = l->d + 2;
-    double *work = aml_mallocarray((p + 1) * (p + 1) + 3 * p + 2 * p, sizeof(double));
-    double *cand, *best, fbest = -INFINITY;
+    size_t k, p = l->d + 2, n_starts = 0;
+    double *starts = aml_mallocarray(3 * p, sizeof(double));
     aml_rng rng;
-    int r;
+    int rc;
 
-    if (!work)
+    if (!starts)
         return AML_ENOMEM;
-    cand = work + (p + 1) * (p + 1) + 3 * p;
-    best = cand + p;
+    if (l->fitted_n != (size_t)-1)
+        memcpy(starts + p * n_starts++, l->theta, p * sizeof(double));
+    aml_gp_theta_default(starts + p * n_starts++, l->d);
     aml_rng_init(&rng, s->seed ^ 0xba7e5ULL, (uint64_t)s->n_told);
-    for (r = 0; r < BAYES_NM_RESTARTS; r++) {
-        double f;
-
-        if (r == 0)
-            bayes_theta_default(cand, l->d);
-        else
-            for (k = 0; k < p; k++)
-                cand[k] = bayes_theta_lo(k, l->d) +
-                          aml_rng_uniform(&rng) *
-                              (bayes_theta_hi(k, l->d) - bayes_theta_lo(k, l->d));
-        f = bayes_nm(g, cand, work);
-        if (f > fbest)
-            fbest = f, memcpy(best, cand, p * sizeof(double));
-    }
-    if (isfinite(fbest))
-        memcpy(l->theta, best, p * sizeof(double));
-    free(work);
-    return AML_OK;
+    for (k = 0; k < p; k++)
+        starts[p * n_starts + k] =
+            aml_gp_theta_lo(k, l->d) +
+            aml_rng_uniform(&rng) * (aml_gp_theta_hi(k, l->d) - aml_gp_theta_lo(k, l->d));
+    n_starts++;
+    rc = aml_gp_fit(g, starts, n_starts, l->theta);
+    free(starts);
+    return rc;
 }
 
-static void bayes_gp_free(bayes_gp *g)
+/*
+ * Whether learner l's hyperparameters are due for a refit: after every
+ * batch while it has few observations, then each time its observations
+ * grew by an eighth since the last fit (every 8 batches of 8 at 500), which
+ * keeps the refit's O(n^3) off most asks.  A function of the tell count.
+ */
+static int bayes_refit_due(const bayes_learner *l)
 {
-    free(g->x);
-    free(g->y);
-    free(g->chol);
-    free(g->alpha);
-    free(g->kvec);
-    memset(g, 0, sizeof(*g));
-}
-
-static int bayes_gp_alloc(bayes_gp *g, size_t n, size_t d)
-{
-    memset(g, 0, sizeof(*g));
-    g->n = n;
-    g->d = d;
-    g->x = aml_mallocarray(n, (d ? d : 1) * sizeof(double));
-    g->y = aml_mallocarray(n, sizeof(double));
-    g->chol = aml_mallocarray(n, n * sizeof(double));
-    g->alpha = aml_mallocarray(n, sizeof(double));
-    g->kvec = aml_mallocarray(n, sizeof(double));
-    if (!g->x || !g->y || !g->chol || !g->alpha || !g->kvec) {
-        bayes_gp_free(g);
-        return AML_ENOMEM;
-    }
-    return AML_OK;
+    if (l->fitted_n == (size_t)-1)
+        return 1;
+    return l->n > l->fitted_n && l->n - l->fitted_n >= (l->fitted_n + 7) / 8;
 }
 
 /* An observation's score and index, for sorting without a global context. */
@@ -724,12 +516,11 @@ static int bayes_gp_build(bayes_state *s, size_t i, long t, bayes_gp *g)
     if (!idx)
         return AML_ENOMEM;
     if ((rc = bayes_pick_obs(l, idx, &m)) < 0 ||
-        (rc = bayes_gp_alloc(g, m + n_pend, l->d)) < 0)
+        (rc = aml_gp_alloc(g, m + n_pend, l->d)) < 0)
         goto out;
-    g->theta = l->theta;
     bayes_gp_load(g, l, idx, m);
     g->best = (s->best - g->ymean) / g->ysd;
-    if (l->fitted_n != l->n && m >= 3) {
+    if (bayes_refit_due(l) && m >= 3) {
         g->n = m; /* hyperparameters from the real observations only */
         rc = bayes_fit_theta(s, l, g);
         g->n = m + n_pend;
@@ -738,57 +529,53 @@ static int bayes_gp_build(bayes_state *s, size_t i, long t, bayes_gp *g)
             goto out;
     }
     bayes_gp_lie(g, s, i, t, m);
-    rc = isfinite(bayes_lml(g, l->theta)) ? AML_OK : AML_ENUMERIC;
+    rc = isfinite(aml_gp_factor(g, l->theta)) ? AML_OK : AML_ENUMERIC;
 out:
     if (rc < 0)
-        bayes_gp_free(g);
+        aml_gp_free(g);
     free(idx);
     return rc;
 }
 
-/* Expected improvement of z over the global best, in standardised units. */
-static double bayes_ei(const bayes_gp *g, const double *z)
+/* Expected improvement of z over the global best, standardised; work: n doubles. */
+static double bayes_ei(const bayes_gp *g, const double *z, double *work)
 {
-    double mu = 0.0, var = exp(g->theta[g->d]), sd, imp, u;
-    double *v = g->kvec;
-    size_t i, j, n = g->n;
+    double mu, var;
 
-    for (i = 0; i < n; i++) {
-        v[i] = bayes_kernel(z, g->x + i * g->d, g->d, g->theta);
-        mu += v[i] * g->alpha[i];
-    }
-    /* var = k(z, z) - |L^-1 k|^2, forward substitution on the column-major factor. */
-    for (i = 0; i < n; i++) {
-        for (j = 0; j < i; j++)
-            v[i] -= g->chol[j * n + i] * v[j];
-        v[i] /= g->chol[i * n + i];
-        var -= v[i] * v[i];
-    }
-    sd = var > 1e-12 ? sqrt(var) : 1e-6;
-    imp = mu - g->best - BAYES_XI;
-    u = imp / sd;
-    return imp * 0.5 * erfc(-u / sqrt(2.0)) + sd * exp(-0.5 * u * u) / sqrt(2.0 * M_PI);
+    aml_gp_predict(g, z, 1, &mu, &var, work);
+    return aml_gp_ei(mu, var, g->best, BAYES_XI);
 }
 
 /* ---- acquisition --------------------------------------------------------- */
 
-/* True when z is exactly a failed observation of the learner (never again). */
-static int bayes_is_failed(const bayes_learner *l, const double *z)
-{
-    size_t i;
+/* What scoring a candidate of one learner needs. */
+typedef struct bayes_acq {
+    const bayes_gp *g;
+    const bayes_learner *l;
+    const aml_space_learner *sl;
+    const aml_seen *seen;
+    size_t learner;
+    aml_param *scratch; /* sl->n_dims values */
+    double *work;       /* n * BAYES_N_RAND doubles for the GP */
+} bayes_acq;
 
-    for (i = 0; i < l->n; i++)
-        if (!l->ok[i] && memcmp(l->z + i * l->d, z, l->d * sizeof(double)) == 0)
-            return 1;
-    return 0;
+/*
+ * Snaps z; returns 1 when the point has already been proposed (told,
+ * failed or pending).  Such a point scores -1, below any EI, so it wins
+ * only when nothing else is left among the candidates.
+ */
+static int bayes_snap_seen(const bayes_acq *a, double *z)
+{
+    aml_config c = {
+        .learner = a->learner, .n_params = a->sl->n_dims, .params = a->scratch};
+
+    bayes_snap(a->sl, z, a->scratch);
+    return aml_seen_find(a->seen, &c) >= 0;
 }
 
-/* Snaps z and scores it; failed points score -1. */
-static double bayes_score(const bayes_gp *g, const aml_space_learner *sl,
-                          const bayes_learner *l, double *z, aml_param *scratch)
+static double bayes_score(const bayes_acq *a, double *z)
 {
-    bayes_snap(sl, z, scratch);
-    return bayes_is_failed(l, z) ? -1.0 : bayes_ei(g, z);
+    return bayes_snap_seen(a, z) ? -1.0 : bayes_ei(a->g, z, a->work);
 }
 
 /* Moves z by a step of size `step`: ranges Gaussian, each choice re-drawn rarely. */
@@ -814,10 +601,10 @@ static void bayes_perturb(const aml_space_learner *sl, aml_rng *rng, double step
 }
 
 /* Hill climb from z (score *f) with a shrinking step; cand is d scratch doubles. */
-static void bayes_climb(const bayes_gp *g, const aml_space_learner *sl,
-                        const bayes_learner *l, aml_rng *rng, double *z, double *f,
-                        double *cand, aml_param *scratch)
+static void bayes_climb(const bayes_acq *a, aml_rng *rng, double *z, double *f,
+                        double *cand)
 {
+    const bayes_learner *l = a->l;
     double step = 0.2;
     int it;
 
@@ -825,8 +612,8 @@ static void bayes_climb(const bayes_gp *g, const aml_space_learner *sl,
         double fc;
 
         memcpy(cand, z, l->d * sizeof(double));
-        bayes_perturb(sl, rng, step, cand);
-        fc = bayes_score(g, sl, l, cand, scratch);
+        bayes_perturb(a->sl, rng, step, cand);
+        fc = bayes_score(a, cand);
         if (fc > *f)
             *f = fc, memcpy(z, cand, l->d * sizeof(double));
     }
@@ -877,36 +664,57 @@ static void bayes_candidate(const bayes_learner *l, const aml_space_learner *sl,
  * climbs from the best few.  Writes the best point to z; returns its EI in
  * the original units of the score (comparable across learners).
  */
-static int bayes_maximise(const bayes_gp *g, const bayes_learner *l,
-                          const aml_space_learner *sl, aml_rng *rng, double *z,
-                          double *ei)
+/*
+ * Scores BAYES_N_RAND seeded candidates at once (one kernel block and one
+ * triangular solve through BLAS) and keeps the best few in top_f/top_z.
+ */
+static void bayes_scan(bayes_acq *a, aml_rng *rng, double *cz, double *top_f,
+                       double *top_z)
 {
-    size_t d = l->d, k;
-    double top_f[BAYES_N_LOCAL], *top_z, *cand;
+    size_t d = a->l->d, m = BAYES_N_RAND, c;
+    double *mu = cz + m * d, *var = mu + m;
+    unsigned char seen[BAYES_N_RAND];
+
+    for (c = 0; c < m; c++) {
+        bayes_candidate(a->l, a->sl, rng, (int)c, cz + c * d);
+        seen[c] = (unsigned char)bayes_snap_seen(a, cz + c * d);
+    }
+    aml_gp_predict(a->g, cz, m, mu, var, a->work);
+    for (c = 0; c < m; c++)
+        bayes_keep(top_f, top_z, d,
+                   seen[c] ? -1.0 : aml_gp_ei(mu[c], var[c], a->g->best, BAYES_XI),
+                   cz + c * d);
+}
+
+static int bayes_maximise(bayes_acq *a, aml_rng *rng, double *z, double *ei)
+{
+    const aml_space_learner *sl = a->sl;
+    size_t d = a->l->d, k, n = a->g->n;
+    double top_f[BAYES_N_LOCAL], *top_z, *cand, *cz;
     aml_param *scratch = aml_calloc(sl->n_dims ? sl->n_dims : 1, sizeof(*scratch));
-    int c;
 
     top_z = aml_mallocarray((BAYES_N_LOCAL + 1) * (d ? d : 1), sizeof(double));
-    if (!top_z || !scratch) {
-        free(top_z), free(scratch);
+    cz = aml_mallocarray(BAYES_N_RAND, ((d ? d : 1) + 2 + (n ? n : 1)) * sizeof(double));
+    if (!top_z || !scratch || !cz) {
+        free(top_z), free(scratch), free(cz);
         return AML_ENOMEM;
     }
+    a->scratch = scratch;
+    a->work = cz + BAYES_N_RAND * ((d ? d : 1) + 2);
     cand = top_z + BAYES_N_LOCAL * d;
     for (k = 0; k < BAYES_N_LOCAL; k++)
         top_f[k] = -INFINITY;
-    for (c = 0; c < BAYES_N_RAND; c++) {
-        bayes_candidate(l, sl, rng, c, cand);
-        bayes_keep(top_f, top_z, d, bayes_score(g, sl, l, cand, scratch), cand);
-    }
+    bayes_scan(a, rng, cz, top_f, top_z);
     for (k = 0; k < BAYES_N_LOCAL && isfinite(top_f[k]); k++)
-        bayes_climb(g, sl, l, rng, top_z + k * d, &top_f[k], cand, scratch);
+        bayes_climb(a, rng, top_z + k * d, &top_f[k], cand);
     for (k = 1; k < BAYES_N_LOCAL; k++)
         if (top_f[k] > top_f[0])
             top_f[0] = top_f[k], memcpy(top_z, top_z + k * d, d * sizeof(double));
     memcpy(z, top_z, d * sizeof(double));
-    *ei = top_f[0] * g->ysd;
+    *ei = top_f[0] * a->g->ysd;
     free(top_z);
     free(scratch);
+    free(cz);
     return AML_OK;
 }
 
@@ -987,6 +795,7 @@ static int bayes_propose(bayes_state *s, const aml_space *space, size_t i, long 
                          aml_rng *rng, double *z, double *ei)
 {
     bayes_gp g;
+    bayes_acq a;
     int rc;
 
     *ei = -INFINITY;
@@ -997,8 +806,14 @@ static int bayes_propose(bayes_state *s, const aml_space *space, size_t i, long 
         return AML_OK; /* unusable model: the learner sits this one out */
     if (rc < 0)
         return rc;
-    rc = bayes_maximise(&g, &s->ls[i], &space->learners[i], rng, z, ei);
-    bayes_gp_free(&g);
+    a.g = &g;
+    a.l = &s->ls[i];
+    a.sl = &space->learners[i];
+    a.seen = &s->seen;
+    a.learner = i;
+    a.scratch = NULL;
+    rc = bayes_maximise(&a, rng, z, ei);
+    aml_gp_free(&g);
     return rc;
 }
 
@@ -1035,13 +850,19 @@ out:
     return rc;
 }
 
+/* Draws random unseen configurations before enumerating a finite learner. */
+#define BAYES_FRESH_DRAWS 32
+
 static int bayes_ask(void *state, const aml_space *space, long trial, aml_rng *rng,
                      aml_config *out)
 {
     bayes_state *s = state;
+    long idx;
     int rc;
 
     assert(space->n_learners == s->n_learners && trial >= 0);
+    if (aml_seen_full(&s->seen))
+        return AML_EXHAUSTED;
     if ((uint64_t)trial < (uint64_t)s->n_init * s->n_learners) {
         size_t i = (size_t)trial % s->n_learners;
 
@@ -1052,6 +873,18 @@ static int bayes_ask(void *state, const aml_space *space, long trial, aml_rng *r
     } else if ((rc = bayes_ask_model(s, space, trial, rng, out)) < 0) {
         return rc;
     }
+    /* A repeat (a small discrete space, or EI left only seen candidates): a
+     * fresh point of the same learner, or of the next ones when it is used up. */
+    if (aml_seen_find(&s->seen, out) >= 0) {
+        size_t learner = out->learner;
+
+        aml_config_dispose(out);
+        rc = aml_seen_fresh(&s->seen, space, learner, BAYES_FRESH_DRAWS, rng, out);
+        if (rc != 0)
+            return rc;
+    }
+    if ((idx = aml_seen_add(&s->seen, out)) < 0)
+        return (int)idx;
     return bayes_remember(s, space, trial, out);
 }
 

@@ -21,32 +21,58 @@
  * Dimensions past the table of primes fall back to independent draws from
  * the trial's own generator.
  *
- * A proposal is a pure function of (seed, trial number): the strategy keeps
- * only the seed, so trials may be asked in any order.  Duplicates are
- * possible in small discrete spaces and are not filtered.
+ * No repeats.  In a small discrete space the sequence soon revisits
+ * points, so every proposal is remembered (seen.h): a Halton point already
+ * proposed is replaced by a random draw not proposed yet, of the same
+ * learner while it has one left and otherwise of another learner (the used-up
+ * learner's turns rotate over the others, round by round), and a
+ * finite space with every point proposed answers AML_EXHAUSTED.  Without
+ * a repeat, trial t's proposal is a pure function of (seed, t); with one,
+ * it also depends on the proposals before it, which the runner asks in
+ * trial order (a resume replays them from trial 0).  A trial asked again
+ * gets its first answer back.
  */
 #include "search.h"
 
 #include <assert.h>
+#include <stdlib.h>
 
 #include "aml.h"
+#include "seen.h"
 
 /* One prime base per dimension: learners with more dimensions draw the rest. */
 static const unsigned random_primes[] = {2,  3,  5,  7,  11, 13, 17, 19,
                                          23, 29, 31, 37, 41, 43, 47, 53};
 #define RANDOM_N_PRIMES (sizeof(random_primes) / sizeof(random_primes[0]))
 
+/* Random draws tried before enumerating a finite learner for an unseen point. */
+#define RANDOM_DRAWS 32
+/* Trials beyond the last memoised one by more than this are not memoised. */
+#define RANDOM_MEMO_AHEAD 65536
+
 typedef struct random_state {
     uint64_t seed;
+    aml_seen seen;  /* every configuration proposed or told */
+    long *by_trial; /* trial -> index in seen, -1 when not asked */
+    size_t n_trials;
 } random_state;
 
 static int random_init(void *state, const aml_space *space, uint64_t seed)
 {
     random_state *s = state;
 
-    AML_UNUSED(space);
     s->seed = seed;
-    return AML_OK;
+    return aml_seen_init(&s->seen, space);
+}
+
+static void random_dispose(void *state)
+{
+    random_state *s = state;
+
+    aml_seen_dispose(&s->seen);
+    free(s->by_trial);
+    s->by_trial = NULL;
+    s->n_trials = 0;
 }
 
 /* The radical inverse of n in base b: n's digits mirrored after the point. */
@@ -82,24 +108,85 @@ static double random_point(const random_state *s, size_t learner, size_t dim, ui
     return u >= 1.0 ? u - 1.0 : u;
 }
 
-static int random_ask(void *state, const aml_space *space, long trial, aml_rng *rng,
-                      aml_config *out)
+/* Point n of the learner's rotated Halton sequence, written into out. */
+static int random_halton(const random_state *s, const aml_space *space, size_t learner,
+                         uint64_t n, aml_rng *rng, aml_config *out)
 {
-    const random_state *s = state;
-    size_t learner = (size_t)trial % space->n_learners;
-    uint64_t n = (uint64_t)trial / space->n_learners;
     const aml_space_learner *l = &space->learners[learner];
     size_t j;
     int rc;
 
-    assert(space->n_learners > 0 && trial >= 0);
     if ((rc = aml_config_init(out, space, learner)) < 0)
         return rc;
     for (j = 0; j < l->n_dims; j++) {
         out->params[j].name = l->dims[j].name;
-        aml_dim_at(&l->dims[j], random_point(s, learner, j, n, rng), &out->params[j].value);
+        aml_dim_at(&l->dims[j], random_point(s, learner, j, n, rng),
+                   &out->params[j].value);
     }
     return AML_OK;
+}
+
+/* Records that trial t proposed seen entry idx. */
+static int random_note_trial(random_state *s, long trial, long idx)
+{
+    size_t t = (size_t)trial, k;
+
+    /* Only a dense run of trials is memoised: an ask far ahead (never made
+     * by the runner) is answered without reserving room for every trial. */
+    if (t >= s->n_trials + RANDOM_MEMO_AHEAD)
+        return AML_OK;
+    if (t >= s->n_trials) {
+        size_t n = t + 1 > 2 * s->n_trials ? t + 1 : 2 * s->n_trials;
+        long *bt = aml_reallocarray(s->by_trial, n, sizeof(*bt));
+
+        if (!bt)
+            return AML_ENOMEM;
+        for (k = s->n_trials; k < n; k++)
+            bt[k] = -1;
+        s->by_trial = bt;
+        s->n_trials = n;
+    }
+    s->by_trial[t] = idx;
+    return AML_OK;
+}
+
+static int random_ask(void *state, const aml_space *space, long trial, aml_rng *rng,
+                      aml_config *out)
+{
+    random_state *s = state;
+    size_t learner = (size_t)trial % space->n_learners;
+    uint64_t n = (uint64_t)trial / space->n_learners;
+    long idx;
+    int rc;
+
+    assert(space->n_learners > 0 && trial >= 0);
+    if ((size_t)trial < s->n_trials && s->by_trial[trial] >= 0)
+        return aml_config_copy(out, &s->seen.e[s->by_trial[trial]].c);
+    if ((rc = random_halton(s, space, learner, n, rng, out)) < 0)
+        return rc;
+    if (aml_seen_find(&s->seen, out) >= 0) {
+        aml_config_dispose(out);
+        /* A used-up learner's turns rotate over the others, round by round. */
+        if (aml_seen_learner_full(&s->seen, learner) && space->n_learners > 1)
+            learner = (learner + 1 + n % (space->n_learners - 1)) % space->n_learners;
+        if ((rc = aml_seen_fresh(&s->seen, space, learner, RANDOM_DRAWS, rng, out)) != 0)
+            return rc;
+    }
+    if ((idx = aml_seen_add(&s->seen, out)) < 0)
+        return (int)idx;
+    return random_note_trial(s, trial, idx);
+}
+
+/* A result told for a configuration never asked (a replayed store) counts as seen. */
+static void random_tell(void *state, const aml_space *space, const aml_config *c,
+                        double score, int ok)
+{
+    random_state *s = state;
+
+    AML_UNUSED(space);
+    AML_UNUSED(score);
+    AML_UNUSED(ok);
+    (void)aml_seen_add(&s->seen, c); /* out of memory: a repeat becomes possible */
 }
 
 const aml_search_type aml_search_random = {
@@ -107,6 +194,6 @@ const aml_search_type aml_search_random = {
     .state_size = sizeof(random_state),
     .init = random_init,
     .ask = random_ask,
-    .tell = NULL,
-    .dispose = NULL,
+    .tell = random_tell,
+    .dispose = random_dispose,
 };

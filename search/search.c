@@ -30,11 +30,7 @@ struct aml_search {
 };
 
 const aml_search_type *const aml_search_types[] = {
-    &aml_search_grid,
-    &aml_search_random,
-    &aml_search_genetic,
-    &aml_search_bayes,
-    NULL,
+    &aml_search_grid, &aml_search_random, &aml_search_genetic, &aml_search_bayes, NULL,
 };
 
 const aml_search_type *aml_search_type_find(const char *name)

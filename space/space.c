@@ -23,7 +23,8 @@
  *                but gives lo a larger share; flooring is simpler to state.)
  *
  * Grid choices (aml_dim_grid): every choice; for reals `grid` points from
- * lo to hi inclusive, evenly spaced (geometrically for LOG_UNIFORM); for
+ * lo to hi inclusive, evenly spaced (geometrically for LOG_UNIFORM), or the
+ * one point lo when lo == hi (a grid must not list a value twice); for
  * integer ranges every integer, unless `grid` > 0 and the range holds more
  * than `grid` integers, in which case `grid` evenly (INT) or geometrically
  * (INT_LOG) spaced points are rounded to integers and repeats dropped.
@@ -339,7 +340,7 @@ size_t aml_dim_grid(const aml_dim *d, aml_value *out)
         return d->n_choices;
     case AML_DOM_UNIFORM:
     case AML_DOM_LOG_UNIFORM:
-        n = d->grid > 0 ? (size_t)d->grid : 1;
+        n = d->grid > 0 && d->hi > d->lo ? (size_t)d->grid : 1;
         for (i = 0; out && i < n; i++)
             space_number(
                 d, space_spread(d->lo, d->hi, i, n, d->domain == AML_DOM_LOG_UNIFORM),

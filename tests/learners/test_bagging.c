@@ -682,19 +682,21 @@ static void test_bagging_run_end_to_end(void **state)
     /* new_penguins.csv holds three Gentoo rows (rows 6-8, see test_e2e.c). */
     snprintf(cmd, sizeof(cmd), "grep -qx 3 '%s/gentoo.txt'", aml_test_tmpdir());
     assert_int_equal(system(cmd), 0);
-    /* Every trial was bagging over knn with 10 members, and succeeded. */
+    /* Every trial was bagging over knn with 10 members, and succeeded (the
+     * space holds one configuration, so the search may end after one). */
     snprintf(cmd, sizeof(cmd), "%s/bag.db", aml_test_tmpdir());
     assert_int_equal(sqlite3_open_v2(cmd, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(
         sqlite3_prepare_v2(db,
-                           "SELECT count(*) FROM trial t WHERE t.status = 'ok' "
-                           "AND t.learner = 'bagging' AND EXISTS (SELECT 1 "
-                           "FROM trial_param p WHERE p.trial_id = t.id AND "
-                           "p.name = 'base' AND p.value_text = 'knn')",
+                           "SELECT count(*), sum(t.status = 'ok' AND t.learner = "
+                           "'bagging' AND EXISTS (SELECT 1 FROM trial_param p WHERE "
+                           "p.trial_id = t.id AND p.name = 'base' AND p.value_text = "
+                           "'knn')) FROM trial t",
                            -1, &st, NULL),
         SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_true(sqlite3_column_int(st, 0) >= 1);
+    assert_int_equal(sqlite3_column_int(st, 1), sqlite3_column_int(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(db);
 }

@@ -274,7 +274,7 @@ static void test_bayes_all_failed(void **st)
     run_mixed(5, 48, NULL, 1); /* every tell failed: keeps proposing, in bounds */
 }
 
-/* A space of one point: FIXED dims only; every ask returns that point. */
+/* A space of one point: FIXED dims only; proposed once, then exhausted for good. */
 static void test_bayes_single_point(void **st)
 {
     aml_value v = {.kind = AML_VAL_REAL, .real = 0.5};
@@ -291,13 +291,15 @@ static void test_bayes_single_point(void **st)
     assert_non_null(
         aml_space_add_dim(l, "alpha", AML_DOM_FIXED, AML_VAL_REAL, 0, 0, &v, 1));
     assert_int_equal(aml_search_new(&s, &aml_search_bayes, sp, 3), 0);
-    for (t = 0; t < 30; t++) {
-        assert_int_equal(aml_search_ask(s, t, &c), 0);
-        assert_int_equal(c.learner, 0);
-        assert_int_equal(c.n_params, 1);
-        assert_true(c.params[0].value.real == 0.5);
-        aml_search_tell(s, &c, (double)(t % 3), 1);
-        aml_config_dispose(&c);
+    assert_int_equal(aml_search_ask(s, 0, &c), 0);
+    assert_int_equal(c.learner, 0);
+    assert_int_equal(c.n_params, 1);
+    assert_true(c.params[0].value.real == 0.5);
+    aml_search_tell(s, &c, 1.0, 1);
+    aml_config_dispose(&c);
+    for (t = 1; t < 10; t++) {
+        assert_int_equal(aml_search_ask(s, t, &c), AML_EXHAUSTED);
+        assert_null(c.params);
     }
     aml_search_free(s);
     aml_space_free(sp);

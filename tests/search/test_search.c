@@ -580,9 +580,11 @@ static void check_random_config(const aml_config *c, int hits[3][6])
 
 /*
  * 1000 draws over 3 learners: each learner is chosen, every value stays in
- * its domain, every int and choice value appears, and the learner counts
- * pass a chi-square test with 2 degrees of freedom at a loose bound
- * (27.6 is the 1e-6 upper tail), so only a real bias can fail it.
+ * its domain, every int and choice value appears.  "tree" has 3 points
+ * (split a/b/c x a fixed value): it gets exactly those 3, and its later
+ * turns rotate over the other two learners, whose counts (997 in all) must
+ * pass a chi-square test with 1 degree of freedom at a loose bound (23.9 is
+ * the 1e-6 upper tail), so only a real bias can fail it.
  */
 static void test_search_random_coverage(void **st)
 {
@@ -590,7 +592,7 @@ static void test_search_random_coverage(void **st)
     aml_search *s = NULL;
     aml_config c;
     int count[3] = {0, 0, 0}, hits[3][6];
-    double chi2 = 0, e = 1000.0 / 3;
+    double chi2 = 0, e = 997.0 / 2;
     int t, i;
 
     (void)st;
@@ -602,9 +604,10 @@ static void test_search_random_coverage(void **st)
         check_random_config(&c, hits);
         aml_config_dispose(&c);
     }
-    for (i = 0; i < 3; i++)
+    assert_int_equal(count[2], 3);
+    for (i = 0; i < 2; i++)
         chi2 += (count[i] - e) * (count[i] - e) / e;
-    assert_true(chi2 < 27.6);
+    assert_true(chi2 < 23.9);
 
     for (i = 0; i < 6; i++)
         assert_true(hits[1][i] > 0); /* k = 2..7 */
@@ -618,23 +621,31 @@ static void test_search_random_coverage(void **st)
 }
 
 /*
- * Learners take turns: trial t goes to learner t mod 3, so after 3n trials
- * each learner has exactly n.
+ * Learners take turns: trial t goes to learner t mod 3 while the learner
+ * has unproposed points.  "tree" has only 3 (its turns at t = 2, 5, 8 use
+ * them); from then on its turns go to the others, so trials 9..29 never
+ * ask for it, and nothing is proposed twice.
  */
 static void test_search_random_learners_take_turns(void **st)
 {
     aml_space *sp = mixed_space();
     aml_search *s = NULL;
-    aml_config c;
-    int t;
+    aml_config c[30];
+    int t, u;
 
     (void)st;
     assert_int_equal(aml_search_new(&s, &aml_search_random, sp, 9), 0);
     for (t = 0; t < 30; t++) {
-        assert_int_equal(aml_search_ask(s, t, &c), 0);
-        assert_int_equal(c.learner, (size_t)(t % 3));
-        aml_config_dispose(&c);
+        assert_int_equal(aml_search_ask(s, t, &c[t]), 0);
+        if (t < 9 || t % 3 != 2)
+            assert_int_equal(c[t].learner, (size_t)(t % 3));
+        else
+            assert_int_not_equal(c[t].learner, 2);
+        for (u = 0; u < t; u++)
+            assert_false(aml_config_equal(&c[t], &c[u]));
     }
+    for (t = 0; t < 30; t++)
+        aml_config_dispose(&c[t]);
     aml_search_free(s);
     aml_space_free(sp);
 }
