@@ -154,6 +154,29 @@ int cli_check_task(const aml_spec *s, aml_space *space, const aml_dataset *d,
     return rc < 0 ? rc : run_check_meta(s, d->task);
 }
 
+/* The base learners a wrapper (bagging, boosting) may use must do the task too. */
+static int run_check_bases(const aml_spec *s, const aml_space_learner *l, aml_task task)
+{
+    for (size_t j = 0; j < l->n_dims; j++) {
+        const aml_dim *dim = &l->dims[j];
+
+        if (strcmp(dim->name, "base") != 0)
+            continue;
+        for (size_t i = 0; i < dim->n_choices; i++) {
+            const char *name = dim->choices[i].kind == AML_VAL_STR ? dim->choices[i].str : "";
+            const aml_learner_type *t = aml_learner_type_find(name);
+
+            if (t && !(t->tasks & AML_TASK_BIT(task))) {
+                fprintf(stderr, "%s:%d:%d: %s: base learner '%s' does not do %s\n", s->path,
+                        dim->line ? dim->line : l->line, dim->line ? dim->col : l->col,
+                        l->name, name, task_name(task));
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Checks that need the data: the metric and every learner must suit the task. */
 static int run_check_task(run_ctx *c)
 {
@@ -185,7 +208,7 @@ static int run_check_task(run_ctx *c)
         aml_space_learner *l = &c->space->learners[i];
         const aml_learner_type *t = aml_learner_type_find(l->name);
 
-        if (run_fit_params(s, l, t, task) < 0)
+        if (run_fit_params(s, l, t, task) < 0 || run_check_bases(s, l, task) < 0)
             return -1;
         if (!(t->tasks & AML_TASK_BIT(task))) {
             fprintf(stderr, "%s:%d:%d: learner '%s' does not do %s (target '%s')%s\n",
