@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "store.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -229,6 +231,43 @@ static int best_print(const char *text, void *payload)
     return print_text(text, NULL);
 }
 
+/* One line under `best`'s table: the ensemble the study ended with, if any. */
+static int best_ensemble(const aml_ensemble_info *e, void *payload)
+{
+    char ens[32], best[32];
+
+    (void)payload;
+    cli_format_score(ens, sizeof(ens), isfinite(e->score), e->score);
+    cli_format_score(best, sizeof(best), isfinite(e->best_trial_score),
+                     e->best_trial_score);
+    long trials[64];
+    double weights[64];
+    size_t n = cli_ensemble_members(e->members_json, trials, weights, 64);
+
+    printf(
+        "ensemble %s, %s (cross-validated, no selection on the scored rows; best trial "
+        "%s), members:",
+        e->method, ens, best);
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(weights[i]))
+            printf(" %ld", trials[i]);
+        else
+            printf(" %ld x%.2f", trials[i], weights[i]);
+    }
+    printf(n == 64 ? " ...\n" : "\n");
+    return 0;
+}
+
+static int best_print_ensemble(aml_store *s, const char *study)
+{
+    long long id;
+    int rc;
+
+    if ((rc = aml_store_study_find(s, &id, study)) < 0)
+        return rc;
+    return aml_store_ensemble_read(s, id, best_ensemble, NULL);
+}
+
 int cli_best(int argc, char **argv)
 {
     aml_trial_query q = {0};
@@ -254,9 +293,11 @@ int cli_best(int argc, char **argv)
                   full ? "full-resource " : "");
         return CLI_EXIT_FAIL;
     }
-    if (qa.format == FORMAT_TABLE)
+    if (qa.format == FORMAT_TABLE) {
         rc = aml_store_trials(s, &q, best_row, &found);
-    else
+        if (rc >= 0 && found) /* best_row stops the walk after one row */
+            rc = best_print_ensemble(s, qa.study);
+    } else
         rc = aml_store_export_trials(
             s, &q, qa.format == FORMAT_CSV ? AML_STORE_CSV : AML_STORE_JSON_ONE,
             best_print, &bt);

@@ -410,23 +410,17 @@ static void ensemble_member_row(const report *r, cli_buf *b, long trial, double 
         cli_buf_puts(b, "<td>(meta-learner)</td></tr>\n");
 }
 
-/* The members JSON as the store writes it: [{"trial":N,"weight":W|null},...]. */
+#define REPORT_MAX_MEMBERS 1000 /* ensemble.size's bound */
+
 static void ensemble_members(const report *r, cli_buf *b, const char *json)
 {
-    const char *p = json;
-    long trial;
-    double w;
-    int used;
+    static long trials[REPORT_MAX_MEMBERS];
+    static double weights[REPORT_MAX_MEMBERS];
+    size_t n = cli_ensemble_members(json, trials, weights, REPORT_MAX_MEMBERS);
 
-    while ((p = strstr(p, "{\"trial\":")) != NULL) {
-        if (sscanf(p, "{\"trial\":%ld,\"weight\":%n", &trial, &used) < 1)
-            break;
-        p += used;
-        if (sscanf(p, "%lf", &w) == 1)
-            ensemble_member_row(r, b, trial, w, 1);
-        else
-            ensemble_member_row(r, b, trial, 0.0, 0);
-    }
+    for (size_t i = 0; i < n; i++)
+        ensemble_member_row(r, b, trials[i], isnan(weights[i]) ? 0.0 : weights[i],
+                            !isnan(weights[i]));
 }
 
 typedef struct ens_page {

@@ -98,8 +98,8 @@ static const char *task_name(aml_task t)
  * classification trees in a regression study) leave the default search,
  * so no trial is spent on them; naming one in the spec is an error.
  */
-static int run_fit_params(const aml_spec *s, aml_space_learner *l, const aml_learner_type *t,
-                          aml_task task)
+static int run_fit_params(const aml_spec *s, aml_space_learner *l,
+                          const aml_learner_type *t, aml_task task)
 {
     size_t j = 0;
 
@@ -111,7 +111,8 @@ static int run_fit_params(const aml_spec *s, aml_space_learner *l, const aml_lea
         } else if (l->dims[j].implicit) {
             aml_space_remove_dim(l, j);
         } else {
-            fprintf(stderr, "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task\n",
+            fprintf(stderr,
+                    "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task\n",
                     s->path, l->dims[j].line, l->dims[j].col, l->name, d->name,
                     task_name(task == AML_TASK_CLASSIFICATION ? AML_TASK_REGRESSION
                                                               : AML_TASK_CLASSIFICATION),
@@ -163,13 +164,14 @@ static int run_check_bases(const aml_spec *s, const aml_space_learner *l, aml_ta
         if (strcmp(dim->name, "base") != 0)
             continue;
         for (size_t i = 0; i < dim->n_choices; i++) {
-            const char *name = dim->choices[i].kind == AML_VAL_STR ? dim->choices[i].str : "";
+            const char *name =
+                dim->choices[i].kind == AML_VAL_STR ? dim->choices[i].str : "";
             const aml_learner_type *t = aml_learner_type_find(name);
 
             if (t && !(t->tasks & AML_TASK_BIT(task))) {
-                fprintf(stderr, "%s:%d:%d: %s: base learner '%s' does not do %s\n", s->path,
-                        dim->line ? dim->line : l->line, dim->line ? dim->col : l->col,
-                        l->name, name, task_name(task));
+                fprintf(stderr, "%s:%d:%d: %s: base learner '%s' does not do %s\n",
+                        s->path, dim->line ? dim->line : l->line,
+                        dim->line ? dim->col : l->col, l->name, name, task_name(task));
                 return -1;
             }
         }
@@ -185,16 +187,19 @@ static int run_check_task(run_ctx *c)
     size_t i;
 
     /* When the task was inferred, the likely fix is to state it. */
-    const char *hint = s->task != AML_SPEC_TASK_INFER ? ""
-                       : task == AML_TASK_CLASSIFICATION
-                           ? " (inferred from the target; set data.task: regression if it "
-                             "is a number to predict)"
-                           : " (inferred from the target; set data.task: classification "
-                             "if it holds labels)";
+    const char *hint =
+        s->task != AML_SPEC_TASK_INFER ? ""
+        : task == AML_TASK_CLASSIFICATION
+            ? " (inferred from the target; set data.task: regression if it "
+              "is a number to predict)"
+            : " (inferred from the target; set data.task: classification "
+              "if it holds labels)";
 
     if (aml_frame_cols(c->data->features) == 0) {
-        fprintf(stderr, "%s: no input columns are left once the target, data.drop and "
-                        "uninformative columns are removed\n", s->path);
+        fprintf(stderr,
+                "%s: no input columns are left once the target, data.drop and "
+                "uninformative columns are removed\n",
+                s->path);
         return -1;
     }
     c->metric = s->metric ? aml_metric_find(s->metric) : aml_metric_default(task);
@@ -405,8 +410,8 @@ static int board_row(const aml_trial_row *row, void *payload)
     cli_table_add(b->t, "%s", row->learner);
     cli_table_add(b->t, "%s", score);
     if (row->resource == row->resource) /* a partial evaluation (successive halving) */
-        cli_table_add(b->t, "%s (resource %.4g)", row->params_json ? row->params_json : "{}",
-                      row->resource);
+        cli_table_add(b->t, "%s (resource %.4g)",
+                      row->params_json ? row->params_json : "{}", row->resource);
     else
         cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
     return 0;
@@ -548,8 +553,8 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
         printf("\nsearch stopped: no improvement for %ld trials", s.since_best);
     else
         printf("\nsearch stopped: %s", aml_stop_reason_name(s.reason));
-    printf("; %ld trials (%ld from the store), %ld ok, %ld failed", s.n_trials, s.n_resumed,
-           s.n_ok, s.n_failed);
+    printf("; %ld trials (%ld from the store), %ld ok, %ld failed", s.n_trials,
+           s.n_resumed, s.n_ok, s.n_failed);
     if (s.n_interrupted)
         printf(", %ld interrupted (run again to finish them)", s.n_interrupted);
     printf("\n");

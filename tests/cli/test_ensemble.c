@@ -169,6 +169,12 @@ static void check_method(const char *task, const char *method, const char *secti
         1);
     assert_true(query_int("SELECT json_array_length(members) FROM ensemble") >= 1);
 
+    /* best shows the stored ensemble under the best trial. */
+    assert_int_equal(automl("best s.db"), 0);
+    snprintf(name, sizeof(name), "ensemble %s, ", kept ? method : "none");
+    expect_in("out.txt", name);
+    expect_in("out.txt", "members: ");
+
     /* export rebuilds exactly the model run wrote. */
     assert_int_equal(automl("export s.db --out again.model"), 0);
     same_bytes("s.model", "again.model");
