@@ -96,10 +96,12 @@ static int export_write(const cli_model_job *j, aml_model *m, const aml_build_re
         return rc;
     rc = j->format_c ? aml_model_export_c(m, j->out) : aml_model_save(m, j->out);
     if (rc == 0)
-        printf("%s: %zu member%s %s on %zu rows, written to %s\n",
+        printf("%s: %zu member%s %s %zu rows, written to %s\n",
                j->format_c ? "C source" : "model", r->n_members,
                r->n_members == 1 ? "" : "s",
-               s->ensemble.refit || j->trial >= 0 ? "refitted" : "kept as fold models of",
+               s->ensemble.refit || j->trial >= 0
+                   ? "refitted on"
+                   : "as their cross-validation fold models (averaged), trained on",
                j->data->n, j->out);
     return rc;
 }
