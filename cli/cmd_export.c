@@ -83,6 +83,9 @@ static int export_save_row(const cli_model_job *j, const aml_build_report *r)
     row.member_weights = r->member_weights;
     row.n_members = r->n_members;
     row.created_at = aml_now();
+    row.fallback_from = r->fallback_from;
+    row.fallback_score = r->fallback_from ? r->ensemble_score : NAN;
+    row.single_score = r->fallback_from ? r->single_score : NAN;
     return aml_store_ensemble_save(j->store, j->study_id, &row);
 }
 

@@ -231,23 +231,40 @@ static int best_print(const char *text, void *payload)
     return print_text(text, NULL);
 }
 
-/* One line under `best`'s table: the ensemble the study ended with, if any. */
-static int best_ensemble(const aml_ensemble_info *e, void *payload)
+/* The first words of `best`'s ensemble line: what the model is and how it scored. */
+static void best_ensemble_head(const aml_ensemble_info *e)
 {
-    char ens[32], best[32];
+    char ens[32], best[32], f[32], s1[32];
 
-    (void)payload;
     cli_format_score(ens, sizeof(ens), isfinite(e->score), e->score);
     cli_format_score(best, sizeof(best), isfinite(e->best_trial_score),
                      e->best_trial_score);
+    if (e->fallback_from) {
+        cli_format_score(f, sizeof(f), isfinite(e->fallback_score), e->fallback_score);
+        cli_format_score(s1, sizeof(s1), isfinite(e->single_score), e->single_score);
+        printf("ensemble none: %s scored %s, below the best single trial chosen the same "
+               "way (%s; both cross-validated with no selection on the scored rows), so "
+               "the model is that trial alone (CV score %s)",
+               e->fallback_from, f, s1, best);
+    } else if (strcmp(e->method, "none") == 0) {
+        printf("ensemble none: the best trial alone (CV score %s)", best);
+    } else {
+        printf("ensemble %s, %s (cross-validated, no selection on the scored rows; best "
+               "trial %s)",
+               e->method, ens, best);
+    }
+}
+
+/* One line under `best`'s table: the ensemble the study ended with, if any. */
+static int best_ensemble(const aml_ensemble_info *e, void *payload)
+{
     long trials[64];
     double weights[64];
     size_t n = cli_ensemble_members(e->members_json, trials, weights, 64);
 
-    printf(
-        "ensemble %s, %s (cross-validated, no selection on the scored rows; best trial "
-        "%s), members:",
-        e->method, ens, best);
+    (void)payload;
+    best_ensemble_head(e);
+    printf(", members:");
     for (size_t i = 0; i < n; i++) {
         if (isnan(weights[i]))
             printf(" %ld", trials[i]);

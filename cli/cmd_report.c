@@ -439,13 +439,28 @@ static int ensemble_section(const aml_ensemble_info *e, void *payload)
     cli_buf_puts(pg->b, "<p>Method <b>");
     cli_buf_html(pg->b, e->method);
     cli_buf_puts(pg->b, "</b>: ");
-    cli_buf_html(pg->b, pg->r->metric);
-    cli_buf_printf(pg->b,
-                   " %s, estimated by cross-validation with no selection on the rows "
-                   "it is scored on, against %s for the best single trial.</p>\n"
-                   "<table>\n<tr><th>trial</th><th>learner</th><th>CV score</th>"
-                   "<th>weight</th></tr>\n",
-                   ens, best);
+    if (e->fallback_from) {
+        char f[32], s1[32];
+
+        cli_format_score(f, sizeof(f), isfinite(e->fallback_score), e->fallback_score);
+        cli_format_score(s1, sizeof(s1), isfinite(e->single_score), e->single_score);
+        cli_buf_html(pg->b, e->fallback_from);
+        cli_buf_printf(pg->b,
+                       " scored %s, below the best single trial chosen the same way (%s; "
+                       "both cross-validated with no selection on the rows scored), so "
+                       "the model is that trial alone (CV score %s).</p>\n",
+                       f, s1, best);
+    } else if (strcmp(e->method, "none") == 0) {
+        cli_buf_printf(pg->b, "the best trial alone (CV score %s).</p>\n", best);
+    } else {
+        cli_buf_html(pg->b, pg->r->metric);
+        cli_buf_printf(pg->b,
+                       " %s, estimated by cross-validation with no selection on the rows "
+                       "it is scored on, against %s for the best single trial.</p>\n",
+                       ens, best);
+    }
+    cli_buf_puts(pg->b, "<table>\n<tr><th>trial</th><th>learner</th><th>CV score</th>"
+                        "<th>weight</th></tr>\n");
     ensemble_members(pg->r, pg->b, e->members_json);
     cli_buf_puts(pg->b, "</table>\n");
     return 1; /* found */

@@ -445,9 +445,40 @@ static int run_print_leaderboard(const run_ctx *c)
 }
 
 /* The ensemble stage: always scored and stored; fitted and written with an output. */
+/* The temporary file a model save writes (model_io.c's name), for the handler below. */
+static char run_tmp_path[4096];
+
+/*
+ * SIGINT while the ensemble is built and written: the trials are stored,
+ * so stop at once (exit 130) and leave no half-written temporary file; a
+ * later run rebuilds the model from the store.  Async-signal-safe.
+ */
+static void run_on_sigint_final(int sig)
+{
+    static const char msg[] = "\nautoml: interrupted while building the model; the trials "
+                              "are stored: run again to build it\n";
+
+    (void)sig;
+    if (run_tmp_path[0])
+        unlink(run_tmp_path);
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        _exit(CLI_EXIT_INTERRUPTED);
+    _exit(CLI_EXIT_INTERRUPTED);
+}
+
 static int run_export(const run_ctx *c, int threads)
 {
     cli_model_job j = {0};
+    struct sigaction sa, old;
+    int code;
+
+    if (c->spec->output)
+        snprintf(run_tmp_path, sizeof(run_tmp_path), "%s.tmp%ld", c->spec->output,
+                 (long)getpid());
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = run_on_sigint_final;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
 
     j.spec = c->spec;
     j.data = c->data;
@@ -459,7 +490,10 @@ static int run_export(const run_ctx *c, int threads)
     j.out = c->spec->output;
     j.threads = threads;
     j.save_row = 1;
-    return cli_build_and_write(&j);
+    code = cli_build_and_write(&j);
+    sigaction(SIGINT, &old, NULL);
+    run_tmp_path[0] = '\0';
+    return code;
 }
 
 static long run_budget_trials(const aml_spec *s, const aml_search_type *st)
@@ -569,8 +603,8 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     }
     rc = opt.budget.stop_flag ? 0 : run_export(c, threads);
     aml_run_summary_dispose(&s);
-    if (rc < 0)
-        return cli_fail(rc);
+    if (rc != CLI_EXIT_OK)
+        return rc; /* the ensemble stage said why */
     return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_OK;
 }
 

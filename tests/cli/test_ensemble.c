@@ -171,7 +171,10 @@ static void check_method(const char *task, const char *method, const char *secti
 
     /* best shows the stored ensemble under the best trial. */
     assert_int_equal(automl("best s.db"), 0);
-    snprintf(name, sizeof(name), "ensemble %s, ", kept ? method : "none");
+    if (kept && strcmp(method, "none") != 0)
+        snprintf(name, sizeof(name), "ensemble %s, ", method);
+    else
+        snprintf(name, sizeof(name), "ensemble none: ");
     expect_in("out.txt", name);
     expect_in("out.txt", "members: ");
 
