@@ -19,6 +19,7 @@
 #include "study.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,10 +281,33 @@ typedef struct export_ctx {
     const aml_metric *metric;
 } export_ctx;
 
+/* The directory the output goes to must exist and be a directory. */
+static int export_check_dir(const char *out)
+{
+    char *dir = strdup(out), *slash;
+    struct stat st;
+    int rc = AML_OK;
+
+    if (!dir)
+        return aml_error_set(AML_ENOMEM, "out of memory");
+    slash = strrchr(dir, '/');
+    if (slash) {
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = aml_error_set(AML_EINVAL, "export: --out %s: directory %s does not exist",
+                               out, dir);
+    }
+    free(dir);
+    return rc;
+}
+
 /* A message already printed (cli_check_task prints its own, pointing into the spec). */
 #define EXPORT_PRINTED 1
 
-/* The output must not replace the store, the spec or the training data. */
+/*
+ * The output must not replace the store, the spec or the training data, and
+ * its directory must exist (checked before any refit, which may take long).
+ */
 static int export_check_out(const export_ctx *x)
 {
     const char *keep[] = {x->a.db, x->st.spec_path, x->spec->train};
@@ -302,6 +326,8 @@ static int export_check_out(const export_ctx *x)
         free(other);
     }
     free(out);
+    if (rc == 0)
+        rc = export_check_dir(x->a.out);
     return rc;
 }
 

@@ -64,6 +64,7 @@ typedef struct build_ctx {
     size_t n_rows;
     int *fold; /* per usable row, in [0, k) */
     int k;
+    double partial; /* the resource of q->trial when it is a partial evaluation */
 } build_ctx;
 
 /* ---- candidates from the store ------------------------------------------ */
@@ -113,6 +114,9 @@ static int build_collect(const aml_trial_record *r, void *payload)
 
     /* A trial on part of the budget (successive halving) is no candidate:
      * its score does not compare with full ones and it stores no OOF. */
+    if (r->status == AML_TRIAL_OK && r->number == x->q->trial && !isnan(r->resource) &&
+        r->resource < 1.0)
+        x->partial = r->resource; /* asked for by number: say why it cannot be */
     if (r->status != AML_TRIAL_OK || !isfinite(r->score) ||
         (!isnan(r->resource) && r->resource < 1.0))
         return AML_OK;
@@ -745,6 +749,11 @@ static int build_candidates(build_ctx *x)
         x->m = 1;
         return AML_OK;
     }
+    if (x->partial > 0)
+        return aml_error_set(AML_EINVAL,
+                             "trial %ld is a partial evaluation (resource %g of the budget, "
+                             "successive halving): export a full-resource trial",
+                             q->trial, x->partial);
     return aml_error_set(AML_EINVAL, "trial %ld is not a successful trial of the study",
                          q->trial);
 }

@@ -277,6 +277,8 @@ static void test_export_bad(void **state)
     expect_in("err.txt", "would overwrite the training data");
     assert_int_equal(automl("export s.db --out s.db"), 2);
     expect_in("err.txt", "would overwrite the store");
+    assert_int_equal(automl("export s.db --out nodir/x.model"), 2);
+    expect_in("err.txt", "directory nodir does not exist");
 
     /* The data changed since the search: export refuses to build from it. */
     {
