@@ -47,14 +47,7 @@
 #define BOOST_MAX_MEMBERS 100000
 
 static const aml_param_def boost_params[] = {
-    {.name = "base",
-     .kind = AML_VAL_STR,
-     .choices = aml_subfit_base_words,
-     .def = {.kind = AML_VAL_STR, .str = "decision_tree"},
-     .no_search = 1,
-     .doc = "the base learner, with its default parameters: any built-in learner that "
-            "does the task (a default search keeps decision_tree; list bases to search "
-            "them)"},
+    AML_SUBFIT_BASE_PARAM,
     {.name = "n",
      .kind = AML_VAL_INT,
      .lo = 1,
@@ -107,21 +100,11 @@ static int boost_create(aml_learner **out, const aml_learner_type *type, aml_tas
     return AML_OK;
 }
 
-/* The static copy of base learner name s, or NULL. */
-static const char *boost_word(const char *s)
-{
-    size_t i;
-
-    for (i = 0; aml_subfit_base_words[i]; i++)
-        if (strcmp(aml_subfit_base_words[i], s) == 0)
-            return aml_subfit_base_words[i];
-    return NULL;
-}
-
 static int boost_set_param(aml_learner *l, const char *name, const aml_value *v)
 {
     boost *b = (boost *)l;
-    const char *word = v->kind == AML_VAL_STR ? boost_word(v->str) : NULL;
+    const char *word =
+        v->kind == AML_VAL_STR ? aml_subfit_word(aml_subfit_base_words, v->str) : NULL;
 
     if (strcmp(name, "base") == 0 && word)
         b->base_name = word;
@@ -138,15 +121,9 @@ static int boost_set_param(aml_learner *l, const char *name, const aml_value *v)
 
 static void boost_release(boost *b)
 {
-    size_t k;
-
-    for (k = 0; k < b->n_members; k++)
-        aml_subfit_dispose(&b->members[k]);
-    free(b->members);
+    aml_subfit_release(&b->members, &b->n_members);
     free(b->weights);
-    b->members = NULL;
     b->weights = NULL;
-    b->n_members = 0;
 }
 
 static void boost_free(aml_learner *l)
@@ -261,13 +238,7 @@ static int boost_fit(aml_learner *l, const aml_matrix *X, const double *y,
 
 static int boost_check_state(const boost *b)
 {
-    if (b->n_members == 0)
-        return aml_error_set(AML_EINVAL, "boosting: predict before fit");
-    if (b->base.n_features != b->p ||
-        (b->base.task == AML_TASK_CLASSIFICATION && b->base.n_classes != b->n_out))
-        return aml_error_set(AML_EFORMAT,
-                             "boosting: model shape does not match its header");
-    return AML_OK;
+    return aml_subfit_check_state(&b->base, "boosting", b->n_members, b->p, b->n_out);
 }
 
 /* Member t's predictions for X: values, or class probabilities (rows x n_out). */
@@ -364,29 +335,22 @@ static int boost_save(const aml_learner *l, aml_writer *w)
 static int boost_load_params(boost *b, aml_reader *r, const aml_learner_type **type,
                              uint64_t *n_members)
 {
-    char *name = NULL;
     const char *word;
     int64_t n;
     uint32_t n_out;
     uint64_t p;
     int rc;
 
-    if ((rc = aml_get_str(r, &name)) < 0)
+    if ((rc = aml_subfit_load_base(r, "boosting", b->base.task, type, &word)) < 0)
         return rc;
-    word = name ? boost_word(name) : NULL;
-    rc = word ? aml_subfit_base(type, "boosting", word, b->base.task) : AML_EFORMAT;
-    free(name);
-    if (rc < 0)
-        return aml_error_set(AML_EFORMAT, "boosting: unknown base learner in model");
     if ((rc = aml_get_i64(r, &n)) < 0 || (rc = aml_get_f64(r, &b->learning_rate)) < 0 ||
         (rc = aml_get_u32(r, &n_out)) < 0 || (rc = aml_get_u64(r, &p)) < 0 ||
         (rc = aml_get_u64(r, n_members)) < 0)
         return rc;
     if (n < 1 || n > BOOST_MAX_MEMBERS ||
-        !(b->learning_rate > 0 && isfinite(b->learning_rate)) || n_out < 1 ||
-        n_out > 1u << 20 || (b->base.task == AML_TASK_REGRESSION && n_out != 1) ||
-        (b->base.task == AML_TASK_CLASSIFICATION && n_out < 2) || p < 1 ||
-        p > INT32_MAX || *n_members < 1 || *n_members > (uint64_t)n)
+        !(b->learning_rate > 0 && isfinite(b->learning_rate)) ||
+        !aml_subfit_shape_ok(b->base.task, n_out, p) || *n_members < 1 ||
+        *n_members > (uint64_t)n)
         return aml_error_set(AML_EFORMAT, "boosting: corrupt model header");
     b->base_name = word;
     b->n = n;
@@ -400,7 +364,6 @@ static int boost_load_state(aml_learner *l, aml_reader *r)
     boost *b = (boost *)l;
     const aml_learner_type *type;
     uint64_t n_members;
-    size_t t;
     int rc;
 
     if ((rc = boost_load_params(b, r, &type, &n_members)) < 0 ||
@@ -414,12 +377,9 @@ static int boost_load_state(aml_learner *l, aml_reader *r)
         return rc;
     if (!aml_boost_weights_ok(l->task, b->weights, (size_t)n_members))
         return aml_error_set(AML_EFORMAT, "boosting: corrupt member weights in model");
-    for (t = 0; t < (size_t)n_members; t++) {
-        if ((rc = aml_subfit_load(&b->members[t], r, "boosting", type, l->task, b->p,
-                                  b->n_out)) < 0)
-            return rc;
-        b->n_members = t + 1;
-    }
+    if ((rc = aml_subfit_load_all(b->members, (size_t)n_members, &b->n_members, r,
+                                  "boosting", type, l->task, b->p, b->n_out)) < 0)
+        return rc;
     l->n_features = b->p;
     l->n_classes = l->task == AML_TASK_CLASSIFICATION ? b->n_out : 0;
     return AML_OK;
