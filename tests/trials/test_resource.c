@@ -20,24 +20,6 @@
 
 #define MAX_SEEN 64
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[16];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 /* ---- subsample ------------------------------------------------------------------ */
 
 /*
@@ -143,7 +125,7 @@ static double *fit_predict(const aml_dataset *d, const aml_space *sp, double res
  */
 static void test_scaled_trees(void **st)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_space *s27 = forest_space(27), *s1 = forest_space(1), *s30 = forest_space(30),
               *s10 = forest_space(10);
@@ -235,7 +217,7 @@ static int run_halving(const aml_spec *spec, const aml_dataset *d, aml_store *st
 /* Halving gives the same trials at 1 and 2 threads; the best is a full trial. */
 static void test_halving_threads(void **st)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s1, s2;
     static seen a, b;
@@ -291,7 +273,7 @@ static int records_cb(const aml_trial_record *r, void *payload)
  */
 static void test_halving_store_and_resume(void **st)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary sum;
     static seen a, b, c;

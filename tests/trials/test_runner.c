@@ -42,24 +42,6 @@ static void on_trial(const aml_trial_result *r, const aml_run_summary *s, void *
     v->n++;
 }
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[8];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 static void run_spec(const aml_spec *spec, const aml_dataset *d, int threads, seen *out,
                      aml_run_summary *summary)
 {
@@ -87,7 +69,7 @@ static void run_spec(const aml_spec *spec, const aml_dataset *d, int threads, se
 /* The same spec and seed give bit-identical trials at 1, 2 and 3 threads. */
 static void test_runner_deterministic_across_threads(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s1, s2, s3;
     static seen a, b, c;
@@ -125,7 +107,7 @@ static void test_runner_deterministic_across_threads(void **state)
 /* The best trial is the one with the highest score, the first on ties. */
 static void test_runner_best_is_max(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -147,7 +129,7 @@ static void test_runner_best_is_max(void **state)
 /* Trials whose score is NaN fail with a reason, and the search goes on. */
 static void test_runner_failed_trials_recorded(void **state)
 {
-    aml_spec *spec = load_spec("runner/tiny_auc.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/tiny_auc.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -177,7 +159,7 @@ static void test_runner_failed_trials_recorded(void **state)
  */
 static void test_runner_patience_stops(void **state)
 {
-    aml_spec *spec = load_spec("runner/patience.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/patience.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -217,7 +199,7 @@ static void test_runner_patience_stops(void **state)
  */
 static void test_runner_trial_timeout(void **state)
 {
-    aml_spec *spec = load_spec("runner/timeout.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/timeout.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -254,7 +236,7 @@ static void test_runner_trial_timeout(void **state)
  */
 static void test_runner_trial_timeout_stops_fit(void **state)
 {
-    aml_spec *spec = load_spec("runner/timeout_fit.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/timeout_fit.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -280,7 +262,7 @@ static void test_runner_trial_timeout_stops_fit(void **state)
  */
 static void test_runner_time_budget(void **state)
 {
-    aml_spec *spec = load_spec("runner/patience.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/patience.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -304,7 +286,7 @@ static void test_runner_time_budget(void **state)
  */
 static void test_runner_grid_exhausts(void **state)
 {
-    aml_spec *spec = load_spec("runner/regression.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/regression.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -414,7 +396,7 @@ static void exec_sql(aml_store *st, const char *name, const char *sql)
  */
 static void test_runner_resume_continues(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s_full, s_part, s_rest;
     static seen a, b, c;
@@ -464,7 +446,7 @@ static void test_runner_resume_continues(void **state)
  */
 static void test_runner_resume_requeues(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s_full, s;
     static seen a, b;
@@ -502,7 +484,7 @@ static void test_runner_resume_requeues(void **state)
 /* A stored trial that the strategy would not propose again: the run refuses. */
 static void test_runner_resume_refuses_changed_search(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -532,7 +514,7 @@ static void test_runner_resume_refuses_changed_search(void **state)
  */
 static void test_runner_resume_grid(void **state)
 {
-    aml_spec *spec = load_spec("runner/regression.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/regression.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s_full, s;
     static seen a, b;
@@ -646,7 +628,7 @@ static double oof_fold_accuracy(const double *oof, int outputs, const int *fold_
  */
 static void test_runner_oof_stored(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary sum;
     static seen a;
