@@ -8,6 +8,7 @@
 #include "metric.h"
 #include "search.h"
 #include "spec.h"
+#include "store.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -224,6 +225,19 @@ aml_spec *aml_test_load_spec_path(const char *path)
 aml_spec *aml_test_load_spec(const char *fixture)
 {
     return aml_test_load_spec_path(aml_test_fixture(fixture));
+}
+
+aml_store *aml_test_fresh_store(const char *name, long long *study)
+{
+    static char path[600];
+    aml_study_info info = {"r", NULL, "classification", "accuracy", 1, 11, NULL, NULL};
+    aml_store *st = NULL;
+
+    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
+    unlink(path);
+    assert_int_equal(aml_store_open(&st, path, 0), 0);
+    assert_int_equal(aml_store_study_create(st, study, &info, 1), 0);
+    return st;
 }
 
 /* ---- the automl binary -------------------------------------------------- */

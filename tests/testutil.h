@@ -63,6 +63,13 @@ struct aml_spec *aml_test_load_spec_path(const char *path);
 /* aml_test_load_spec_path of tests/fixtures/<fixture>. */
 struct aml_spec *aml_test_load_spec(const char *fixture);
 
+struct aml_store;
+/*
+ * A new store <aml_test_tmpdir()>/name (any old one removed) holding one
+ * classification study scored by accuracy, whose id goes into *study.
+ */
+struct aml_store *aml_test_fresh_store(const char *name, long long *study);
+
 /*
  * The end-to-end tests (tests/cli/) run the automl binary in a work
  * directory of their own, DIR below.

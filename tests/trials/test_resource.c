@@ -180,19 +180,6 @@ static void on_trial(const aml_trial_result *r, const aml_run_summary *s, void *
     v->n++;
 }
 
-static aml_store *fresh_store(const char *name, long long *study)
-{
-    static char path[600];
-    aml_study_info info = {"r", NULL, "classification", "accuracy", 1, 11, NULL, NULL};
-    aml_store *st = NULL;
-
-    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
-    unlink(path);
-    assert_int_equal(aml_store_open(&st, path, 0), 0);
-    assert_int_equal(aml_store_study_create(st, study, &info, 1), 0);
-    return st;
-}
-
 static int run_halving(const aml_spec *spec, const aml_dataset *d, aml_store *st,
                        long long study, long budget, int threads, seen *out,
                        aml_run_summary *sum)
@@ -279,7 +266,8 @@ static void test_halving_store_and_resume(void **st)
     static seen a, b, c;
     static records ra, rb;
     long long ia, ib;
-    aml_store *sa = fresh_store("hv_a.db", &ia), *sb = fresh_store("hv_b.db", &ib);
+    aml_store *sa = aml_test_fresh_store("hv_a.db", &ia),
+              *sb = aml_test_fresh_store("hv_b.db", &ib);
 
     (void)st;
     assert_int_equal(aml_dataset_load(&d, spec), 0);

@@ -309,19 +309,6 @@ static void test_runner_grid_exhausts(void **state)
 
 /* ---- resume ----------------------------------------------------------------------- */
 
-static aml_store *fresh_store(const char *name, long long *study)
-{
-    static char path[600];
-    aml_study_info info = {"r", NULL, "classification", "accuracy", 1, 11, NULL, NULL};
-    aml_store *st = NULL;
-
-    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
-    unlink(path);
-    assert_int_equal(aml_store_open(&st, path, 0), 0);
-    assert_int_equal(aml_store_study_create(st, study, &info, 1), 0);
-    return st;
-}
-
 /* Runs the spec against a store with a trial budget; returns the run's code. */
 static int run_stored(const aml_spec *spec, const aml_dataset *d, aml_store *st,
                       long long study, long budget, seen *out, aml_run_summary *summary)
@@ -402,8 +389,8 @@ static void test_runner_resume_continues(void **state)
     static seen a, b, c;
     static stored full, resumed;
     long long id_a, id_b;
-    aml_store *st_a = fresh_store("resume_a.db", &id_a);
-    aml_store *st_b = fresh_store("resume_b.db", &id_b);
+    aml_store *st_a = aml_test_fresh_store("resume_a.db", &id_a);
+    aml_store *st_b = aml_test_fresh_store("resume_b.db", &id_b);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -453,7 +440,7 @@ static void test_runner_resume_requeues(void **state)
     static stored before, after;
     long long id;
     long n_int = 0;
-    aml_store *st = fresh_store("requeue.db", &id);
+    aml_store *st = aml_test_fresh_store("requeue.db", &id);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -489,7 +476,7 @@ static void test_runner_resume_refuses_changed_search(void **state)
     aml_run_summary s;
     static seen a;
     long long id;
-    aml_store *st = fresh_store("changed.db", &id);
+    aml_store *st = aml_test_fresh_store("changed.db", &id);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -520,8 +507,8 @@ static void test_runner_resume_grid(void **state)
     static seen a, b;
     static stored full, resumed;
     long long id_a, id_b;
-    aml_store *st_a = fresh_store("grid_a.db", &id_a);
-    aml_store *st_b = fresh_store("grid_b.db", &id_b);
+    aml_store *st_a = aml_test_fresh_store("grid_a.db", &id_a);
+    aml_store *st_b = aml_test_fresh_store("grid_b.db", &id_b);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -634,7 +621,8 @@ static void test_runner_oof_stored(void **state)
     static seen a;
     static oof_trials t, t1;
     long long id, id1;
-    aml_store *st = fresh_store("oof_a.db", &id), *st1 = fresh_store("oof_b.db", &id1);
+    aml_store *st = aml_test_fresh_store("oof_a.db", &id),
+              *st1 = aml_test_fresh_store("oof_b.db", &id1);
     int *fold_of;
     long n_ok = 0;
 
