@@ -45,6 +45,14 @@ typedef struct cli_args {
 
 /* True when argv[i] is option `name`; sets *value for options that take one. */
 int cli_opt(cli_args *a, const char *name, const char **value);
+/*
+ * Takes argv[i], not an option, as the next of the command's positional
+ * arguments: into the first of *slots[0..n) still NULL.  An unknown option
+ * (a word starting with '-', other than "-") or one argument too many is
+ * an error "CMD: unknown option ..." / "CMD: unexpected argument ...";
+ * returns 0 or -1.
+ */
+int cli_positional(cli_args *a, const char *cmd, const char **const slots[], size_t n);
 /* Parses a non-negative integer option value, printing an error on failure. */
 int cli_parse_long(const char *opt, const char *s, long *out);
 

@@ -42,6 +42,7 @@ static int explain_option(explain_args *p, cli_args *a)
 static int explain_parse(explain_args *p, int argc, char **argv)
 {
     cli_args a = {argc, argv, 0};
+    const char **const pos[] = {&p->model, &p->data};
     int rc;
 
     memset(p, 0, sizeof(*p));
@@ -49,19 +50,8 @@ static int explain_parse(explain_args *p, int argc, char **argv)
     for (a.i = 0; a.i < argc; a.i++) {
         if ((rc = explain_option(p, &a)) < 0)
             return -1;
-        if (rc > 0)
-            continue;
-        if (argv[a.i][0] == '-' && argv[a.i][1] != '\0') {
-            cli_error("explain: unknown option '%s' (see automl --help)", argv[a.i]);
+        if (rc == 0 && cli_positional(&a, "explain", pos, 2) < 0)
             return -1;
-        } else if (!p->model) {
-            p->model = argv[a.i];
-        } else if (!p->data) {
-            p->data = argv[a.i];
-        } else {
-            cli_error("explain: unexpected argument '%s'", argv[a.i]);
-            return -1;
-        }
     }
     if (!p->model || !p->data) {
         cli_error(

@@ -37,6 +37,7 @@ static int predict_same_file(const char *a, const char *b)
 static int predict_parse(predict_args *p, int argc, char **argv)
 {
     cli_args a = {argc, argv, 0};
+    const char **const pos[] = {&p->model, &p->data};
     const char *v;
 
     memset(p, 0, sizeof(*p));
@@ -47,15 +48,7 @@ static int predict_parse(predict_args *p, int argc, char **argv)
             p->out = v;
         } else if (cli_opt(&a, "--proba", NULL)) {
             p->proba = 1;
-        } else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0') {
-            cli_error("predict: unknown option '%s' (see automl --help)", argv[a.i]);
-            return -1;
-        } else if (!p->model) {
-            p->model = argv[a.i];
-        } else if (!p->data) {
-            p->data = argv[a.i];
-        } else {
-            cli_error("predict: unexpected argument '%s'", argv[a.i]);
+        } else if (cli_positional(&a, "predict", pos, 2) < 0) {
             return -1;
         }
     }
@@ -63,7 +56,8 @@ static int predict_parse(predict_args *p, int argc, char **argv)
         cli_error("predict: usage: automl predict MODEL DATA.csv [--out FILE] [--proba]");
         return -1;
     }
-    if (p->out && (predict_same_file(p->out, p->data) || predict_same_file(p->out, p->model))) {
+    if (p->out &&
+        (predict_same_file(p->out, p->data) || predict_same_file(p->out, p->model))) {
         cli_error("predict: --out %s would overwrite the %s it reads", p->out,
                   predict_same_file(p->out, p->data) ? "data" : "model");
         return -1;

@@ -60,6 +60,24 @@ int cli_opt(cli_args *a, const char *name, const char **value)
     return 1;
 }
 
+int cli_positional(cli_args *a, const char *cmd, const char **const slots[], size_t n)
+{
+    const char *arg = a->argv[a->i];
+    size_t k;
+
+    if (arg[0] == '-' && arg[1] != '\0') {
+        cli_error("%s: unknown option '%s' (see automl --help)", cmd, arg);
+        return -1;
+    }
+    for (k = 0; k < n; k++)
+        if (!*slots[k]) {
+            *slots[k] = arg;
+            return 0;
+        }
+    cli_error("%s: unexpected argument '%s'", cmd, arg);
+    return -1;
+}
+
 int cli_parse_long(const char *opt, const char *s, long *out)
 {
     char *end;

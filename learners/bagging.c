@@ -52,15 +52,16 @@
 
 static const char *const bag_bool_words[] = {"true", "false", NULL};
 
+/* A fraction in (0, 1], default 1, searched over [0.2, 1]: an aml_param_def. */
+#define BAG_FRACTION_PARAM(NAME, DOC)                                                    \
+    {                                                                                    \
+        .name = NAME, .kind = AML_VAL_REAL, .lo = 0, .hi = 1, .lo_open = 1,              \
+        .def = {.kind = AML_VAL_REAL, .real = 1.0}, .search_lo = 0.2, .search_hi = 1.0,  \
+        .doc = DOC                                                                       \
+    }
+
 static const aml_param_def bag_params[] = {
-    {.name = "base",
-     .kind = AML_VAL_STR,
-     .choices = aml_subfit_base_words,
-     .def = {.kind = AML_VAL_STR, .str = "decision_tree"},
-     .no_search = 1,
-     .doc = "the base learner, with its default parameters: any built-in learner that "
-            "does the task (a default search keeps decision_tree; list bases to search "
-            "them)"},
+    AML_SUBFIT_BASE_PARAM,
     {.name = "n",
      .kind = AML_VAL_INT,
      .lo = 1,
@@ -69,24 +70,11 @@ static const aml_param_def bag_params[] = {
      .search_lo = 5,
      .search_hi = 50,
      .doc = "members: base learners fitted, each on its own sample"},
-    {.name = "max_samples",
-     .kind = AML_VAL_REAL,
-     .lo = 0,
-     .hi = 1,
-     .lo_open = 1,
-     .def = {.kind = AML_VAL_REAL, .real = 1.0},
-     .search_lo = 0.2,
-     .search_hi = 1.0,
-     .doc = "rows drawn per member, as a fraction of the rows, in (0, 1]"},
-    {.name = "max_features",
-     .kind = AML_VAL_REAL,
-     .lo = 0,
-     .hi = 1,
-     .lo_open = 1,
-     .def = {.kind = AML_VAL_REAL, .real = 1.0},
-     .search_lo = 0.2,
-     .search_hi = 1.0,
-     .doc = "features each member sees, as a fraction of the features, in (0, 1]"},
+    BAG_FRACTION_PARAM("max_samples",
+                       "rows drawn per member, as a fraction of the rows, in (0, 1]"),
+    BAG_FRACTION_PARAM(
+        "max_features",
+        "features each member sees, as a fraction of the features, in (0, 1]"),
     {.name = "bootstrap",
      .kind = AML_VAL_STR,
      .choices = bag_bool_words,
@@ -126,22 +114,12 @@ static int bag_create(aml_learner **out, const aml_learner_type *type, aml_task 
     return AML_OK;
 }
 
-/* The static copy of word v in words, or NULL. */
-static const char *bag_word(const char *const *words, const aml_value *v)
-{
-    size_t i;
-
-    for (i = 0; v->kind == AML_VAL_STR && words[i]; i++)
-        if (strcmp(words[i], v->str) == 0)
-            return words[i];
-    return NULL;
-}
-
 static int bag_set_param(aml_learner *l, const char *name, const aml_value *v)
 {
     bag *b = (bag *)l;
-    const char *base = bag_word(aml_subfit_base_words, v);
-    const char *yes = bag_word(bag_bool_words, v);
+    const char *str = v->kind == AML_VAL_STR ? v->str : NULL;
+    const char *base = aml_subfit_word(aml_subfit_base_words, str);
+    const char *yes = aml_subfit_word(bag_bool_words, str);
     int frac = v->kind == AML_VAL_REAL && v->real > 0 && v->real <= 1;
 
     if (strcmp(name, "base") == 0 && base)
@@ -162,13 +140,7 @@ static int bag_set_param(aml_learner *l, const char *name, const aml_value *v)
 
 static void bag_release(bag *b)
 {
-    size_t k;
-
-    for (k = 0; k < b->n_members; k++)
-        aml_subfit_dispose(&b->members[k]);
-    free(b->members);
-    b->members = NULL;
-    b->n_members = 0;
+    aml_subfit_release(&b->members, &b->n_members);
 }
 
 static void bag_free(aml_learner *l)
@@ -400,13 +372,7 @@ static int bag_fit(aml_learner *l, const aml_matrix *X, const double *y, const d
 
 static int bag_check_state(const bag *b)
 {
-    if (b->n_members == 0)
-        return aml_error_set(AML_EINVAL, "bagging: predict before fit");
-    if (b->base.n_features != b->p ||
-        (b->base.task == AML_TASK_CLASSIFICATION && b->base.n_classes != b->n_out))
-        return aml_error_set(AML_EFORMAT,
-                             "bagging: model shape does not match its header");
-    return AML_OK;
+    return aml_subfit_check_state(&b->base, "bagging", b->n_members, b->p, b->n_out);
 }
 
 /* The mean of the members' outputs, summed in member order. */
@@ -510,31 +476,22 @@ static int bag_save(const aml_learner *l, aml_writer *w)
 
 static int bag_load_params(bag *b, aml_reader *r, const aml_learner_type **type)
 {
-    char *name = NULL;
     const char *word;
-    aml_value v = {.kind = AML_VAL_STR};
     int64_t n;
     uint8_t boot;
     uint32_t n_out;
     uint64_t p;
     int rc;
 
-    if ((rc = aml_get_str(r, &name)) < 0)
+    if ((rc = aml_subfit_load_base(r, "bagging", b->base.task, type, &word)) < 0)
         return rc;
-    v.str = name ? name : "";
-    word = bag_word(aml_subfit_base_words, &v);
-    rc = word ? aml_subfit_base(type, "bagging", word, b->base.task) : AML_EFORMAT;
-    free(name);
-    if (rc < 0)
-        return aml_error_set(AML_EFORMAT, "bagging: unknown base learner in model");
     if ((rc = aml_get_i64(r, &n)) < 0 || (rc = aml_get_f64(r, &b->max_samples)) < 0 ||
         (rc = aml_get_f64(r, &b->max_features)) < 0 || (rc = aml_get_u8(r, &boot)) < 0 ||
         (rc = aml_get_u32(r, &n_out)) < 0 || (rc = aml_get_u64(r, &p)) < 0)
         return rc;
     if (n < 1 || n > BAG_MAX_MEMBERS || !(b->max_samples > 0 && b->max_samples <= 1) ||
-        !(b->max_features > 0 && b->max_features <= 1) || boot > 1 || n_out < 1 ||
-        n_out > 1u << 20 || (b->base.task == AML_TASK_REGRESSION && n_out != 1) ||
-        (b->base.task == AML_TASK_CLASSIFICATION && n_out < 2) || p < 1 || p > INT32_MAX)
+        !(b->max_features > 0 && b->max_features <= 1) || boot > 1 ||
+        !aml_subfit_shape_ok(b->base.task, n_out, p))
         return aml_error_set(AML_EFORMAT, "bagging: corrupt model header");
     b->base_name = word;
     b->n = n;
@@ -548,7 +505,6 @@ static int bag_load_state(aml_learner *l, aml_reader *r)
 {
     bag *b = (bag *)l;
     const aml_learner_type *type;
-    size_t k;
     int rc;
 
     if ((rc = bag_load_params(b, r, &type)) < 0 ||
@@ -556,12 +512,9 @@ static int bag_load_state(aml_learner *l, aml_reader *r)
         return rc;
     if (!(b->members = aml_calloc((size_t)b->n, sizeof(aml_subfit))))
         return AML_ENOMEM;
-    for (k = 0; k < (size_t)b->n; k++) {
-        if ((rc = aml_subfit_load(&b->members[k], r, "bagging", type, l->task, b->p,
-                                  b->n_out)) < 0)
-            return rc;
-        b->n_members = k + 1;
-    }
+    if ((rc = aml_subfit_load_all(b->members, (size_t)b->n, &b->n_members, r, "bagging",
+                                  type, l->task, b->p, b->n_out)) < 0)
+        return rc;
     l->n_features = b->p;
     l->n_classes = l->task == AML_TASK_CLASSIFICATION ? b->n_out : 0;
     return AML_OK;

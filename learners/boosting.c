@@ -30,14 +30,16 @@
  * as in bagging (subfit.c): classes a resample missed are mapped back.
  * C export (emit_c) writes every member's base learner through its own
  * emit_c slot, then the votes or the weighted median as predict computes
- * them.
+ * them.  The rounds, predictions and C export are boost_core.c's, shared
+ * with adaboost.c; this file resamples, fits and keeps the members.
  */
 #include "aml.h"
+#include "boost_internal.h"
 #include "learner.h"
 #include "subfit_internal.h"
 
-#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,14 +47,7 @@
 #define BOOST_MAX_MEMBERS 100000
 
 static const aml_param_def boost_params[] = {
-    {.name = "base",
-     .kind = AML_VAL_STR,
-     .choices = aml_subfit_base_words,
-     .def = {.kind = AML_VAL_STR, .str = "decision_tree"},
-     .no_search = 1,
-     .doc = "the base learner, with its default parameters: any built-in learner that "
-            "does the task (a default search keeps decision_tree; list bases to search "
-            "them)"},
+    AML_SUBFIT_BASE_PARAM,
     {.name = "n",
      .kind = AML_VAL_INT,
      .lo = 1,
@@ -105,21 +100,11 @@ static int boost_create(aml_learner **out, const aml_learner_type *type, aml_tas
     return AML_OK;
 }
 
-/* The static copy of base learner name s, or NULL. */
-static const char *boost_word(const char *s)
-{
-    size_t i;
-
-    for (i = 0; aml_subfit_base_words[i]; i++)
-        if (strcmp(aml_subfit_base_words[i], s) == 0)
-            return aml_subfit_base_words[i];
-    return NULL;
-}
-
 static int boost_set_param(aml_learner *l, const char *name, const aml_value *v)
 {
     boost *b = (boost *)l;
-    const char *word = v->kind == AML_VAL_STR ? boost_word(v->str) : NULL;
+    const char *word =
+        v->kind == AML_VAL_STR ? aml_subfit_word(aml_subfit_base_words, v->str) : NULL;
 
     if (strcmp(name, "base") == 0 && word)
         b->base_name = word;
@@ -136,15 +121,9 @@ static int boost_set_param(aml_learner *l, const char *name, const aml_value *v)
 
 static void boost_release(boost *b)
 {
-    size_t k;
-
-    for (k = 0; k < b->n_members; k++)
-        aml_subfit_dispose(&b->members[k]);
-    free(b->members);
+    aml_subfit_release(&b->members, &b->n_members);
     free(b->weights);
-    b->members = NULL;
     b->weights = NULL;
-    b->n_members = 0;
 }
 
 static void boost_free(aml_learner *l)
@@ -159,229 +138,68 @@ static void boost_free(aml_learner *l)
 
 /* ---- boosting ----------------------------------------------------------- */
 
-/* Everything one fit needs. */
+/* Everything one fit needs; the rounds' arithmetic is boost_core.c's. */
 typedef struct boost_fit_state {
     boost *b;
     const aml_learner_type *type;
     aml_subfit_data d; /* the training rows; members see them unweighted */
     const aml_rng *rng;
     int threads;
-    double *sw;          /* n sample weights, summing to 1 */
-    double *cum;         /* n cumulative weights of the resample */
-    double *pred;        /* n x n_out predictions of the current member */
-    double *err;         /* n per-row losses */
-    unsigned *counts;    /* n draws per row */
-    size_t *rows;        /* the resample: n rows, increasing */
-    unsigned char *zero; /* rows whose weight was 0 from the start */
+    aml_boost core; /* the sample weights and the member's training predictions */
+    double *counts; /* n draws per row */
+    size_t *rows;   /* the resample: n rows, increasing */
 } boost_fit_state;
 
-/*
- * One SAMME round on the member just fitted: returns 1 to go on, 0 to stop
- * (keeping the member with *alpha), -1 to stop dropping it.
- */
-static int boost_samme_round(boost_fit_state *s, int last, double *alpha)
+/* Fits member t on a resample drawn with the weights and predicts the training rows. */
+static int boost_grow(void *ctx, size_t t)
 {
-    size_t i, n = s->d.X->rows, C = (size_t)s->b->n_out;
-    double wrong = 0, total = 0, e;
-
-    for (i = 0; i < n; i++) {
-        s->err[i] = (double)aml_subfit_argmax(s->pred + i * C, C) != s->d.y[i];
-        wrong += s->sw[i] * s->err[i];
-        total += s->sw[i];
-    }
-    e = wrong / total;
-    if (e <= 0) {
-        *alpha = 1.0;
-        return 0;
-    }
-    if (e >= 1.0 - 1.0 / (double)C)
-        return -1;
-    *alpha = s->b->learning_rate * (log((1.0 - e) / e) + log((double)C - 1.0));
-    for (i = 0; i < n && !last; i++)
-        if (s->sw[i] > 0)
-            s->sw[i] = exp(log(s->sw[i]) + *alpha * s->err[i]);
-    return 1;
-}
-
-/* R2's linear loss |error| / max |error| per row; returns the weighted average. */
-static double boost_r2_loss(boost_fit_state *s)
-{
-    size_t i, n = s->d.X->rows;
-    double emax = 0, L = 0;
-
-    for (i = 0; i < n; i++) {
-        s->err[i] = fabs(s->pred[i] - s->d.y[i]);
-        if (s->sw[i] > 0 && s->err[i] > emax)
-            emax = s->err[i];
-    }
-    for (i = 0; i < n; i++) {
-        if (emax != 0)
-            s->err[i] /= emax;
-        if (s->sw[i] > 0)
-            L += s->sw[i] * s->err[i];
-    }
-    return L;
-}
-
-/* One AdaBoost.R2 round; same returns as boost_samme_round. */
-static int boost_r2_round(boost_fit_state *s, int last, double *alpha)
-{
-    size_t i, n = s->d.X->rows;
-    double L = boost_r2_loss(s), beta, lr = s->b->learning_rate;
-
-    if (L <= 0) {
-        *alpha = 1.0;
-        return 0;
-    }
-    if (L >= 0.5)
-        return -1;
-    beta = L / (1.0 - L);
-    *alpha = lr * log(1.0 / beta);
-    for (i = 0; i < n && !last; i++)
-        if (s->sw[i] > 0)
-            s->sw[i] *= pow(beta, (1.0 - s->err[i]) * lr);
-    return 1;
-}
-
-/* Draws n rows with probabilities sw into s->rows (increasing, repeats adjacent). */
-static void boost_resample(boost_fit_state *s, aml_rng *rng)
-{
-    size_t i, n = s->d.X->rows, at = 0;
-    unsigned c;
-    double acc = 0;
-
-    for (i = 0; i < n; i++) {
-        acc += s->sw[i];
-        s->cum[i] = acc;
-        s->counts[i] = 0;
-    }
-    for (i = 0; i < n; i++) {
-        double u = aml_rng_uniform(rng) * acc;
-        size_t lo = 0, hi = n - 1;
-
-        /* The first row whose cumulative weight exceeds u: never one of weight 0. */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-
-            if (s->cum[mid] > u)
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        s->counts[lo]++;
-    }
-    for (i = 0; i < n; i++)
-        for (c = 0; c < s->counts[i]; c++)
-            s->rows[at++] = i;
-}
-
-/* Floors the weights at DBL_EPSILON, except rows that were 0 from the start. */
-static void boost_clip(boost_fit_state *s)
-{
-    size_t i;
-
-    for (i = 0; i < s->d.X->rows; i++)
-        s->sw[i] = s->zero[i] ? 0.0 : (s->sw[i] < DBL_EPSILON ? DBL_EPSILON : s->sw[i]);
-}
-
-/* Fits member t on a resample and predicts the training rows. */
-static int boost_grow(boost_fit_state *s, size_t t)
-{
+    boost_fit_state *s = ctx;
     aml_subfit *m = &s->b->members[t];
+    size_t i, k, n = s->d.X->rows, at = 0;
     aml_rng trng;
     int rc;
 
     aml_rng_child(&trng, s->rng, (uint64_t)t);
-    boost_resample(s, &trng);
-    if ((rc = aml_subfit_fit(m, s->type, &s->d, s->rows, s->d.X->rows, NULL, s->d.X->cols,
-                             &trng, s->threads)) < 0)
-        return rc;
-    return aml_subfit_predict(m, s->d.X, s->d.task, s->b->n_out, s->pred);
-}
-
-/* Normalises the weights; returns 0 when boosting must stop. */
-static int boost_normalise(boost_fit_state *s, int last)
-{
-    size_t i, n = s->d.X->rows;
-    double sum = 0;
-
+    aml_boost_draw(&s->core, &trng, s->counts);
     for (i = 0; i < n; i++)
-        sum += s->sw[i];
-    if (!isfinite(sum) || sum <= 0)
-        return 0;
-    for (i = 0; i < n && !last; i++)
-        s->sw[i] /= sum;
-    return 1;
+        for (k = 0; k < (size_t)s->counts[i]; k++)
+            s->rows[at++] = i;
+    if ((rc = aml_subfit_fit(m, s->type, &s->d, s->rows, n, NULL, s->d.X->cols, &trng,
+                             s->threads)) < 0)
+        return rc;
+    return aml_subfit_predict(m, s->d.X, s->d.task, s->b->n_out, s->core.pred);
 }
 
-/* The boosting loop; leaves b->n_members members with their weights. */
-static int boost_loop(boost_fit_state *s)
+/* Drops member t, no better than chance. */
+static void boost_drop(void *ctx, size_t t)
 {
-    boost *b = s->b;
-    int clf = b->base.task == AML_TASK_CLASSIFICATION;
-    size_t t, n_rounds = (size_t)b->n;
-    int rc, go = 1;
+    boost_fit_state *s = ctx;
 
-    for (t = 0; t < n_rounds && go; t++) {
-        int last = t == n_rounds - 1;
-        double alpha = 0;
-
-        boost_clip(s);
-        rc = boost_grow(s, t);
-        b->n_members = t + 1; /* disposed by boost_release even when half-made */
-        if (rc < 0)
-            return rc;
-        go = clf ? boost_samme_round(s, last, &alpha) : boost_r2_round(s, last, &alpha);
-        if (go < 0) {
-            /* No better than chance: dropped (R2 keeps a lone first member). */
-            if (clf || t > 0) {
-                aml_subfit_dispose(&b->members[t]);
-                b->n_members = t;
-            }
-            break;
-        }
-        b->weights[t] = alpha;
-        if (go)
-            go = boost_normalise(s, last);
-    }
-    if (b->n_members == 0)
-        return aml_error_set(AML_EINVAL, "boosting: the first member is no better than "
-                                         "chance; the ensemble cannot be fitted");
-    return AML_OK;
+    aml_subfit_dispose(&s->b->members[t]);
 }
 
 static void boost_state_dispose(boost_fit_state *s)
 {
-    free(s->sw);
-    free(s->cum);
-    free(s->pred);
-    free(s->err);
+    aml_boost_dispose(&s->core);
     free(s->counts);
     free(s->rows);
-    free(s->zero);
 }
 
 static int boost_state_init(boost_fit_state *s, const double *w)
 {
-    size_t i, n = s->d.X->rows, C = (size_t)s->b->n_out;
-    double sum = 0;
+    size_t n = s->d.X->rows;
 
-    s->sw = aml_mallocarray(n, sizeof(double));
-    s->cum = aml_mallocarray(n, sizeof(double));
-    s->pred = aml_mallocarray(n * C, sizeof(double));
-    s->err = aml_mallocarray(n, sizeof(double));
-    s->counts = aml_mallocarray(n, sizeof(unsigned));
+    s->core = (aml_boost){.task = s->d.task,
+                          .n = n,
+                          .n_out = (size_t)s->b->n_out,
+                          .y = s->d.y,
+                          .learning_rate = s->b->learning_rate,
+                          .loss = AML_BOOST_LINEAR};
+    s->counts = aml_mallocarray(n, sizeof(double));
     s->rows = aml_mallocarray(n, sizeof(size_t));
-    s->zero = aml_mallocarray(n, 1);
-    if (!s->sw || !s->cum || !s->pred || !s->err || !s->counts || !s->rows || !s->zero)
+    if (!s->counts || !s->rows)
         return AML_ENOMEM;
-    for (i = 0; i < n; i++)
-        sum += w ? w[i] : 1.0;
-    for (i = 0; i < n; i++) {
-        s->sw[i] = (w ? w[i] : 1.0) / sum;
-        s->zero[i] = s->sw[i] == 0;
-    }
-    return AML_OK;
+    return aml_boost_init(&s->core, w);
 }
 
 static int boost_fit(aml_learner *l, const aml_matrix *X, const double *y,
@@ -404,7 +222,8 @@ static int boost_fit(aml_learner *l, const aml_matrix *X, const double *y,
     if (!b->members || !b->weights)
         rc = AML_ENOMEM;
     else if ((rc = boost_state_init(&s, w)) == AML_OK)
-        rc = boost_loop(&s);
+        rc = aml_boost_loop(&s.core, (size_t)b->n, boost_grow, boost_drop, &s, "boosting",
+                            "member", b->weights, &b->n_members);
     boost_state_dispose(&s);
     if (rc < 0) {
         boost_release(b);
@@ -419,115 +238,15 @@ static int boost_fit(aml_learner *l, const aml_matrix *X, const double *y,
 
 static int boost_check_state(const boost *b)
 {
-    if (b->n_members == 0)
-        return aml_error_set(AML_EINVAL, "boosting: predict before fit");
-    if (b->base.n_features != b->p ||
-        (b->base.task == AML_TASK_CLASSIFICATION && b->base.n_classes != b->n_out))
-        return aml_error_set(AML_EFORMAT,
-                             "boosting: model shape does not match its header");
-    return AML_OK;
+    return aml_subfit_check_state(&b->base, "boosting", b->n_members, b->p, b->n_out);
 }
 
-/* SAMME probabilities from the weighted votes in out (rows x C), in place. */
-static void boost_votes_to_proba(const boost *b, double *out, size_t rows)
+/* Member t's predictions for X: values, or class probabilities (rows x n_out). */
+static int boost_member(const void *ctx, size_t t, const aml_matrix *X, double *out)
 {
-    size_t i, c, t, C = (size_t)b->n_out;
-    double total = 0;
+    const boost *b = ctx;
 
-    for (t = 0; t < b->n_members; t++)
-        total += b->weights[t];
-    for (i = 0; i < rows; i++) {
-        double *v = out + i * C, m, s = 0;
-
-        for (c = 0; c < C; c++)
-            v[c] /= total;
-        if (C == 2) {
-            double d = v[1] - v[0];
-
-            v[0] = -d / 2;
-            v[1] = d / 2;
-        } else {
-            for (c = 0; c < C; c++)
-                v[c] /= (double)C - 1;
-        }
-        m = v[aml_subfit_argmax(v, C)];
-        for (c = 0; c < C; c++)
-            s += (v[c] = exp(v[c] - m));
-        for (c = 0; c < C; c++)
-            v[c] /= s;
-    }
-}
-
-static int boost_predict_samme(const boost *b, const aml_matrix *X, double *out)
-{
-    size_t i, t, C = (size_t)b->n_out;
-    double *p = aml_mallocarray(X->rows * C + 1, sizeof(double));
-    int rc = AML_OK;
-
-    if (!p)
-        return AML_ENOMEM;
-    memset(out, 0, X->rows * C * sizeof(double));
-    for (t = 0; t < b->n_members && rc == AML_OK; t++) {
-        rc = aml_subfit_predict(&b->members[t], X, b->base.task, b->n_out, p);
-        for (i = 0; i < X->rows && rc == AML_OK; i++)
-            out[i * C + aml_subfit_argmax(p + i * C, C)] += b->weights[t];
-    }
-    free(p);
-    if (rc == AML_OK)
-        boost_votes_to_proba(b, out, X->rows);
-    return rc;
-}
-
-/* The weighted median of v[0..T) with weights w (scikit-learn's rule). */
-static double boost_weighted_median(const double *v, const double *w, size_t *order,
-                                    size_t T)
-{
-    size_t i, j;
-    double total = 0, acc = 0;
-
-    for (i = 0; i < T; i++)
-        order[i] = i;
-    for (i = 1; i < T; i++) { /* insertion sort: T is small */
-        size_t k = order[i];
-
-        for (j = i; j > 0 && v[order[j - 1]] > v[k]; j--)
-            order[j] = order[j - 1];
-        order[j] = k;
-    }
-    for (i = 0; i < T; i++)
-        total += w[order[i]];
-    for (i = 0; i < T; i++) {
-        acc += w[order[i]];
-        if (acc >= 0.5 * total)
-            return v[order[i]];
-    }
-    return v[order[T - 1]];
-}
-
-static int boost_predict_r2(const boost *b, const aml_matrix *X, double *out)
-{
-    size_t i, t, T = b->n_members;
-    double *p = aml_mallocarray(X->rows * T + 1, sizeof(double));
-    double *col = aml_mallocarray(X->rows + 1, sizeof(double));
-    size_t *order = aml_mallocarray(T, sizeof(size_t));
-    int rc = AML_ENOMEM;
-
-    if (!p || !col || !order)
-        goto out;
-    for (t = 0; t < T; t++) {
-        if ((rc = aml_subfit_predict(&b->members[t], X, b->base.task, 1, col)) < 0)
-            goto out;
-        for (i = 0; i < X->rows; i++)
-            p[i * T + t] = col[i];
-    }
-    for (i = 0; i < X->rows; i++)
-        out[i] = boost_weighted_median(p + i * T, b->weights, order, T);
-    rc = AML_OK;
-out:
-    free(p);
-    free(col);
-    free(order);
-    return rc;
+    return aml_subfit_predict(&b->members[t], X, b->base.task, b->n_out, out);
 }
 
 static int boost_predict(const aml_learner *l, const aml_matrix *X, double *out)
@@ -537,81 +256,17 @@ static int boost_predict(const aml_learner *l, const aml_matrix *X, double *out)
 
     if ((rc = boost_check_state(b)) < 0)
         return rc;
-    if (l->task == AML_TASK_CLASSIFICATION)
-        return boost_predict_samme(b, X, out);
-    return boost_predict_r2(b, X, out);
+    return aml_boost_predict(l->task, boost_member, b, b->weights, b->n_members, b->n_out,
+                             X, out);
 }
 
 /* ---- C export ----------------------------------------------------------- */
-
-/* SAMME: the weighted votes of the members, then predict's softmax. */
-static int boost_emit_samme(const boost *b, aml_cgen *g, const char *fn, const char *nm,
-                            const char *w)
-{
-    double total = 0;
-    size_t t;
-
-    for (t = 0; t < b->n_members; t++)
-        total += b->weights[t];
-    return aml_cgen_printf(
-        g,
-        "/* boosting (SAMME): %zu members. */\n"
-        "static void %s(const double *x, double *out)\n{\n"
-        "    const size_t C = %d;\n"
-        "    double part[%d], m, s = 0;\n    size_t t, c, best;\n\n"
-        "    for (c = 0; c < C; c++)\n        out[c] = 0;\n"
-        "    for (t = 0; t < %zu; t++) {\n"
-        "        %s_member(t, x, part);\n"
-        "        for (best = 0, c = 1; c < C; c++)\n"
-        "            if (part[c] > part[best])\n                best = c;\n"
-        "        out[best] += %s[t];\n    }\n"
-        "    for (c = 0; c < C; c++)\n        out[c] /= %.17g;\n"
-        "    if (C == 2) {\n"
-        "        double d = out[1] - out[0];\n\n"
-        "        out[0] = -d / 2;\n        out[1] = d / 2;\n"
-        "    } else {\n"
-        "        for (c = 0; c < C; c++)\n            out[c] /= (double)C - 1;\n    }\n"
-        "    for (best = 0, c = 1; c < C; c++)\n"
-        "        if (out[c] > out[best])\n            best = c;\n"
-        "    m = out[best];\n"
-        "    for (c = 0; c < C; c++)\n        s += (out[c] = exp(out[c] - m));\n"
-        "    for (c = 0; c < C; c++)\n        out[c] /= s;\n}\n\n",
-        b->n_members, fn, b->n_out, b->n_out, b->n_members, nm, w, total);
-}
-
-/* R2: the weighted median of the members' values. */
-static int boost_emit_r2(const boost *b, aml_cgen *g, const char *fn, const char *nm,
-                         const char *w)
-{
-    size_t T = b->n_members;
-
-    return aml_cgen_printf(
-        g,
-        "/* boosting (R2): weighted median of %zu members. */\n"
-        "static void %s(const double *x, double *out)\n{\n"
-        "    double v[%zu], total = 0, acc = 0;\n"
-        "    size_t order[%zu], i, j, T = %zu;\n\n"
-        "    for (i = 0; i < T; i++) {\n"
-        "        %s_member(i, x, &v[i]);\n        order[i] = i;\n    }\n"
-        "    for (i = 1; i < T; i++) {\n"
-        "        size_t k = order[i];\n\n"
-        "        for (j = i; j > 0 && v[order[j - 1]] > v[k]; j--)\n"
-        "            order[j] = order[j - 1];\n"
-        "        order[j] = k;\n    }\n"
-        "    for (i = 0; i < T; i++)\n        total += %s[order[i]];\n"
-        "    for (i = 0; i < T; i++) {\n"
-        "        acc += %s[order[i]];\n"
-        "        if (acc >= 0.5 * total) {\n"
-        "            out[0] = v[order[i]];\n            return;\n        }\n    }\n"
-        "    out[0] = v[order[T - 1]];\n}\n\n",
-        T, fn, T, T, T, nm, w, w);
-}
 
 /* C export, bit for bit where the bases' exports are: predict's operations. */
 static int boost_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
 {
     const boost *b = (const boost *)l;
-    char nm[64], w[64];
+    char nm[64], w[64], decl[64], get[160];
     int rc;
 
     if ((rc = boost_check_state(b)) < 0 ||
@@ -620,9 +275,14 @@ static int boost_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
         (rc = aml_cgen_name(g, "boost_w", w, sizeof(w))) < 0 ||
         (rc = aml_cgen_doubles(g, w, b->weights, b->n_members)) < 0)
         return rc;
-    if (l->task == AML_TASK_CLASSIFICATION)
-        return boost_emit_samme(b, g, fn, nm, w);
-    return boost_emit_r2(b, g, fn, nm, w);
+    /* Member t's outputs into part (SAMME: a pointer to them; R2: its value). */
+    snprintf(decl, sizeof(decl), "    double part[%d];\n", b->n_out);
+    snprintf(get, sizeof(get),
+             l->task == AML_TASK_CLASSIFICATION ? "(%s_member(t, x, part), part)"
+                                                : "(%s_member(t, x, part), part[0])",
+             nm);
+    return aml_boost_emit_c(g, l->task, fn, "boosting", "members", b->n_out, b->weights,
+                            b->n_members, w, decl, get);
 }
 
 /*
@@ -675,29 +335,22 @@ static int boost_save(const aml_learner *l, aml_writer *w)
 static int boost_load_params(boost *b, aml_reader *r, const aml_learner_type **type,
                              uint64_t *n_members)
 {
-    char *name = NULL;
     const char *word;
     int64_t n;
     uint32_t n_out;
     uint64_t p;
     int rc;
 
-    if ((rc = aml_get_str(r, &name)) < 0)
+    if ((rc = aml_subfit_load_base(r, "boosting", b->base.task, type, &word)) < 0)
         return rc;
-    word = name ? boost_word(name) : NULL;
-    rc = word ? aml_subfit_base(type, "boosting", word, b->base.task) : AML_EFORMAT;
-    free(name);
-    if (rc < 0)
-        return aml_error_set(AML_EFORMAT, "boosting: unknown base learner in model");
     if ((rc = aml_get_i64(r, &n)) < 0 || (rc = aml_get_f64(r, &b->learning_rate)) < 0 ||
         (rc = aml_get_u32(r, &n_out)) < 0 || (rc = aml_get_u64(r, &p)) < 0 ||
         (rc = aml_get_u64(r, n_members)) < 0)
         return rc;
     if (n < 1 || n > BOOST_MAX_MEMBERS ||
-        !(b->learning_rate > 0 && isfinite(b->learning_rate)) || n_out < 1 ||
-        n_out > 1u << 20 || (b->base.task == AML_TASK_REGRESSION && n_out != 1) ||
-        (b->base.task == AML_TASK_CLASSIFICATION && n_out < 2) || p < 1 ||
-        p > INT32_MAX || *n_members < 1 || *n_members > (uint64_t)n)
+        !(b->learning_rate > 0 && isfinite(b->learning_rate)) ||
+        !aml_subfit_shape_ok(b->base.task, n_out, p) || *n_members < 1 ||
+        *n_members > (uint64_t)n)
         return aml_error_set(AML_EFORMAT, "boosting: corrupt model header");
     b->base_name = word;
     b->n = n;
@@ -706,26 +359,11 @@ static int boost_load_params(boost *b, aml_reader *r, const aml_learner_type **t
     return AML_OK;
 }
 
-/* Member weights finite and >= 0; SAMME needs a positive total to divide by. */
-static int boost_weights_ok(const boost *b, size_t n_members)
-{
-    double total = 0;
-    size_t t;
-
-    for (t = 0; t < n_members; t++) {
-        if (!(b->weights[t] >= 0 && isfinite(b->weights[t])))
-            return 0;
-        total += b->weights[t];
-    }
-    return b->base.task == AML_TASK_REGRESSION || total > 0;
-}
-
 static int boost_load_state(aml_learner *l, aml_reader *r)
 {
     boost *b = (boost *)l;
     const aml_learner_type *type;
     uint64_t n_members;
-    size_t t;
     int rc;
 
     if ((rc = boost_load_params(b, r, &type, &n_members)) < 0 ||
@@ -737,14 +375,11 @@ static int boost_load_state(aml_learner *l, aml_reader *r)
         return AML_ENOMEM;
     if ((rc = aml_get_f64s(r, b->weights, (size_t)n_members)) < 0)
         return rc;
-    if (!boost_weights_ok(b, (size_t)n_members))
+    if (!aml_boost_weights_ok(l->task, b->weights, (size_t)n_members))
         return aml_error_set(AML_EFORMAT, "boosting: corrupt member weights in model");
-    for (t = 0; t < (size_t)n_members; t++) {
-        if ((rc = aml_subfit_load(&b->members[t], r, "boosting", type, l->task, b->p,
-                                  b->n_out)) < 0)
-            return rc;
-        b->n_members = t + 1;
-    }
+    if ((rc = aml_subfit_load_all(b->members, (size_t)n_members, &b->n_members, r,
+                                  "boosting", type, l->task, b->p, b->n_out)) < 0)
+        return rc;
     l->n_features = b->p;
     l->n_classes = l->task == AML_TASK_CLASSIFICATION ? b->n_out : 0;
     return AML_OK;

@@ -115,6 +115,79 @@ size_t aml_subfit_argmax(const double *p, size_t n)
     return best;
 }
 
+/* ---- the wrappers' common parts ----------------------------------------- */
+
+const char *aml_subfit_word(const char *const *words, const char *s)
+{
+    size_t i;
+
+    for (i = 0; s && words[i]; i++)
+        if (strcmp(words[i], s) == 0)
+            return words[i];
+    return NULL;
+}
+
+void aml_subfit_release(aml_subfit **m, size_t *n)
+{
+    size_t k;
+
+    for (k = 0; k < *n; k++)
+        aml_subfit_dispose(&(*m)[k]);
+    free(*m);
+    *m = NULL;
+    *n = 0;
+}
+
+int aml_subfit_check_state(const aml_learner *l, const char *who, size_t n_members,
+                           size_t p, int n_out)
+{
+    if (n_members == 0)
+        return aml_error_set(AML_EINVAL, "%s: predict before fit", who);
+    if (l->n_features != p ||
+        (l->task == AML_TASK_CLASSIFICATION && l->n_classes != n_out))
+        return aml_error_set(AML_EFORMAT, "%s: model shape does not match its header",
+                             who);
+    return AML_OK;
+}
+
+int aml_subfit_load_base(aml_reader *r, const char *who, aml_task task,
+                         const aml_learner_type **type, const char **word)
+{
+    char *name = NULL;
+    int rc;
+
+    if ((rc = aml_get_str(r, &name)) < 0)
+        return rc;
+    *word = aml_subfit_word(aml_subfit_base_words, name);
+    rc = *word ? aml_subfit_base(type, who, *word, task) : AML_EFORMAT;
+    free(name);
+    if (rc < 0)
+        return aml_error_set(AML_EFORMAT, "%s: unknown base learner in model", who);
+    return AML_OK;
+}
+
+int aml_subfit_shape_ok(aml_task task, uint32_t n_out, uint64_t p)
+{
+    if (n_out < 1 || n_out > (uint32_t)SUBFIT_MAX_CLASSES || p < 1 || p > INT32_MAX)
+        return 0;
+    return task == AML_TASK_CLASSIFICATION ? n_out >= 2 : n_out == 1;
+}
+
+int aml_subfit_load_all(aml_subfit *m, size_t count, size_t *loaded, aml_reader *r,
+                        const char *who, const aml_learner_type *type, aml_task task,
+                        size_t p, int n_classes)
+{
+    size_t k;
+    int rc;
+
+    for (k = 0; k < count; k++) {
+        if ((rc = aml_subfit_load(&m[k], r, who, type, task, p, n_classes)) < 0)
+            return rc;
+        *loaded = k + 1;
+    }
+    return AML_OK;
+}
+
 /* ---- fit ---------------------------------------------------------------- */
 
 /*

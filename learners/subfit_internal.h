@@ -117,4 +117,50 @@ int aml_subfit_emit_c(const aml_subfit *m, size_t M, aml_task task, int n_out,
 /* Normalises v[0..n) to sum 1 when its sum is positive. */
 void aml_subfit_normalise(double *v, size_t n);
 
+/* ---- what both wrappers do alike ---------------------------------------- */
+
+/* The `base` parameter of both wrappers: an aml_param_def initializer. */
+#define AML_SUBFIT_BASE_PARAM                                                            \
+    {                                                                                    \
+        .name = "base", .kind = AML_VAL_STR, .choices = aml_subfit_base_words,           \
+        .def = {.kind = AML_VAL_STR, .str = "decision_tree"}, .no_search = 1,            \
+        .doc =                                                                           \
+            "the base learner, with its default parameters: any built-in learner that "  \
+            "does the task (a default search keeps decision_tree; list bases to search " \
+            "them)"                                                                      \
+    }
+
+/* The static copy of s in the NULL-terminated words, or NULL (also for s NULL). */
+const char *aml_subfit_word(const char *const *words, const char *s);
+
+/* Disposes (*m)[0..*n), frees *m and empties both. */
+void aml_subfit_release(aml_subfit **m, size_t *n);
+
+/*
+ * The wrapper l may predict: it has members (else AML_EINVAL "WHO:
+ * predict before fit") and its header agrees with p and n_out (else
+ * AML_EFORMAT).
+ */
+int aml_subfit_check_state(const aml_learner *l, const char *who, size_t n_members,
+                           size_t p, int n_out);
+
+/*
+ * Reads the base learner's name a wrapper saved first (aml_put_str) into
+ * *word (static) and its type into *type; AML_EFORMAT when it is not a
+ * base learner for task.
+ */
+int aml_subfit_load_base(aml_reader *r, const char *who, aml_task task,
+                         const aml_learner_type **type, const char **word);
+
+/* A saved wrapper's n_out and p are possible for task (1 if so). */
+int aml_subfit_shape_ok(aml_task task, uint32_t n_out, uint64_t p);
+
+/*
+ * Loads count members into m[0..count) with aml_subfit_load, counting the
+ * ones loaded into *loaded as they come (so the caller disposes them).
+ */
+int aml_subfit_load_all(aml_subfit *m, size_t count, size_t *loaded, aml_reader *r,
+                        const char *who, const aml_learner_type *type, aml_task task,
+                        size_t p, int n_classes);
+
 #endif

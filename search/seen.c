@@ -4,15 +4,13 @@
  *
  * A hash table with linear probing over an array of owned configuration
  * copies (Knuth, TAOCP vol. 3, 6.4, algorithm L), kept at most half full
- * so a probe is short; entries are never removed.  The hash mixes the
- * learner and every value (strings by content, -0.0 as 0.0), so equal
- * configurations in the sense of aml_config_equal hash alike.
+ * so a probe is short; entries are never removed.  The hash is
+ * aml_config_hash (space.c), consistent with aml_config_equal.
  *
- * Space sizes: a learner's space is finite when every dimension is fixed,
- * a choice, an integer range, or a real range with lo == hi; its size is
- * the product of the dimensions' counts (saturating to "infinite").  An
- * enumeration writes point k of a learner as a mixed-radix number, first
- * dimension fastest; integers as lo + digit directly.
+ * Space sizes and the enumeration of a learner's points are space.c's
+ * (aml_space_learner_size, aml_space_learner_point): finite when every
+ * dimension is fixed, a choice, an integer range, or a real range with
+ * lo == hi, enumerated as a mixed-radix number, first dimension fastest.
  */
 #include "seen.h"
 
@@ -22,63 +20,14 @@
 
 #include "aml.h"
 
-static uint64_t seen_dim_size(const aml_dim *d)
-{
-    switch (d->domain) {
-    case AML_DOM_FIXED:
-        return 1;
-    case AML_DOM_CHOICE:
-        return d->n_choices;
-    case AML_DOM_INT:
-    case AML_DOM_INT_LOG:
-        return d->hi - d->lo < 1e18 ? (uint64_t)(d->hi - d->lo) + 1 : AML_SEEN_INFINITE;
-    default:
-        return d->lo == d->hi ? 1 : AML_SEEN_INFINITE;
-    }
-}
-
-static uint64_t seen_learner_size(const aml_space_learner *l)
-{
-    uint64_t prod = 1, n;
-    size_t j;
-
-    for (j = 0; j < l->n_dims; j++) {
-        n = seen_dim_size(&l->dims[j]);
-        if (n == AML_SEEN_INFINITE || (n > 0 && prod > (AML_SEEN_INFINITE - 1) / n))
-            return AML_SEEN_INFINITE;
-        prod *= n;
-    }
-    return prod;
-}
-
-static uint64_t seen_mix(uint64_t h, uint64_t x)
-{
-    h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h * 0xff51afd7ed558ccdULL;
-}
-
+/*
+ * aml_config_hash, its high bits folded into the low ones that pick the
+ * slot (the table size is a power of two).
+ */
 static uint64_t seen_hash(const aml_config *c)
 {
-    uint64_t h = seen_mix(0, c->learner), bits;
-    const char *p;
-    double x;
-    size_t i;
+    uint64_t h = aml_config_hash(c);
 
-    for (i = 0; i < c->n_params; i++) {
-        const aml_value *v = &c->params[i].value;
-
-        h = seen_mix(h, v->kind);
-        if (v->kind == AML_VAL_STR) {
-            for (p = v->str; p && *p; p++)
-                h = seen_mix(h, (unsigned char)*p);
-        } else if (v->kind == AML_VAL_INT) {
-            h = seen_mix(h, (uint64_t)v->i);
-        } else {
-            x = v->real == 0.0 ? 0.0 : v->real;
-            memcpy(&bits, &x, sizeof(bits));
-            h = seen_mix(h, bits);
-        }
-    }
     return h ^ (h >> 29);
 }
 
@@ -95,7 +44,7 @@ int aml_seen_init(aml_seen *s, const aml_space *space)
         return AML_ENOMEM;
     }
     for (i = 0; i < space->n_learners; i++)
-        s->points[i] = seen_learner_size(&space->learners[i]);
+        s->points[i] = aml_space_learner_size(&space->learners[i]);
     return AML_OK;
 }
 
@@ -206,35 +155,6 @@ int aml_seen_full(const aml_seen *s)
     return 1;
 }
 
-/* Writes point idx (< points) of learner i into out (initialised here). */
-static int seen_point(const aml_space *space, size_t i, uint64_t idx, aml_config *out)
-{
-    const aml_space_learner *l = &space->learners[i];
-    size_t j;
-    int rc;
-
-    if ((rc = aml_config_init(out, space, i)) < 0)
-        return rc;
-    for (j = 0; j < l->n_dims; j++) {
-        const aml_dim *d = &l->dims[j];
-        uint64_t n = seen_dim_size(d), k = idx % n;
-
-        out->params[j].name = d->name;
-        if (d->domain == AML_DOM_INT || d->domain == AML_DOM_INT_LOG) {
-            /* lo + k exactly, not through a rounded unit position. */
-            aml_dim_at(d, 0.0, &out->params[j].value);
-            if (out->params[j].value.kind == AML_VAL_INT)
-                out->params[j].value.i = (long long)d->lo + (long long)k;
-            else
-                out->params[j].value.real = d->lo + (double)k;
-        } else {
-            aml_dim_at(d, ((double)k + 0.5) / (double)n, &out->params[j].value);
-        }
-        idx /= n;
-    }
-    return AML_OK;
-}
-
 static int seen_draw(const aml_space *space, size_t i, aml_rng *rng, aml_config *out)
 {
     const aml_space_learner *l = &space->learners[i];
@@ -270,7 +190,7 @@ static int seen_fresh_learner(const aml_seen *s, const aml_space *space, size_t 
         return AML_EXHAUSTED;
     start = aml_rng_below(rng, n);
     for (k = 0; k < n; k++) {
-        if ((rc = seen_point(space, i, (start + k) % n, out)) < 0)
+        if ((rc = aml_space_learner_point(space, i, (start + k) % n, out)) < 0)
             return rc;
         if (aml_seen_find(s, out) < 0)
             return AML_OK;

@@ -21,7 +21,10 @@
 
 #include "space.h"
 
-/* Points of a learner's space when that is infinite (a real range). */
+/*
+ * Points of a learner's space when that is infinite (a real range), as
+ * aml_space_learner_size reports it.
+ */
 #define AML_SEEN_INFINITE UINT64_MAX
 
 typedef struct aml_seen_entry {

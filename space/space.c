@@ -490,48 +490,45 @@ static uint64_t space_dim_size(const aml_dim *d)
     }
 }
 
+uint64_t aml_space_learner_size(const aml_space_learner *l)
+{
+    uint64_t prod = 1, n;
+    size_t j;
+
+    for (j = 0; j < l->n_dims; j++) {
+        n = space_dim_size(&l->dims[j]);
+        if (n == UINT64_MAX || (n > 0 && prod > (UINT64_MAX - 1) / n))
+            return UINT64_MAX;
+        prod *= n;
+    }
+    return prod;
+}
+
 uint64_t aml_space_size(const aml_space *s)
 {
-    uint64_t total = 0, prod, n;
-    size_t i, j;
+    uint64_t total = 0, prod;
+    size_t i;
 
     for (i = 0; i < s->n_learners; i++) {
-        prod = 1;
-        for (j = 0; j < s->learners[i].n_dims; j++) {
-            n = space_dim_size(&s->learners[i].dims[j]);
-            if (n == UINT64_MAX || prod > (UINT64_MAX - 1) / n)
-                return UINT64_MAX;
-            prod *= n;
-        }
-        if (total > UINT64_MAX - 1 - prod)
+        prod = aml_space_learner_size(&s->learners[i]);
+        if (prod == UINT64_MAX || total > UINT64_MAX - 1 - prod)
             return UINT64_MAX;
         total += prod;
     }
     return total;
 }
 
-int aml_space_point(const aml_space *s, uint64_t idx, aml_config *out)
+int aml_space_learner_point(const aml_space *s, size_t i, uint64_t idx, aml_config *out)
 {
-    size_t i, j;
-    uint64_t prod, n;
+    const aml_space_learner *l = &s->learners[i];
+    uint64_t n;
+    size_t j;
     int rc;
 
-    for (i = 0; i < s->n_learners; i++) {
-        const aml_space_learner *l = &s->learners[i];
-
-        for (prod = 1, j = 0; j < l->n_dims; j++)
-            prod *= space_dim_size(&l->dims[j]);
-        if (idx < prod)
-            break;
-        idx -= prod;
-    }
-    if (i == s->n_learners)
-        return aml_error_set(AML_EINVAL, "point %llu is past the end of the space",
-                             (unsigned long long)idx);
     if ((rc = aml_config_init(out, s, i)) < 0)
         return rc;
-    for (j = 0; j < s->learners[i].n_dims; j++) {
-        const aml_dim *d = &s->learners[i].dims[j];
+    for (j = 0; j < l->n_dims; j++) {
+        const aml_dim *d = &l->dims[j];
 
         n = space_dim_size(d);
         out->params[j].name = d->name;
@@ -548,6 +545,21 @@ int aml_space_point(const aml_space *s, uint64_t idx, aml_config *out)
         idx /= n;
     }
     return AML_OK;
+}
+
+int aml_space_point(const aml_space *s, uint64_t idx, aml_config *out)
+{
+    uint64_t prod;
+    size_t i;
+
+    for (i = 0; i < s->n_learners; i++) {
+        prod = aml_space_learner_size(&s->learners[i]);
+        if (idx < prod)
+            return aml_space_learner_point(s, i, idx, out);
+        idx -= prod;
+    }
+    return aml_error_set(AML_EINVAL, "point %llu is past the end of the space",
+                         (unsigned long long)idx);
 }
 
 void aml_config_format(const aml_config *c, char *buf, size_t buflen)

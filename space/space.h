@@ -121,6 +121,11 @@ uint64_t aml_space_size(const aml_space *s);
  * fastest), written into out (initialised here).
  */
 int aml_space_point(const aml_space *s, uint64_t index, aml_config *out);
+/* Distinct points of one learner's space (its share of aml_space_size). */
+uint64_t aml_space_learner_size(const aml_space_learner *l);
+/* Point `index` (< aml_space_learner_size) of learner i, as aml_space_point. */
+int aml_space_learner_point(const aml_space *s, size_t i, uint64_t index,
+                            aml_config *out);
 
 int aml_config_init(aml_config *c, const aml_space *s, size_t learner);
 void aml_config_dispose(aml_config *c);

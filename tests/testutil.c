@@ -5,11 +5,16 @@
 
 #include "aml.h"
 #include "learner.h"
+#include "metric.h"
+#include "search.h"
+#include "spec.h"
+#include "store.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *aml_test_fixture(const char *name)
@@ -84,8 +89,7 @@ void aml_test_assert_close(double a, double b, double tol, const char *file, int
 
     if (isnan(a) && isnan(b))
         return;
-    if (!(fabs(a - b) <= tol * scale))
-    {
+    if (!(fabs(a - b) <= tol * scale)) {
         fprintf(stderr, "%s:%d: %.17g != %.17g (tol %g)\n", file, line, a, b, tol);
         _fail(file, line);
     }
@@ -186,4 +190,141 @@ void aml_test_read_xy(const char *name, aml_matrix *X, double **y)
         (*y)[i] = raw[i * cols + cols - 1];
     }
     free(raw);
+}
+
+/* ---- specs -------------------------------------------------------------- */
+
+const aml_spec_vocab *aml_test_vocab(void)
+{
+    static const char *metrics[64], *strategies[32];
+    static aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
+    size_t i;
+
+    for (i = 0; aml_metrics[i]; i++) {
+        assert_true(i + 1 < sizeof(metrics) / sizeof(metrics[0]));
+        metrics[i] = aml_metrics[i]->name;
+    }
+    metrics[i] = NULL;
+    for (i = 0; aml_search_types[i]; i++) {
+        assert_true(i + 1 < sizeof(strategies) / sizeof(strategies[0]));
+        strategies[i] = aml_search_types[i]->name;
+    }
+    strategies[i] = NULL;
+    return &vocab;
+}
+
+aml_spec *aml_test_load_spec_path(const char *path)
+{
+    aml_spec *spec = NULL;
+
+    if (aml_spec_load(&spec, path, aml_test_vocab()) < 0)
+        fail_msg("%s", aml_error_message());
+    return spec;
+}
+
+aml_spec *aml_test_load_spec(const char *fixture)
+{
+    return aml_test_load_spec_path(aml_test_fixture(fixture));
+}
+
+aml_store *aml_test_fresh_store(const char *name, long long *study)
+{
+    static char path[600];
+    aml_study_info info = {"r", NULL, "classification", "accuracy", 1, 11, NULL, NULL};
+    aml_store *st = NULL;
+
+    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
+    unlink(path);
+    assert_int_equal(aml_store_open(&st, path, 0), 0);
+    assert_int_equal(aml_store_study_create(st, study, &info, 1), 0);
+    return st;
+}
+
+/* ---- the automl binary -------------------------------------------------- */
+
+static char cli_dir[1024];
+
+const char *aml_cli_dir_setup(const char *name, ...)
+{
+    char cmd[8192];
+    const char *glob;
+    size_t used;
+    va_list ap;
+
+    snprintf(cli_dir, sizeof(cli_dir), "%s/%s", aml_test_tmpdir(), name);
+    used = (size_t)snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", cli_dir,
+                            cli_dir);
+    va_start(ap, name);
+    while ((glob = va_arg(ap, const char *)) != NULL && used < sizeof(cmd))
+        used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, " && cp '%s/'%s '%s'",
+                                 AML_SOURCE_DIR, glob, cli_dir);
+    va_end(ap);
+    assert_true(used < sizeof(cmd));
+    assert_int_equal(system(cmd), 0);
+    return cli_dir;
+}
+
+const char *aml_cli_dir(void)
+{
+    return cli_dir;
+}
+
+const char *aml_cli_at(const char *name)
+{
+    static char path[4][2048];
+    static int slot;
+
+    slot = (slot + 1) % 4;
+    snprintf(path[slot], sizeof(path[slot]), "%s/%s", cli_dir, name);
+    return path[slot];
+}
+
+int aml_cli_run(const char *args)
+{
+    char cmd[8192];
+    int status;
+
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s > out.txt 2> err.txt", cli_dir,
+             AML_BINARY, args);
+    status = system(cmd);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+char *aml_cli_slurp(const char *path, long *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = calloc(1, (size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    if (len)
+        *len = n;
+    return buf;
+}
+
+char *aml_cli_read(const char *path)
+{
+    char *text = aml_cli_slurp(path, NULL);
+
+    if (!text)
+        fail_msg("cannot open %s", path);
+    return text;
+}
+
+void aml_cli_expect_in(const char *file, const char *needle)
+{
+    char *text = aml_cli_read(aml_cli_at(file));
+
+    if (!strstr(text, needle))
+        fail_msg("%s does not contain '%s':\n%s", file, needle, text);
+    free(text);
 }

@@ -53,4 +53,44 @@ double *aml_test_learner_importance(const struct aml_learner *l);
 /* A fresh temporary directory for this test process (removed at exit). */
 const char *aml_test_tmpdir(void);
 
+struct aml_spec;
+struct aml_spec_vocab;
+
+/* Every learner, metric and strategy name: the vocabulary automl run uses. */
+const struct aml_spec_vocab *aml_test_vocab(void);
+/* Loads the spec at path with aml_test_vocab(); fails the test on an error. */
+struct aml_spec *aml_test_load_spec_path(const char *path);
+/* aml_test_load_spec_path of tests/fixtures/<fixture>. */
+struct aml_spec *aml_test_load_spec(const char *fixture);
+
+struct aml_store;
+/*
+ * A new store <aml_test_tmpdir()>/name (any old one removed) holding one
+ * classification study scored by accuracy, whose id goes into *study.
+ */
+struct aml_store *aml_test_fresh_store(const char *name, long long *study);
+
+/*
+ * The end-to-end tests (tests/cli/) run the automl binary in a work
+ * directory of their own, DIR below.
+ *
+ * aml_cli_dir_setup makes DIR = <aml_test_tmpdir()>/name, empty, and
+ * copies into it the files of each shell glob that follows (a path
+ * relative to the source tree whose last part may hold a '*'; the list
+ * ends with NULL); returns DIR, as aml_cli_dir() does afterwards.
+ */
+const char *aml_cli_dir_setup(const char *name, ...);
+const char *aml_cli_dir(void);
+/* DIR/name, in one of four static buffers used in turn. */
+const char *aml_cli_at(const char *name);
+/* Runs automl with args in DIR, stdout to out.txt, stderr to err.txt; its exit code. */
+int aml_cli_run(const char *args);
+/* The file's bytes, NUL-terminated (malloc'd; *len its size unless len is NULL); NULL
+ * when it cannot be opened. */
+char *aml_cli_slurp(const char *path, long *len);
+/* The same, failing the test when the file cannot be opened. */
+char *aml_cli_read(const char *path);
+/* Fails the test unless DIR/file exists and contains needle. */
+void aml_cli_expect_in(const char *file, const char *needle);
+
 #endif

@@ -48,40 +48,6 @@ static const shared_set sets[] = {
     {"wine_quality_white.csv", "quality"},
 };
 
-static char dir[1024];
-
-static int automl(const char *args)
-{
-    char cmd[8192];
-    int status;
-
-    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s > out.txt 2> err.txt", dir, AML_BINARY,
-             args);
-    status = system(cmd);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *name)
-{
-    char path[2048];
-    FILE *f;
-    char *buf;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (!(f = fopen(path, "rb")))
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
 /* Non-blank lines of a file (CR, LF or CRLF endings). */
 static size_t count_lines(const char *path)
 {
@@ -104,7 +70,8 @@ static size_t count_lines(const char *path)
 
 static void fail_with_output(const char *what, const char *file)
 {
-    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    char *out = aml_cli_slurp(aml_cli_at("out.txt"), NULL),
+         *err = aml_cli_slurp(aml_cli_at("err.txt"), NULL);
 
     fail_msg("%s %s:\nstdout:\n%s\nstderr:\n%s", what, file, out ? out : "",
              err ? err : "");
@@ -115,7 +82,7 @@ static void write_spec(const char *path, const shared_set *s, const char *extra)
     char spec[2048];
     FILE *f;
 
-    snprintf(spec, sizeof(spec), "%s/spec.yaml", dir);
+    snprintf(spec, sizeof(spec), "%s/spec.yaml", aml_cli_dir());
     f = fopen(spec, "w");
     assert_non_null(f);
     fprintf(f,
@@ -139,17 +106,15 @@ static void run_one(const shared_set *s, const char *extra)
 
     if (!path)
         return;
-    snprintf(dir, sizeof(dir), "%s/ds", aml_test_tmpdir());
-    snprintf(args, sizeof(args), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    assert_int_equal(system(args), 0);
+    aml_cli_dir_setup("ds", NULL);
     lines = count_lines(path);
     write_spec(path, s, extra);
-    if (automl("run spec.yaml --quiet") != 0)
+    if (aml_cli_run("run spec.yaml --quiet") != 0)
         fail_with_output("run failed on", s->file);
     snprintf(args, sizeof(args), "predict s.model '%s' --out pred.csv", path);
-    if (automl(args) != 0)
+    if (aml_cli_run(args) != 0)
         fail_with_output("predict failed on", s->file);
-    pred = slurp("pred.csv");
+    pred = aml_cli_slurp(aml_cli_at("pred.csv"), NULL);
     assert_non_null(pred);
     for (p = pred; *p; p++)
         rows += *p == '\n';

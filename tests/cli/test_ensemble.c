@@ -13,62 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[512];
-
-static const char *at(const char *name)
-{
-    static char path[4][1024];
-    static int slot;
-
-    slot = (slot + 1) % 4;
-    snprintf(path[slot], sizeof(path[slot]), "%s/%s", dir, name);
-    return path[slot];
-}
-
-static int automl(const char *args)
-{
-    char cmd[4096];
-    int status;
-
-    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s > out.txt 2> err.txt", dir, AML_BINARY,
-             args);
-    status = system(cmd);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path, long *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    if (len)
-        *len = n;
-    return buf;
-}
-
-static void expect_in(const char *file, const char *needle)
-{
-    char *text = slurp(at(file), NULL);
-
-    assert_non_null(text);
-    if (!strstr(text, needle))
-        fail_msg("%s does not contain '%s':\n%s", file, needle, text);
-    free(text);
-}
-
 static int contains(const char *file, const char *needle)
 {
-    char *text = slurp(at(file), NULL);
+    char *text = aml_cli_slurp(aml_cli_at(file), NULL);
     int found = text && strstr(text, needle) != NULL;
 
     free(text);
@@ -78,7 +25,7 @@ static int contains(const char *file, const char *needle)
 static void same_bytes(const char *a, const char *b)
 {
     long na, nb;
-    char *x = slurp(at(a), &na), *y = slurp(at(b), &nb);
+    char *x = aml_cli_slurp(aml_cli_at(a), &na), *y = aml_cli_slurp(aml_cli_at(b), &nb);
 
     assert_non_null(x);
     assert_non_null(y);
@@ -88,21 +35,10 @@ static void same_bytes(const char *a, const char *b)
     free(y);
 }
 
-static void setup_dir(const char *name)
-{
-    char cmd[2048];
-
-    snprintf(dir, sizeof(dir), "%s/%s", aml_test_tmpdir(), name);
-    snprintf(cmd, sizeof(cmd),
-             "rm -rf '%s' && mkdir -p '%s' && cp '%s/examples/penguins/'*.csv '%s'", dir,
-             dir, AML_SOURCE_DIR, dir);
-    assert_int_equal(system(cmd), 0);
-}
-
 /* A 16-trial study over three learners with the given ensemble section. */
 static void write_spec(const char *task, const char *ensemble)
 {
-    FILE *f = fopen(at("spec.yaml"), "w");
+    FILE *f = fopen(aml_cli_at("spec.yaml"), "w");
     int cls = strcmp(task, "classification") == 0;
 
     assert_non_null(f);
@@ -124,7 +60,7 @@ static long long query_int(const char *sql)
     sqlite3_stmt *st;
     long long v;
 
-    assert_int_equal(sqlite3_open_v2(at("s.db"), &db, SQLITE_OPEN_READONLY, NULL),
+    assert_int_equal(sqlite3_open_v2(aml_cli_at("s.db"), &db, SQLITE_OPEN_READONLY, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -144,19 +80,19 @@ static void check_method(const char *task, const char *method, const char *secti
     int kept;
 
     snprintf(name, sizeof(name), "ens_%s_%s", task, method);
-    setup_dir(name);
+    aml_cli_dir_setup(name, "examples/penguins/*.csv", NULL);
     snprintf(ens, sizeof(ens), "ensemble: {method: %s%s}\n", method, section);
     write_spec(task, ens);
-    if (automl("run spec.yaml --quiet") != 0)
-        fail_msg("run failed: %s", slurp(at("err.txt"), NULL));
+    if (aml_cli_run("run spec.yaml --quiet") != 0)
+        fail_msg("run failed: %s", aml_cli_slurp(aml_cli_at("err.txt"), NULL));
     kept = !contains("out.txt", "below the best single trial chosen the same way");
     if (strcmp(method, "none") != 0 && kept) {
         snprintf(name, sizeof(name), "ensemble: %s of ", method);
-        expect_in("out.txt", name);
-        expect_in("out.txt", "vs the best single trial");
+        aml_cli_expect_in("out.txt", name);
+        aml_cli_expect_in("out.txt", "vs the best single trial");
     } else {
         /* none, or an ensemble whose honest score lost to the best trial's */
-        expect_in("out.txt", "alone");
+        aml_cli_expect_in("out.txt", "alone");
     }
     /* The store keeps the method, both scores and at least one member. */
     snprintf(name, sizeof(name), "SELECT count(*) FROM ensemble WHERE method = '%s'",
@@ -170,21 +106,21 @@ static void check_method(const char *task, const char *method, const char *secti
     assert_true(query_int("SELECT json_array_length(members) FROM ensemble") >= 1);
 
     /* best shows the stored ensemble under the best trial. */
-    assert_int_equal(automl("best s.db"), 0);
+    assert_int_equal(aml_cli_run("best s.db"), 0);
     if (kept && strcmp(method, "none") != 0)
         snprintf(name, sizeof(name), "ensemble %s, ", method);
     else
         snprintf(name, sizeof(name), "ensemble none: ");
-    expect_in("out.txt", name);
-    expect_in("out.txt", "members: ");
+    aml_cli_expect_in("out.txt", name);
+    aml_cli_expect_in("out.txt", "members: ");
 
     /* export rebuilds exactly the model run wrote. */
-    assert_int_equal(automl("export s.db --out again.model"), 0);
+    assert_int_equal(aml_cli_run("export s.db --out again.model"), 0);
     same_bytes("s.model", "again.model");
     /* new_penguins.csv has no species column, an input of the regression studies. */
-    assert_int_equal(automl(strcmp(task, "classification") == 0
-                                ? "predict s.model new_penguins.csv --out p.csv"
-                                : "predict s.model penguins.csv --out p.csv"),
+    assert_int_equal(aml_cli_run(strcmp(task, "classification") == 0
+                                     ? "predict s.model new_penguins.csv --out p.csv"
+                                     : "predict s.model penguins.csv --out p.csv"),
                      0);
 }
 
@@ -213,17 +149,17 @@ static void test_export_trial(void **state)
     long long best;
 
     (void)state;
-    setup_dir("ens_trial");
+    aml_cli_dir_setup("ens_trial", "examples/penguins/*.csv", NULL);
     write_spec("classification", "ensemble: {method: none}\n");
-    assert_int_equal(automl("run spec.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
     best = query_int("SELECT number FROM trial WHERE status = 'ok' ORDER BY score DESC, "
                      "number LIMIT 1");
     snprintf(args, sizeof(args), "export s.db --trial %lld --out t.model", best);
-    assert_int_equal(automl(args), 0);
+    assert_int_equal(aml_cli_run(args), 0);
     same_bytes("s.model", "t.model");
     /* Another trial gives another model. */
     snprintf(args, sizeof(args), "export s.db --trial %d --out u.model", best ? 0 : 1);
-    assert_int_equal(automl(args), 0);
+    assert_int_equal(aml_cli_run(args), 0);
 }
 
 /*
@@ -238,59 +174,60 @@ static void test_export_c(void **state)
     (void)state;
     if (system("command -v cc > /dev/null 2>&1") != 0)
         skip();
-    setup_dir("ens_c");
+    aml_cli_dir_setup("ens_c", "examples/penguins/*.csv", NULL);
     write_spec("classification", "ensemble: {method: voting, size: 2}\n");
-    assert_int_equal(automl("run spec.yaml --quiet"), 0);
-    assert_int_equal(automl("export s.db --format c --out model.c"), 0);
-    expect_in("out.txt", "written to model.c");
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("export s.db --format c --out model.c"), 0);
+    aml_cli_expect_in("out.txt", "written to model.c");
     snprintf(cmd, sizeof(cmd),
              "cd '%s' && cc -std=c99 -O2 -DAUTOML_MAIN -o model model.c -lm && "
              "./model < new_penguins.csv > c.csv && ./model --proba < new_penguins.csv "
              "> cp.csv",
-             dir);
+             aml_cli_dir());
     assert_int_equal(system(cmd), 0);
-    assert_int_equal(automl("predict s.model new_penguins.csv --out a.csv"), 0);
+    assert_int_equal(aml_cli_run("predict s.model new_penguins.csv --out a.csv"), 0);
     same_bytes("c.csv", "a.csv");
-    assert_int_equal(automl("predict s.model new_penguins.csv --proba --out ap.csv"), 0);
+    assert_int_equal(aml_cli_run("predict s.model new_penguins.csv --proba --out ap.csv"),
+                     0);
     same_bytes("cp.csv", "ap.csv");
 }
 
 static void test_export_bad(void **state)
 {
     (void)state;
-    setup_dir("ens_bad");
+    aml_cli_dir_setup("ens_bad", "examples/penguins/*.csv", NULL);
     write_spec("classification", "");
-    assert_int_equal(automl("run spec.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
 
-    assert_int_equal(automl("export s.db"), 2);
-    expect_in("err.txt", "--out is required");
-    assert_int_equal(automl("export s.db --trial 3 --ensemble --out x.model"), 2);
-    expect_in("err.txt", "exclude each other");
-    assert_int_equal(automl("export s.db --format rust --out x.model"), 2);
-    expect_in("err.txt", "unknown --format 'rust'");
-    assert_int_equal(automl("export s.db --trial 999 --out x.model"), 2);
-    expect_in("err.txt", "trial 999 is not a successful trial");
-    assert_false(access(at("x.model"), F_OK) == 0);
-    assert_int_equal(automl("export s.db --study nope --out x.model"), 2);
-    expect_in("err.txt", "no study 'nope'");
-    assert_int_equal(automl("export s.db --out penguins.csv"), 2);
-    expect_in("err.txt", "would overwrite the training data");
-    assert_int_equal(automl("export s.db --out s.db"), 2);
-    expect_in("err.txt", "would overwrite the store");
-    assert_int_equal(automl("export s.db --out nodir/x.model"), 2);
-    expect_in("err.txt", "directory nodir does not exist");
+    assert_int_equal(aml_cli_run("export s.db"), 2);
+    aml_cli_expect_in("err.txt", "--out is required");
+    assert_int_equal(aml_cli_run("export s.db --trial 3 --ensemble --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "exclude each other");
+    assert_int_equal(aml_cli_run("export s.db --format rust --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "unknown --format 'rust'");
+    assert_int_equal(aml_cli_run("export s.db --trial 999 --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "trial 999 is not a successful trial");
+    assert_false(access(aml_cli_at("x.model"), F_OK) == 0);
+    assert_int_equal(aml_cli_run("export s.db --study nope --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "no study 'nope'");
+    assert_int_equal(aml_cli_run("export s.db --out penguins.csv"), 2);
+    aml_cli_expect_in("err.txt", "would overwrite the training data");
+    assert_int_equal(aml_cli_run("export s.db --out s.db"), 2);
+    aml_cli_expect_in("err.txt", "would overwrite the store");
+    assert_int_equal(aml_cli_run("export s.db --out nodir/x.model"), 2);
+    aml_cli_expect_in("err.txt", "directory nodir does not exist");
 
     /* The data changed since the search: export refuses to build from it. */
     {
-        FILE *f = fopen(at("penguins.csv"), "a");
+        FILE *f = fopen(aml_cli_at("penguins.csv"), "a");
 
         assert_non_null(f);
         fputs("\"Adelie\",\"Dream\",40.1,18.1,190,3800,\"male\",2009\n", f);
         fclose(f);
     }
-    assert_int_equal(automl("export s.db --out y.model"), 2);
-    expect_in("err.txt", "changed since the study ran");
-    assert_false(access(at("y.model"), F_OK) == 0);
+    assert_int_equal(aml_cli_run("export s.db --out y.model"), 2);
+    aml_cli_expect_in("err.txt", "changed since the study ran");
+    assert_false(access(aml_cli_at("y.model"), F_OK) == 0);
 }
 
 int main(void)

@@ -11,22 +11,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
 /* Runs automl with `args`; stdout and stderr go to files named by `tag`. */
 static int automl(const char *args, const char *tag)
 {
@@ -45,7 +29,7 @@ static char *output(const char *tag, const char *ext)
     char path[1024];
 
     snprintf(path, sizeof(path), "%s.%s", tag, ext);
-    return slurp(path);
+    return aml_cli_read(path);
 }
 
 static void expect(const char *text, const char *needle)

@@ -19,55 +19,15 @@
 
 #define EXPECTED_CHARTS 5
 
-static char dir[512];
-
-static const char *at(const char *name)
-{
-    static char path[4][1024];
-    static int slot;
-
-    slot = (slot + 1) % 4;
-    snprintf(path[slot], sizeof(path[slot]), "%s/%s", dir, name);
-    return path[slot];
-}
-
 static int sh(const char *cmd_fmt, const char *arg)
 {
     char cmd[4096];
     int status;
 
-    snprintf(cmd, sizeof(cmd), cmd_fmt, dir, arg);
+    snprintf(cmd, sizeof(cmd), cmd_fmt, aml_cli_dir(), arg);
     status = system(cmd);
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
-}
-
-static int automl(const char *args)
-{
-    char cmd[4096];
-    int status;
-
-    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s > out.txt 2> err.txt", dir, AML_BINARY,
-             args);
-    status = system(cmd);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
 }
 
 static int count(const char *text, const char *needle)
@@ -84,14 +44,13 @@ static int setup(void **state)
     char cmd[4096];
 
     (void)state;
-    snprintf(dir, sizeof(dir), "%s/report", aml_test_tmpdir());
+    aml_cli_dir_setup("report", "examples/penguins/*.csv", NULL);
     snprintf(cmd, sizeof(cmd),
-             "rm -rf '%s' && mkdir -p '%s' && cp '%s/examples/penguins/'*.csv '%s' && "
              "sed 's/trials: 50/trials: 24/' '%s/examples/penguins/spec.yaml' > "
              "'%s/spec.yaml'",
-             dir, dir, AML_SOURCE_DIR, dir, AML_SOURCE_DIR, dir);
+             AML_SOURCE_DIR, aml_cli_dir());
     assert_int_equal(system(cmd), 0);
-    assert_int_equal(automl("run spec.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
     return 0;
 }
 
@@ -101,12 +60,12 @@ static void test_report_html(void **state)
     char *html;
 
     (void)state;
-    assert_int_equal(automl("report penguins.db --out r.html"), 0);
-    html = slurp(at("out.txt"));
+    assert_int_equal(aml_cli_run("report penguins.db --out r.html"), 0);
+    html = aml_cli_read(aml_cli_at("out.txt"));
     assert_non_null(
         strstr(html, "report on study penguins (24 trials) written to r.html"));
     free(html);
-    html = slurp(at("r.html"));
+    html = aml_cli_read(aml_cli_at("r.html"));
     assert_int_equal(count(html, "<svg class=\"chart\""), EXPECTED_CHARTS);
     assert_int_equal(count(html, "</svg>"), EXPECTED_CHARTS);
     assert_non_null(strstr(html, "Best accuracy so far"));
@@ -124,12 +83,12 @@ static void test_report_html(void **state)
     assert_null(strstr(html, "http://www.w3.org/2000/svg\" src"));
     assert_null(strstr(html, "<link"));
     assert_null(strstr(html, "src="));
-    assert_int_equal(access(at("r.html.tmp"), F_OK), -1);
+    assert_int_equal(access(aml_cli_at("r.html.tmp"), F_OK), -1);
     free(html);
 
-    assert_int_equal(automl("report penguins.db"), 2);
-    assert_int_equal(automl("report penguins.db --study nope --out x.html"), 2);
-    assert_int_equal(access(at("x.html"), F_OK), -1);
+    assert_int_equal(aml_cli_run("report penguins.db"), 2);
+    assert_int_equal(aml_cli_run("report penguins.db --study nope --out x.html"), 2);
+    assert_int_equal(access(aml_cli_at("x.html"), F_OK), -1);
 }
 
 /* The page loads in a real browser, runs its script without error, and has its charts. */
@@ -143,7 +102,7 @@ static void test_report_chromium(void **state)
                "cmake/setup-debian.sh): skipping the browser check\n");
         skip();
     }
-    assert_int_equal(automl("report penguins.db --out r.html"), 0);
+    assert_int_equal(aml_cli_run("report penguins.db --out r.html"), 0);
     assert_int_equal(
         sh("cd '%s' && profile=$(mktemp -d) && timeout 120 chromium --headless "
            "--no-sandbox --disable-gpu --disable-background-networking "
@@ -151,9 +110,9 @@ static void test_report_chromium(void **state)
            "--user-data-dir=\"$profile\" --dump-dom 'file://%s' > dom.html 2> "
            "chromium.err;"
            " rc=$?; rm -rf \"$profile\"; exit $rc",
-           at("r.html")),
+           aml_cli_at("r.html")),
         0);
-    dom = slurp(at("dom.html"));
+    dom = aml_cli_read(aml_cli_at("dom.html"));
     snprintf(want, sizeof(want), "data-charts=\"%d\"", EXPECTED_CHARTS);
     if (!strstr(dom, want))
         fail_msg("the rendered page does not say %s:\n%.400s", want, dom);

@@ -24,23 +24,11 @@
 #define KILL_ROUNDS 8
 #define KILL_TRIALS 320
 
-static char dir[512];
-
-static const char *at(const char *name)
-{
-    static char path[4][1024];
-    static int slot;
-
-    slot = (slot + 1) % 4;
-    snprintf(path[slot], sizeof(path[slot]), "%s/%s", dir, name);
-    return path[slot];
-}
-
 /* Writes the penguins spec for study `study`, store `db`, `trials` trials. */
 static void write_spec(const char *file, const char *study, const char *db, int trials,
                        const char *knn_k)
 {
-    FILE *f = fopen(at(file), "w");
+    FILE *f = fopen(aml_cli_at(file), "w");
 
     assert_non_null(f);
     fprintf(f,
@@ -58,18 +46,6 @@ static void write_spec(const char *file, const char *study, const char *db, int 
     fclose(f);
 }
 
-static void setup_dir(void)
-{
-    char cmd[2048];
-
-    snprintf(dir, sizeof(dir), "%s/resume", aml_test_tmpdir());
-    snprintf(
-        cmd, sizeof(cmd),
-        "rm -rf '%s' && mkdir -p '%s' && cp '%s/examples/penguins/penguins.csv' '%s'",
-        dir, dir, AML_SOURCE_DIR, dir);
-    assert_int_equal(system(cmd), 0);
-}
-
 /* Starts `automl args...` in the work directory, output to files; returns its pid. */
 static pid_t start(const char *const *args, const char *out)
 {
@@ -84,7 +60,7 @@ static pid_t start(const char *const *args, const char *out)
             argv[i + 1] = args[i];
         argv[i + 1] = NULL;
         /* stderr joins stdout, so a failure's message is in the file. */
-        if (chdir(dir) != 0 || !freopen(out, "w", stdout) || dup2(1, 2) < 0)
+        if (chdir(aml_cli_dir()) != 0 || !freopen(out, "w", stdout) || dup2(1, 2) < 0)
             _exit(127);
         execv(AML_BINARY, (char *const *)argv);
         _exit(127);
@@ -100,43 +76,6 @@ static int finish(pid_t pid)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
-}
-
-static int automl(const char *args)
-{
-    char cmd[4096];
-    int status;
-
-    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s > out.txt 2> err.txt", dir, AML_BINARY,
-             args);
-    status = system(cmd);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
-static void expect_in(const char *file, const char *needle)
-{
-    char *text = slurp(at(file));
-
-    if (!strstr(text, needle))
-        fail_msg("%s does not contain '%s':\n%s", file, needle, text);
-    free(text);
 }
 
 /* Appends every row of `sql` on `db` as "a|b;" to a malloc'd string. */
@@ -171,7 +110,8 @@ static char *query_as(const char *db, const char *sql, int tolerant)
     text t = {calloc(1, 1), 0, 1};
     char *err = NULL;
 
-    assert_int_equal(sqlite3_open_v2(at(db), &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(aml_cli_at(db), &h, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
     sqlite3_busy_timeout(h, 5000);
     if (sqlite3_exec(h, sql, text_cb, &t, &err) != SQLITE_OK) {
         if (!tolerant)
@@ -243,7 +183,7 @@ static void test_resume_after_sigkill(void **state)
     printf("kill delays from seed %u (set AML_TEST_SEED to replay)\n", seed);
     fflush(stdout); /* the children must not inherit a full buffer */
     srand(seed);
-    setup_dir();
+    aml_cli_dir_setup("resume", "examples/penguins/penguins.csv", NULL);
     write_spec("ref.yaml", "p", "ref.db", KILL_TRIALS, "[1, 50]");
     write_spec("kill.yaml", "p", "kill.db", KILL_TRIALS, "[1, 50]");
     assert_int_equal(finish(start(ref_args, "ref.txt")), 0);
@@ -262,7 +202,7 @@ static void test_resume_after_sigkill(void **state)
         code = finish(pid);
         killed += code == 128 + SIGKILL;
         assert_true(code == 128 + SIGKILL || code == 0);
-        if (access(at("kill.db"), F_OK) != 0)
+        if (access(aml_cli_at("kill.db"), F_OK) != 0)
             continue; /* killed before the store was created */
         assert_integrity("kill.db");
         n = query_as("kill.db", "SELECT count(*) FROM trial WHERE status = 'ok'", 1);
@@ -318,7 +258,7 @@ static void wait_for_trials(const char *db, int n, pid_t pid)
         sleep_s(0.01);
         if (waitpid(pid, &status, WNOHANG) == pid)
             fail_msg("the run ended before %d trials", n);
-        if (access(at(db), F_OK) != 0)
+        if (access(aml_cli_at(db), F_OK) != 0)
             continue;
         snprintf(sql, sizeof(sql), "SELECT count(*) >= %d FROM trial WHERE status = 'ok'",
                  n);
@@ -342,7 +282,7 @@ static void test_resume_after_sigint(void **state)
     pid_t pid;
 
     (void)state;
-    setup_dir();
+    aml_cli_dir_setup("resume", "examples/penguins/penguins.csv", NULL);
     write_spec("ref.yaml", "p", "ref.db", 240, "[1, 50]");
     write_spec("int.yaml", "p", "int.db", 240, "[1, 50]");
     assert_int_equal(finish(start(ref_args, "ref.txt")), 0);
@@ -357,11 +297,11 @@ static void test_resume_after_sigint(void **state)
                           "SELECT stop_reason, run_pid FROM study");
     assert_string_equal(got, "0;interrupted|NULL;");
     free(got);
-    expect_in("int.txt", "search stopped: interrupted");
-    assert_int_equal(access(at("penguins.model"), F_OK), -1); /* no export */
+    aml_cli_expect_in("int.txt", "search stopped: interrupted");
+    assert_int_equal(access(aml_cli_at("penguins.model"), F_OK), -1); /* no export */
 
-    assert_int_equal(automl("run int.yaml"), 0);
-    expect_in("out.txt", "resuming study p:");
+    assert_int_equal(aml_cli_run("run int.yaml"), 0);
+    aml_cli_expect_in("out.txt", "resuming study p:");
     got = query("int.db", FINISHED_SQL);
     assert_string_equal(got, ref);
     free(got);
@@ -372,21 +312,21 @@ static void test_resume_after_sigint(void **state)
 static void test_resume_refuses_changed_search(void **state)
 {
     (void)state;
-    setup_dir();
+    aml_cli_dir_setup("resume", "examples/penguins/penguins.csv", NULL);
     write_spec("a.yaml", "p", "c.db", 16, "[1, 50]");
     write_spec("b.yaml", "p", "c.db", 16, "[1, 30]");
-    assert_int_equal(automl("run a.yaml --quiet"), 0);
-    assert_int_equal(automl("run b.yaml --quiet"), 2);
-    expect_in("err.txt", "study 'p' in c.db ran a different search");
-    expect_in("err.txt", "learner knn: k int[1, 50]");
-    expect_in("err.txt", "-> k int[1, 30]");
-    expect_in("err.txt", "--fresh");
-    assert_int_equal(automl("run b.yaml --quiet --fresh"), 0);
+    assert_int_equal(aml_cli_run("run a.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("run b.yaml --quiet"), 2);
+    aml_cli_expect_in("err.txt", "study 'p' in c.db ran a different search");
+    aml_cli_expect_in("err.txt", "learner knn: k int[1, 50]");
+    aml_cli_expect_in("err.txt", "-> k int[1, 30]");
+    aml_cli_expect_in("err.txt", "--fresh");
+    assert_int_equal(aml_cli_run("run b.yaml --quiet --fresh"), 0);
     /* A larger budget is not a different search: it continues. */
     write_spec("b.yaml", "p", "c.db", 24, "[1, 30]");
-    assert_int_equal(automl("run b.yaml"), 0);
-    expect_in("out.txt", "resuming study p: 16 trials stored");
-    expect_in("out.txt", "24 trials (16 from the store)");
+    assert_int_equal(aml_cli_run("run b.yaml"), 0);
+    aml_cli_expect_in("out.txt", "resuming study p: 16 trials stored");
+    aml_cli_expect_in("out.txt", "24 trials (16 from the store)");
 }
 
 /*
@@ -404,15 +344,15 @@ static void test_resume_concurrent(void **state)
     char *got;
 
     (void)state;
-    setup_dir();
+    aml_cli_dir_setup("resume", "examples/penguins/penguins.csv", NULL);
     write_spec("a.yaml", "a", "shared.db", 240, "[1, 50]");
     write_spec("b.yaml", "b", "shared.db", 160, "[1, 50]");
     a = start(a_args, "a.txt");
     b = start(b_args, "b.txt");
     while (waitpid(a, &status, WNOHANG) == 0) {
-        if (access(at("shared.db"), F_OK) == 0) {
-            int code = automl("trials shared.db --study a --top 5");
-            char *err = slurp(at("err.txt")), *n;
+        if (access(aml_cli_at("shared.db"), F_OK) == 0) {
+            int code = aml_cli_run("trials shared.db --study a --top 5");
+            char *err = aml_cli_read(aml_cli_at("err.txt")), *n;
 
             /* Only the first instants, before the run commits its schema and
              * study, may miss them; nothing may be "locked". */
@@ -428,12 +368,12 @@ static void test_resume_concurrent(void **state)
         sleep_s(0.02);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char *out = slurp(at("a.txt"));
+        char *out = aml_cli_read(aml_cli_at("a.txt"));
 
         fail_msg("run a failed (status %d):\n%s", status, out ? out : "");
     }
     if (finish(b) != 0) {
-        char *out = slurp(at("b.txt"));
+        char *out = aml_cli_read(aml_cli_at("b.txt"));
 
         fail_msg("run b failed:\n%s", out ? out : "");
     }
@@ -452,7 +392,7 @@ static const char *json_check(const char *json)
     sqlite3 *h = NULL;
     sqlite3_stmt *st = NULL;
 
-    assert_int_equal(sqlite3_open_v2(at("q.db"), &h, SQLITE_OPEN_READONLY, NULL),
+    assert_int_equal(sqlite3_open_v2(aml_cli_at("q.db"), &h, SQLITE_OPEN_READONLY, NULL),
                      SQLITE_OK);
     assert_int_equal(
         sqlite3_prepare_v2(h,
@@ -476,28 +416,30 @@ static void test_query_formats(void **state)
     char *json;
 
     (void)state;
-    setup_dir();
+    aml_cli_dir_setup("resume", "examples/penguins/penguins.csv", NULL);
     write_spec("a.yaml", "p", "q.db", 16, "[1, 50]");
-    assert_int_equal(automl("run a.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("run a.yaml --quiet"), 0);
 
-    assert_int_equal(automl("trials q.db --top 3 --format json"), 0);
-    json = slurp(at("out.txt"));
+    assert_int_equal(aml_cli_run("trials q.db --top 3 --format json"), 0);
+    json = aml_cli_read(aml_cli_at("out.txt"));
     /* Valid JSON, three trials, best first (as the leaderboard view ranks). */
     assert_string_equal(json_check(json), "1|3|1");
     free(json);
 
-    assert_int_equal(automl("trials q.db --format csv --status ok --learner knn"), 0);
-    expect_in("out.txt", "number,learner,status,score,seconds,params,fold_scores,message,"
-                         "t_start,t_end,resource\n");
-    expect_in("out.txt", ",knn,ok,");
-    expect_in("out.txt", "\"{\"\"k\"\":");
-    assert_int_equal(automl("best q.db --format json"), 0);
-    expect_in("out.txt", "{\"number\":");
-    assert_int_equal(automl("studies q.db --format csv"), 0);
-    expect_in("out.txt", "\np,classification,accuracy,1,16,16,0,0,0,");
-    assert_int_equal(automl("trials q.db --status done"), 2);
-    expect_in("err.txt", "status 'done' is none of");
-    assert_int_equal(automl("trials q.db --format xml"), 2);
+    assert_int_equal(aml_cli_run("trials q.db --format csv --status ok --learner knn"),
+                     0);
+    aml_cli_expect_in("out.txt",
+                      "number,learner,status,score,seconds,params,fold_scores,message,"
+                      "t_start,t_end,resource\n");
+    aml_cli_expect_in("out.txt", ",knn,ok,");
+    aml_cli_expect_in("out.txt", "\"{\"\"k\"\":");
+    assert_int_equal(aml_cli_run("best q.db --format json"), 0);
+    aml_cli_expect_in("out.txt", "{\"number\":");
+    assert_int_equal(aml_cli_run("studies q.db --format csv"), 0);
+    aml_cli_expect_in("out.txt", "\np,classification,accuracy,1,16,16,0,0,0,");
+    assert_int_equal(aml_cli_run("trials q.db --status done"), 2);
+    aml_cli_expect_in("err.txt", "status 'done' is none of");
+    assert_int_equal(aml_cli_run("trials q.db --format xml"), 2);
 }
 
 int main(void)

@@ -430,32 +430,15 @@ static void strip_dir(char *out, size_t len, const char *msg)
     out[o] = '\0';
 }
 
-static void vocab_init(aml_spec_vocab *v, const char **metrics, const char **strategies)
-{
-    size_t i;
-
-    for (i = 0; aml_metrics[i] && i < 31; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i] && i < 15; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    v->learners = aml_learner_types;
-    v->metrics = metrics;
-    v->strategies = strategies;
-}
-
 /* Spec, data, plan: returns 0 with everything loaded, else the code. */
 static int run_case(const bad_case *c, aml_spec **s, aml_dataset **d, aml_cv *cv)
 {
-    const char *metrics[32], *strategies[16];
-    aml_spec_vocab v;
     char path[8192];
     int rc;
 
-    vocab_init(&v, metrics, strategies);
     snprintf(path, sizeof(path), "%s/%s", bad_dir, c->spec);
-    if ((rc = aml_spec_load(s, path, &v)) < 0 || (rc = aml_dataset_load(d, *s)) < 0)
+    if ((rc = aml_spec_load(s, path, aml_test_vocab())) < 0 ||
+        (rc = aml_dataset_load(d, *s)) < 0)
         return rc;
     return aml_cv_init(cv, *d, (*s)->space, aml_metric_default((*d)->task), (*s)->folds,
                        (*s)->stratified, (*s)->cv_seed, (*s)->seed);

@@ -30,22 +30,12 @@ typedef struct study {
 
 static void load(study *s, const char *fixture, const char *db, long trials)
 {
-    const char *metrics[16], *strategies[8];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
     aml_study_info info = {"b", NULL, "x", "x", 1, 11, NULL, NULL};
     aml_run_options opt = {0};
     char path[600];
-    size_t i;
 
     memset(s, 0, sizeof(*s));
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&s->spec, aml_test_fixture(fixture), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
+    s->spec = aml_test_load_spec(fixture);
     assert_int_equal(aml_dataset_load(&s->d, s->spec), 0);
     s->m = aml_metric_find(s->spec->metric);
     snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), db);
@@ -367,7 +357,8 @@ static void test_build_selection(void **state)
         assert_null(m);
         assert_true(r2.score == r.score);
         assert_int_equal(r2.n_members, r.n_members);
-        assert_memory_equal(r2.member_trials, r.member_trials, r.n_members * sizeof(long));
+        assert_memory_equal(r2.member_trials, r.member_trials,
+                            r.n_members * sizeof(long));
         aml_build_report_dispose(&r2);
     }
     aml_build_report_dispose(&r);

@@ -51,24 +51,6 @@ static int is_blas(const char *learner)
     return 0;
 }
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[8];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 static const char *tmp_path(const char *fmt, int i)
 {
     static char path[4][512];
@@ -213,7 +195,7 @@ static const char *odd_csv(void)
 /* Fits each learner of the spec (one trial each) and checks its export. */
 static void every_learner(const char *spec_name, const char *const *csvs)
 {
-    aml_spec *spec = load_spec(spec_name);
+    aml_spec *spec = aml_test_load_spec(spec_name);
     aml_dataset *d = NULL;
     aml_search *search = NULL;
     size_t l, k;
@@ -394,7 +376,7 @@ static void test_ensembles(void **state)
     AML_UNUSED(state);
     if (!have_cc())
         skip();
-    spec = load_spec("export_c/clf.yaml");
+    spec = aml_test_load_spec("export_c/clf.yaml");
     assert_int_equal(aml_dataset_load(&d, spec), 0);
     check_ensemble(ensemble_of(spec, d, trees, w, 4), "weighted average", 0);
     m = ensemble_of(spec, d, trees, w, 3);
@@ -434,20 +416,7 @@ static void test_shared_adult(void **state)
             "learners: {gradient_boosting: {n_estimators: [10]}}\nstore: adult.db\n",
             path);
     fclose(f);
-    {
-        const char *metrics[16], *strategies[8];
-        aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-        size_t i;
-
-        for (i = 0; aml_metrics[i]; i++)
-            metrics[i] = aml_metrics[i]->name;
-        metrics[i] = NULL;
-        for (i = 0; aml_search_types[i]; i++)
-            strategies[i] = aml_search_types[i]->name;
-        strategies[i] = NULL;
-        if (aml_spec_load(&spec, spec_path, &vocab) < 0)
-            fail_msg("%s", aml_error_message());
-    }
+    spec = aml_test_load_spec_path(spec_path);
     assert_int_equal(aml_dataset_load(&d, spec), 0);
     assert_int_equal(aml_search_new(&search, &aml_search_random, spec->space, 1), 0);
     config_of(search, 0, &c);
@@ -478,7 +447,7 @@ static void test_program_errors(void **state)
         skip();
     snprintf(exe, sizeof(exe), "%s", tmp_path("err%d", 0));
     snprintf(csv, sizeof(csv), "%s", tmp_path("bad%d.csv", 0));
-    spec = load_spec("export_c/clf.yaml");
+    spec = aml_test_load_spec("export_c/clf.yaml");
     assert_int_equal(aml_dataset_load(&d, spec), 0);
     m = ensemble_of(spec, d, tree, w, 1);
     build_program(m, exe, 0);

@@ -14,24 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[8];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 /* A path in the test's temporary directory; four live at a time. */
 static const char *tmp_path(const char *name)
 {
@@ -52,7 +34,7 @@ static const char *new_penguins(void)
  */
 static void round_trip(const char *spec_name, const char *predict_csv, size_t rows)
 {
-    aml_spec *spec = load_spec(spec_name);
+    aml_spec *spec = aml_test_load_spec(spec_name);
     aml_dataset *d = NULL;
     aml_search *search = NULL;
     size_t l;
@@ -154,7 +136,7 @@ static void expect_load_error(const char *path, const char *needle)
 
 static void save_one(const char *path)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_model *m = NULL;
     aml_config c;

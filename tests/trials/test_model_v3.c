@@ -17,27 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[8];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 static aml_dataset *load_data(const char *spec_name)
 {
-    aml_spec *spec = load_spec(spec_name);
+    aml_spec *spec = aml_test_load_spec(spec_name);
     aml_dataset *d = NULL;
 
     if (aml_dataset_load(&d, spec) < 0)

@@ -28,10 +28,7 @@ typedef struct loaded {
 
 static void load(loaded *l, const char *name, const char *learner_yaml)
 {
-    const char *metrics[32], *strategies[16];
     char path[4096], src[4096];
-    aml_spec_vocab v;
-    size_t i;
     FILE *f;
 
     /* Copy the fixture spec with the learner section swapped. */
@@ -45,17 +42,8 @@ static void load(loaded *l, const char *name, const char *learner_yaml)
             AML_TEST_DIR, strstr(name, "small") ? "small_class.csv" : "one_row_class.csv",
             learner_yaml);
     fclose(f);
-    for (i = 0; aml_metrics[i] && i < 31; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i] && i < 15; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    v.learners = aml_learner_types;
-    v.metrics = metrics;
-    v.strategies = strategies;
     memset(l, 0, sizeof(*l));
-    if (aml_spec_load(&l->spec, path, &v) != 0 ||
+    if (aml_spec_load(&l->spec, path, aml_test_vocab()) != 0 ||
         aml_dataset_load(&l->data, l->spec) != 0 ||
         aml_cv_init(&l->cv, l->data, l->spec->space, aml_metric_default(l->data->task),
                     l->spec->folds, l->spec->stratified, 1, 1) != 0)

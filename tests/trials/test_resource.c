@@ -20,24 +20,6 @@
 
 #define MAX_SEEN 64
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[16];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 /* ---- subsample ------------------------------------------------------------------ */
 
 /*
@@ -143,7 +125,7 @@ static double *fit_predict(const aml_dataset *d, const aml_space *sp, double res
  */
 static void test_scaled_trees(void **st)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_space *s27 = forest_space(27), *s1 = forest_space(1), *s30 = forest_space(30),
               *s10 = forest_space(10);
@@ -198,19 +180,6 @@ static void on_trial(const aml_trial_result *r, const aml_run_summary *s, void *
     v->n++;
 }
 
-static aml_store *fresh_store(const char *name, long long *study)
-{
-    static char path[600];
-    aml_study_info info = {"r", NULL, "classification", "accuracy", 1, 11, NULL, NULL};
-    aml_store *st = NULL;
-
-    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
-    unlink(path);
-    assert_int_equal(aml_store_open(&st, path, 0), 0);
-    assert_int_equal(aml_store_study_create(st, study, &info, 1), 0);
-    return st;
-}
-
 static int run_halving(const aml_spec *spec, const aml_dataset *d, aml_store *st,
                        long long study, long budget, int threads, seen *out,
                        aml_run_summary *sum)
@@ -235,7 +204,7 @@ static int run_halving(const aml_spec *spec, const aml_dataset *d, aml_store *st
 /* Halving gives the same trials at 1 and 2 threads; the best is a full trial. */
 static void test_halving_threads(void **st)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s1, s2;
     static seen a, b;
@@ -291,13 +260,14 @@ static int records_cb(const aml_trial_record *r, void *payload)
  */
 static void test_halving_store_and_resume(void **st)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary sum;
     static seen a, b, c;
     static records ra, rb;
     long long ia, ib;
-    aml_store *sa = fresh_store("hv_a.db", &ia), *sb = fresh_store("hv_b.db", &ib);
+    aml_store *sa = aml_test_fresh_store("hv_a.db", &ia),
+              *sb = aml_test_fresh_store("hv_b.db", &ib);
 
     (void)st;
     assert_int_equal(aml_dataset_load(&d, spec), 0);

@@ -42,24 +42,6 @@ static void on_trial(const aml_trial_result *r, const aml_run_summary *s, void *
     v->n++;
 }
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[8];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 static void run_spec(const aml_spec *spec, const aml_dataset *d, int threads, seen *out,
                      aml_run_summary *summary)
 {
@@ -87,7 +69,7 @@ static void run_spec(const aml_spec *spec, const aml_dataset *d, int threads, se
 /* The same spec and seed give bit-identical trials at 1, 2 and 3 threads. */
 static void test_runner_deterministic_across_threads(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s1, s2, s3;
     static seen a, b, c;
@@ -125,7 +107,7 @@ static void test_runner_deterministic_across_threads(void **state)
 /* The best trial is the one with the highest score, the first on ties. */
 static void test_runner_best_is_max(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -147,7 +129,7 @@ static void test_runner_best_is_max(void **state)
 /* Trials whose score is NaN fail with a reason, and the search goes on. */
 static void test_runner_failed_trials_recorded(void **state)
 {
-    aml_spec *spec = load_spec("runner/tiny_auc.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/tiny_auc.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -177,7 +159,7 @@ static void test_runner_failed_trials_recorded(void **state)
  */
 static void test_runner_patience_stops(void **state)
 {
-    aml_spec *spec = load_spec("runner/patience.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/patience.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -217,7 +199,7 @@ static void test_runner_patience_stops(void **state)
  */
 static void test_runner_trial_timeout(void **state)
 {
-    aml_spec *spec = load_spec("runner/timeout.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/timeout.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -254,7 +236,7 @@ static void test_runner_trial_timeout(void **state)
  */
 static void test_runner_trial_timeout_stops_fit(void **state)
 {
-    aml_spec *spec = load_spec("runner/timeout_fit.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/timeout_fit.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -280,7 +262,7 @@ static void test_runner_trial_timeout_stops_fit(void **state)
  */
 static void test_runner_time_budget(void **state)
 {
-    aml_spec *spec = load_spec("runner/patience.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/patience.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -304,7 +286,7 @@ static void test_runner_time_budget(void **state)
  */
 static void test_runner_grid_exhausts(void **state)
 {
-    aml_spec *spec = load_spec("runner/regression.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/regression.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
@@ -326,19 +308,6 @@ static void test_runner_grid_exhausts(void **state)
 }
 
 /* ---- resume ----------------------------------------------------------------------- */
-
-static aml_store *fresh_store(const char *name, long long *study)
-{
-    static char path[600];
-    aml_study_info info = {"r", NULL, "classification", "accuracy", 1, 11, NULL, NULL};
-    aml_store *st = NULL;
-
-    snprintf(path, sizeof(path), "%s/%s", aml_test_tmpdir(), name);
-    unlink(path);
-    assert_int_equal(aml_store_open(&st, path, 0), 0);
-    assert_int_equal(aml_store_study_create(st, study, &info, 1), 0);
-    return st;
-}
 
 /* Runs the spec against a store with a trial budget; returns the run's code. */
 static int run_stored(const aml_spec *spec, const aml_dataset *d, aml_store *st,
@@ -414,14 +383,14 @@ static void exec_sql(aml_store *st, const char *name, const char *sql)
  */
 static void test_runner_resume_continues(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s_full, s_part, s_rest;
     static seen a, b, c;
     static stored full, resumed;
     long long id_a, id_b;
-    aml_store *st_a = fresh_store("resume_a.db", &id_a);
-    aml_store *st_b = fresh_store("resume_b.db", &id_b);
+    aml_store *st_a = aml_test_fresh_store("resume_a.db", &id_a);
+    aml_store *st_b = aml_test_fresh_store("resume_b.db", &id_b);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -464,14 +433,14 @@ static void test_runner_resume_continues(void **state)
  */
 static void test_runner_resume_requeues(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s_full, s;
     static seen a, b;
     static stored before, after;
     long long id;
     long n_int = 0;
-    aml_store *st = fresh_store("requeue.db", &id);
+    aml_store *st = aml_test_fresh_store("requeue.db", &id);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -502,12 +471,12 @@ static void test_runner_resume_requeues(void **state)
 /* A stored trial that the strategy would not propose again: the run refuses. */
 static void test_runner_resume_refuses_changed_search(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s;
     static seen a;
     long long id;
-    aml_store *st = fresh_store("changed.db", &id);
+    aml_store *st = aml_test_fresh_store("changed.db", &id);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -532,14 +501,14 @@ static void test_runner_resume_refuses_changed_search(void **state)
  */
 static void test_runner_resume_grid(void **state)
 {
-    aml_spec *spec = load_spec("runner/regression.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/regression.yaml");
     aml_dataset *d = NULL;
     aml_run_summary s_full, s;
     static seen a, b;
     static stored full, resumed;
     long long id_a, id_b;
-    aml_store *st_a = fresh_store("grid_a.db", &id_a);
-    aml_store *st_b = fresh_store("grid_b.db", &id_b);
+    aml_store *st_a = aml_test_fresh_store("grid_a.db", &id_a);
+    aml_store *st_b = aml_test_fresh_store("grid_b.db", &id_b);
 
     (void)state;
     assert_int_equal(aml_dataset_load(&d, spec), 0);
@@ -646,13 +615,14 @@ static double oof_fold_accuracy(const double *oof, int outputs, const int *fold_
  */
 static void test_runner_oof_stored(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     aml_run_summary sum;
     static seen a;
     static oof_trials t, t1;
     long long id, id1;
-    aml_store *st = fresh_store("oof_a.db", &id), *st1 = fresh_store("oof_b.db", &id1);
+    aml_store *st = aml_test_fresh_store("oof_a.db", &id),
+              *st1 = aml_test_fresh_store("oof_b.db", &id1);
     int *fold_of;
     long n_ok = 0;
 

@@ -47,24 +47,6 @@ static void on_trial(const aml_trial_result *r, const aml_run_summary *s, void *
     v->n++;
 }
 
-static aml_spec *load_spec(const char *name)
-{
-    const char *metrics[16], *strategies[8];
-    aml_spec_vocab vocab = {aml_learner_types, metrics, strategies};
-    aml_spec *spec = NULL;
-    size_t i;
-
-    for (i = 0; aml_metrics[i]; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i]; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
-    if (aml_spec_load(&spec, aml_test_fixture(name), &vocab) < 0)
-        fail_msg("%s", aml_error_message());
-    return spec;
-}
-
 static void run(const aml_spec *spec, const aml_dataset *d, const aml_search_type *type,
                 int threads, seen *out)
 {
@@ -88,7 +70,7 @@ static void run(const aml_spec *spec, const aml_dataset *d, const aml_search_typ
 
 static void test_strategies_deterministic_across_threads(void **state)
 {
-    aml_spec *spec = load_spec("runner/penguins.yaml");
+    aml_spec *spec = aml_test_load_spec("runner/penguins.yaml");
     aml_dataset *d = NULL;
     static seen a, b;
     size_t k;

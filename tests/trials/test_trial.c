@@ -28,21 +28,14 @@ typedef struct oof_case {
 /* Loads a fixture's spec, data and plan, and trial 0 of a random search over it. */
 static void case_load(oof_case *t, const char *name)
 {
-    const char *metrics[32], *strategies[16];
-    aml_spec_vocab v = {aml_learner_types, metrics, strategies};
     aml_search *search = NULL;
     char path[4096];
     size_t i;
 
     memset(t, 0, sizeof(*t));
-    for (i = 0; aml_metrics[i] && i < 31; i++)
-        metrics[i] = aml_metrics[i]->name;
-    metrics[i] = NULL;
-    for (i = 0; aml_search_types[i] && i < 15; i++)
-        strategies[i] = aml_search_types[i]->name;
-    strategies[i] = NULL;
     snprintf(path, sizeof(path), "%s/fixtures/bad/%s", AML_TEST_DIR, name);
-    if (aml_spec_load(&t->spec, path, &v) < 0 || aml_dataset_load(&t->d, t->spec) < 0)
+    if (aml_spec_load(&t->spec, path, aml_test_vocab()) < 0 ||
+        aml_dataset_load(&t->d, t->spec) < 0)
         fail_msg("%s", aml_error_message());
     assert_int_equal(aml_cv_init(&t->cv, t->d, t->spec->space,
                                  aml_metric_find("accuracy"), t->spec->folds,
