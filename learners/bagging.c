@@ -284,13 +284,16 @@ static void bag_fit_loop(bag *b, const aml_learner_type *type, const aml_subfit_
     size_t m_rows, m_feat;
     long long t;
     int stop = 0;
+    double deadline = aml_deadline_get(); /* the caller's trial timeout, for every worker */
 
     bag_sizes(b, d->X->rows, d->X->cols, &m_rows, &m_feat);
 #pragma omp parallel num_threads(threads)
     {
         bag_worker k;
         int mine = bag_worker_init(&k, d->X->rows, m_rows, d->X->cols);
+        double before = aml_deadline_get();
 
+        aml_deadline_set(deadline); /* members' own loops check it too */
 #pragma omp for schedule(dynamic, 1)
         for (t = 0; t < b->n; t++) {
             int halt;
@@ -299,7 +302,10 @@ static void bag_fit_loop(bag *b, const aml_learner_type *type, const aml_subfit_
             halt = stop;
             if (halt)
                 continue;
-            if (mine == AML_OK)
+            if (mine == AML_OK && aml_deadline_passed(deadline))
+                e->rc[t] = aml_error_set(AML_ETIMEOUT,
+                                         "bagging: stopped at the trial's time limit");
+            else if (mine == AML_OK)
                 e->rc[t] = bag_fit_member(b, &k, type, d, rng, (size_t)t);
             else
                 e->rc[t] = aml_error_set(mine, "out of memory");
@@ -310,6 +316,7 @@ static void bag_fit_loop(bag *b, const aml_learner_type *type, const aml_subfit_
             }
         }
         bag_worker_dispose(&k);
+        aml_deadline_set(before);
     }
 }
 

@@ -199,6 +199,8 @@ int aml_boost_loop(aml_boost *s, size_t n_rounds, aml_boost_grow_fn grow,
         double alpha = 0;
 
         boost_clip(s);
+        if ((rc = aml_deadline_check()) < 0) /* a trial timeout: stop between rounds */
+            return rc;
         rc = grow(ctx, t);
         *n_members = t + 1; /* disposed by the caller even when half-made */
         if (rc < 0)

@@ -100,6 +100,8 @@ static void test_deadline_stops_learners(void **state)
         {"linear_svm", NULL, NULL, AML_TASK_CLASSIFICATION},
         {"lasso", NULL, NULL, AML_TASK_REGRESSION},
         {"elastic_net", NULL, NULL, AML_TASK_REGRESSION},
+        {"bagging", "base", "knn", AML_TASK_CLASSIFICATION},
+        {"boosting", "base", "knn", AML_TASK_REGRESSION},
     };
     aml_matrix Xc, Xr;
     double *yc, *yr;
