@@ -67,6 +67,8 @@
 #define KNN_BLOCK_ROWS 64
 /* Candidates screened together against the farthest kept neighbour. */
 #define KNN_CHUNK 16
+/* Independent running minima in the screen of a chunk (a divisor of KNN_CHUNK). */
+#define KNN_LANES 4
 #define KNN_TILE_ROWS 2048
 /* The k-d tree serves at most this many features (scikit-learn's 'auto'
  * uses 15), with leaves of at most KNN_KD_LEAF rows. */
@@ -540,18 +542,24 @@ static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d, double 
             at = (at - 1) / 2;
         }
     }
-    /* Most candidates lose to the root: test a chunk's minimum first (the
-     * compiler vectorises the chunk), and walk it only when it can win. */
+    /* Most candidates lose to the root: test a chunk's minimum first, and
+     * walk it only when it can win.  The minimum runs in KNN_LANES
+     * independent lanes: one running minimum would be a serial chain of
+     * dependent compares, which the compiler cannot vectorise. */
     for (; tn2 && i + KNN_CHUNK <= n; i += KNN_CHUNK) {
-        double v[KNN_CHUNK], lo;
-        size_t j;
+        double v[KNN_CHUNK], lo[KNN_LANES];
+        size_t j, l;
 
         for (j = 0; j < KNN_CHUNK; j++)
             v[j] = d[i + j] + qn + tn2[i + j];
-        lo = v[0];
-        for (j = 1; j < KNN_CHUNK; j++)
-            lo = v[j] < lo ? v[j] : lo;
-        if (!(lo < h[0].d))
+        for (l = 0; l < KNN_LANES; l++)
+            lo[l] = v[l];
+        for (j = KNN_LANES; j < KNN_CHUNK; j += KNN_LANES)
+            for (l = 0; l < KNN_LANES; l++)
+                lo[l] = v[j + l] < lo[l] ? v[j + l] : lo[l];
+        for (l = 1; l < KNN_LANES; l++)
+            lo[0] = lo[l] < lo[0] ? lo[l] : lo[0];
+        if (!(lo[0] < h[0].d))
             continue;
         for (j = 0; j < KNN_CHUNK; j++)
             if (v[j] < h[0].d) {
