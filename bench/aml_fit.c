@@ -4,6 +4,7 @@
  *
  *   aml_fit TRAIN.csv TEST.csv TARGET LEARNER [name=value ...]
  *           [--task classification|regression] [--threads N] [--seed S]
+ *           [--dump FILE]
  *
  * Reads both files with the product's CSV reader, fits the preprocessing
  * (imputation, one-hot, scaling when the learner wants it) on the training
@@ -12,6 +13,8 @@
  *   metric=accuracy|rmse maxrss_kb=...
  * (the _cpu_s times are the process's CPU time, user + system, which a
  * shared machine disturbs less than the wall times).
+ * --dump writes the raw predictions (%.17g, one row a line) to FILE, so that a
+ * change meant to keep results can be checked bit for bit.
  * Class labels of the test file are encoded with the training file's classes;
  * a label never seen in training counts as an error of the model.
  */
@@ -48,6 +51,24 @@ static int die(const char *what)
 {
     fprintf(stderr, "aml_fit: %s: %s\n", what, aml_error_message());
     return 1;
+}
+
+/* Writes n rows of k predictions to path, exactly (%.17g). */
+static int dump_predictions(const char *path, const double *pred, size_t n, int k)
+{
+    FILE *f = fopen(path, "w");
+    size_t r;
+    int j;
+
+    if (!f)
+        return aml_error_set(AML_EIO, "cannot write %s", path);
+    for (r = 0; r < n; r++)
+        for (j = 0; j < k; j++)
+            fprintf(f, "%.17g%c", pred[r * (size_t)k + (size_t)j],
+                    j + 1 < k ? ' ' : '\n');
+    if (fclose(f) != 0)
+        return aml_error_set(AML_EIO, "cannot write %s", path);
+    return 0;
 }
 
 /* Parses "name=value" as a number when it is one, else a word. */
@@ -120,13 +141,14 @@ int main(int argc, char **argv)
     struct rusage ru;
     double t0, c0, fit_s, predict_s, fit_cpu, predict_cpu, *pred, *yte, score;
     int threads = 1, i, outs;
+    const char *dump = NULL;
     unsigned long long seed = 0;
     size_t *rows, r, n_test;
 
     if (argc < 5) {
         fprintf(stderr,
                 "usage: aml_fit TRAIN.csv TEST.csv TARGET LEARNER [name=value ...]"
-                " [--task T] [--threads N] [--seed S]\n");
+                " [--task T] [--threads N] [--seed S] [--dump FILE]\n");
         return 2;
     }
     spec.path = "aml_fit";
@@ -146,6 +168,8 @@ int main(int argc, char **argv)
             threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
+            dump = argv[++i];
     }
 
     if (aml_dataset_load(&d, &spec) < 0)
@@ -212,6 +236,8 @@ int main(int argc, char **argv)
     } else {
         score = aml_metric_find("rmse")->score(yte, pred, n_test, 0);
     }
+    if (dump && dump_predictions(dump, pred, n_test, outs) < 0)
+        return die(dump);
     getrusage(RUSAGE_SELF, &ru);
     printf(
         "fit_s=%.6f predict_s=%.6f fit_cpu_s=%.6f predict_cpu_s=%.6f score=%.6f metric=%s"
