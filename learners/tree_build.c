@@ -101,6 +101,7 @@ struct aml_tree_work {
     size_t n, p;
     uint32_t *idx;       /* rows of positive weight, partitioned node by node */
     uint32_t *idx2;      /* partition scratch; the left rows of a random split */
+    uint32_t *keys;      /* a random split's node ranks of its feature, in row order */
     uint64_t *items;     /* rank << 32 | row for the node under evaluation */
     uint64_t *tmp;       /* radix sort buffer */
     size_t *features;    /* p: known constant features first, then the visiting order */
@@ -390,6 +391,7 @@ void aml_tree_work_free(aml_tree_work *ws)
         return;
     free(ws->idx);
     free(ws->idx2);
+    free(ws->keys);
     free(ws->items);
     free(ws->tmp);
     free(ws->features);
@@ -420,6 +422,7 @@ int aml_tree_work_new(aml_tree_work **out, const aml_tree_data *d)
     ws->p = d->p;
     ws->idx = aml_mallocarray(n, sizeof(uint32_t));
     ws->idx2 = aml_mallocarray(n, sizeof(uint32_t));
+    ws->keys = aml_mallocarray(n, sizeof(uint32_t));
     ws->items = aml_mallocarray(n, sizeof(uint64_t));
     ws->tmp = aml_mallocarray(n, sizeof(uint64_t));
     ws->features = aml_mallocarray(d->p + 1, sizeof(size_t));
@@ -435,9 +438,9 @@ int aml_tree_work_new(aml_tree_work **out, const aml_tree_data *d)
     ws->hist = aml_mallocarray(TREE_HIST_WAYS * TREE_HIST_MAX * (C + 1), sizeof(double));
     ws->hcount = aml_mallocarray(TREE_HIST_WAYS * TREE_HIST_MAX, sizeof(size_t));
     ws->stack = aml_mallocarray(n, sizeof(tree_job));
-    if (!ws->idx || !ws->idx2 || !ws->items || !ws->tmp || !ws->features || !ws->mark ||
-        !ws->rw || !ws->rv || !ws->rw2 || !ws->rv2 || !ws->pos || !ws->tot || !ws->lft ||
-        !ws->rgt || !ws->hist || !ws->hcount || !ws->stack) {
+    if (!ws->idx || !ws->idx2 || !ws->keys || !ws->items || !ws->tmp || !ws->features ||
+        !ws->mark || !ws->rw || !ws->rv || !ws->rw2 || !ws->rv2 || !ws->pos || !ws->tot ||
+        !ws->lft || !ws->rgt || !ws->hist || !ws->hcount || !ws->stack) {
         aml_tree_work_free(ws);
         return AML_ENOMEM;
     }
@@ -704,9 +707,12 @@ static void tree_scan(const tree_builder *b, size_t f, const uint64_t *s, size_t
     }
 }
 
-/* The range of the node's ranks of feature f. */
+/*
+ * The range of the node's ranks of feature f; with keep non-NULL the ranks
+ * also go there in row order (random splits read them again).
+ */
 static void tree_range(const tree_builder *b, size_t f, size_t start, size_t n,
-                       uint32_t *lo, uint32_t *hi)
+                       uint32_t *lo, uint32_t *hi, uint32_t *keep)
 {
     const uint32_t *rk = b->d->rank + f * b->d->n;
     const uint8_t *r8 = tree_rank8(b->d, f);
@@ -714,21 +720,24 @@ static void tree_range(const tree_builder *b, size_t f, size_t start, size_t n,
     uint32_t mn = UINT32_MAX, mx = 0;
     size_t i;
 
-    /* One loop per rank width: the choice stays out of the loop. */
-    if (r8)
-        for (i = 0; i < n; i++) {
-            uint32_t k = r8[idx[i]];
-
-            mn = k < mn ? k : mn;
-            mx = k > mx ? k : mx;
-        }
+    /* One loop per rank width and kind: the choices stay out of the loops. */
+#define TREE_RANGE_LOOP(rank, store)                                                     \
+    for (i = 0; i < n; i++) {                                                            \
+        uint32_t k = rank[idx[i]];                                                       \
+                                                                                         \
+        store;                                                                           \
+        mn = k < mn ? k : mn;                                                            \
+        mx = k > mx ? k : mx;                                                            \
+    }
+    if (r8 && keep)
+        TREE_RANGE_LOOP(r8, keep[i] = k)
+    else if (r8)
+        TREE_RANGE_LOOP(r8, (void)0)
+    else if (keep)
+        TREE_RANGE_LOOP(rk, keep[i] = k)
     else
-        for (i = 0; i < n; i++) {
-            uint32_t k = rk[idx[i]];
-
-            mn = k < mn ? k : mn;
-            mx = k > mx ? k : mx;
-        }
+        TREE_RANGE_LOOP(rk, (void)0)
+#undef TREE_RANGE_LOOP
     *lo = mn;
     *hi = mx;
 }
@@ -847,71 +856,53 @@ static uint32_t tree_rank_below(const double *vals, uint32_t lo, uint32_t hi, do
 }
 
 /*
- * A small node's random split (rows idx[start..start+n)): compares values
- * and finds the rank of the last one <= thr on the way, branch-free (a
- * threshold amid the values mispredicts half the rows).  Returns the rows
- * going left; sums them into ws->lft and *Wl.
+ * A small node's random split: selects the positions of the rows whose
+ * value is <= thr into sel (branch-free: a threshold amid the values
+ * mispredicts half the rows), finding the largest such rank on the way;
+ * ws->keys holds the node's ranks.  Returns the count.
  */
-static size_t tree_random_small(const tree_builder *b, size_t f, size_t start, size_t n,
-                                double thr, uint32_t *kt, double *Wl)
+static size_t tree_select_small(const tree_builder *b, size_t f, size_t start, size_t n,
+                                double thr, uint32_t *kt, uint32_t *sel)
 {
-    const aml_tree_work *ws = b->ws;
     const double *vals = b->d->vals + b->d->voff[f];
-    const uint32_t *rk = b->d->rank + f * b->d->n;
-    const uint8_t *r8 = tree_rank8(b->d, f);
-    size_t i, pos = 0;
-    double sl = 0;
-    int clf = b->o->task == AML_TASK_CLASSIFICATION;
+    const uint32_t *keys = b->ws->keys;
+    size_t i, m = 0;
 
-    for (i = start; i < start + n; i++) {
-        uint32_t k = r8 ? r8[ws->idx[i]] : rk[ws->idx[i]];
+    for (i = 0; i < n; i++) {
+        uint32_t k = keys[i];
         int left = vals[k] <= thr;
-        double in = (double)left;
 
         *kt = left && k > *kt ? k : *kt;
-        if (clf)
-            ws->lft[(size_t)ws->rv[i]] += in * ws->rw[i];
-        else
-            sl += in * ws->rv[i];
-        *Wl += in * ws->rw[i];
-        pos += (size_t)left;
+        sel[m] = (uint32_t)(start + i);
+        m += (size_t)left;
     }
-    if (!clf)
-        ws->lft[0] = sl;
-    return pos;
+    return m;
 }
 
 /*
- * Positions (in idx) of the node's rows of rank <= kt into sel, in order;
- * returns their count.  One loop per rank width, branch-free: the row is
- * always written and the count advances only for the left side.
+ * Positions (in idx) of the node's rows of rank <= kt into sel, in order,
+ * from the ranks in ws->keys; returns their count.  Branch-free: the row
+ * is always written and the count advances only for the left side.
  */
-static size_t tree_select_left(const tree_builder *b, size_t f, size_t start, size_t n,
-                               uint32_t kt, uint32_t *sel)
+static size_t tree_select_left(const tree_builder *b, size_t start, size_t n, uint32_t kt,
+                               uint32_t *sel)
 {
-    const uint32_t *idx = b->ws->idx, *rk = b->d->rank + f * b->d->n;
-    const uint8_t *r8 = tree_rank8(b->d, f);
+    const uint32_t *keys = b->ws->keys;
     size_t i, m = 0;
 
-    if (r8)
-        for (i = start; i < start + n; i++) {
-            sel[m] = (uint32_t)i;
-            m += r8[idx[i]] <= kt;
-        }
-    else
-        for (i = start; i < start + n; i++) {
-            sel[m] = (uint32_t)i;
-            m += rk[idx[i]] <= kt;
-        }
+    for (i = 0; i < n; i++) {
+        sel[m] = (uint32_t)(start + i);
+        m += keys[i] <= kt;
+    }
     return m;
 }
 
 /*
  * Sums the rows at positions sel[0..m) into ws->lft and returns their
- * weight.  The rows are those the one-pass loop of tree_random_small adds
- * (it adds zeros for the others, which changes nothing), in the same
- * order, so the sums are the same to the bit; but the chains of dependent
- * additions now run over the left side only.
+ * weight, in position order: the same additions, in the same order, as a
+ * single pass adding zeros for the other rows (which change nothing), so
+ * the same sums to the bit; but the chains of dependent additions run
+ * over the selected rows only.
  */
 static double tree_sum_left(const tree_builder *b, const uint32_t *sel, size_t m)
 {
@@ -963,15 +954,16 @@ static void tree_random_split(const tree_builder *b, size_t f, size_t start, siz
         thr = vlo;
     for (c = 0; c < b->o->n_out; c++)
         ws->lft[c] = 0;
-    /* A large node looks up the rank of the last value <= thr first, then
-     * selects the rows of ranks up to it and sums the left side only. */
+    /* A small node compares values; a large one looks up the rank of the
+     * last value <= thr first and compares ranks.  Either way the left
+     * rows are selected first and then summed. */
     if (n <= TREE_SMALL_SORT) {
-        pos = tree_random_small(b, f, start, n, thr, &kt, &Wl);
+        pos = tree_select_small(b, f, start, n, thr, &kt, ws->idx2);
     } else {
         kt = tree_rank_below(vals, lo, hi, thr);
-        pos = tree_select_left(b, f, start, n, kt, ws->idx2);
-        Wl = tree_sum_left(b, ws->idx2, pos);
+        pos = tree_select_left(b, start, n, kt, ws->idx2);
     }
+    Wl = tree_sum_left(b, ws->idx2, pos);
     if (pos < b->msl || n - pos < b->msl)
         return;
     proxy = tree_proxy(b, Wl, W);
@@ -1077,7 +1069,7 @@ static int tree_eval_feature(const tree_builder *b, size_t f, size_t start, size
     /* Few distinct values: a histogram is cheaper than a sort. */
     if (!b->o->random_splits && nb <= TREE_HIST_MAX && nb * stride <= n)
         return tree_scan_hist(b, f, start, n, W, 0, nb, best);
-    tree_range(b, f, start, n, &lo, &hi);
+    tree_range(b, f, start, n, &lo, &hi, b->o->random_splits ? b->ws->keys : NULL);
     if (vals[hi] <= vals[lo] + TREE_FEATURE_EPS)
         return 0;
     if (b->o->random_splits) {
