@@ -857,8 +857,12 @@ static void knn_tile_manhattan(const knn *m, const double *Q, size_t rows, size_
 
 /* ---- k-d tree search -------------------------------------------------------- */
 
-/* Lower bound on the distance (squared euclidean, or manhattan) from q to node i. */
-static double knn_kd_bound(const knn *m, size_t i, const double *q)
+/*
+ * Lower bound on the distance (squared euclidean, or manhattan) from q to
+ * node i's box.  It stops early once past cap (the farthest kept): the
+ * node is then skipped whatever the rest adds.
+ */
+static double knn_kd_bound(const knn *m, size_t i, const double *q, double cap)
 {
     const double *lo = m->kbox + i * 2 * m->p, *hi = lo + m->p;
     double s = 0.0;
@@ -869,7 +873,46 @@ static double knn_kd_bound(const knn *m, size_t i, const double *q)
             lo[j] - q[j] > 0 ? lo[j] - q[j] : (q[j] - hi[j] > 0 ? q[j] - hi[j] : 0);
 
         s += m->metric == KNN_EUCLIDEAN ? g * g : g;
+        if ((j & 3) == 3 && s > cap)
+            break;
     }
+    return s;
+}
+
+/*
+ * The distance from a to b (knn_sqdist or knn_manhattan), or, once a
+ * prefix of its sum exceeds cap, that prefix.  Terms are >= 0 and rounding
+ * is monotone, so a prefix past cap means the whole sum is too; a result
+ * <= cap is the whole sum, to the bit.
+ */
+static double knn_dist_cap(const knn *m, const double *a, const double *b, double cap)
+{
+    double s = 0;
+    size_t j = 0, p = m->p;
+
+    if (m->metric == KNN_EUCLIDEAN) {
+        for (; j + 4 <= p; j += 4) {
+            s += (a[j] - b[j]) * (a[j] - b[j]);
+            s += (a[j + 1] - b[j + 1]) * (a[j + 1] - b[j + 1]);
+            s += (a[j + 2] - b[j + 2]) * (a[j + 2] - b[j + 2]);
+            s += (a[j + 3] - b[j + 3]) * (a[j + 3] - b[j + 3]);
+            if (s > cap)
+                return s;
+        }
+        for (; j < p; j++)
+            s += (a[j] - b[j]) * (a[j] - b[j]);
+        return s;
+    }
+    for (; j + 4 <= p; j += 4) {
+        s += fabs(a[j] - b[j]);
+        s += fabs(a[j + 1] - b[j + 1]);
+        s += fabs(a[j + 2] - b[j + 2]);
+        s += fabs(a[j + 3] - b[j + 3]);
+        if (s > cap)
+            return s;
+    }
+    for (; j < p; j++)
+        s += fabs(a[j] - b[j]);
     return s;
 }
 
@@ -881,14 +924,15 @@ static void knn_kd_leaf(const knn *m, size_t i, const double *q, knn_nb *h, size
 
     for (r = m->kd[i].lo; r < m->kd[i].hi; r++) {
         const double *x = m->kx + r * m->p;
-        knn_nb c = {m->metric == KNN_EUCLIDEAN ? knn_sqdist(q, x, m->p)
-                                               : knn_manhattan(q, x, m->p),
-                    m->perm[r]};
+        knn_nb c;
 
-        if (*len < k)
+        c.i = m->perm[r];
+        if (*len < k) {
+            c.d = knn_dist_cap(m, q, x, INFINITY);
             knn_push(h, len, c);
-        else
+        } else if ((c.d = knn_dist_cap(m, q, x, h[0].d)) <= h[0].d) {
             knn_replace(h, *len, c);
+        }
     }
 }
 
@@ -917,8 +961,8 @@ static size_t knn_kd_search(const knn *m, const double *q, knn_nb *h, size_t k,
             continue;
         }
         assert(top + 2 <= KNN_KD_STACK);
-        b0 = knn_kd_bound(m, c, q);
-        b1 = knn_kd_bound(m, c + 1, q);
+        b0 = knn_kd_bound(m, c, q, len == k ? h[0].d : INFINITY);
+        b1 = knn_kd_bound(m, c + 1, q, len == k ? h[0].d : INFINITY);
         stack[top] = b0 <= b1 ? c + 1 : c, bound[top++] = b0 <= b1 ? b1 : b0;
         stack[top] = b0 <= b1 ? c : c + 1, bound[top++] = b0 <= b1 ? b0 : b1;
     }
