@@ -676,14 +676,15 @@ static double knn_offer_one(knn_nb *h, size_t len, knn_nb c, double slack, knn_n
 
 /*
  * Offers training rows base .. base + n - 1 to the heap h (*len of at
- * most k) of one query, by the product form of their squared distances,
- * v = d[i] + qn + tn2[i] (d = -2 q.t from the tile).  v errs by at most
+ * most k) of one query, by the product form of their squared distances
+ * less the query's own squared norm qn (the same for all, so left out):
+ * v = d[i] + tn2[i] (d = -2 q.t from the tile).  v + qn errs by at most
  * `slack` (knn_slack), so the exact k nearest are among the kept rows and
  * the near misses, those with v within 2 slack of the final farthest kept:
  * rows the screen turns down (or evicts) within 2 slack of the farthest
  * kept go to nr, and knn_exact_choose settles by exact distances.
  */
-static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d, double qn,
+static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d,
                       const double *tn2, double slack, knn_near *nr, size_t base,
                       size_t n)
 {
@@ -691,7 +692,7 @@ static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d, double 
     double thr;
 
     for (; i < n && *len < k; i++)
-        knn_push(h, len, (knn_nb){d[i] + qn + tn2[i], base + i});
+        knn_push(h, len, (knn_nb){d[i] + tn2[i], base + i});
     thr = h[0].d + 2 * slack;
     /* Most candidates lose to the root: test a chunk's minimum first, and
      * walk it only when it can win.  The minimum runs in KNN_LANES
@@ -701,7 +702,7 @@ static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d, double 
         double v[KNN_CHUNK], lo[KNN_LANES];
 
         for (j = 0; j < KNN_CHUNK; j++)
-            v[j] = d[i + j] + qn + tn2[i + j];
+            v[j] = d[i + j] + tn2[i + j];
         for (l = 0; l < KNN_LANES; l++)
             lo[l] = v[l];
         for (j = KNN_LANES; j < KNN_CHUNK; j += KNN_LANES)
@@ -716,7 +717,7 @@ static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d, double 
                 thr = knn_offer_one(h, *len, (knn_nb){v[j], base + i + j}, slack, nr);
     }
     for (; i < n; i++) {
-        double v = d[i] + qn + tn2[i];
+        double v = d[i] + tn2[i];
 
         if (v <= thr)
             thr = knn_offer_one(h, *len, (knn_nb){v, base + i}, slack, nr);
@@ -1123,8 +1124,8 @@ static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t
         for (r = 0; r < rows; r++)
             if (m->metric == KNN_EUCLIDEAN)
                 knn_offer(wk->heap + r * k, &wk->len[r], k, wk->dist + r * cols,
-                          wk->qnorm2[r], m->norms2 + t0, knn_slack(m, wk->qnorm2[r]),
-                          &wk->near[r], t0, cols);
+                          m->norms2 + t0, knn_slack(m, wk->qnorm2[r]), &wk->near[r], t0,
+                          cols);
             else
                 knn_offer_direct(wk->heap + r * k, &wk->len[r], k, wk->dist + r * cols,
                                  t0, cols);
