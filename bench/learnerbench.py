@@ -12,7 +12,8 @@ Ratios are automl / counterpart (below 1 means automl is faster or smaller).
 The counterpart sees the same preprocessing automl does: mean imputation,
 standardisation when automl's learner wants it, one-hot encoding of strings.
 
-With AML_BENCH_CPU=1 in the environment the time ratios compare CPU time
+AML_BENCH_REPEATS=N runs each side N times and shows median times (the
+default is the script's own, mostly 1).  With AML_BENCH_CPU=1 in the environment the time ratios compare CPU time
 (user + system) instead of wall time, and every pair runs on one thread on
 both sides (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and n_jobs set to 1): on a
 machine shared with other jobs this is the steadier comparison.
@@ -144,6 +145,7 @@ def compare(pairs, max_rows=None, repeats=1):
     optionally followed by an eighth field, the thread count both sides get (default 1;
     the Python expression should pass it on itself, e.g. n_jobs=2).  With repeats > 1
     each side runs that many times and the row shows median times."""
+    repeats = int(os.environ.get("AML_BENCH_REPEATS", repeats))
     if not os.path.isdir(SHARED):
         print("bench: ../shared/datasets is absent; nothing to compare", file=sys.stderr)
         return
