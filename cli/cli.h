@@ -76,6 +76,13 @@ void cli_buf_html(cli_buf *b, const char *text);
 char *cli_buf_take(cli_buf *b);
 void cli_buf_dispose(cli_buf *b);
 
+/*
+ * Reads the members JSON the store keeps for an ensemble
+ * ([{"trial":N,"weight":W|null},...]) into trials and weights (NaN for
+ * null), at most max of them; returns how many.
+ */
+size_t cli_ensemble_members(const char *json, long *trials, double *weights, size_t max);
+
 /* Formats a score for people: 4 significant decimals, "-" for none. */
 void cli_format_score(char *buf, size_t len, int has, double score);
 

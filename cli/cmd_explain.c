@@ -100,10 +100,10 @@ static void explain_print(const explain_args *a, const aml_perm_importance *p,
     sort_key = p;
     qsort(order, p->n_inputs, sizeof(size_t), by_importance);
     printf("permutation importance on %s (%zu rows, %s %.4f unshuffled):\n"
-           "the drop in %s when one column is shuffled, mean and std over %d repeats "
-           "(seed %ld)\n\n",
-           a->data, p->rows, p->metric->name, p->baseline, p->metric->name, p->repeats,
-           a->seed);
+           "how much worse %s gets (%s) when one column is shuffled, mean and std "
+           "over %d repeats (seed %ld)\n\n",
+           a->data, p->rows, p->metric->name, p->baseline, p->metric->name,
+           p->metric->greater_is_better ? "its drop" : "its rise", p->repeats, a->seed);
     cli_table_add(t, "column");
     cli_table_add(t, "importance");
     cli_table_add(t, "std");

@@ -19,6 +19,7 @@
 #include "study.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,16 @@ static void export_print(const cli_model_job *j, const aml_build_report *r)
 
     cli_format_score(ens, sizeof(ens), isfinite(r->score), r->score);
     cli_format_score(best, sizeof(best), 1, r->best_trial_score);
+    if (r->fallback_from) {
+        char e[32], s[32];
+
+        cli_format_score(e, sizeof(e), isfinite(r->ensemble_score), r->ensemble_score);
+        cli_format_score(s, sizeof(s), isfinite(r->single_score), r->single_score);
+        printf(
+            "ensemble: %s scored %s %s, below the best single trial chosen the same way "
+            "(%s; both cross-validated with no selection on the scored rows)\n",
+            r->fallback_from, j->metric->name, e, s);
+    }
     if (strcmp(r->method, "none") == 0) {
         printf("model: trial %ld alone (%s %s)\n", r->member_trials[0], j->metric->name,
                j->trial >= 0 ? ens : best);
@@ -73,6 +84,9 @@ static int export_save_row(const cli_model_job *j, const aml_build_report *r)
     row.member_weights = r->member_weights;
     row.n_members = r->n_members;
     row.created_at = aml_now();
+    row.fallback_from = r->fallback_from;
+    row.fallback_score = r->fallback_from ? r->ensemble_score : NAN;
+    row.single_score = r->fallback_from ? r->single_score : NAN;
     return aml_store_ensemble_save(j->store, j->study_id, &row);
 }
 
@@ -86,10 +100,12 @@ static int export_write(const cli_model_job *j, aml_model *m, const aml_build_re
         return rc;
     rc = j->format_c ? aml_model_export_c(m, j->out) : aml_model_save(m, j->out);
     if (rc == 0)
-        printf("%s: %zu member%s %s on %zu rows, written to %s\n",
+        printf("%s: %zu member%s %s %zu rows, written to %s\n",
                j->format_c ? "C source" : "model", r->n_members,
                r->n_members == 1 ? "" : "s",
-               s->ensemble.refit || j->trial >= 0 ? "refitted" : "kept as fold models of",
+               s->ensemble.refit || j->trial >= 0
+                   ? "refitted on"
+                   : "as their cross-validation fold models (averaged), trained on",
                j->data->n, j->out);
     return rc;
 }
@@ -265,10 +281,33 @@ typedef struct export_ctx {
     const aml_metric *metric;
 } export_ctx;
 
+/* The directory the output goes to must exist and be a directory. */
+static int export_check_dir(const char *out)
+{
+    char *dir = strdup(out), *slash;
+    struct stat st;
+    int rc = AML_OK;
+
+    if (!dir)
+        return aml_error_set(AML_ENOMEM, "out of memory");
+    slash = strrchr(dir, '/');
+    if (slash) {
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = aml_error_set(AML_EINVAL, "export: --out %s: directory %s does not exist",
+                               out, dir);
+    }
+    free(dir);
+    return rc;
+}
+
 /* A message already printed (cli_check_task prints its own, pointing into the spec). */
 #define EXPORT_PRINTED 1
 
-/* The output must not replace the store, the spec or the training data. */
+/*
+ * The output must not replace the store, the spec or the training data, and
+ * its directory must exist (checked before any refit, which may take long).
+ */
 static int export_check_out(const export_ctx *x)
 {
     const char *keep[] = {x->a.db, x->st.spec_path, x->spec->train};
@@ -287,6 +326,8 @@ static int export_check_out(const export_ctx *x)
         free(other);
     }
     free(out);
+    if (rc == 0)
+        rc = export_check_dir(x->a.out);
     return rc;
 }
 

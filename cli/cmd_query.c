@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "store.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -229,6 +231,60 @@ static int best_print(const char *text, void *payload)
     return print_text(text, NULL);
 }
 
+/* The first words of `best`'s ensemble line: what the model is and how it scored. */
+static void best_ensemble_head(const aml_ensemble_info *e)
+{
+    char ens[32], best[32], f[32], s1[32];
+
+    cli_format_score(ens, sizeof(ens), isfinite(e->score), e->score);
+    cli_format_score(best, sizeof(best), isfinite(e->best_trial_score),
+                     e->best_trial_score);
+    if (e->fallback_from) {
+        cli_format_score(f, sizeof(f), isfinite(e->fallback_score), e->fallback_score);
+        cli_format_score(s1, sizeof(s1), isfinite(e->single_score), e->single_score);
+        printf("ensemble none: %s scored %s, below the best single trial chosen the same "
+               "way (%s; both cross-validated with no selection on the scored rows), so "
+               "the model is that trial alone (CV score %s)",
+               e->fallback_from, f, s1, best);
+    } else if (strcmp(e->method, "none") == 0) {
+        printf("ensemble none: the best trial alone (CV score %s)", best);
+    } else {
+        printf("ensemble %s, %s (cross-validated, no selection on the scored rows; best "
+               "trial %s)",
+               e->method, ens, best);
+    }
+}
+
+/* One line under `best`'s table: the ensemble the study ended with, if any. */
+static int best_ensemble(const aml_ensemble_info *e, void *payload)
+{
+    long trials[64];
+    double weights[64];
+    size_t n = cli_ensemble_members(e->members_json, trials, weights, 64);
+
+    (void)payload;
+    best_ensemble_head(e);
+    printf(", members:");
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(weights[i]))
+            printf(" %ld", trials[i]);
+        else
+            printf(" %ld x%.2f", trials[i], weights[i]);
+    }
+    printf(n == 64 ? " ...\n" : "\n");
+    return 0;
+}
+
+static int best_print_ensemble(aml_store *s, const char *study)
+{
+    long long id;
+    int rc;
+
+    if ((rc = aml_store_study_find(s, &id, study)) < 0)
+        return rc;
+    return aml_store_ensemble_read(s, id, best_ensemble, NULL);
+}
+
 int cli_best(int argc, char **argv)
 {
     aml_trial_query q = {0};
@@ -254,9 +310,11 @@ int cli_best(int argc, char **argv)
                   full ? "full-resource " : "");
         return CLI_EXIT_FAIL;
     }
-    if (qa.format == FORMAT_TABLE)
+    if (qa.format == FORMAT_TABLE) {
         rc = aml_store_trials(s, &q, best_row, &found);
-    else
+        if (rc >= 0 && found) /* best_row stops the walk after one row */
+            rc = best_print_ensemble(s, qa.study);
+    } else
         rc = aml_store_export_trials(
             s, &q, qa.format == FORMAT_CSV ? AML_STORE_CSV : AML_STORE_JSON_ONE,
             best_print, &bt);

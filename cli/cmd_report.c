@@ -410,23 +410,17 @@ static void ensemble_member_row(const report *r, cli_buf *b, long trial, double 
         cli_buf_puts(b, "<td>(meta-learner)</td></tr>\n");
 }
 
-/* The members JSON as the store writes it: [{"trial":N,"weight":W|null},...]. */
+#define REPORT_MAX_MEMBERS 1000 /* ensemble.size's bound */
+
 static void ensemble_members(const report *r, cli_buf *b, const char *json)
 {
-    const char *p = json;
-    long trial;
-    double w;
-    int used;
+    static long trials[REPORT_MAX_MEMBERS];
+    static double weights[REPORT_MAX_MEMBERS];
+    size_t n = cli_ensemble_members(json, trials, weights, REPORT_MAX_MEMBERS);
 
-    while ((p = strstr(p, "{\"trial\":")) != NULL) {
-        if (sscanf(p, "{\"trial\":%ld,\"weight\":%n", &trial, &used) < 1)
-            break;
-        p += used;
-        if (sscanf(p, "%lf", &w) == 1)
-            ensemble_member_row(r, b, trial, w, 1);
-        else
-            ensemble_member_row(r, b, trial, 0.0, 0);
-    }
+    for (size_t i = 0; i < n; i++)
+        ensemble_member_row(r, b, trials[i], isnan(weights[i]) ? 0.0 : weights[i],
+                            !isnan(weights[i]));
 }
 
 typedef struct ens_page {
@@ -445,13 +439,28 @@ static int ensemble_section(const aml_ensemble_info *e, void *payload)
     cli_buf_puts(pg->b, "<p>Method <b>");
     cli_buf_html(pg->b, e->method);
     cli_buf_puts(pg->b, "</b>: ");
-    cli_buf_html(pg->b, pg->r->metric);
-    cli_buf_printf(pg->b,
-                   " %s, estimated by cross-validation with no selection on the rows "
-                   "it is scored on, against %s for the best single trial.</p>\n"
-                   "<table>\n<tr><th>trial</th><th>learner</th><th>CV score</th>"
-                   "<th>weight</th></tr>\n",
-                   ens, best);
+    if (e->fallback_from) {
+        char f[32], s1[32];
+
+        cli_format_score(f, sizeof(f), isfinite(e->fallback_score), e->fallback_score);
+        cli_format_score(s1, sizeof(s1), isfinite(e->single_score), e->single_score);
+        cli_buf_html(pg->b, e->fallback_from);
+        cli_buf_printf(pg->b,
+                       " scored %s, below the best single trial chosen the same way (%s; "
+                       "both cross-validated with no selection on the rows scored), so "
+                       "the model is that trial alone (CV score %s).</p>\n",
+                       f, s1, best);
+    } else if (strcmp(e->method, "none") == 0) {
+        cli_buf_printf(pg->b, "the best trial alone (CV score %s).</p>\n", best);
+    } else {
+        cli_buf_html(pg->b, pg->r->metric);
+        cli_buf_printf(pg->b,
+                       " %s, estimated by cross-validation with no selection on the rows "
+                       "it is scored on, against %s for the best single trial.</p>\n",
+                       ens, best);
+    }
+    cli_buf_puts(pg->b, "<table>\n<tr><th>trial</th><th>learner</th><th>CV score</th>"
+                        "<th>weight</th></tr>\n");
     ensemble_members(pg->r, pg->b, e->members_json);
     cli_buf_puts(pg->b, "</table>\n");
     return 1; /* found */

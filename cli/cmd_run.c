@@ -98,8 +98,8 @@ static const char *task_name(aml_task t)
  * classification trees in a regression study) leave the default search,
  * so no trial is spent on them; naming one in the spec is an error.
  */
-static int run_fit_params(const aml_spec *s, aml_space_learner *l, const aml_learner_type *t,
-                          aml_task task)
+static int run_fit_params(const aml_spec *s, aml_space_learner *l,
+                          const aml_learner_type *t, aml_task task)
 {
     size_t j = 0;
 
@@ -111,7 +111,8 @@ static int run_fit_params(const aml_spec *s, aml_space_learner *l, const aml_lea
         } else if (l->dims[j].implicit) {
             aml_space_remove_dim(l, j);
         } else {
-            fprintf(stderr, "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task\n",
+            fprintf(stderr,
+                    "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task\n",
                     s->path, l->dims[j].line, l->dims[j].col, l->name, d->name,
                     task_name(task == AML_TASK_CLASSIFICATION ? AML_TASK_REGRESSION
                                                               : AML_TASK_CLASSIFICATION),
@@ -154,6 +155,30 @@ int cli_check_task(const aml_spec *s, aml_space *space, const aml_dataset *d,
     return rc < 0 ? rc : run_check_meta(s, d->task);
 }
 
+/* The base learners a wrapper (bagging, boosting) may use must do the task too. */
+static int run_check_bases(const aml_spec *s, const aml_space_learner *l, aml_task task)
+{
+    for (size_t j = 0; j < l->n_dims; j++) {
+        const aml_dim *dim = &l->dims[j];
+
+        if (strcmp(dim->name, "base") != 0)
+            continue;
+        for (size_t i = 0; i < dim->n_choices; i++) {
+            const char *name =
+                dim->choices[i].kind == AML_VAL_STR ? dim->choices[i].str : "";
+            const aml_learner_type *t = aml_learner_type_find(name);
+
+            if (t && !(t->tasks & AML_TASK_BIT(task))) {
+                fprintf(stderr, "%s:%d:%d: %s: base learner '%s' does not do %s\n",
+                        s->path, dim->line ? dim->line : l->line,
+                        dim->line ? dim->col : l->col, l->name, name, task_name(task));
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Checks that need the data: the metric and every learner must suit the task. */
 static int run_check_task(run_ctx *c)
 {
@@ -162,16 +187,19 @@ static int run_check_task(run_ctx *c)
     size_t i;
 
     /* When the task was inferred, the likely fix is to state it. */
-    const char *hint = s->task != AML_SPEC_TASK_INFER ? ""
-                       : task == AML_TASK_CLASSIFICATION
-                           ? " (inferred from the target; set data.task: regression if it "
-                             "is a number to predict)"
-                           : " (inferred from the target; set data.task: classification "
-                             "if it holds labels)";
+    const char *hint =
+        s->task != AML_SPEC_TASK_INFER ? ""
+        : task == AML_TASK_CLASSIFICATION
+            ? " (inferred from the target; set data.task: regression if it "
+              "is a number to predict)"
+            : " (inferred from the target; set data.task: classification "
+              "if it holds labels)";
 
     if (aml_frame_cols(c->data->features) == 0) {
-        fprintf(stderr, "%s: no input columns are left once the target, data.drop and "
-                        "uninformative columns are removed\n", s->path);
+        fprintf(stderr,
+                "%s: no input columns are left once the target, data.drop and "
+                "uninformative columns are removed\n",
+                s->path);
         return -1;
     }
     c->metric = s->metric ? aml_metric_find(s->metric) : aml_metric_default(task);
@@ -185,7 +213,7 @@ static int run_check_task(run_ctx *c)
         aml_space_learner *l = &c->space->learners[i];
         const aml_learner_type *t = aml_learner_type_find(l->name);
 
-        if (run_fit_params(s, l, t, task) < 0)
+        if (run_fit_params(s, l, t, task) < 0 || run_check_bases(s, l, task) < 0)
             return -1;
         if (!(t->tasks & AML_TASK_BIT(task))) {
             fprintf(stderr, "%s:%d:%d: learner '%s' does not do %s (target '%s')%s\n",
@@ -382,8 +410,8 @@ static int board_row(const aml_trial_row *row, void *payload)
     cli_table_add(b->t, "%s", row->learner);
     cli_table_add(b->t, "%s", score);
     if (row->resource == row->resource) /* a partial evaluation (successive halving) */
-        cli_table_add(b->t, "%s (resource %.4g)", row->params_json ? row->params_json : "{}",
-                      row->resource);
+        cli_table_add(b->t, "%s (resource %.4g)",
+                      row->params_json ? row->params_json : "{}", row->resource);
     else
         cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
     return 0;
@@ -417,9 +445,40 @@ static int run_print_leaderboard(const run_ctx *c)
 }
 
 /* The ensemble stage: always scored and stored; fitted and written with an output. */
+/* The temporary file a model save writes (model_io.c's name), for the handler below. */
+static char run_tmp_path[4096];
+
+/*
+ * SIGINT while the ensemble is built and written: the trials are stored,
+ * so stop at once (exit 130) and leave no half-written temporary file; a
+ * later run rebuilds the model from the store.  Async-signal-safe.
+ */
+static void run_on_sigint_final(int sig)
+{
+    static const char msg[] = "\nautoml: interrupted while building the model; the trials "
+                              "are stored: run again to build it\n";
+
+    (void)sig;
+    if (run_tmp_path[0])
+        unlink(run_tmp_path);
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        _exit(CLI_EXIT_INTERRUPTED);
+    _exit(CLI_EXIT_INTERRUPTED);
+}
+
 static int run_export(const run_ctx *c, int threads)
 {
     cli_model_job j = {0};
+    struct sigaction sa, old;
+    int code;
+
+    if (c->spec->output)
+        snprintf(run_tmp_path, sizeof(run_tmp_path), "%s.tmp%ld", c->spec->output,
+                 (long)getpid());
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = run_on_sigint_final;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
 
     j.spec = c->spec;
     j.data = c->data;
@@ -431,7 +490,10 @@ static int run_export(const run_ctx *c, int threads)
     j.out = c->spec->output;
     j.threads = threads;
     j.save_row = 1;
-    return cli_build_and_write(&j);
+    code = cli_build_and_write(&j);
+    sigaction(SIGINT, &old, NULL);
+    run_tmp_path[0] = '\0';
+    return code;
 }
 
 static long run_budget_trials(const aml_spec *s, const aml_search_type *st)
@@ -525,8 +587,8 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
         printf("\nsearch stopped: no improvement for %ld trials", s.since_best);
     else
         printf("\nsearch stopped: %s", aml_stop_reason_name(s.reason));
-    printf("; %ld trials (%ld from the store), %ld ok, %ld failed", s.n_trials, s.n_resumed,
-           s.n_ok, s.n_failed);
+    printf("; %ld trials (%ld from the store), %ld ok, %ld failed", s.n_trials,
+           s.n_resumed, s.n_ok, s.n_failed);
     if (s.n_interrupted)
         printf(", %ld interrupted (run again to finish them)", s.n_interrupted);
     printf("\n");
@@ -541,8 +603,8 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     }
     rc = opt.budget.stop_flag ? 0 : run_export(c, threads);
     aml_run_summary_dispose(&s);
-    if (rc < 0)
-        return cli_fail(rc);
+    if (rc != CLI_EXIT_OK)
+        return rc; /* the ensemble stage said why */
     return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_OK;
 }
 

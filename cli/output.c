@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,4 +263,21 @@ void cli_buf_dispose(cli_buf *b)
 {
     free(b->s);
     memset(b, 0, sizeof(*b));
+}
+
+size_t cli_ensemble_members(const char *json, long *trials, double *weights, size_t max)
+{
+    const char *p = json;
+    size_t n = 0;
+    int used;
+
+    while (p && n < max && (p = strstr(p, "{\"trial\":")) != NULL) {
+        if (sscanf(p, "{\"trial\":%ld,\"weight\":%n", &trials[n], &used) < 1)
+            break;
+        p += used;
+        if (sscanf(p, "%lf", &weights[n]) != 1)
+            weights[n] = NAN;
+        n++;
+    }
+    return n;
 }

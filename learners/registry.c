@@ -20,6 +20,8 @@ extern const aml_learner_type aml_learner_mlp;
 extern const aml_learner_type aml_learner_gradient_boosting;
 extern const aml_learner_type aml_learner_lasso, aml_learner_elastic_net,
     aml_learner_linear_svm;
+extern const aml_learner_type aml_learner_bagging;
+extern const aml_learner_type aml_learner_boosting;
 
 const aml_learner_type *const aml_learner_types[] = {
     &aml_learner_logistic_regression,
@@ -36,6 +38,8 @@ const aml_learner_type *const aml_learner_types[] = {
     &aml_learner_lasso,
     &aml_learner_elastic_net,
     &aml_learner_linear_svm,
+    &aml_learner_bagging,
+    &aml_learner_boosting,
     NULL,
 };
 

@@ -151,6 +151,8 @@ static void halving_dispose(void *state)
         aml_config_dispose(&s->cfgs[i].c);
     free(s->cfgs);
     free(s->trials);
+    if (s->random && aml_search_random.dispose)
+        aml_search_random.dispose(s->random);
     free(s->random);
     for (k = 0; k < HV_MAX_RUNGS; k++) {
         if (s->models[k])

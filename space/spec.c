@@ -132,7 +132,8 @@ static const char *const spec_domain_keys[] = {"choice",  "uniform", "log_unifor
                                                "int_log", "grid",    NULL};
 static const char *const spec_tasks[] = {"classification", "regression", NULL};
 static const char *const spec_ensemble_keys[] = {
-    "method", "size", "candidates", "layers", "meta", "final", "passthrough", "refit", NULL};
+    "method", "size",  "candidates", "layers",   "meta",
+    "final",  "passthrough", "refit",      "fallback", NULL};
 /* In aml_ensemble_method order. */
 static const char *const spec_ensemble_methods[] = {"selection", "stacking", "voting",
                                                     "none", NULL};
@@ -1933,6 +1934,9 @@ static int spec_read_ensemble(spec_ctx *c, const spec_entry *sec)
     if ((e = spec_get(c, sec->val, "refit")).val &&
         (rc = spec_get_bool(c, &e, &en->refit)) < 0)
         return rc;
+    if ((e = spec_get(c, sec->val, "fallback")).val &&
+        (rc = spec_get_bool(c, &e, &en->fallback)) < 0)
+        return rc;
     return AML_OK;
 }
 
@@ -2113,6 +2117,7 @@ static aml_spec *spec_new(const char *path)
     s->ensemble.candidates = 50;
     s->ensemble.layers = 1;
     s->ensemble.refit = 1;
+    s->ensemble.fallback = 1;
     s->decimal = '.';
     s->parallel = 1;
     s->path = aml_strdup(path);

@@ -72,6 +72,11 @@ typedef struct aml_spec_ensemble {
     char *final; /* stacking with 2 layers: the last learner; NULL: as meta's default */
     int passthrough; /* stacking: original inputs also reach layer 1; default 0 */
     int refit;       /* 1 (default): members refit on all rows; 0: fold models averaged */
+    /*
+     * 1 (default): keep the best trial alone when it estimates strictly
+     * better than the ensemble (both honestly); 0: always keep the method.
+     */
+    int fallback;
     aml_spec_pos pos; /* of the section, for late errors */
 } aml_spec_ensemble;
 

@@ -248,7 +248,10 @@ static const char schema_v5[] =
     "    score    REAL,\n"
     "    best_trial_score REAL,\n"
     "    members  TEXT NOT NULL,\n"
-    "    created_at REAL NOT NULL\n"
+    "    created_at REAL NOT NULL,\n"
+    "    fallback_from TEXT,\n"
+    "    fallback_score REAL,\n"
+    "    single_score REAL\n"
     ");\n";
 
 /* store_migrations[v] takes a database from user_version v to v + 1. */

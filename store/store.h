@@ -173,6 +173,13 @@ typedef struct aml_ensemble_row {
     const double *member_weights; /* may be NULL: all NULL */
     size_t n_members;
     double created_at; /* unix seconds */
+    /*
+     * When the spec's method lost to the best single trial (both estimated
+     * honestly) and the model is that trial alone: the method, its score,
+     * and the single trial's honest score; NULL / NaN otherwise.
+     */
+    const char *fallback_from;
+    double fallback_score, single_score;
 } aml_ensemble_row;
 int aml_store_ensemble_save(aml_store *s, long long study_id, const aml_ensemble_row *e);
 
@@ -182,6 +189,8 @@ typedef struct aml_ensemble_info {
     double score, best_trial_score; /* NaN when NULL */
     const char *members_json;       /* [{"trial":3,"weight":0.5},...] */
     double created_at;
+    const char *fallback_from; /* NULL unless the method lost to the best trial */
+    double fallback_score, single_score;
 } aml_ensemble_info;
 typedef int (*aml_ensemble_read_cb)(const aml_ensemble_info *e, void *payload);
 /* Calls cb once when the study has an ensemble, not at all otherwise. */

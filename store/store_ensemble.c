@@ -63,8 +63,9 @@ int aml_store_ensemble_save(aml_store *s, long long study_id, const aml_ensemble
         goto out;
     rc = store_prepare(s,
                        "INSERT OR REPLACE INTO ensemble (study_id, method, score,"
-                       " best_trial_score, members, created_at)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       " best_trial_score, members, created_at, fallback_from,"
+                       " fallback_score, single_score)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                        &st);
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, study_id);
@@ -73,6 +74,9 @@ int aml_store_ensemble_save(aml_store *s, long long study_id, const aml_ensemble
         bind_real_or_null(st, 4, e->best_trial_score);
         sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
         sqlite3_bind_double(st, 6, e->created_at);
+        sqlite3_bind_text(st, 7, e->fallback_from, -1, SQLITE_STATIC); /* NULL: NULL */
+        bind_real_or_null(st, 8, e->fallback_score);
+        bind_real_or_null(st, 9, e->single_score);
         rc = store_step_done(s, st);
         sqlite3_finalize(st);
     }
@@ -96,7 +100,8 @@ int aml_store_ensemble_read(aml_store *s, long long study_id, aml_ensemble_read_
 
     assert(s && cb);
     if ((rc = store_prepare(s,
-                            "SELECT method, score, best_trial_score, members, created_at"
+                            "SELECT method, score, best_trial_score, members, created_at,"
+                            " fallback_from, fallback_score, single_score"
                             " FROM ensemble WHERE study_id = ?1",
                             &st)) < 0)
         return rc;
@@ -108,6 +113,9 @@ int aml_store_ensemble_read(aml_store *s, long long study_id, aml_ensemble_read_
         info.best_trial_score = column_real(st, 2);
         info.members_json = (const char *)sqlite3_column_text(st, 3);
         info.created_at = sqlite3_column_double(st, 4);
+        info.fallback_from = (const char *)sqlite3_column_text(st, 5);
+        info.fallback_score = column_real(st, 6);
+        info.single_score = column_real(st, 7);
         rc = cb(&info, payload);
     } else if (step != SQLITE_DONE) {
         rc = store_sqlite_fail(s);

@@ -64,6 +64,7 @@ typedef struct build_ctx {
     size_t n_rows;
     int *fold; /* per usable row, in [0, k) */
     int k;
+    double partial; /* the resource of q->trial when it is a partial evaluation */
 } build_ctx;
 
 /* ---- candidates from the store ------------------------------------------ */
@@ -113,6 +114,9 @@ static int build_collect(const aml_trial_record *r, void *payload)
 
     /* A trial on part of the budget (successive halving) is no candidate:
      * its score does not compare with full ones and it stores no OOF. */
+    if (r->status == AML_TRIAL_OK && r->number == x->q->trial && !isnan(r->resource) &&
+        r->resource < 1.0)
+        x->partial = r->resource; /* asked for by number: say why it cannot be */
     if (r->status != AML_TRIAL_OK || !isfinite(r->score) ||
         (!isnan(r->resource) && r->resource < 1.0))
         return AML_OK;
@@ -745,12 +749,33 @@ static int build_candidates(build_ctx *x)
         x->m = 1;
         return AML_OK;
     }
+    if (x->partial > 0)
+        return aml_error_set(AML_EINVAL,
+                             "trial %ld is a partial evaluation (resource %g of the budget, "
+                             "successive halving): export a full-resource trial",
+                             q->trial, x->partial);
     return aml_error_set(AML_EINVAL, "trial %ld is not a successful trial of the study",
                          q->trial);
 }
 
 static const char *const build_method_names[] = {"selection", "stacking", "voting",
                                                  "none"};
+
+/*
+ * The honest estimate of the plain choice of the best single trial: chosen
+ * on the rows outside each fold, scored on that fold (selection capped at
+ * one member), to compare an ensemble with on equal terms.
+ */
+static int build_single_honest(const build_ctx *x, double *score)
+{
+    build_pool_view v = {0};
+    int rc;
+
+    if ((rc = build_view(x, &v)) == 0)
+        rc = build_select_honest(x, &v, 1, score);
+    build_view_dispose(&v);
+    return rc;
+}
 
 /* Chooses members (and a stack) by the spec's method; *score is the honest estimate. */
 static int build_choose(build_ctx *x, build_choice *ch, aml_stack **st, double *score)
@@ -827,6 +852,28 @@ static int build_prepare(build_ctx *x, aml_build_report *rep)
     return AML_OK;
 }
 
+/*
+ * Keeps the ensemble unless picking the best single trial, estimated the
+ * same honest way, scores strictly better; then the model is that trial.
+ */
+static int build_keep_or_fall_back(build_ctx *x, build_choice *ch, aml_stack **st,
+                                   aml_build_report *rep)
+{
+    int rc;
+
+    rep->ensemble_score = rep->score;
+    if ((rc = build_single_honest(x, &rep->single_score)) < 0)
+        return rc;
+    if (!aml_metric_better(x->q->metric, rep->single_score, rep->ensemble_score))
+        return AML_OK;
+    rep->fallback_from = rep->method;
+    rep->method = "none";
+    build_choice_dispose(ch);
+    aml_stack_free(*st);
+    *st = NULL;
+    return build_single(x, ch, &rep->score);
+}
+
 int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_request *q)
 {
     build_ctx x = {0};
@@ -837,7 +884,7 @@ int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_requ
 
     *out = NULL;
     memset(rep, 0, sizeof(*rep));
-    rep->score = NAN;
+    rep->score = rep->ensemble_score = rep->single_score = NAN;
     x.q = q;
     if ((rc = build_prepare(&x, rep)) < 0)
         goto out;
@@ -845,6 +892,8 @@ int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_requ
     rep->method = single ? "none" : build_method_names[q->ens->method];
     rc = single ? build_single(&x, &ch, &rep->score)
                 : build_choose(&x, &ch, &st, &rep->score);
+    if (rc == 0 && !single && q->ens->fallback)
+        rc = build_keep_or_fall_back(&x, &ch, &st, rep);
     if (rc < 0 || (rc = build_report_members(&ch, &x, rep)) < 0 || q->no_fit)
         goto out;
     if ((rc = aml_model_new(&m, q->d, q->metric->name)) < 0 ||

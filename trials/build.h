@@ -43,6 +43,14 @@ typedef struct aml_build_report {
     size_t n_members;
     long *member_trials;     /* n_members, malloc'd (dispose) */
     double *member_weights;  /* n_members, malloc'd; NaN for stacking members */
+    /*
+     * Set when the spec's method was not kept: its honest score
+     * (ensemble_score) was worse than that of picking the best single trial
+     * the same way (single_score: chosen without each fold, scored on it),
+     * so the model is the best trial alone and method is "none".
+     */
+    const char *fallback_from; /* the method not kept (static), or NULL */
+    double ensemble_score, single_score;
 } aml_build_report;
 
 int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_request *q);

@@ -64,6 +64,29 @@ static int pipeline_set_params(aml_learner *l, const aml_config *c)
     return AML_OK;
 }
 
+/*
+ * The flags that decide default preprocessing: a wrapper's (bagging,
+ * boosting: a `base` learner parameter) are its base learner's, so that
+ * bagging naive Bayes sees the inputs naive Bayes would.
+ */
+static unsigned pipeline_flags(const aml_learner_type *t, const aml_config *c)
+{
+    const aml_param_def *def = aml_learner_param_find(t, "base");
+    const aml_learner_type *base;
+    const char *name;
+    size_t i;
+
+    if (!def || def->kind != AML_VAL_STR)
+        return t->flags;
+    name = def->def.str;
+    for (i = 0; i < c->n_params; i++)
+        if (strcmp(c->params[i].name, "base") == 0 &&
+            c->params[i].value.kind == AML_VAL_STR)
+            name = c->params[i].value.str;
+    base = name ? aml_learner_type_find(name) : NULL;
+    return base ? base->flags : t->flags;
+}
+
 /* The preprocessing options of configuration c for a learner of type t. */
 static int pipeline_options(aml_prep_options *o, const aml_learner_type *t,
                             const aml_config *c)
@@ -72,8 +95,8 @@ static int pipeline_options(aml_prep_options *o, const aml_learner_type *t,
     int rc;
 
     memset(o, 0, sizeof(*o));
-    o->scale =
-        (t->flags & AML_LEARNER_WANTS_SCALING) ? AML_SCALE_STANDARD : AML_SCALE_NONE;
+    o->scale = (pipeline_flags(t, c) & AML_LEARNER_WANTS_SCALING) ? AML_SCALE_STANDARD
+                                                                  : AML_SCALE_NONE;
     for (i = 0; i < c->n_params; i++)
         if (is_prep_param(c->params[i].name) &&
             (rc = aml_prep_option_set(o, c->params[i].name + skip, &c->params[i].value)) <

@@ -377,7 +377,12 @@ static int stack_fit_rows(aml_stack **out, const stack_data *d, const size_t *ro
                           size_t n, aml_rng *rng)
 {
     aml_stack *s = stack_alloc(d->o, d->task, d->n_classes, d->q);
-    aml_prep_options popt = {0}; /* the defaults: mean imputation, one-hot, no scaling */
+    /*
+     * Mean imputation, one-hot, and standardisation: the meta-learners are
+     * linear by default, and an unscaled input in the millions beside
+     * probabilities in [0, 1] stalls their solvers at chance level.
+     */
+    aml_prep_options popt = {.scale = AML_SCALE_STANDARD};
     aml_matrix X = {0};
     double *y = aml_mallocarray(n, sizeof(double));
     size_t i;

@@ -251,6 +251,17 @@ static void test_e2e_bad_input(void **state)
     assert_int_equal(automl("run mass2.yaml"), 2);
     expect_in("err.txt", "mass2.yaml:5:5: decision_tree: 'criterion' applies to "
                          "classification only, and this is a regression task");
+    /* A wrapper's base learner must do the task: said before any trial runs. */
+    f = fopen(at("mass3.yaml"), "w");
+    assert_non_null(f);
+    fputs("study: mass3\ndata: {train: penguins.csv, target: species}\n"
+          "learners:\n  bagging:\n    base: [knn, ridge]\nstore: mass3.db\n",
+          f);
+    fclose(f);
+    assert_int_equal(automl("run mass3.yaml"), 2);
+    expect_in("err.txt", "mass3.yaml:5:5: bagging: base learner 'ridge' does not do "
+                         "classification");
+    assert_int_equal(access(at("mass3.db"), F_OK), -1);
 
     /* A model remembers how its training file was read: decimal commas and
      * per-column missing tokens apply to the file it predicts on too. */

@@ -364,6 +364,21 @@ static const emit_case cases[] = {
     {"mlp", CLF, "mlp_clf_train.csv", "hidden_layer_sizes=16x8;max_iter=60", BLAS, 0},
     {"mlp", CLF, "svmnb_clf3_train.csv", "activation=tanh;max_iter=60", BLAS, 0},
     {"mlp", REG, "mlp_reg_train.csv", "hidden_layer_sizes=32;max_iter=60", BLAS, 0},
+    {"bagging", CLF, "trees_knn_clf_train.csv",
+     "base=decision_tree;n=8;max_samples=0.5;max_features=0.6", EXACT, 0},
+    {"bagging", CLF, "trees_knn_clf_train.csv", "base=knn;n=5;max_features=0.5", EXACT,
+     0},
+    {"bagging", CLF, "svmnb_clf3_train.csv", "base=naive_bayes;n=12;max_samples=0.04",
+     EXACT, 0},
+    {"bagging", REG, "trees_knn_reg_train.csv", "base=decision_tree;n=6;max_features=0.5",
+     EXACT, 0},
+    {"bagging", REG, "linear_reg.csv", "base=ridge;n=4;bootstrap=false;max_features=0.5",
+     BLAS, 0},
+    {"boosting", CLF, "trees_knn_clf_train.csv", "base=decision_tree;n=10", EXACT, 0},
+    {"boosting", CLF, "svmnb_clf3_train.csv", "base=naive_bayes;n=10;learning_rate=0.5",
+     EXACT, 0},
+    {"boosting", REG, "trees_knn_reg_train.csv", "base=knn;n=8", EXACT, 0},
+    {"boosting", REG, "linear_reg.csv", "base=ridge;n=5", BLAS, 0},
 };
 
 static void test_every_learner(void **state)

@@ -472,7 +472,7 @@ static const bad_case bad_ensemble_cases[] = {
      "8:19: 'refit' must be true or false, not 'sometimes'"},
     {HEAD TAIL "ensemble: {colour: red}\n",
      "8:12: unknown key 'colour' in 'ensemble'; allowed keys: method, size, candidates, "
-     "layers, meta, final, passthrough, refit"},
+     "layers, meta, final, passthrough, refit, fallback"},
     {HEAD TAIL "ensemble: selection\n",
      "8:11: 'ensemble' must be a mapping, not 'selection'"},
 };
@@ -548,7 +548,7 @@ static void test_spec_ensemble(void **state)
     s = load_ok(HEAD TAIL
                 "ensemble:\n  method: stacking\n  size: 4\n  candidates: 12\n"
                 "  layers: 2\n  meta: [ridge, knn]\n  final: ridge\n"
-                "  passthrough: yes\n  refit: false\n");
+                "  passthrough: yes\n  refit: false\n  fallback: false\n");
     assert_int_equal(s->ensemble.method, AML_ENSEMBLE_STACKING);
     assert_int_equal(s->ensemble.size, 4);
     assert_int_equal(s->ensemble.candidates, 12);
@@ -559,6 +559,7 @@ static void test_spec_ensemble(void **state)
     assert_string_equal(s->ensemble.final, "ridge");
     assert_int_equal(s->ensemble.passthrough, 1);
     assert_int_equal(s->ensemble.refit, 0);
+    assert_int_equal(s->ensemble.fallback, 0);
     assert_int_equal(s->ensemble.pos.line, 8);
     aml_spec_free(s);
 
@@ -767,6 +768,7 @@ static void test_spec_defaults(void **state)
     assert_null(s->ensemble.final);
     assert_int_equal(s->ensemble.passthrough, 0);
     assert_int_equal(s->ensemble.refit, 1);
+    assert_int_equal(s->ensemble.fallback, 1);
 
     /* knn with nothing: one dimension per declared parameter, default ranges. */
     assert_int_equal(s->space->n_learners, 1);

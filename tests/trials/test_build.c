@@ -104,6 +104,7 @@ static aml_spec_ensemble method(aml_ensemble_method m, int size, int refit)
     e.candidates = 50;
     e.layers = 1;
     e.refit = refit;
+    e.fallback = 0; /* each test checks its method; test_build_selection the fallback */
     return e;
 }
 
@@ -328,11 +329,24 @@ static void test_build_selection(void **state)
     aml_model *m = NULL;
     double *p, wsum = 0.0;
 
+    e.fallback = 1;
+
     (void)state;
     load(&s, "runner/penguins.yaml", "build_sel.db", 16);
     q = request(&s, &e);
     assert_int_equal(aml_build_model(&m, &r, &q), 0);
-    assert_string_equal(r.method, "selection");
+    /* The selection is kept unless the best single trial, estimated the same
+     * honest way, does strictly better. */
+    assert_true(isfinite(r.ensemble_score) && isfinite(r.single_score));
+    if (r.fallback_from) {
+        assert_string_equal(r.fallback_from, "selection");
+        assert_string_equal(r.method, "none");
+        assert_true(r.single_score > r.ensemble_score);
+    } else {
+        assert_string_equal(r.method, "selection");
+        assert_true(r.ensemble_score >= r.single_score);
+        assert_true(r.score == r.ensemble_score);
+    }
     assert_true(r.n_members >= 1 && r.n_members <= 2);
     for (size_t i = 0; i < r.n_members; i++)
         wsum += r.member_weights[i];
@@ -385,7 +399,24 @@ static void test_build_stacking(void **state)
     free(p);
     aml_build_report_dispose(&r);
     aml_model_free(m);
+
+    /*
+     * With the fallback on, this stack (12 trials on the penguins) loses to
+     * the best single trial chosen the same honest way: the model is then
+     * that trial alone, and the report says which method lost and by what.
+     */
+    e.fallback = 1;
+    assert_int_equal(aml_build_model(&m, &r, &q), 0);
+    assert_non_null(r.fallback_from);
+    assert_string_equal(r.fallback_from, "stacking");
+    assert_string_equal(r.method, "none");
+    assert_true(r.single_score > r.ensemble_score);
+    assert_int_equal(r.n_members, 1);
+    assert_int_equal(r.member_trials[0], r.best_trial);
+    assert_null(aml_model_stack(m));
     unload(&s);
+    aml_build_report_dispose(&r);
+    aml_model_free(m);
 }
 
 /* A meta-learner that does not do the task, and a trial that is not ok. */

@@ -142,7 +142,7 @@ static void test_every_learner(void **state)
     for (t = 0; aml_learner_types[t]; t++)
         if (!seen[t])
             fail_msg("learner %s was not round-tripped", aml_learner_types[t]->name);
-    assert_int_equal(t, 14);
+    assert_int_equal(t, 16);
 }
 
 /* Fits learner `name` (default parameters) on rows[0..n) of d (NULL: all). */

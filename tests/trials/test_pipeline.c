@@ -192,12 +192,53 @@ static void test_pipeline_balance_regression(void **state)
     unload(&l);
 }
 
+/*
+ * A wrapper prepares its inputs as its base learner would: one bagging
+ * member over all rows and features (no bootstrap) of naive Bayes, which
+ * wants no scaling, predicts exactly what naive Bayes does.
+ */
+static void test_pipeline_wrapper_follows_base(void **state)
+{
+    loaded l;
+    aml_pipeline a = {0}, b = {0};
+    aml_config ca, cb;
+    aml_rng ra, rb;
+    size_t n;
+    double *pa, *pb;
+
+    (void)state;
+    load(&l, "small_class.yaml",
+         "learners:\n  naive_bayes: {var_smoothing: 1.0e-9}\n"
+         "  bagging: {base: naive_bayes, n: 1, bootstrap: false, max_samples: 1.0,"
+         " max_features: 1.0}\n");
+    n = l.data->n;
+    assert_int_equal(aml_config_init(&ca, l.spec->space, 0), 0);
+    assert_int_equal(aml_config_init(&cb, l.spec->space, 1), 0);
+    aml_rng_init(&ra, 1, 0);
+    aml_rng_init(&rb, 1, 0);
+    assert_int_equal(aml_pipeline_fit(&a, l.data, l.spec->space, &ca, NULL, n, &ra, 1), 0);
+    assert_int_equal(aml_pipeline_fit(&b, l.data, l.spec->space, &cb, NULL, n, &rb, 1), 0);
+    pa = calloc(n * 2, sizeof(double));
+    pb = calloc(n * 2, sizeof(double));
+    assert_int_equal(aml_pipeline_predict(&a, l.data->features, NULL, n, pa), 0);
+    assert_int_equal(aml_pipeline_predict(&b, l.data->features, NULL, n, pb), 0);
+    assert_memory_equal(pa, pb, n * 2 * sizeof(double));
+    free(pa);
+    free(pb);
+    aml_pipeline_dispose(&a);
+    aml_pipeline_dispose(&b);
+    aml_config_dispose(&ca);
+    aml_config_dispose(&cb);
+    unload(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipeline_options_run),
         cmocka_unit_test(test_pipeline_fold_lacks_class),
         cmocka_unit_test(test_pipeline_balance_regression),
+        cmocka_unit_test(test_pipeline_wrapper_follows_base),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
