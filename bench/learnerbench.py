@@ -11,6 +11,12 @@ memory (ru_maxrss) is its own, and prints one row per pair:
 Ratios are automl / counterpart (below 1 means automl is faster or smaller).
 The counterpart sees the same preprocessing automl does: mean imputation,
 standardisation when automl's learner wants it, one-hot encoding of strings.
+
+AML_BENCH_REPEATS=N runs each side N times and shows median times (the
+default is the script's own, mostly 1).  With AML_BENCH_CPU=1 in the environment the time ratios compare CPU time
+(user + system) instead of wall time, and every pair runs on one thread on
+both sides (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and n_jobs set to 1): on a
+machine shared with other jobs this is the steadier comparison.
 """
 import json
 import os
@@ -22,6 +28,9 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "datasets")
 AML_FIT = os.environ.get("AML_FIT", os.path.join(ROOT, "build", "bench", "aml_fit"))
+CPU = os.environ.get("AML_BENCH_CPU", "") not in ("", "0")
+# Single-threaded runs for the CPU-time comparison.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 # name -> (target, task, extra pandas read_csv arguments)
 DATASETS = {
@@ -59,9 +68,11 @@ def run_automl(name, paths, learner, params, threads=1):
     target, task, _ = DATASETS[name]
     args = [AML_FIT, paths[0], paths[1], target, learner, "--task", task,
             "--threads", str(threads)] + [f"{k}={v}" for k, v in params.items()]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ, **ONE_THREAD) if CPU else None
+    out = subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout
     fields = dict(kv.split("=") for kv in out.split())
-    return {"fit": float(fields["fit_s"]), "predict": float(fields["predict_s"]),
+    kind = "_cpu_s" if CPU else "_s"
+    return {"fit": float(fields["fit" + kind]), "predict": float(fields["predict" + kind]),
             "score": float(fields["score"]), "rss": int(fields["maxrss_kb"])}
 
 
@@ -92,10 +103,13 @@ Xtr, Xte = prep.fit_transform(tr), prep.transform(te)
 ns = {}
 exec(spec["setup"], ns)
 model = eval(spec["model"], ns)
-t0 = time.perf_counter(); model.fit(Xtr, ytr); fit = time.perf_counter() - t0
-t0 = time.perf_counter()
+clock = time.process_time if spec["cpu"] else time.perf_counter
+if spec["cpu"] and "n_jobs" in model.get_params():
+    model.set_params(n_jobs=1)
+t0 = clock(); model.fit(Xtr, ytr); fit = clock() - t0
+t0 = clock()
 pred = model.predict(Xte)
-predict = time.perf_counter() - t0
+predict = clock() - t0
 if task == "classification":
     score = float(np.mean(np.asarray(pred).astype(int) == yte))
 else:
@@ -109,9 +123,10 @@ def run_python(name, paths, model, setup="", scale=False):
     """model: a Python expression building the estimator; setup: its imports."""
     target, task, _ = DATASETS[name]
     spec = {"train": paths[0], "test": paths[1], "target": target, "task": task,
-            "model": model, "setup": setup, "scale": scale}
+            "model": model, "setup": setup, "scale": scale, "cpu": CPU}
+    env = dict(os.environ, **ONE_THREAD) if CPU else None
     out = subprocess.run(["/usr/bin/python3", "-c", _CHILD, json.dumps(spec)], check=True,
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -130,16 +145,19 @@ def compare(pairs, max_rows=None, repeats=1):
     optionally followed by an eighth field, the thread count both sides get (default 1;
     the Python expression should pass it on itself, e.g. n_jobs=2).  With repeats > 1
     each side runs that many times and the row shows median times."""
+    repeats = int(os.environ.get("AML_BENCH_REPEATS", repeats))
     if not os.path.isdir(SHARED):
         print("bench: ../shared/datasets is absent; nothing to compare", file=sys.stderr)
         return
     print("ratios are automl / counterpart; scores: accuracy (higher) or RMSE (lower)")
+    if CPU:
+        print("times: CPU time (user + system), one thread on both sides")
     print(HEADER)
     with tempfile.TemporaryDirectory() as work:
         done = {}
         for pair in pairs:
             name, learner, params, model, setup, scale, label = pair[:7]
-            threads = pair[7] if len(pair) > 7 else 1
+            threads = pair[7] if len(pair) > 7 and not CPU else 1
             if name not in done:
                 done[name] = split(name, work, max_rows=max_rows)
             a = _median([run_automl(name, done[name], learner, params, threads)

@@ -2,8 +2,12 @@
 """The skeleton's learners against scikit-learn: logistic regression, ridge,
 k-nearest neighbours and the CART tree, single-threaded, same settings.
 
-    /usr/bin/python3 bench/learners_core.py      (after bench/run.sh has built aml_fit)
+    /usr/bin/python3 bench/learners_core.py [learner ...]   (after bench/run.sh built aml_fit)
+
+Naming learners (e.g. knn) runs only their rows.
 """
+import sys
+
 from learnerbench import compare
 
 SK = "from sklearn import linear_model, neighbors, tree"
@@ -20,4 +24,5 @@ PAIRS = [
 ]
 
 if __name__ == "__main__":
-    compare(PAIRS)
+    only = sys.argv[1:]
+    compare([p for p in PAIRS if not only or p[1] in only])

@@ -3,7 +3,7 @@
 random_forest and extra_trees (threads=2 against n_jobs=2) and adaboost (one
 thread), at equal n_estimators, depth and max_features.
 
-    AML_FIT=build/bench/aml_fit /usr/bin/python3 bench/learners_trees.py [data set ...]
+    AML_FIT=build/bench/aml_fit /usr/bin/python3 bench/learners_trees.py [data set | learner ...]
 
 AdaBoost classification is SAMME over stumps (scikit-learn's
 algorithm="SAMME"), regression AdaBoost.R2 over depth-3 trees.  The machine
@@ -48,4 +48,7 @@ def pairs(only=None):
 
 
 if __name__ == "__main__":
-    compare(pairs(sys.argv[1:]), repeats=3)
+    learners = {"decision_tree", "random_forest", "extra_trees", "adaboost"}
+    names = [a for a in sys.argv[1:] if a not in learners]
+    only = [a for a in sys.argv[1:] if a in learners]
+    compare([p for p in pairs(names) if not only or p[1] in only], repeats=3)

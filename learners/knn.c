@@ -10,28 +10,34 @@
  * distance matrix (1 MiB) stays in cache whatever the data size.
  *
  * Euclidean distances of a tile come from one BLAS product,
- * ||q||^2 + ||t||^2 - 2 q.t, clamped at zero; that form loses accuracy for
- * points that are close relative to their norms, so it is used only to
- * choose the neighbours, and the k chosen distances are then recomputed
- * directly (duplicates of a training row therefore get exactly 0).  When
+ * ||q||^2 + ||t||^2 - 2 q.t; that form loses accuracy for points that are
+ * close relative to their norms, so it only screens: its error is bounded
+ * (knn_slack), the rows it keeps plus its near misses (within twice the
+ * bound of the farthest kept) surely hold the k nearest, and those few get
+ * exact distances, summed in column order (knn_sqdist), which alone decide.
+ * Every search method (this one, the k-d tree, the C export) therefore
+ * chooses the same neighbours to the bit, and duplicates of a training row
+ * get exactly 0.  When
  * some columns are sparse (non-zero in at most an eighth of the rows: the
  * one-hot indicators of categorical data) their part of q.t goes through
  * an inverted index instead of the product, which on adult (105 columns,
  * 85 of them sparse) cuts the product to 20 columns.  Manhattan distances
  * are plain loops.  The k nearest are kept in a bounded max-heap ordered by
- * (distance, training index); candidates are offered in row order and
- * must be strictly nearer than the farthest kept, so equal distances go to
- * the lower training index and the result never depends on the tiling.
- * Most candidates lose, so they are screened a chunk at a time against the
- * heap's root before any is inserted.
+ * (distance, training index), so equal distances go to the lower training
+ * index and the result never depends on the tiling or the order of
+ * search.  Most candidates lose, so they are screened a chunk at a time
+ * against the heap's root before any is inserted.
  *
- * With at most KNN_KD_MAX_DIM features (scikit-learn's 'auto' rule) fit
- * also builds a k-d tree with bounding boxes (Friedman, Bentley and Finkel
- * 1977), and predict searches it depth first instead: on
- * california_housing (13 columns) that is 2.7 times faster than the brute
- * force above, while on letter (16) the brute force wins.  The tree uses
- * exact distances, and prunes a node only when its bound exceeds the
- * farthest kept, so exact ties still go to the lower index.
+ * With at most KNN_KD_MAX_DIM features fit also builds a k-d tree with
+ * bounding boxes (Friedman, Bentley and Finkel 1977) and tries it out on
+ * a sample of the training rows as queries; when those scan a small share
+ * of the rows (data of low intrinsic dimension) predict searches it depth
+ * first instead of the brute force: on california_housing (13 columns)
+ * that is 2.7 times faster and on diamonds (26 columns, 20 of them
+ * one-hot) 1.8 times, while on letter (16) the brute force wins.  The tree
+ * prunes a node only when its bound exceeds the farthest kept, so exact
+ * ties still go to the lower index, and its neighbours are the brute
+ * force's to the bit.
  *
  * Threads: predict shares the query blocks among the thread count given
  * to fit (predict has no thread argument; a loaded model uses one thread).
@@ -67,10 +73,24 @@
 #define KNN_BLOCK_ROWS 64
 /* Candidates screened together against the farthest kept neighbour. */
 #define KNN_CHUNK 16
+/* Independent running minima in the screen of a chunk (a divisor of KNN_CHUNK). */
+#define KNN_LANES 4
 #define KNN_TILE_ROWS 2048
+/* Near misses of the screen kept per query before it falls back to a full exact scan. */
+#define KNN_NEAR 32
 /* The k-d tree serves at most this many features (scikit-learn's 'auto'
  * uses 15), with leaves of at most KNN_KD_LEAF rows. */
-#define KNN_KD_MAX_DIM 15
+#define KNN_KD_MAX_DIM 64
+/*
+ * The tree is kept when a search scans at most this share of the training
+ * rows: each row it scans costs about ten times a row of the brute force,
+ * whose BLAS product and screen are much cheaper per row (measured on
+ * letter, 15% scanned: the brute force is 1.6 times faster; diamonds, 3.5%:
+ * the tree is 1.8 times faster).
+ */
+#define KNN_KD_SHARE 0.08
+/* Training rows that try the tree out as queries. */
+#define KNN_KD_TRIALS 64
 #define KNN_KD_LEAF 32
 #define KNN_KD_STACK 256
 
@@ -113,6 +133,7 @@ typedef struct knn {
     double *y;      /* n targets (class indices for classification) */
     double *w;      /* n sample weights */
     double *norms2; /* n squared row norms, for the euclidean product */
+    double tnmax;   /* the largest of norms2 */
     /* Column split for the euclidean product, derived from X (not saved):
      * sparse columns (one-hot indicators, mostly) go through an inverted
      * index, the rest through BLAS.  ps == 0 means X is used whole. */
@@ -255,8 +276,11 @@ static void knn_compute_norms(knn *m)
 {
     size_t i;
 
-    for (i = 0; i < m->n; i++)
+    m->tnmax = 0;
+    for (i = 0; i < m->n; i++) {
         m->norms2[i] = cblas_ddot((int)m->p, m->X + i * m->p, 1, m->X + i * m->p, 1);
+        m->tnmax = m->norms2[i] > m->tnmax ? m->norms2[i] : m->tnmax;
+    }
 }
 
 /* Fills the sparse columns' inverted index (entries in row order per column). */
@@ -423,13 +447,46 @@ static int knn_kd_build(knn *m)
 }
 
 /* Derived search structures: the k-d tree for few features, else the column split. */
+static size_t knn_kd_search(const knn *m, const double *q, knn_nb *h, size_t k,
+                            size_t *scanned);
+
+/*
+ * Does the tree pay?  KNN_KD_TRIALS training rows, evenly spread, are
+ * searched as queries, and the tree stays if they scanned at most
+ * KNN_KD_SHARE of the rows on average.  Either way the neighbours are the
+ * same (both methods decide by exact distances); only the time differs.
+ * The choice depends on the training rows alone.
+ */
+static int knn_kd_pays(const knn *m, int *pays)
+{
+    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n, trials, t, scanned = 0;
+    knn_nb *h = aml_mallocarray(k, sizeof(knn_nb));
+
+    if (!h)
+        return AML_ENOMEM;
+    trials = m->n < KNN_KD_TRIALS ? m->n : KNN_KD_TRIALS;
+    for (t = 0; t < trials; t++)
+        knn_kd_search(m, m->X + t * (m->n / trials) * m->p, h, k, &scanned);
+    free(h);
+    *pays = (double)scanned <= KNN_KD_SHARE * (double)trials * (double)m->n;
+    return AML_OK;
+}
+
+/* Derived search structures: the k-d tree when it pays, else the column split. */
 static int knn_prepare(knn *m)
 {
+    int rc, pays = 0;
+
     knn_compute_norms(m);
     knn_kd_free(m);
     knn_split_free(m);
-    if (m->p >= 1 && m->p <= KNN_KD_MAX_DIM && m->n > KNN_KD_LEAF)
-        return knn_kd_build(m);
+    if (m->p >= 1 && m->p <= KNN_KD_MAX_DIM && m->n > KNN_KD_LEAF) {
+        if ((rc = knn_kd_build(m)) < 0 || (rc = knn_kd_pays(m, &pays)) < 0)
+            return rc;
+        if (pays)
+            return AML_OK;
+        knn_kd_free(m);
+    }
     return knn_split(m);
 }
 
@@ -513,62 +570,205 @@ static void knn_sift_down(knn_nb *h, size_t len, size_t at)
     }
 }
 
-/*
- * Offers candidates base .. base + n - 1 to the heap h holding *len of at
- * most k.  Their squared distances are max(0, d[i] + qn + tn2[i]) (the
- * product form, assembled here so the tile is read once).  Candidates
- * arrive in increasing row order, so one at the same distance as the
- * farthest kept never displaces it: the lower index wins ties, as
- * knn_farther orders them.  With tn2 NULL, d holds the distances.
- */
-static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d, double qn,
-                      const double *tn2, size_t base, size_t n)
+/* Squared euclidean distance, summed in column order: every path's exact distance. */
+static double knn_sqdist(const double *a, const double *b, size_t p)
 {
-    size_t i = 0;
+    double s = 0;
+    size_t j;
 
-    for (; i < n && *len < k; i++) {
-        size_t at = (*len)++;
-        double v = tn2 ? d[i] + qn + tn2[i] : d[i];
+    for (j = 0; j < p; j++)
+        s += (a[j] - b[j]) * (a[j] - b[j]);
+    return s;
+}
 
-        h[at].d = v > 0 ? v : 0;
-        h[at].i = base + i;
-        while (at > 0 && knn_farther(&h[at], &h[(at - 1) / 2])) {
-            knn_nb t = h[at];
+/* Puts candidate c into the heap h of *len < k entries. */
+static void knn_push(knn_nb *h, size_t *len, knn_nb c)
+{
+    size_t at = (*len)++;
 
-            h[at] = h[(at - 1) / 2];
-            h[(at - 1) / 2] = t;
-            at = (at - 1) / 2;
-        }
+    h[at] = c;
+    while (at > 0 && knn_farther(&h[at], &h[(at - 1) / 2])) {
+        knn_nb t = h[at];
+
+        h[at] = h[(at - 1) / 2];
+        h[(at - 1) / 2] = t;
+        at = (at - 1) / 2;
     }
-    /* Most candidates lose to the root: test a chunk's minimum first (the
-     * compiler vectorises the chunk), and walk it only when it can win. */
-    for (; tn2 && i + KNN_CHUNK <= n; i += KNN_CHUNK) {
-        double v[KNN_CHUNK], lo;
-        size_t j;
+}
+
+/* Offers candidate c to the full heap h of len entries: it replaces the root if nearer.
+ */
+static void knn_replace(knn_nb *h, size_t len, knn_nb c)
+{
+    if (knn_farther(&h[0], &c)) {
+        h[0] = c;
+        knn_sift_down(h, len, 0);
+    }
+}
+
+/*
+ * Offers the manhattan distances d[0..n) of training rows base .. base +
+ * n - 1 to the heap h holding *len of at most k.  Candidates arrive in
+ * increasing row order, so one at the same distance as the farthest kept
+ * never displaces it: the lower index wins ties, as knn_farther orders them.
+ */
+static void knn_offer_direct(knn_nb *h, size_t *len, size_t k, const double *d,
+                             size_t base, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        knn_nb c = {d[i], base + i};
+
+        if (*len < k)
+            knn_push(h, len, c);
+        else if (d[i] < h[0].d)
+            knn_replace(h, *len, c);
+    }
+}
+
+/* A query's near misses: candidates within 2 slack of the farthest kept. */
+typedef struct knn_near {
+    knn_nb *nb;   /* KNN_NEAR entries */
+    size_t len;   /* entries in use */
+    int overflow; /* more than KNN_NEAR: the query is answered by a full exact scan */
+} knn_near;
+
+/* Keeps c as a near miss; first drops those no longer within thr of the root. */
+static void knn_near_add(knn_near *nr, knn_nb c, double thr)
+{
+    size_t j, kept = 0;
+
+    if (nr->overflow)
+        return;
+    if (nr->len == KNN_NEAR) {
+        for (j = 0; j < nr->len; j++)
+            if (nr->nb[j].d <= thr)
+                nr->nb[kept++] = nr->nb[j];
+        nr->len = kept;
+    }
+    if (nr->len == KNN_NEAR)
+        nr->overflow = 1;
+    else
+        nr->nb[nr->len++] = c;
+}
+
+/*
+ * Offers c, within 2 slack of the root of the full heap h, to h and the
+ * near misses nr; returns the new threshold of the screen.
+ */
+static double knn_offer_one(knn_nb *h, size_t len, knn_nb c, double slack, knn_near *nr)
+{
+    double thr = h[0].d + 2 * slack;
+
+    if (knn_farther(&h[0], &c)) {
+        knn_nb out = h[0];
+
+        h[0] = c;
+        knn_sift_down(h, len, 0);
+        thr = h[0].d + 2 * slack;
+        c = out;
+    }
+    if (c.d <= thr)
+        knn_near_add(nr, c, thr);
+    return thr;
+}
+
+/*
+ * Offers training rows base .. base + n - 1 to the heap h (*len of at
+ * most k) of one query, by the product form of their squared distances
+ * less the query's own squared norm qn (the same for all, so left out):
+ * v = d[i] + tn2[i] (d = -2 q.t from the tile).  v + qn errs by at most
+ * `slack` (knn_slack), so the exact k nearest are among the kept rows and
+ * the near misses, those with v within 2 slack of the final farthest kept:
+ * rows the screen turns down (or evicts) within 2 slack of the farthest
+ * kept go to nr, and knn_exact_choose settles by exact distances.
+ */
+static void knn_offer(knn_nb *h, size_t *len, size_t k, const double *d,
+                      const double *tn2, double slack, knn_near *nr, size_t base,
+                      size_t n)
+{
+    size_t i = 0, j, l;
+    double thr;
+
+    for (; i < n && *len < k; i++)
+        knn_push(h, len, (knn_nb){d[i] + tn2[i], base + i});
+    thr = h[0].d + 2 * slack;
+    /* Most candidates lose to the root: test a chunk's minimum first, and
+     * walk it only when it can win.  The minimum runs in KNN_LANES
+     * independent lanes: one running minimum would be a serial chain of
+     * dependent compares, which the compiler cannot vectorise. */
+    for (; i + KNN_CHUNK <= n; i += KNN_CHUNK) {
+        double v[KNN_CHUNK], lo[KNN_LANES];
 
         for (j = 0; j < KNN_CHUNK; j++)
-            v[j] = d[i + j] + qn + tn2[i + j];
-        lo = v[0];
-        for (j = 1; j < KNN_CHUNK; j++)
-            lo = v[j] < lo ? v[j] : lo;
-        if (!(lo < h[0].d))
+            v[j] = d[i + j] + tn2[i + j];
+        for (l = 0; l < KNN_LANES; l++)
+            lo[l] = v[l];
+        for (j = KNN_LANES; j < KNN_CHUNK; j += KNN_LANES)
+            for (l = 0; l < KNN_LANES; l++)
+                lo[l] = v[j + l] < lo[l] ? v[j + l] : lo[l];
+        for (l = 1; l < KNN_LANES; l++)
+            lo[0] = lo[l] < lo[0] ? lo[l] : lo[0];
+        if (!(lo[0] <= thr))
             continue;
         for (j = 0; j < KNN_CHUNK; j++)
-            if (v[j] < h[0].d) {
-                h[0].d = v[j] > 0 ? v[j] : 0;
-                h[0].i = base + i + j;
-                knn_sift_down(h, *len, 0);
-            }
+            if (v[j] <= thr)
+                thr = knn_offer_one(h, *len, (knn_nb){v[j], base + i + j}, slack, nr);
     }
     for (; i < n; i++) {
-        double v = tn2 ? d[i] + qn + tn2[i] : d[i];
+        double v = d[i] + tn2[i];
 
-        if (v < h[0].d) {
-            h[0].d = v > 0 ? v : 0;
-            h[0].i = base + i;
-            knn_sift_down(h, *len, 0);
-        }
+        if (v <= thr)
+            thr = knn_offer_one(h, *len, (knn_nb){v, base + i}, slack, nr);
     }
+}
+
+/*
+ * The k nearest of one query by exact squared distances (knn_sqdist),
+ * from the product form's kept rows h[0..*len) and near misses nr (or, if
+ * those overflowed, from every training row); the result replaces h, in
+ * heap order.  `ex` is scratch for k entries.
+ */
+static void knn_exact_choose(const knn *m, const double *q, knn_nb *h, size_t *len,
+                             size_t k, const knn_near *nr, double slack, knn_nb *ex)
+{
+    double thr = *len ? h[0].d + 2 * slack : INFINITY;
+    size_t j, n_ex = 0;
+
+#define KNN_EXACT_OFFER(row)                                                             \
+    do {                                                                                 \
+        knn_nb c_ = {knn_sqdist(q, m->X + (row)*m->p, m->p), (row)};                     \
+        if (n_ex < k)                                                                    \
+            knn_push(ex, &n_ex, c_);                                                     \
+        else                                                                             \
+            knn_replace(ex, n_ex, c_);                                                   \
+    } while (0)
+    if (nr->overflow) {
+        for (j = 0; j < m->n; j++)
+            KNN_EXACT_OFFER(j);
+    } else {
+        for (j = 0; j < *len; j++)
+            KNN_EXACT_OFFER(h[j].i);
+        for (j = 0; j < nr->len; j++)
+            if (nr->nb[j].d <= thr)
+                KNN_EXACT_OFFER(nr->nb[j].i);
+    }
+#undef KNN_EXACT_OFFER
+    memcpy(h, ex, n_ex * sizeof(knn_nb));
+    *len = n_ex;
+}
+
+/*
+ * The slack of the product form for a query of squared norm qn: |v -
+ * knn_sqdist| is at most about 2 (2p + 3) u (qn + tn) for unit roundoff u
+ * = 2^-53 and a training row of squared norm tn <= tnmax (the dot product
+ * and the norms err by p u times the norms, the exact sum by (p + 1) u
+ * times the distance, itself <= 2 (qn + tn)).  Twice that, for margin.
+ */
+static double knn_slack(const knn *m, double qn)
+{
+    return (double)(m->p + 4) * 0x1p-50 * (qn + m->tnmax);
 }
 
 /* ---- distances ---------------------------------------------------------- */
@@ -645,16 +845,6 @@ static double knn_manhattan(const double *a, const double *b, size_t p)
     return s;
 }
 
-static double knn_euclidean(const double *a, const double *b, size_t p)
-{
-    double s = 0;
-    size_t j;
-
-    for (j = 0; j < p; j++)
-        s += (a[j] - b[j]) * (a[j] - b[j]);
-    return sqrt(s);
-}
-
 static void knn_tile_manhattan(const knn *m, const double *Q, size_t rows, size_t t0,
                                size_t cols, double *dist)
 {
@@ -668,8 +858,12 @@ static void knn_tile_manhattan(const knn *m, const double *Q, size_t rows, size_
 
 /* ---- k-d tree search -------------------------------------------------------- */
 
-/* Lower bound on the distance (squared euclidean, or manhattan) from q to node i. */
-static double knn_kd_bound(const knn *m, size_t i, const double *q)
+/*
+ * Lower bound on the distance (squared euclidean, or manhattan) from q to
+ * node i's box.  It stops early once past cap (the farthest kept): the
+ * node is then skipped whatever the rest adds.
+ */
+static double knn_kd_bound(const knn *m, size_t i, const double *q, double cap)
 {
     const double *lo = m->kbox + i * 2 * m->p, *hi = lo + m->p;
     double s = 0.0;
@@ -680,7 +874,46 @@ static double knn_kd_bound(const knn *m, size_t i, const double *q)
             lo[j] - q[j] > 0 ? lo[j] - q[j] : (q[j] - hi[j] > 0 ? q[j] - hi[j] : 0);
 
         s += m->metric == KNN_EUCLIDEAN ? g * g : g;
+        if ((j & 3) == 3 && s > cap)
+            break;
     }
+    return s;
+}
+
+/*
+ * The distance from a to b (knn_sqdist or knn_manhattan), or, once a
+ * prefix of its sum exceeds cap, that prefix.  Terms are >= 0 and rounding
+ * is monotone, so a prefix past cap means the whole sum is too; a result
+ * <= cap is the whole sum, to the bit.
+ */
+static double knn_dist_cap(const knn *m, const double *a, const double *b, double cap)
+{
+    double s = 0;
+    size_t j = 0, p = m->p;
+
+    if (m->metric == KNN_EUCLIDEAN) {
+        for (; j + 4 <= p; j += 4) {
+            s += (a[j] - b[j]) * (a[j] - b[j]);
+            s += (a[j + 1] - b[j + 1]) * (a[j + 1] - b[j + 1]);
+            s += (a[j + 2] - b[j + 2]) * (a[j + 2] - b[j + 2]);
+            s += (a[j + 3] - b[j + 3]) * (a[j + 3] - b[j + 3]);
+            if (s > cap)
+                return s;
+        }
+        for (; j < p; j++)
+            s += (a[j] - b[j]) * (a[j] - b[j]);
+        return s;
+    }
+    for (; j + 4 <= p; j += 4) {
+        s += fabs(a[j] - b[j]);
+        s += fabs(a[j + 1] - b[j + 1]);
+        s += fabs(a[j + 2] - b[j + 2]);
+        s += fabs(a[j + 3] - b[j + 3]);
+        if (s > cap)
+            return s;
+    }
+    for (; j < p; j++)
+        s += fabs(a[j] - b[j]);
     return s;
 }
 
@@ -688,32 +921,18 @@ static double knn_kd_bound(const knn *m, size_t i, const double *q)
 static void knn_kd_leaf(const knn *m, size_t i, const double *q, knn_nb *h, size_t *len,
                         size_t k)
 {
-    size_t r, j;
+    size_t r;
 
     for (r = m->kd[i].lo; r < m->kd[i].hi; r++) {
         const double *x = m->kx + r * m->p;
         knn_nb c;
-        double s = 0.0;
 
-        for (j = 0; j < m->p; j++)
-            s += m->metric == KNN_EUCLIDEAN ? (x[j] - q[j]) * (x[j] - q[j])
-                                            : fabs(x[j] - q[j]);
-        c.d = s;
         c.i = m->perm[r];
         if (*len < k) {
-            size_t at = (*len)++;
-
-            h[at] = c;
-            while (at > 0 && knn_farther(&h[at], &h[(at - 1) / 2])) {
-                knn_nb t = h[at];
-
-                h[at] = h[(at - 1) / 2];
-                h[(at - 1) / 2] = t;
-                at = (at - 1) / 2;
-            }
-        } else if (knn_farther(&h[0], &c)) {
-            h[0] = c;
-            knn_sift_down(h, *len, 0);
+            c.d = knn_dist_cap(m, q, x, INFINITY);
+            knn_push(h, len, c);
+        } else if ((c.d = knn_dist_cap(m, q, x, h[0].d)) <= h[0].d) {
+            knn_replace(h, *len, c);
         }
     }
 }
@@ -721,11 +940,11 @@ static void knn_kd_leaf(const knn *m, size_t i, const double *q, knn_nb *h, size
 /*
  * Depth-first search, nearer child first.  A node is skipped only when its
  * bound exceeds the farthest kept distance: at equality it may still hold
- * a lower index.  Distances are computed directly, not by the product
- * form, so in a near-tie (a few ulps) the choice can differ from brute
- * force; exact ties go to the lower index either way.
+ * a lower index.  Distances are exact (knn_sqdist), as brute force's
+ * final choice, so both choose the same neighbours.
  */
-static size_t knn_kd_search(const knn *m, const double *q, knn_nb *h, size_t k)
+static size_t knn_kd_search(const knn *m, const double *q, knn_nb *h, size_t k,
+                            size_t *scanned)
 {
     size_t stack[KNN_KD_STACK], top = 0, len = 0;
     double bound[KNN_KD_STACK];
@@ -739,11 +958,12 @@ static size_t knn_kd_search(const knn *m, const double *q, knn_nb *h, size_t k)
             continue;
         if (!(c = m->kd[i].child)) {
             knn_kd_leaf(m, i, q, h, &len, k);
+            *scanned += m->kd[i].hi - m->kd[i].lo;
             continue;
         }
         assert(top + 2 <= KNN_KD_STACK);
-        b0 = knn_kd_bound(m, c, q);
-        b1 = knn_kd_bound(m, c + 1, q);
+        b0 = knn_kd_bound(m, c, q, len == k ? h[0].d : INFINITY);
+        b1 = knn_kd_bound(m, c + 1, q, len == k ? h[0].d : INFINITY);
         stack[top] = b0 <= b1 ? c + 1 : c, bound[top++] = b0 <= b1 ? b1 : b0;
         stack[top] = b0 <= b1 ? c : c + 1, bound[top++] = b0 <= b1 ? b0 : b1;
     }
@@ -807,15 +1027,14 @@ static int knn_nb_cmp(const void *pa, const void *pb)
 }
 
 /* Votes of one query from its heap of chosen neighbours. */
-static void knn_finish_row(const knn *m, const double *q, knn_nb *h, size_t len,
-                           double *out)
+static void knn_finish_row(const knn *m, knn_nb *h, size_t len, double *out)
 {
     size_t j;
 
     qsort(h, len, sizeof(knn_nb), knn_nb_cmp);
-    /* The product form chose them; the distance weights use exact distances. */
+    /* The heap holds squared euclidean distances. */
     for (j = 0; j < len && m->weights == KNN_DISTANCE && m->metric == KNN_EUCLIDEAN; j++)
-        h[j].d = knn_euclidean(q, m->X + h[j].i * m->p, m->p);
+        h[j].d = sqrt(h[j].d);
     knn_vote_weights(m, h, len);
     knn_vote(m, h, len, out);
 }
@@ -832,6 +1051,9 @@ typedef struct knn_work {
     double *Qd;     /* rows x pd dense columns of the queries (split columns only) */
     knn_nb *heap;   /* rows x k */
     size_t *len;    /* rows */
+    knn_near *near; /* rows: near misses of the screen ... */
+    knn_nb *nearnb; /* ... in rows x KNN_NEAR entries */
+    knn_nb *ex;     /* k: the exact choice of one query */
 } knn_work;
 
 static void knn_work_dispose(knn_work *wk)
@@ -841,6 +1063,9 @@ static void knn_work_dispose(knn_work *wk)
     free(wk->Qd);
     free(wk->heap);
     free(wk->len);
+    free(wk->near);
+    free(wk->nearnb);
+    free(wk->ex);
 }
 
 static int knn_work_init(knn_work *wk, size_t k, size_t tile, size_t pd)
@@ -851,7 +1076,11 @@ static int knn_work_init(knn_work *wk, size_t k, size_t tile, size_t pd)
     wk->qnorm2 = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(double));
     wk->heap = aml_mallocarray(KNN_BLOCK_ROWS, k * sizeof(knn_nb));
     wk->len = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(size_t));
-    if (!wk->dist || !wk->qnorm2 || !wk->Qd || !wk->heap || !wk->len) {
+    wk->near = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(knn_near));
+    wk->nearnb = aml_mallocarray(KNN_BLOCK_ROWS, KNN_NEAR * sizeof(knn_nb));
+    wk->ex = aml_mallocarray(k ? k : 1, sizeof(knn_nb));
+    if (!wk->dist || !wk->qnorm2 || !wk->Qd || !wk->heap || !wk->len || !wk->near ||
+        !wk->nearnb || !wk->ex) {
         knn_work_dispose(wk);
         return AML_ENOMEM;
     }
@@ -870,14 +1099,16 @@ static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t
 
     if (m->kd) {
         for (r = 0; r < rows; r++) {
-            size_t len = knn_kd_search(m, Q + r * m->p, wk->heap, k);
+            size_t scanned = 0,
+                   len = knn_kd_search(m, Q + r * m->p, wk->heap, k, &scanned);
 
-            knn_finish_row(m, Q + r * m->p, wk->heap, len, out + r * (size_t)m->n_out);
+            knn_finish_row(m, wk->heap, len, out + r * (size_t)m->n_out);
         }
         return;
     }
     for (r = 0; r < rows; r++) {
         wk->len[r] = 0;
+        wk->near[r] = (knn_near){wk->nearnb + r * KNN_NEAR, 0, 0};
         wk->qnorm2[r] =
             m->p ? cblas_ddot((int)m->p, Q + r * m->p, 1, Q + r * m->p, 1) : 0;
         for (t0 = 0; t0 < m->pd && m->ps > 0; t0++)
@@ -891,13 +1122,20 @@ static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t
         else
             knn_tile_manhattan(m, Q, rows, t0, cols, wk->dist);
         for (r = 0; r < rows; r++)
-            knn_offer(wk->heap + r * k, &wk->len[r], k, wk->dist + r * cols,
-                      wk->qnorm2[r], m->metric == KNN_EUCLIDEAN ? m->norms2 + t0 : NULL,
-                      t0, cols);
+            if (m->metric == KNN_EUCLIDEAN)
+                knn_offer(wk->heap + r * k, &wk->len[r], k, wk->dist + r * cols,
+                          m->norms2 + t0, knn_slack(m, wk->qnorm2[r]), &wk->near[r], t0,
+                          cols);
+            else
+                knn_offer_direct(wk->heap + r * k, &wk->len[r], k, wk->dist + r * cols,
+                                 t0, cols);
     }
-    for (r = 0; r < rows; r++)
-        knn_finish_row(m, Q + r * m->p, wk->heap + r * k, wk->len[r],
-                       out + r * (size_t)m->n_out);
+    for (r = 0; r < rows; r++) {
+        if (m->metric == KNN_EUCLIDEAN)
+            knn_exact_choose(m, Q + r * m->p, wk->heap + r * k, &wk->len[r], k,
+                             &wk->near[r], knn_slack(m, wk->qnorm2[r]), wk->ex);
+        knn_finish_row(m, wk->heap + r * k, wk->len[r], out + r * (size_t)m->n_out);
+    }
 }
 
 static int knn_check_state(const knn *m)
@@ -1036,9 +1274,9 @@ static int knn_emit_vote(const knn *m, aml_cgen *g, const char *nm)
 
 /*
  * C export, with the training rows embedded.  Distances are computed
- * directly, as predict's k-d tree does (1 to 15 features and more than
- * KNN_KD_LEAF rows) and as its manhattan brute force does: the neighbours
- * and the outputs are then the same bit for bit.
+ * directly, in column order, which are the distances predict decides by
+ * (knn_sqdist, knn_manhattan): the neighbours and the outputs are the same
+ * bit for bit.
  */
 static int knn_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
 {
@@ -1064,9 +1302,6 @@ static int knn_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
                     k, m->n, knn_metric_words[m->metric], knn_weight_words[m->weights],
                     fn, k, k);
     knn_emit_select(m, g, nm, k);
-    /* TODO(knn-export): with more than 15 features (or few rows) predict
-     * chooses the neighbours by the BLAS product form of the euclidean
-     * distance; a near-tie (a few ulps) can then be broken differently. */
     aml_cgen_printf(g, "    (void)zeros;\n");
     return knn_emit_vote(m, g, nm);
 }

@@ -100,7 +100,8 @@ typedef struct tree_split {
 struct aml_tree_work {
     size_t n, p;
     uint32_t *idx;       /* rows of positive weight, partitioned node by node */
-    uint32_t *idx2;      /* partition scratch */
+    uint32_t *idx2;      /* partition scratch; the left rows of a random split */
+    uint32_t *keys;      /* a random split's node ranks of its feature, in row order */
     uint64_t *items;     /* rank << 32 | row for the node under evaluation */
     uint64_t *tmp;       /* radix sort buffer */
     size_t *features;    /* p: known constant features first, then the visiting order */
@@ -390,6 +391,7 @@ void aml_tree_work_free(aml_tree_work *ws)
         return;
     free(ws->idx);
     free(ws->idx2);
+    free(ws->keys);
     free(ws->items);
     free(ws->tmp);
     free(ws->features);
@@ -420,6 +422,7 @@ int aml_tree_work_new(aml_tree_work **out, const aml_tree_data *d)
     ws->p = d->p;
     ws->idx = aml_mallocarray(n, sizeof(uint32_t));
     ws->idx2 = aml_mallocarray(n, sizeof(uint32_t));
+    ws->keys = aml_mallocarray(n, sizeof(uint32_t));
     ws->items = aml_mallocarray(n, sizeof(uint64_t));
     ws->tmp = aml_mallocarray(n, sizeof(uint64_t));
     ws->features = aml_mallocarray(d->p + 1, sizeof(size_t));
@@ -435,9 +438,9 @@ int aml_tree_work_new(aml_tree_work **out, const aml_tree_data *d)
     ws->hist = aml_mallocarray(TREE_HIST_WAYS * TREE_HIST_MAX * (C + 1), sizeof(double));
     ws->hcount = aml_mallocarray(TREE_HIST_WAYS * TREE_HIST_MAX, sizeof(size_t));
     ws->stack = aml_mallocarray(n, sizeof(tree_job));
-    if (!ws->idx || !ws->idx2 || !ws->items || !ws->tmp || !ws->features || !ws->mark ||
-        !ws->rw || !ws->rv || !ws->rw2 || !ws->rv2 || !ws->pos || !ws->tot || !ws->lft ||
-        !ws->rgt || !ws->hist || !ws->hcount || !ws->stack) {
+    if (!ws->idx || !ws->idx2 || !ws->keys || !ws->items || !ws->tmp || !ws->features ||
+        !ws->mark || !ws->rw || !ws->rv || !ws->rw2 || !ws->rv2 || !ws->pos || !ws->tot ||
+        !ws->lft || !ws->rgt || !ws->hist || !ws->hcount || !ws->stack) {
         aml_tree_work_free(ws);
         return AML_ENOMEM;
     }
@@ -599,17 +602,6 @@ static double tree_proxy(const tree_builder *b, double Wl, double W)
            Wl * tree_class_impurity(b->o->criterion, ws->lft, C, Wl);
 }
 
-/* Moves the row at position i of idx from the right side to the left one. */
-static inline void tree_move_left(const tree_builder *b, size_t i)
-{
-    aml_tree_work *ws = b->ws;
-
-    if (b->o->task == AML_TASK_CLASSIFICATION)
-        ws->lft[(size_t)ws->rv[i]] += ws->rw[i];
-    else
-        ws->lft[0] += ws->rv[i];
-}
-
 /* ---- node sorting ------------------------------------------------------- */
 
 static void tree_insertion_sort(uint64_t *a, size_t n)
@@ -715,9 +707,12 @@ static void tree_scan(const tree_builder *b, size_t f, const uint64_t *s, size_t
     }
 }
 
-/* The range of the node's ranks of feature f. */
+/*
+ * The range of the node's ranks of feature f; with keep non-NULL the ranks
+ * also go there in row order (random splits read them again).
+ */
 static void tree_range(const tree_builder *b, size_t f, size_t start, size_t n,
-                       uint32_t *lo, uint32_t *hi)
+                       uint32_t *lo, uint32_t *hi, uint32_t *keep)
 {
     const uint32_t *rk = b->d->rank + f * b->d->n;
     const uint8_t *r8 = tree_rank8(b->d, f);
@@ -725,12 +720,24 @@ static void tree_range(const tree_builder *b, size_t f, size_t start, size_t n,
     uint32_t mn = UINT32_MAX, mx = 0;
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        uint32_t k = r8 ? r8[idx[i]] : rk[idx[i]];
-
-        mn = k < mn ? k : mn;
-        mx = k > mx ? k : mx;
+    /* One loop per rank width and kind: the choices stay out of the loops. */
+#define TREE_RANGE_LOOP(rank, store)                                                     \
+    for (i = 0; i < n; i++) {                                                            \
+        uint32_t k = rank[idx[i]];                                                       \
+                                                                                         \
+        store;                                                                           \
+        mn = k < mn ? k : mn;                                                            \
+        mx = k > mx ? k : mx;                                                            \
     }
+    if (r8 && keep)
+        TREE_RANGE_LOOP(r8, keep[i] = k)
+    else if (r8)
+        TREE_RANGE_LOOP(r8, (void)0)
+    else if (keep)
+        TREE_RANGE_LOOP(rk, keep[i] = k)
+    else
+        TREE_RANGE_LOOP(rk, (void)0)
+#undef TREE_RANGE_LOOP
     *lo = mn;
     *hi = mx;
 }
@@ -848,44 +855,115 @@ static uint32_t tree_rank_below(const double *vals, uint32_t lo, uint32_t hi, do
     return lo;
 }
 
+/*
+ * A small node's random split: selects the positions of the rows whose
+ * value is <= thr into sel (branch-free: a threshold amid the values
+ * mispredicts half the rows), finding the largest such rank on the way;
+ * ws->keys holds the node's ranks.  Returns the count.
+ */
+static size_t tree_select_small(const tree_builder *b, size_t f, size_t start, size_t n,
+                                double thr, uint32_t *kt, uint32_t *sel)
+{
+    const double *vals = b->d->vals + b->d->voff[f];
+    const uint32_t *keys = b->ws->keys;
+    size_t i, m = 0;
+
+    for (i = 0; i < n; i++) {
+        uint32_t k = keys[i];
+        int left = vals[k] <= thr;
+
+        *kt = left && k > *kt ? k : *kt;
+        sel[m] = (uint32_t)(start + i);
+        m += (size_t)left;
+    }
+    return m;
+}
+
+/*
+ * Positions (in idx) of the node's rows of rank <= kt into sel, in order,
+ * from the ranks in ws->keys; returns their count.  Branch-free: the row
+ * is always written and the count advances only for the left side.
+ */
+static size_t tree_select_left(const tree_builder *b, size_t start, size_t n, uint32_t kt,
+                               uint32_t *sel)
+{
+    const uint32_t *keys = b->ws->keys;
+    size_t i, m = 0;
+
+    for (i = 0; i < n; i++) {
+        sel[m] = (uint32_t)(start + i);
+        m += keys[i] <= kt;
+    }
+    return m;
+}
+
+/*
+ * Sums the rows at positions sel[0..m) into ws->lft and returns their
+ * weight, in position order: the same additions, in the same order, as a
+ * single pass adding zeros for the other rows (which change nothing), so
+ * the same sums to the bit; but the chains of dependent additions run
+ * over the selected rows only.
+ */
+static double tree_sum_left(const tree_builder *b, const uint32_t *sel, size_t m)
+{
+    const aml_tree_work *ws = b->ws;
+    double Wl = 0, s0 = 0, s1 = 0;
+    size_t j;
+
+    if (b->o->task == AML_TASK_REGRESSION) {
+        for (j = 0; j < m; j++) {
+            s0 += ws->rv[sel[j]];
+            Wl += ws->rw[sel[j]];
+        }
+        ws->lft[0] = s0;
+        return Wl;
+    }
+    if (b->o->n_out == 2) {
+        /* Two classes in registers: (1 - c) * w and c * w are w or exactly 0. */
+        for (j = 0; j < m; j++) {
+            double c = ws->rv[sel[j]], w = ws->rw[sel[j]];
+
+            s0 += (1.0 - c) * w;
+            s1 += c * w;
+            Wl += w;
+        }
+        ws->lft[0] = s0;
+        ws->lft[1] = s1;
+        return Wl;
+    }
+    for (j = 0; j < m; j++) {
+        ws->lft[(size_t)ws->rv[sel[j]]] += ws->rw[sel[j]];
+        Wl += ws->rw[sel[j]];
+    }
+    return Wl;
+}
+
 /* Extra trees: one uniform threshold in [min, max) of feature f on the node. */
 static void tree_random_split(const tree_builder *b, size_t f, size_t start, size_t n,
                               double W, uint32_t lo, uint32_t hi, tree_split *best)
 {
     const aml_tree_work *ws = b->ws;
     const double *vals = b->d->vals + b->d->voff[f];
-    const uint32_t *rk = b->d->rank + f * b->d->n;
-    const uint8_t *r8 = tree_rank8(b->d, f);
-    double vlo = vals[lo], vhi = vals[hi], thr, Wl = 0, sl = 0, proxy;
-    size_t i, pos = 0;
-    uint32_t kt;
-    int c, clf = b->o->task == AML_TASK_CLASSIFICATION, small = n <= TREE_SMALL_SORT;
+    double vlo = vals[lo], vhi = vals[hi], thr, Wl = 0, proxy;
+    size_t pos;
+    uint32_t kt = lo;
+    int c;
 
     thr = (vhi - vlo) * aml_rng_uniform(b->rng) + vlo;
     if (thr >= vhi)
         thr = vlo;
-    /* A small node compares values (and finds the rank of the last one
-     * <= thr on the way); a large one looks that rank up first. */
-    kt = small ? lo : tree_rank_below(vals, lo, hi, thr);
     for (c = 0; c < b->o->n_out; c++)
         ws->lft[c] = 0;
-    /* Branch-free (a threshold amid the values mispredicts half the rows),
-     * and sums in locals, not through memory, where the task allows. */
-    for (i = start; i < start + n; i++) {
-        uint32_t k = r8 ? r8[ws->idx[i]] : rk[ws->idx[i]];
-        int left = small ? vals[k] <= thr : k <= kt;
-        double in = (double)left;
-
-        kt = left && k > kt ? k : kt;
-        if (clf)
-            ws->lft[(size_t)ws->rv[i]] += in * ws->rw[i];
-        else
-            sl += in * ws->rv[i];
-        Wl += in * ws->rw[i];
-        pos += (size_t)left;
+    /* A small node compares values; a large one looks up the rank of the
+     * last value <= thr first and compares ranks.  Either way the left
+     * rows are selected first and then summed. */
+    if (n <= TREE_SMALL_SORT) {
+        pos = tree_select_small(b, f, start, n, thr, &kt, ws->idx2);
+    } else {
+        kt = tree_rank_below(vals, lo, hi, thr);
+        pos = tree_select_left(b, start, n, kt, ws->idx2);
     }
-    if (!clf)
-        ws->lft[0] = sl;
+    Wl = tree_sum_left(b, ws->idx2, pos);
     if (pos < b->msl || n - pos < b->msl)
         return;
     proxy = tree_proxy(b, Wl, W);
@@ -897,7 +975,11 @@ static void tree_random_split(const tree_builder *b, size_t f, size_t start, siz
  * Sums into ws->lft (and *Wm) the node's rows holding the rarer value of
  * the two-valued feature f, from the feature's list of such rows when it
  * is shorter than the node (rows of the node are those whose position
- * falls in it), else from the node's rows; returns their count.
+ * falls in it), else from the node's rows; returns their count.  Both
+ * ways select the positions first, branch-free (which rows hold the rare
+ * value is unpredictable), then sum them in position order: the list is
+ * in row order and so are a node's rows, so the sums are the same either
+ * way, to the bit.
  */
 static size_t tree_sum_minor(const tree_builder *b, size_t f, size_t start, size_t n,
                              double *Wm)
@@ -905,29 +987,28 @@ static size_t tree_sum_minor(const tree_builder *b, size_t f, size_t start, size
     const aml_tree_data *d = b->d;
     const aml_tree_work *ws = b->ws;
     const uint8_t *r8 = d->rank8 + f * d->n;
+    const uint32_t *idx = ws->idx;
+    uint32_t *sel = ws->idx2;
     size_t j, c, m = 0;
     uint8_t minor = d->minor[f];
 
     for (c = 0; c < (size_t)b->o->n_out; c++)
         ws->lft[c] = 0;
     if (d->soff[f + 1] - d->soff[f] < n) {
+        /* Rows outside the tree sit at UINT32_MAX, beyond any node. */
         for (j = d->soff[f]; j < d->soff[f + 1]; j++) {
             uint32_t at = ws->pos[d->sparse[j]];
 
-            if (at < start || at >= start + n)
-                continue;
-            tree_move_left(b, at);
-            *Wm += ws->rw[at];
-            m++;
+            sel[m] = at;
+            m += (size_t)(at - (uint32_t)start) < n;
         }
-        return m;
+    } else {
+        for (j = start; j < start + n; j++) {
+            sel[m] = (uint32_t)j;
+            m += r8[idx[j]] == minor;
+        }
     }
-    for (j = start; j < start + n; j++)
-        if (r8[ws->idx[j]] == minor) {
-            tree_move_left(b, j);
-            *Wm += ws->rw[j];
-            m++;
-        }
+    *Wm = tree_sum_left(b, sel, m);
     return m;
 }
 
@@ -988,7 +1069,7 @@ static int tree_eval_feature(const tree_builder *b, size_t f, size_t start, size
     /* Few distinct values: a histogram is cheaper than a sort. */
     if (!b->o->random_splits && nb <= TREE_HIST_MAX && nb * stride <= n)
         return tree_scan_hist(b, f, start, n, W, 0, nb, best);
-    tree_range(b, f, start, n, &lo, &hi);
+    tree_range(b, f, start, n, &lo, &hi, b->o->random_splits ? b->ws->keys : NULL);
     if (vals[hi] <= vals[lo] + TREE_FEATURE_EPS)
         return 0;
     if (b->o->random_splits) {
@@ -1131,19 +1212,23 @@ static size_t tree_partition(tree_builder *b, size_t start, size_t end,
     aml_tree_work *ws = b->ws;
     size_t i, l = start, r = 0;
 
+    /* Branch-free: each row is written to both sides (the left side
+     * compacts in place, l <= i) and only its own side's count advances;
+     * the right rows' positions are set after the copy back. */
     for (i = start; i < end; i++) {
         uint32_t row = ws->idx[i];
+        size_t left = (r8 ? r8[row] : rk[row]) <= s->rank;
+        double rw = ws->rw[i], rv = ws->rv[i];
 
-        if ((r8 ? r8[row] : rk[row]) <= s->rank) {
-            ws->idx[l] = row;
-            ws->rw[l] = ws->rw[i];
-            ws->rv[l] = ws->rv[i];
-            ws->pos[row] = (uint32_t)l++;
-        } else {
-            ws->idx2[r] = row;
-            ws->rw2[r] = ws->rw[i];
-            ws->rv2[r++] = ws->rv[i];
-        }
+        ws->idx[l] = row;
+        ws->rw[l] = rw;
+        ws->rv[l] = rv;
+        ws->pos[row] = (uint32_t)l;
+        ws->idx2[r] = row;
+        ws->rw2[r] = rw;
+        ws->rv2[r] = rv;
+        l += left;
+        r += 1 - left;
     }
     memcpy(ws->idx + l, ws->idx2, r * sizeof(uint32_t));
     memcpy(ws->rw + l, ws->rw2, r * sizeof(double));

@@ -281,6 +281,58 @@ static void test_knn_many_queries(void **state)
     aml_learner_free(l);
 }
 
+/*
+ * Near ties the product form cannot tell apart: every coordinate is 1e8
+ * except the first, 1e8 + o, with the offsets o a permutation of 1..n
+ * (o = 1 + (7 i + 5) mod n), and the query is all 1e8.  The exact squared
+ * distances are o^2 (1e8 + o - 1e8 = o exactly), so the nearest rows have
+ * o = 1, 2, 3, while ||q||^2 + ||t||^2 - 2 q.t errs by about p u 2 ||q||^2
+ * ~ 1e4 here and cannot order them.  With y = o, k = 1 predicts 1; k = 3
+ * with distance weights predicts (1 + 2 / 2 + 3 / 3) / (1 + 1/2 + 1/3) =
+ * 3 / (11/6) = 18/11.  p = 70 is searched by brute force, p = 20 by the
+ * k-d tree or brute force (whichever fit picks); n = 30 keeps the near
+ * misses in their list, n = 200 overflows it into a full exact scan.
+ */
+static void check_near_ties(size_t n, size_t p)
+{
+    double *X = malloc(n * p * sizeof(double)), *y = malloc(n * sizeof(double));
+    double *q = malloc(p * sizeof(double)), out;
+    aml_matrix M = {n, p, X}, Q = {1, p, q};
+    aml_learner *l1 = knn_make(AML_TASK_REGRESSION, 1, "uniform", "euclidean");
+    aml_learner *l3 = knn_make(AML_TASK_REGRESSION, 3, "distance", "euclidean");
+    size_t i, j;
+
+    assert_non_null(X);
+    assert_non_null(y);
+    assert_non_null(q);
+    for (j = 0; j < p; j++)
+        q[j] = 1e8;
+    for (i = 0; i < n; i++) {
+        y[i] = (double)(1 + (7 * i + 5) % n);
+        for (j = 0; j < p; j++)
+            X[i * p + j] = j == 0 ? 1e8 + y[i] : 1e8;
+    }
+    knn_fit_ok(l1, &M, y, NULL, 0);
+    assert_int_equal(aml_learner_predict(l1, &Q, &out), AML_OK);
+    assert_close(out, 1.0, 0);
+    knn_fit_ok(l3, &M, y, NULL, 0);
+    assert_int_equal(aml_learner_predict(l3, &Q, &out), AML_OK);
+    assert_close(out, 18.0 / 11.0, 1e-14);
+    aml_learner_free(l1);
+    aml_learner_free(l3);
+    free(X);
+    free(y);
+    free(q);
+}
+
+static void test_knn_exact_near_ties(void **state)
+{
+    check_near_ties(30, 70);
+    check_near_ties(200, 70);
+    check_near_ties(30, 20);
+    check_near_ties(200, 20);
+}
+
 /* No features at all: every row is at distance 0, so all k vote. */
 static void test_knn_no_features(void **state)
 {
@@ -519,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_knn_metric_changes_neighbour),
         cmocka_unit_test(test_knn_many_queries),
         cmocka_unit_test(test_knn_no_features),
+        cmocka_unit_test(test_knn_exact_near_ties),
         cmocka_unit_test(test_knn_tiles_threads_sparse),
         cmocka_unit_test(test_knn_bad_params),
         cmocka_unit_test(test_knn_bad_fit_and_predict),
