@@ -15,6 +15,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,6 +64,23 @@ static int predict_parse(predict_args *p, int argc, char **argv)
         return -1;
     }
     return 0;
+}
+
+/*
+ * A prediction that is not a number (inputs far outside anything seen in
+ * training, such as 1e300, can overflow a model's arithmetic) is an error
+ * naming its line, not a "nan" written as if it were an answer.
+ */
+static int predict_check_finite(const aml_frame *f, const char *path, const double *pred,
+                                size_t count, size_t outs)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(pred[i]))
+            return aml_error_set(AML_ENUMERIC,
+                                 "%s:%zu: the model's prediction for this row is not a "
+                                 "number (are its inputs far outside the training data?)",
+                                 path, aml_frame_line(f, i / outs));
+    return AML_OK;
 }
 
 /* Quotes (through libcsv) only the fields that need it, as most CSV writers do. */
@@ -188,7 +206,9 @@ int cli_predict(int argc, char **argv)
         rc = AML_ENOMEM;
         goto fail;
     }
-    if ((rc = aml_model_predict(m, f, pred)) < 0)
+    if ((rc = aml_model_predict(m, f, pred)) < 0 ||
+        (rc = predict_check_finite(f, a.data, pred, n * (size_t)aml_model_outputs(m),
+                                   (size_t)aml_model_outputs(m))) < 0)
         goto fail;
     code = predict_write(&a, m, pred, n);
     if (code == CLI_EXIT_OK && a.out)

@@ -230,6 +230,34 @@ static void test_export_bad(void **state)
     assert_false(access(aml_cli_at("y.model"), F_OK) == 0);
 }
 
+/* A prediction that is not a number is an error naming the line, never "nan". */
+static void test_predict_not_a_number(void **state)
+{
+    FILE *f;
+
+    (void)state;
+    aml_cli_dir_setup("ens_nan", "examples/penguins/*.csv", NULL);
+    f = fopen(aml_cli_at("nb.yaml"), "w");
+    assert_non_null(f);
+    fputs("study: nb\ndata: {train: penguins.csv, target: species, drop: [year]}\n"
+          "search: {trials: 2}\nlearners:\n  naive_bayes:\nstore: nb.db\n"
+          "output: nb.model\n",
+          f);
+    fclose(f);
+    assert_int_equal(aml_cli_run("run nb.yaml --quiet"), 0);
+    f = fopen(aml_cli_at("huge.csv"), "w");
+    assert_non_null(f);
+    /* 1e300 squared overflows naive Bayes' Gaussian log-likelihoods. */
+    fputs("sex,body_mass_g,flipper_length_mm,bill_depth_mm,bill_length_mm,island\n"
+          "male,3750,181,18.7,39.1,Torgersen\nmale,1e300,181,18.7,39.1,Torgersen\n",
+          f);
+    fclose(f);
+    assert_int_equal(aml_cli_run("predict nb.model huge.csv --out p.csv"), 1);
+    aml_cli_expect_in("err.txt", "huge.csv:3: the model's prediction for this row is not a "
+                                 "number");
+    assert_int_equal(access(aml_cli_at("p.csv"), F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_methods_regression),
         cmocka_unit_test(test_export_trial),
         cmocka_unit_test(test_export_c),
+        cmocka_unit_test(test_predict_not_a_number),
         cmocka_unit_test(test_export_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
