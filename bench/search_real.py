@@ -1,0 +1,315 @@
+#!/usr/bin/python3
+"""Search strategies on real data: automl's random, bayes and genetic (and
+halving when the binary has it) beside Optuna's TPE over scikit-learn.
+
+Run from the repository root after building (bench/run.sh real does both):
+
+    /usr/bin/python3 bench/search_real.py [--trials 30,60] [--seeds 1,2,3,4,5]
+        [--datasets credit_g,pima_diabetes,...] [--preprocess]
+
+One shared mixed space on every data set: a linear model (logistic
+regression for classification, ridge for regression) over C or alpha, knn
+over k and weights, random forest over trees, max_features and
+min_samples_leaf, gradient boosting over rounds, learning rate and depth
+(--preprocess adds a scaler choice, standard or minmax, to every learner).
+Each tool runs max(--trials) trials per seed, 5-fold CV (stratified for
+classification), accuracy or RMSE; the table shows the best CV score after
+each budget in --trials.  Both tools' trial sequences are prefixes of the
+longer run: automl's runner and this script's Optuna loop both ask a batch
+of 8, evaluate it, then tell it, so the first 30 trials of a 60-trial run
+are exactly a 30-trial run.
+
+Optuna: TPESampler(seed, constant_liar=True), the learner a categorical and
+each learner's parameters conditional on it, ask 8 / tell 8 like automl's
+runner.  The scikit-learn models: LogisticRegression(max_iter=1000), Ridge,
+KNeighbors*, RandomForest*, HistGradientBoosting* (automl's gradient
+boosting is histogram-based; early stopping off, l2_regularization=1 and
+min_samples_leaf near automl's min_child_weight=1: 1 row for regression,
+4 for classification where a row's hessian is at most 1/4), after mean
+imputation, standardisation (or the chosen scaler) and one-hot encoding.
+
+The two tools use different folds (same count and kind, different
+shuffles), different learner implementations and so different scores for
+the same configuration: the TPE column compares whole searches, not
+proposals on one objective.  Medians over seeds damp the fold noise.
+"""
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # folds run in 2 processes instead
+
+import numpy as np  # noqa: E402
+import optuna  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.ensemble import (HistGradientBoostingClassifier,  # noqa: E402
+                              HistGradientBoostingRegressor, RandomForestClassifier,
+                              RandomForestRegressor)
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression, Ridge  # noqa: E402
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(ROOT, "..", "shared", "datasets")
+BATCH = 8
+# name: (target, task)
+DATASETS = {
+    "credit_g": ("class", "classification"),
+    "pima_diabetes": ("diabetes", "classification"),
+    "breast_cancer_wdbc": ("target", "classification"),
+    "sonar": ("Class", "classification"),
+    "diabetes": ("target", "regression"),
+    "abalone": ("Rings", "regression"),
+    "wine_quality_white": ("quality", "regression"),
+}
+# The shared space; Optuna's suggestions below mirror it line by line.
+SPACE = """learners:
+  {linear}:
+    {linear_param}: {{log_uniform: [1.0e-3, 1.0e3]}}
+  knn:
+    k: {{int: [1, 50]}}
+    weights: [uniform, distance]
+  random_forest:
+    n_estimators: {{int_log: [10, 200]}}
+    max_features: {{uniform: [0.1, 1.0]}}
+    min_samples_leaf: {{int: [1, 20]}}
+  gradient_boosting:
+    n_estimators: {{int_log: [20, 300]}}
+    learning_rate: {{log_uniform: [0.01, 0.3]}}
+    max_depth: {{int: [2, 8]}}
+"""
+SPEC = """study: {name}
+data:
+  train: {path}
+  target: {target}
+  task: {task}
+cv: {{folds: 5, seed: {seed}}}
+metric: {metric}
+search:
+  strategy: {strategy}
+  trials: {trials}
+  parallel: 2
+  seed: {seed}
+{preprocess}{space}store: {name}.db
+"""
+
+
+def metric_of(task):
+    return "accuracy" if task == "classification" else "rmse"
+
+
+def best_after(scores, n, task):
+    """Best of the first n trials' scores (None for a failed trial)."""
+    ok = [s for s in scores[:n] if s is not None]
+    if not ok:
+        return float("nan")
+    return max(ok) if task == "classification" else min(ok)
+
+
+def run_automl(binary, strategy, name, trials, seed, preprocess, work):
+    target, task = DATASETS[name]
+    linear, param = (("logistic_regression", "C") if task == "classification"
+                     else ("ridge", "alpha"))
+    spec = os.path.join(work, name + ".yaml")
+    with open(spec, "w") as f:
+        f.write(SPEC.format(
+            name=name, path=os.path.join(SHARED, name + ".csv"), target=target, task=task,
+            seed=seed, metric=metric_of(task), strategy=strategy, trials=trials,
+            preprocess="preprocess:\n  scale: [standard, minmax]\n" if preprocess else "",
+            space=SPACE.format(linear=linear, linear_param=param)))
+    t0 = time.perf_counter()
+    subprocess.run([binary, "run", spec, "--fresh", "--quiet"], check=True,
+                   stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - t0
+    out = subprocess.run([binary, "trials", os.path.join(work, name + ".db"), "--all",
+                          "--format", "csv"], check=True, capture_output=True,
+                         text=True).stdout
+    rows = sorted(csv.DictReader(out.splitlines()), key=lambda r: int(r["number"]))
+    return [float(r["score"]) if r["status"] == "ok" else None for r in rows], elapsed
+
+
+def automl_has(binary, strategy, work):
+    """Whether the binary accepts `strategy` (it rejects an unknown one as bad input)."""
+    spec = os.path.join(work, "probe.yaml")
+    with open(spec, "w") as f:
+        f.write(SPEC.format(name="probe", path=os.path.join(SHARED, "sonar.csv"),
+                            target="Class", task="classification", seed=1,
+                            metric="accuracy", strategy=strategy, trials=1, preprocess="",
+                            space="learners:\n  knn: {k: 5}\n"))
+    r = subprocess.run([binary, "run", spec, "--fresh", "--quiet"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
+def load(name):
+    target, task = DATASETS[name]
+    df = pd.read_csv(os.path.join(SHARED, name + ".csv"), na_values=["", "NA", "?"],
+                     keep_default_na=False)
+    df = df[df[target].notna()]
+    y = df[target].values
+    y = y.astype(str) if task == "classification" else y.astype(float)
+    X = df.drop(columns=[target])
+    cats = [c for c in X.columns if X[c].dtype == object]
+    nums = [c for c in X.columns if c not in cats]
+    return X, y, nums, cats
+
+
+def sklearn_pipeline(trial, task, nums, cats, preprocess, seed):
+    """The scikit-learn pipeline of an Optuna trial drawn from the shared space."""
+    cls = task == "classification"
+    learner = trial.suggest_categorical(
+        "learner", ["linear", "knn", "random_forest", "gradient_boosting"])
+    scaler = StandardScaler()
+    if preprocess and trial.suggest_categorical("scale", ["standard", "minmax"]) == "minmax":
+        scaler = MinMaxScaler()
+    if learner == "linear":
+        c = trial.suggest_float("linear_c", 1e-3, 1e3, log=True)
+        model = LogisticRegression(C=c, max_iter=1000) if cls else Ridge(alpha=c)
+    elif learner == "knn":
+        kw = dict(n_neighbors=trial.suggest_int("knn_k", 1, 50),
+                  weights=trial.suggest_categorical("knn_weights", ["uniform", "distance"]))
+        model = KNeighborsClassifier(**kw) if cls else KNeighborsRegressor(**kw)
+    elif learner == "random_forest":
+        kw = dict(n_estimators=trial.suggest_int("rf_n", 10, 200, log=True),
+                  max_features=trial.suggest_float("rf_max_features", 0.1, 1.0),
+                  min_samples_leaf=trial.suggest_int("rf_min_leaf", 1, 20),
+                  random_state=seed)
+        model = RandomForestClassifier(**kw) if cls else RandomForestRegressor(**kw)
+    else:
+        kw = dict(max_iter=trial.suggest_int("gb_n", 20, 300, log=True),
+                  learning_rate=trial.suggest_float("gb_lr", 0.01, 0.3, log=True),
+                  max_depth=trial.suggest_int("gb_depth", 2, 8), max_leaf_nodes=None,
+                  l2_regularization=1.0, early_stopping=False,
+                  min_samples_leaf=4 if cls else 1, random_state=seed)
+        model = (HistGradientBoostingClassifier(**kw) if cls
+                 else HistGradientBoostingRegressor(**kw))
+    prep = ColumnTransformer([
+        ("num", Pipeline([("imp", SimpleImputer()), ("sc", scaler)]), nums),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), cats)])
+    return Pipeline([("prep", prep), ("model", model)])
+
+
+def run_tpe(name, trials, seed, preprocess):
+    """Optuna TPE, ask 8 / tell 8; the CV score of every trial in order."""
+    _, task = DATASETS[name]
+    X, y, nums, cats = load(name)
+    cls = task == "classification"
+    cv = (StratifiedKFold(5, shuffle=True, random_state=seed) if cls
+          else KFold(5, shuffle=True, random_state=seed))
+    scoring = "accuracy" if cls else "neg_root_mean_squared_error"
+    study = optuna.create_study(
+        direction="maximize" if cls else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=True))
+    scores = []
+    t0 = time.perf_counter()
+    while len(scores) < trials:
+        batch = [study.ask() for _ in range(min(BATCH, trials - len(scores)))]
+        values = []
+        for trial in batch:
+            pipe = sklearn_pipeline(trial, task, nums, cats, preprocess, seed)
+            s = cross_val_score(pipe, X, y, cv=cv, scoring=scoring, n_jobs=2).mean()
+            values.append(s if cls else -s)
+        for trial, v in zip(batch, values):
+            study.tell(trial, v)
+        scores.extend(values)
+    return scores, time.perf_counter() - t0
+
+
+def fmt(x):
+    return f"{x:9.4f}" if abs(x) < 1000 else f"{x:9.1f}"
+
+
+def print_table(results, names, strategies, budgets):
+    """results[name][strategy] = list over seeds of (scores, seconds)."""
+    for n in budgets:
+        print(f"\nbest CV score after {n} trials, median over seeds"
+              " (accuracy: higher is better; rmse: lower is better)")
+        print(f"{'data set':<20} {'metric':<8}" + "".join(f" {s:>9}" for s in strategies)
+              + "  bayes>=random  bayes>=tpe")
+        wins_r = wins_t = 0
+        for name in names:
+            task = DATASETS[name][1]
+            med = {}
+            for s in strategies:
+                runs = results[name].get(s)
+                med[s] = (float(np.median([best_after(r[0], n, task) for r in runs]))
+                          if runs else float("nan"))
+            sign = 1 if task == "classification" else -1
+            br = sign * med["bayes"] >= sign * med["random"]
+            bt = sign * med["bayes"] >= sign * med["tpe"]
+            wins_r += br
+            wins_t += bt
+            cells = "".join(f" {fmt(med[s])}" if not np.isnan(med[s]) else f" {'-':>9}"
+                            for s in strategies)
+            print(f"{name:<20} {metric_of(task):<8}{cells}  {'yes' if br else 'no':>13}"
+                  f"  {'yes' if bt else 'no':>10}")
+        k = len(names)
+        print(f"targets: bayes >= random on {wins_r}/{k} sets (target >= 4 of 5): "
+              f"{'met' if wins_r * 5 >= 4 * k else 'missed'}; bayes >= TPE on {wins_t}/{k} "
+              f"(target >= 3 of 5): {'met' if wins_t * 5 >= 3 * k else 'missed'}")
+    print("\nmedian wall seconds per search of the longest budget:")
+    print(f"{'data set':<20} {'':<8}" + "".join(f" {s:>9}" for s in strategies))
+    for name in names:
+        cells = ""
+        for s in strategies:
+            runs = results[name].get(s)
+            cells += (f" {np.median([r[1] for r in runs]):9.1f}" if runs
+                      else f" {'-':>9}")
+        print(f"{name:<20} {'':<8}{cells}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", default="30,60")
+    ap.add_argument("--seeds", default="1,2,3,4,5")
+    ap.add_argument("--datasets",
+                    default="credit_g,pima_diabetes,breast_cancer_wdbc,sonar,diabetes,abalone")
+    ap.add_argument("--preprocess", action="store_true",
+                    help="add a scaler choice (standard, minmax) to every learner")
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cli", "automl"))
+    args = ap.parse_args()
+    if not os.path.isdir(SHARED):
+        print("bench: ../shared/datasets is absent; nothing to compare", file=sys.stderr)
+        return 0
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    budgets = sorted(int(x) for x in args.trials.split(","))
+    seeds = [int(x) for x in args.seeds.split(",")]
+    names = args.datasets.split(",")
+    with tempfile.TemporaryDirectory() as work:
+        strategies = ["random", "bayes", "genetic"]
+        halving = automl_has(args.binary, "halving", work)
+        if halving:
+            strategies.append("halving")
+        print(f"search on real data: {len(names)} sets, seeds {seeds}, 5-fold CV, "
+              f"budgets {budgets}, preprocess choice {'on' if args.preprocess else 'off'}")
+        print("automl and scikit-learn use DIFFERENT folds (same count, own shuffles) and "
+              "their own learners,")
+        print("so the tpe column compares whole searches, not the same objective.")
+        if not halving:
+            print("halving: not in this automl build; its column is left out.")
+        results = {}
+        for name in names:
+            results[name] = {s: [] for s in strategies + ["tpe"]}
+            for seed in seeds:
+                for s in strategies:
+                    results[name][s].append(run_automl(
+                        args.binary, s, name, budgets[-1], seed, args.preprocess, work))
+                results[name]["tpe"].append(
+                    run_tpe(name, budgets[-1], seed, args.preprocess))
+            print(f"  {name} done", file=sys.stderr, flush=True)
+    print_table(results, names, strategies + ["tpe"], budgets)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
