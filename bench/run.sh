@@ -4,7 +4,7 @@
 # /usr/bin/python3).  Each prints ratios automl / counterpart.
 #
 #   bash bench/run.sh [search|functions|overhead|real|throughput|core|linear|trees|
-#                      boosting|misc|load|store ...]
+#                      boosting|misc|load|store|ensemble ...]
 #
 # functions: random, genetic and bayes (bench/search_functions.c) beside
 # Optuna's TPE and CMA-ES (bench/search_functions_optuna.py) on Branin,
@@ -18,7 +18,8 @@
 # and GridSearchCV(n_jobs=2) on pima_diabetes, credit_g and adult, whole-process
 # wall times (bench/throughput.py, about 15 minutes).
 #
-# With no argument, every benchmark runs (about half an hour on 2 cores).
+# With no argument, every benchmark but real, throughput and ensemble runs
+# (about half an hour on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/setup-debian.sh --bench
@@ -54,6 +55,7 @@ run() {
     boosting) $py bench/learners_boosting.py 1 3 && $py bench/learners_boosting.py 2 3 ;;
     misc)     $py bench/learners_misc.py 3 ;;
     load)     $py bench/load_vs_pandas.py ;;
+    ensemble) $py bench/ensemble_holdout.py ;;
     store)    ./build/bench/store_bench ;;
     *) echo "bench: unknown benchmark '$1'" >&2; exit 2 ;;
   esac

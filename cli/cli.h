@@ -24,8 +24,10 @@ int cli_trials(int argc, char **argv);
 int cli_best(int argc, char **argv);
 int cli_studies(int argc, char **argv);
 int cli_predict(int argc, char **argv);
+int cli_explain(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_learners(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 /* Prints "automl: <message>" on stderr. */
 void cli_error(const char *fmt, ...) AML_PRINTF(1, 2);

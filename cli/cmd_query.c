@@ -97,9 +97,23 @@ static int print_text(const char *text, void *payload)
     return 0;
 }
 
+/* The table, and whether it has the resource column. */
+typedef struct trials_out {
+    cli_table *t;
+    int resource;
+} trials_out;
+
+/* Stops the walk at the first trial with a partial resource (successive halving). */
+static int trials_any_resource(const aml_trial_row *row, void *payload)
+{
+    (void)payload;
+    return row->resource == row->resource; /* not NaN: a resource was stored */
+}
+
 static int trials_row(const aml_trial_row *row, void *payload)
 {
-    cli_table *t = payload;
+    trials_out *o = payload;
+    cli_table *t = o->t;
     char score[64];
 
     cli_format_score(score, sizeof(score), row->has_score, row->score);
@@ -107,6 +121,10 @@ static int trials_row(const aml_trial_row *row, void *payload)
     cli_table_add(t, "%s", row->learner);
     cli_table_add(t, "%s", aml_trial_status_name(row->status));
     cli_table_add(t, "%s", score);
+    if (o->resource && row->resource == row->resource)
+        cli_table_add(t, "%.4g", row->resource);
+    else if (o->resource)
+        cli_table_add(t, "1");
     if (row->t_end > 0)
         cli_table_add(t, "%.2f", row->t_end - row->t_start);
     else
@@ -119,24 +137,31 @@ static int trials_row(const aml_trial_row *row, void *payload)
     return 0;
 }
 
+/* A resource column comes after the score when any trial listed has one. */
 static int trials_table(aml_store *s, const aml_trial_query *q)
 {
-    static const char *const head[] = {"trial", "learner", "status",
-                                       "score", "seconds", "params"};
-    cli_table *t = cli_table_new(6);
+    static const char *const head[] = {"trial",    "learner", "status", "score",
+                                       "resource", "seconds", "params"};
+    trials_out o = {NULL, 0};
+    size_t cols, i;
     int rc;
 
-    if (!t)
+    if ((rc = aml_store_trials(s, q, trials_any_resource, NULL)) < 0)
+        return rc;
+    o.resource = rc > 0;
+    cols = o.resource ? 7 : 6;
+    if (!(o.t = cli_table_new(cols)))
         return aml_error_set(AML_ENOMEM, "out of memory");
-    for (size_t i = 0; i < 6; i++)
-        cli_table_add(t, "%s", head[i]);
-    cli_table_align_right(t, 0);
-    cli_table_align_right(t, 3);
-    cli_table_align_right(t, 4);
-    rc = aml_store_trials(s, q, trials_row, t);
+    for (i = 0; i < 7; i++)
+        if (o.resource || i != 4)
+            cli_table_add(o.t, "%s", head[i]);
+    for (i = 0; i + 1 < cols; i++)
+        if (i == 0 || i >= 3)
+            cli_table_align_right(o.t, i);
+    rc = aml_store_trials(s, q, trials_row, &o);
     if (rc == 0)
-        cli_table_print(t, stdout);
-    cli_table_free(t);
+        cli_table_print(o.t, stdout);
+    cli_table_free(o.t);
     return rc;
 }
 
@@ -165,6 +190,14 @@ int cli_trials(int argc, char **argv)
             NULL);
     aml_store_free(s);
     return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
+}
+
+/* 1 when the top-ranked ok trial is a full evaluation (ranking puts those first), 2
+ * when it is partial, 0 when there is none. */
+static int best_full(const aml_trial_row *row, void *payload)
+{
+    *(int *)payload = row->resource != row->resource ? 1 : 2; /* NaN: full */
+    return 1;
 }
 
 static int best_row(const aml_trial_row *row, void *payload)
@@ -202,7 +235,7 @@ int cli_best(int argc, char **argv)
     aml_store *s = NULL;
     best_text bt = {0, 0};
     query_args qa;
-    int rc, found = 0;
+    int rc, found = 0, full = 0;
 
     if (query_parse(&qa, argc, argv, "best", TAKES_STUDY) < 0)
         return CLI_EXIT_INPUT;
@@ -212,6 +245,15 @@ int cli_best(int argc, char **argv)
     q.top = 1;
     q.ranked = 1;
     q.status = "ok"; /* failed, running and NULL scores never rank as best */
+    /* Nor do partial evaluations (successive halving): ranked after full ones. */
+    if ((rc = aml_store_trials(s, &q, best_full, &full)) < 0 || full != 1) {
+        aml_store_free(s);
+        if (rc < 0)
+            return cli_fail(rc);
+        cli_error("best: the study has no successful %strial",
+                  full ? "full-resource " : "");
+        return CLI_EXIT_FAIL;
+    }
     if (qa.format == FORMAT_TABLE)
         rc = aml_store_trials(s, &q, best_row, &found);
     else

@@ -3,7 +3,8 @@
  * self-contained HTML page (inline CSS and SVG, no network) about a study:
  * the best score so far, every trial's score coloured by learner, score
  * against each numeric hyperparameter, the leaderboard, and the ensemble
- * (a marked placeholder until the tool builds ensembles).
+ * the study ended with (method, honest score beside the best trial's,
+ * members and weights).
  *
  * The page is built in memory (cli_buf) from the store's typed trial
  * records, then written to a temporary file and renamed, so a reader never
@@ -381,7 +382,95 @@ static int page_leaderboard(const report *r, aml_store *s, cli_buf *b)
     return rc;
 }
 
-static int page_build(report *r, aml_store *s, cli_buf *b)
+static const rep_trial *rep_find(const report *r, long number)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->t[i].number == number)
+            return &r->t[i];
+    return NULL;
+}
+
+/* One member row: trial, learner, CV score, weight with a bar. */
+static void ensemble_member_row(const report *r, cli_buf *b, long trial, double weight,
+                                int has_weight)
+{
+    const rep_trial *t = rep_find(r, trial);
+    char score[32];
+
+    cli_format_score(score, sizeof(score), t != NULL, t ? t->score : 0.0);
+    cli_buf_printf(b, "<tr><td>%ld</td><td>", trial);
+    cli_buf_html(b, t ? r->learners[t->learner] : "?");
+    cli_buf_printf(b, "</td><td>%s</td>", score);
+    if (has_weight)
+        cli_buf_printf(b,
+                       "<td>%.3f <span style=\"display:inline-block;height:0.8em;"
+                       "width:%.0fpx;background:#4477aa\"></span></td></tr>\n",
+                       weight, 200.0 * weight);
+    else
+        cli_buf_puts(b, "<td>(meta-learner)</td></tr>\n");
+}
+
+/* The members JSON as the store writes it: [{"trial":N,"weight":W|null},...]. */
+static void ensemble_members(const report *r, cli_buf *b, const char *json)
+{
+    const char *p = json;
+    long trial;
+    double w;
+    int used;
+
+    while ((p = strstr(p, "{\"trial\":")) != NULL) {
+        if (sscanf(p, "{\"trial\":%ld,\"weight\":%n", &trial, &used) < 1)
+            break;
+        p += used;
+        if (sscanf(p, "%lf", &w) == 1)
+            ensemble_member_row(r, b, trial, w, 1);
+        else
+            ensemble_member_row(r, b, trial, 0.0, 0);
+    }
+}
+
+typedef struct ens_page {
+    const report *r;
+    cli_buf *b;
+} ens_page;
+
+static int ensemble_section(const aml_ensemble_info *e, void *payload)
+{
+    ens_page *pg = payload;
+    char ens[32], best[32];
+
+    cli_format_score(ens, sizeof(ens), isfinite(e->score), e->score);
+    cli_format_score(best, sizeof(best), isfinite(e->best_trial_score),
+                     e->best_trial_score);
+    cli_buf_puts(pg->b, "<p>Method <b>");
+    cli_buf_html(pg->b, e->method);
+    cli_buf_puts(pg->b, "</b>: ");
+    cli_buf_html(pg->b, pg->r->metric);
+    cli_buf_printf(pg->b,
+                   " %s, estimated by cross-validation with no selection on the rows "
+                   "it is scored on, against %s for the best single trial.</p>\n"
+                   "<table>\n<tr><th>trial</th><th>learner</th><th>CV score</th>"
+                   "<th>weight</th></tr>\n",
+                   ens, best);
+    ensemble_members(pg->r, pg->b, e->members_json);
+    cli_buf_puts(pg->b, "</table>\n");
+    return 1; /* found */
+}
+
+static int page_ensemble(const report *r, aml_store *s, long long id, cli_buf *b)
+{
+    ens_page pg = {r, b};
+    int rc;
+
+    cli_buf_puts(b, "<h2 id=\"ensemble\">Ensemble</h2>\n");
+    rc = aml_store_ensemble_read(s, id, ensemble_section, &pg);
+    if (rc == 0)
+        cli_buf_puts(b, "<p class=\"note\">No ensemble yet: the study's search has not "
+                        "finished (automl run builds it at the end).</p>\n");
+    return rc < 0 ? rc : 0;
+}
+
+static int page_build(report *r, aml_store *s, long long id, cli_buf *b)
 {
     size_t n = r->n ? r->n : 1;
     /* ys holds two series for the best-so-far chart. */
@@ -407,10 +496,9 @@ static int page_build(report *r, aml_store *s, cli_buf *b)
     cli_buf_puts(b, "</div>\n");
     if ((rc = page_leaderboard(r, s, b)) < 0)
         goto out;
-    /* Ensembles are not built yet: the section says so rather than vanish. */
-    cli_buf_puts(b, "<h2 id=\"ensemble\">Ensemble</h2>\n<p class=\"note\">No ensemble in "
-                    "this study: automl does not build ensembles yet.</p>\n"
-                    "</body>\n</html>\n");
+    if ((rc = page_ensemble(r, s, id, b)) < 0)
+        goto out;
+    cli_buf_puts(b, "</body>\n</html>\n");
 out:
     free(xs);
     free(ys);
@@ -483,7 +571,7 @@ int cli_report(int argc, char **argv)
         (rc = aml_store_study_find(s, &id, study)) < 0 ||
         (rc = aml_store_study_read(s, id, rep_study, &r)) < 0 ||
         (rc = aml_store_trial_records(s, id, rep_record, &r)) < 0 ||
-        (rc = page_build(&r, s, &b)) < 0)
+        (rc = page_build(&r, s, id, &b)) < 0)
         goto out;
     if (!(html = cli_buf_take(&b)))
         rc = aml_error_set(AML_ENOMEM, "out of memory building the report");

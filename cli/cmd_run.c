@@ -19,11 +19,13 @@
  */
 #include "cli.h"
 #include "model.h"
+#include "model_job.h"
 #include "progress.h"
 #include "runner.h"
 #include "spec.h"
 #include "study.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -52,7 +54,10 @@ static void run_on_sigint(int sig)
         return;
 }
 
-typedef struct run_ctx {
+typedef struct run_ctx run_ctx;
+static int run_check_task(run_ctx *c);
+
+struct run_ctx {
     const aml_spec *spec;
     aml_space *space; /* the spec's, trimmed to the task by run_fit_params */
     const aml_metric *metric;
@@ -64,10 +69,10 @@ typedef struct run_ctx {
     char *canonical; /* the search as text (study.h) */
     char hash[17];
     cli_progress progress;
-} run_ctx;
+};
 
-static int run_vocab(aml_spec_vocab *v, const char **metrics, size_t n_metrics,
-                     const char **strategies, size_t n_strategies)
+int cli_spec_vocab(aml_spec_vocab *v, const char **metrics, size_t n_metrics,
+                   const char **strategies, size_t n_strategies)
 {
     size_t i;
 
@@ -115,6 +120,38 @@ static int run_fit_params(const aml_spec *s, aml_space_learner *l, const aml_lea
         }
     }
     return 0;
+}
+
+/* A stacking meta-learner must do the task too: said before the search starts. */
+static int run_check_meta(const aml_spec *s, aml_task task)
+{
+    const aml_spec_ensemble *e = &s->ensemble;
+
+    for (size_t i = 0; i <= e->n_meta; i++) {
+        const char *name = i < e->n_meta ? e->meta[i] : e->final;
+        const aml_learner_type *t = name ? aml_learner_type_find(name) : NULL;
+
+        if (t && !(t->tasks & AML_TASK_BIT(task))) {
+            fprintf(stderr, "%s:%d:%d: ensemble: meta-learner '%s' does not do %s\n",
+                    s->path, e->pos.line, e->pos.col, name, task_name(task));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cli_check_task(const aml_spec *s, aml_space *space, const aml_dataset *d,
+                   const aml_metric **metric)
+{
+    run_ctx ctx = {0};
+    int rc;
+
+    ctx.spec = s;
+    ctx.space = space;
+    ctx.data = (aml_dataset *)d;
+    rc = run_check_task(&ctx);
+    *metric = ctx.metric;
+    return rc < 0 ? rc : run_check_meta(s, d->task);
 }
 
 /* Checks that need the data: the metric and every learner must suit the task. */
@@ -208,6 +245,22 @@ static int run_check_resume(run_ctx *c)
     return rc;
 }
 
+/*
+ * The spec this run read, so `automl export` can read the same data later;
+ * the text is the latest (an edited ensemble section applies to exports).
+ */
+static int run_record_spec(run_ctx *c)
+{
+    char *abs = realpath(c->spec->path, NULL);
+    int rc;
+
+    if (!abs)
+        return aml_error_set(AML_EIO, "%s: %s", c->spec->path, strerror(errno));
+    rc = aml_store_study_set_spec(c->store, c->study_id, abs, c->spec->text);
+    free(abs);
+    return rc;
+}
+
 static int run_open_store(run_ctx *c, int fresh)
 {
     aml_study_info info = {0};
@@ -229,15 +282,18 @@ static int run_open_store(run_ctx *c, int fresh)
     if (c->study_id != 0 && fresh &&
         (rc = aml_store_study_claim(c->store, c->study_id, NULL)) < 0)
         return rc;
-    if (c->study_id == 0 || fresh)
-        return (rc = aml_store_study_create(c->store, &c->study_id, &info, fresh)) < 0
-                   ? rc
-                   : aml_store_study_claim(c->store, c->study_id, NULL);
+    if (c->study_id == 0 || fresh) {
+        if ((rc = aml_store_study_create(c->store, &c->study_id, &info, fresh)) < 0 ||
+            (rc = aml_store_study_claim(c->store, c->study_id, NULL)) < 0)
+            return rc;
+        return run_record_spec(c);
+    }
     /* Claim first: a study another process is running is refused before
      * anything about resuming it is said. */
-    if ((rc = aml_store_study_claim(c->store, c->study_id, NULL)) < 0)
+    if ((rc = aml_store_study_claim(c->store, c->study_id, NULL)) < 0 ||
+        (rc = run_check_resume(c)) < 0)
         return rc;
-    return run_check_resume(c);
+    return run_record_spec(c);
 }
 
 /* The trial count a run aims for: the budget, or the whole grid. */
@@ -325,7 +381,11 @@ static int board_row(const aml_trial_row *row, void *payload)
     cli_table_add(b->t, "%ld", row->number);
     cli_table_add(b->t, "%s", row->learner);
     cli_table_add(b->t, "%s", score);
-    cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
+    if (row->resource == row->resource) /* a partial evaluation (successive halving) */
+        cli_table_add(b->t, "%s (resource %.4g)", row->params_json ? row->params_json : "{}",
+                      row->resource);
+    else
+        cli_table_add(b->t, "%s", row->params_json ? row->params_json : "{}");
     return 0;
 }
 
@@ -356,29 +416,22 @@ static int run_print_leaderboard(const run_ctx *c)
     return rc;
 }
 
-static int run_export(const run_ctx *c, const aml_run_summary *s, int threads)
+/* The ensemble stage: always scored and stored; fitted and written with an output. */
+static int run_export(const run_ctx *c, int threads)
 {
-    aml_model *m = NULL;
-    int rc;
+    cli_model_job j = {0};
 
-    if (!c->spec->output)
-        return AML_OK;
-    aml_blas_threads(threads); /* the refit is one big fit: give it every thread */
-    rc = aml_model_fit(&m, c->data, c->space, &s->best.config, s->best.number,
-                       c->metric->name, s->best.score, c->spec->seed, threads);
-    if (rc == 0)
-        rc = aml_model_set_missing(m, c->spec->missing, c->spec->n_missing);
-    if (rc == 0)
-        rc = aml_model_set_reading(m, c->spec->decimal, c->spec->col_missing,
-                                   c->spec->n_col_missing);
-    if (rc == 0)
-        rc = aml_model_save(m, c->spec->output);
-    if (rc == 0)
-        printf("best trial %ld (%s, %s %.4f) refitted on %zu rows and written to %s\n",
-               s->best.number, c->space->learners[s->best.config.learner].name,
-               c->metric->name, s->best.score, c->data->n, c->spec->output);
-    aml_model_free(m);
-    return rc;
+    j.spec = c->spec;
+    j.data = c->data;
+    j.space = c->space;
+    j.metric = c->metric;
+    j.store = c->store;
+    j.study_id = c->study_id;
+    j.trial = -1;
+    j.out = c->spec->output;
+    j.threads = threads;
+    j.save_row = 1;
+    return cli_build_and_write(&j);
 }
 
 static long run_budget_trials(const aml_spec *s, const aml_search_type *st)
@@ -436,9 +489,18 @@ static int run_loop_signals(run_ctx *c, const aml_search_type *st, aml_run_optio
 
 static int run_search(run_ctx *c, const aml_search_type *st, int threads)
 {
+    aml_search_options so = {c->spec->eta, c->spec->min_resource,
+                             (aml_search_sampler)c->spec->sampler};
     aml_run_options opt = {0};
+    aml_config *seeds = NULL;
     aml_run_summary s;
     int rc;
+
+    /* Against the space trimmed to the task: a seed may name a dropped parameter. */
+    if ((rc = aml_spec_seed_configs(c->spec, c->space, &seeds, &opt.n_seeds)) < 0)
+        return cli_fail(rc);
+    opt.seeds = seeds;
+    opt.search = &so;
 
     opt.folds = c->spec->folds;
     opt.stratified = c->spec->stratified;
@@ -453,7 +515,9 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     opt.store = c->store;
     opt.study_id = c->study_id;
 
-    if ((rc = run_loop_signals(c, st, &opt, &s)) < 0) {
+    rc = run_loop_signals(c, st, &opt, &s);
+    aml_spec_seed_configs_free(seeds, opt.n_seeds);
+    if (rc < 0) {
         aml_run_summary_dispose(&s);
         return cli_fail(rc);
     }
@@ -475,7 +539,7 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
         cli_error("no trial succeeded, so there is no model to export");
         return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAIL;
     }
-    rc = opt.budget.stop_flag ? 0 : run_export(c, &s, threads);
+    rc = opt.budget.stop_flag ? 0 : run_export(c, threads);
     aml_run_summary_dispose(&s);
     if (rc < 0)
         return cli_fail(rc);
@@ -519,7 +583,7 @@ int cli_run(int argc, char **argv)
 
     if (run_parse_args(argc, argv, &path, &fresh, &c.quiet) < 0)
         return CLI_EXIT_INPUT;
-    run_vocab(&vocab, metrics, 32, strategies, 16);
+    cli_spec_vocab(&vocab, metrics, 32, strategies, 16);
     if ((rc = aml_spec_load(&spec, path, &vocab)) < 0)
         return cli_fail(rc);
     c.spec = spec;
@@ -528,7 +592,7 @@ int cli_run(int argc, char **argv)
         code = cli_fail(rc);
         goto out;
     }
-    if (run_check_task(&c) < 0)
+    if (cli_check_task(spec, c.space, c.data, &c.metric) < 0)
         goto out;
     st = aml_search_type_find(spec->strategy);
     c.budget = run_budget_trials(spec, st);

@@ -13,8 +13,9 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  run SPEC [--fresh] [--quiet]      run the search the spec describes, record\n"
-    "                                    every trial in the store and export the best\n"
-    "                                    model; a study that exists continues (finished\n"
+    "                                    every trial in the store, build the ensemble\n"
+    "                                    and write the model; a study that exists\n"
+    "                                    continues (finished\n"
     "                                    trials kept, unfinished ones run again;\n"
     "                                    --fresh starts over); Ctrl-C stops cleanly\n"
     "  trials DB [--study S] [--top N] [--all] [--learner L]\n"
@@ -26,9 +27,16 @@ static const char usage[] =
     "                                    list the studies in a store and their state\n"
     "  report DB [--study S] --out FILE.html\n"
     "                                    write a self-contained HTML report with charts\n"
+    "  export DB [--study S] [--trial N | --ensemble] --out FILE [--format model|c]\n"
+    "                                    write the study's model (its ensemble, or one\n"
+    "                                    trial) as a model file or as C source\n"
     "  predict MODEL DATA.csv [--out FILE] [--proba]\n"
     "                                    predict with an exported model; columns are\n"
     "                                    matched by header name\n"
+    "  explain MODEL DATA.csv [--repeats R] [--seed S]\n"
+    "                                    permutation importance of each input column\n"
+    "                                    on labelled data (and the tree members'\n"
+    "                                    impurity importance)\n"
     "  learners [--markdown]             every learner, its parameters and defaults\n"
     "  --help                            this text\n"
     "  --version                         the version\n"
@@ -45,7 +53,9 @@ static const cli_command commands[] = {
     {"run", cli_run},         {"trials", cli_trials},
     {"best", cli_best},       {"studies", cli_studies},
     {"predict", cli_predict}, {"learners", cli_learners},
-    {"report", cli_report},   {NULL, NULL},
+    {"report", cli_report},   {"explain", cli_explain},
+    {"export", cli_export},
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -121,13 +121,19 @@ static void progress_log(cli_progress *p, const aml_trial_result *r,
                          const aml_run_summary *s)
 {
     const char *learner = p->space->learners[r->config.learner].name;
-    char params[512];
+    char params[512], best[32] = "-";
+    size_t at = 0;
 
-    aml_config_format(&r->config, params, sizeof(params));
+    /* A partial evaluation (successive halving) says how much of the budget it had. */
+    if (!aml_resource_full(r->config.resource))
+        at = (size_t)snprintf(params, sizeof(params),
+                              "resource %.4g: ", r->config.resource);
+    aml_config_format(&r->config, params + at, sizeof(params) - at);
+    if (s->has_best) /* only a full evaluation can be the best */
+        snprintf(best, sizeof(best), "%.4f", s->best.score);
     if (r->status == AML_TRIAL_OK)
-        fprintf(p->out, "trial %4ld  %-20s %s %.4f  best %.4f  %.2fs  %s\n", r->number,
-                learner, p->metric, r->score, s->best.score, r->t_end - r->t_start,
-                params);
+        fprintf(p->out, "trial %4ld  %-20s %s %.4f  best %s  %.2fs  %s\n", r->number,
+                learner, p->metric, r->score, best, r->t_end - r->t_start, params);
     else if (r->status == AML_TRIAL_INTERRUPTED)
         fprintf(p->out, "trial %4ld  %-20s interrupted  (%s)\n", r->number, learner,
                 params);

@@ -120,6 +120,31 @@ static void canon_space(cli_buf *b, const aml_space *space)
     }
 }
 
+/* Halving's options and the seed configurations: lines only when they apply, so
+ * the texts of studies that use neither stay as they were. */
+static void canon_search_extra(cli_buf *b, const aml_spec *spec)
+{
+    int bohb = strcmp(spec->strategy, "bohb") == 0;
+
+    /* The values in effect, so a default and the same value written out agree. */
+    if (bohb || strcmp(spec->strategy, "halving") == 0)
+        cli_buf_printf(b, "search.halving: eta=%.17g min_resource=%.17g sampler=%s\n",
+                       spec->eta > 0 ? spec->eta : 3.0,
+                       spec->min_resource > 0 ? spec->min_resource : 1.0 / 27.0,
+                       spec->sampler == 2 || (bohb && spec->sampler == 0) ? "bayes"
+                                                                          : "random");
+    for (size_t i = 0; i < spec->n_seeds; i++) {
+        const aml_spec_seed *sd = &spec->seeds[i];
+
+        cli_buf_printf(b, "search.seed_configs.%zu: %s", i, sd->learner);
+        for (size_t k = 0; k < sd->n_params; k++) {
+            cli_buf_printf(b, "%s%s=", k ? ", " : " ", sd->params[k].name);
+            canon_value(b, &sd->params[k].value);
+        }
+        cli_buf_puts(b, "\n");
+    }
+}
+
 int cli_study_canonical(const aml_spec *spec, const aml_dataset *d, const aml_metric *m,
                         char **out, char hash[17])
 {
@@ -146,6 +171,7 @@ int cli_study_canonical(const aml_spec *spec, const aml_dataset *d, const aml_me
                    spec->cv_order ? spec->cv_order : "-");
     cli_buf_printf(&b, "metric: %s\n", m->name);
     cli_buf_printf(&b, "search: %s seed=%llu\n", spec->strategy, spec->seed);
+    canon_search_extra(&b, spec);
     canon_space(&b, spec->space);
     if (!(*out = cli_buf_take(&b)))
         return aml_error_set(AML_ENOMEM, "out of memory");

@@ -600,6 +600,84 @@ static int ada_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return ada_predict_r2(a, X, out);
 }
 
+/* C export of SAMME: the weighted votes of the trees, then predict's softmax. */
+static int ada_emit_samme(const ada *a, aml_cgen *g, const char *fn, const char *nm,
+                          const char *w)
+{
+    double total = 0;
+    size_t t;
+
+    for (t = 0; t < a->n_trees; t++)
+        total += a->weights[t];
+    return aml_cgen_printf(
+        g,
+        "/* adaboost (SAMME): %zu trees. */\n"
+        "static void %s(const double *x, double *out)\n{\n"
+        "    const size_t C = %d;\n"
+        "    size_t t, c, best;\n    double m, s = 0;\n\n"
+        "    for (c = 0; c < C; c++)\n        out[c] = 0;\n"
+        "    for (t = 0; t < %zu; t++) {\n"
+        "        const double *p = %s_vals + %s_leaf(t, x);\n\n"
+        "        for (best = 0, c = 1; c < C; c++)\n"
+        "            if (p[c] > p[best])\n                best = c;\n"
+        "        out[best] += %s[t];\n    }\n"
+        "    for (c = 0; c < C; c++)\n        out[c] /= %.17g;\n"
+        "    if (C == 2) {\n"
+        "        double d = out[1] - out[0];\n\n"
+        "        out[0] = -d / 2;\n        out[1] = d / 2;\n"
+        "    } else {\n"
+        "        for (c = 0; c < C; c++)\n            out[c] /= (double)C - 1;\n    }\n"
+        "    for (best = 0, c = 1; c < C; c++)\n"
+        "        if (out[c] > out[best])\n            best = c;\n"
+        "    m = out[best];\n"
+        "    for (c = 0; c < C; c++)\n        s += (out[c] = exp(out[c] - m));\n"
+        "    for (c = 0; c < C; c++)\n        out[c] /= s;\n}\n\n",
+        a->n_trees, fn, a->n_out, a->n_trees, nm, nm, w, total);
+}
+
+/* C export of AdaBoost.R2: the weighted median of the trees' values. */
+static int ada_emit_r2(const ada *a, aml_cgen *g, const char *fn, const char *nm,
+                       const char *w)
+{
+    return aml_cgen_printf(
+        g,
+        "/* adaboost (R2): weighted median of %zu trees. */\n"
+        "static void %s(const double *x, double *out)\n{\n"
+        "    double v[%zu], total = 0, acc = 0;\n"
+        "    size_t order[%zu], i, j, T = %zu;\n\n"
+        "    for (i = 0; i < T; i++) {\n"
+        "        v[i] = %s_vals[%s_leaf(i, x)];\n        order[i] = i;\n    }\n"
+        "    for (i = 1; i < T; i++) {\n"
+        "        size_t k = order[i];\n\n"
+        "        for (j = i; j > 0 && v[order[j - 1]] > v[k]; j--)\n"
+        "            order[j] = order[j - 1];\n"
+        "        order[j] = k;\n    }\n"
+        "    for (i = 0; i < T; i++)\n        total += %s[order[i]];\n"
+        "    for (i = 0; i < T; i++) {\n"
+        "        acc += %s[order[i]];\n"
+        "        if (acc >= 0.5 * total) {\n"
+        "            out[0] = v[order[i]];\n            return;\n        }\n    }\n"
+        "    out[0] = v[order[T - 1]];\n}\n\n",
+        a->n_trees, fn, a->n_trees, a->n_trees, a->n_trees, nm, nm, w, w);
+}
+
+/* C export, bit for bit: the same votes or median with the same operations. */
+static int ada_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const ada *a = (const ada *)l;
+    char nm[64], w[64];
+    int rc;
+
+    if ((rc = ada_check_state(a)) < 0 ||
+        (rc = aml_tree_emit_c(a->trees, a->n_trees, g, nm, sizeof(nm))) < 0 ||
+        (rc = aml_cgen_name(g, "ada_w", w, sizeof(w))) < 0 ||
+        (rc = aml_cgen_doubles(g, w, a->weights, a->n_trees)) < 0)
+        return rc;
+    if (l->task == AML_TASK_CLASSIFICATION)
+        return ada_emit_samme(a, g, fn, nm, w);
+    return ada_emit_r2(a, g, fn, nm, w);
+}
+
 static int ada_importance_out(const aml_learner *l, double *out)
 {
     const ada *a = (const ada *)l;
@@ -741,8 +819,10 @@ const aml_learner_type aml_learner_adaboost = {
     .set_param = ada_set_param,
     .fit = ada_fit,
     .predict = ada_predict,
+    .emit_c = ada_emit_c,
     .save = ada_save,
     .load = ada_load,
     .free = ada_free,
     .importance = ada_importance_out,
+    .resource_param = "n_estimators",
 };

@@ -573,6 +573,32 @@ static int forest_predict(const aml_learner *l, const aml_matrix *X, double *out
     return AML_OK;
 }
 
+/* C export, bit for bit: the trees' leaf values summed in tree order, then divided. */
+static int forest_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const forest *f = (const forest *)l;
+    char nm[64];
+    int rc;
+
+    if ((rc = forest_check_state(f)) < 0 ||
+        (rc = aml_tree_emit_c(f->trees, f->n_trees, g, nm, sizeof(nm))) < 0)
+        return rc;
+    return aml_cgen_printf(g,
+                           "/* %s: %zu trees. */\n"
+                           "static void %s(const double *x, double *out)\n{\n"
+                           "    size_t t, v;\n    int c;\n\n"
+                           "    for (c = 0; c < %d; c++)\n"
+                           "        out[c] = 0.0;\n"
+                           "    for (t = 0; t < %zu; t++) {\n"
+                           "        v = %s_leaf(t, x);\n"
+                           "        for (c = 0; c < %d; c++)\n"
+                           "            out[c] += %s_vals[v + (size_t)c];\n    }\n"
+                           "    for (c = 0; c < %d; c++)\n"
+                           "        out[c] /= (double)%zu;\n}\n\n",
+                           forest_name(f), f->n_trees, fn, f->n_out, f->n_trees, nm,
+                           f->n_out, nm, f->n_out, f->n_trees);
+}
+
 static int forest_importance_out(const aml_learner *l, double *out)
 {
     const forest *f = (const forest *)l;
@@ -747,10 +773,12 @@ const aml_learner_type aml_learner_random_forest = {
     .set_param = forest_set_param,
     .fit = forest_fit,
     .predict = forest_predict,
+    .emit_c = forest_emit_c,
     .save = forest_save,
     .load = forest_load,
     .free = forest_free,
     .importance = forest_importance_out,
+    .resource_param = "n_estimators",
 };
 
 const aml_learner_type aml_learner_extra_trees = {
@@ -762,8 +790,10 @@ const aml_learner_type aml_learner_extra_trees = {
     .set_param = forest_set_param,
     .fit = forest_fit,
     .predict = forest_predict,
+    .emit_c = forest_emit_c,
     .save = forest_save,
     .load = forest_load,
     .free = forest_free,
     .importance = forest_importance_out,
+    .resource_param = "n_estimators",
 };

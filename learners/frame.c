@@ -241,6 +241,33 @@ int aml_frame_filter_rows(aml_frame *f, const unsigned char *keep)
     return AML_OK;
 }
 
+int aml_frame_permute_column(aml_frame *f, size_t col, const size_t *perm)
+{
+    frame_col *c;
+    size_t i, size;
+    void *old;
+
+    if (col >= f->cols || !perm)
+        return aml_error_set(AML_EINVAL, "cannot permute column %zu of %zu", col,
+                             f->cols);
+    for (i = 0; i < f->rows; i++)
+        if (perm[i] >= f->rows)
+            return aml_error_set(AML_EINVAL, "row %zu outside the frame", perm[i]);
+    c = &f->col[col];
+    size = c->real ? sizeof(double) : sizeof(int32_t);
+    if (!(old = aml_mallocarray(f->rows ? f->rows : 1, size)))
+        return AML_ENOMEM;
+    memcpy(old, c->real ? (void *)c->real : (void *)c->codes, f->rows * size);
+    for (i = 0; i < f->rows; i++) {
+        if (c->real)
+            c->real[i] = ((const double *)old)[perm[i]];
+        else
+            c->codes[i] = ((const int32_t *)old)[perm[i]];
+    }
+    free(old);
+    return AML_OK;
+}
+
 /* ------------------------------------------------------- reading cells */
 
 /* Appends one cell (len bytes, plus a NUL) to a column's arena. */

@@ -106,5 +106,11 @@ const char *aml_frame_skipped(const aml_frame *f, size_t i);
 int aml_frame_drop(aml_frame *f, size_t col);
 /* Keeps only the rows where keep[row] != 0, in order (line numbers follow). */
 int aml_frame_filter_rows(aml_frame *f, const unsigned char *keep);
+/*
+ * Rearranges the cells of one column: row i takes the value row perm[i]
+ * had (perm: a permutation of 0..rows-1).  Permutation importance shuffles
+ * a column this way and restores it with the inverse permutation.
+ */
+int aml_frame_permute_column(aml_frame *f, size_t col, const size_t *perm);
 
 #endif

@@ -45,6 +45,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -878,6 +879,114 @@ static int hgb_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return AML_OK;
 }
 
+/* ---- C export ------------------------------------------------------------ */
+
+/*
+ * The nodes of every tree side by side, children made absolute: feature
+ * (-1 leaf), missing side, children; thresholds and leaf values.
+ */
+static int hgb_emit_nodes(const hgb_forest *f, aml_cgen *g, const char *nm)
+{
+    size_t n = f->n_nodes, t, i;
+    int *ints = aml_mallocarray(4 * n + 1, sizeof(int));
+    double *dbl = aml_mallocarray(2 * n + 1, sizeof(double));
+    int *root = aml_mallocarray(f->n_trees + 1, sizeof(int));
+    char buf[96];
+
+    if (!ints || !dbl || !root) {
+        free(ints), free(dbl), free(root);
+        return AML_ENOMEM;
+    }
+    for (t = 0; t < f->n_trees; t++) {
+        root[t] = (int)f->start[t];
+        for (i = f->start[t]; i < f->start[t + 1]; i++) {
+            const hgb_node *d = &f->nodes[i];
+            int leaf = d->feature < 0;
+
+            ints[4 * i] = d->feature;
+            ints[4 * i + 1] = d->default_left;
+            ints[4 * i + 2] = leaf ? -1 : (int)f->start[t] + d->left;
+            ints[4 * i + 3] = leaf ? -1 : (int)f->start[t] + d->right;
+            dbl[2 * i] = d->threshold;
+            dbl[2 * i + 1] = d->value;
+        }
+    }
+    snprintf(buf, sizeof(buf), "%s_node", nm);
+    aml_cgen_ints(g, buf, ints, 4 * n);
+    snprintf(buf, sizeof(buf), "%s_val", nm);
+    aml_cgen_doubles(g, buf, dbl, 2 * n);
+    snprintf(buf, sizeof(buf), "%s_root", nm);
+    aml_cgen_ints(g, buf, root, f->n_trees);
+    free(ints), free(dbl), free(root);
+    return AML_OK;
+}
+
+/* The walk of hgb_leaf_raw: a missing value takes its node's default side. */
+static int hgb_emit_leaf(aml_cgen *g, const char *nm)
+{
+    return aml_cgen_printf(g,
+                           "static double %s_leaf(size_t t, const double *x)\n{\n"
+                           "    int i = %s_root[t];\n\n"
+                           "    while (%s_node[4 * i] >= 0) {\n"
+                           "        double v = x[%s_node[4 * i]];\n"
+                           "        int left = isnan(v) ? %s_node[4 * i + 1]"
+                           " : v <= %s_val[2 * i];\n\n"
+                           "        i = %s_node[4 * i + (left ? 2 : 3)];\n    }\n"
+                           "    return %s_val[2 * i + 1];\n}\n\n",
+                           nm, nm, nm, nm, nm, nm, nm, nm);
+}
+
+/* predict's hgb_transform for one row. */
+static int hgb_emit_transform(const hgb *m, aml_cgen *g)
+{
+    if (m->base.task == AML_TASK_REGRESSION)
+        return aml_cgen_printf(g, "    out[0] = raw[0];\n}\n\n");
+    if (m->n_classes < 2)
+        return aml_cgen_printf(g, "    out[0] = 1.0;\n}\n\n");
+    if (m->loss == HGB_LOGISTIC)
+        return aml_cgen_printf(g, "    {\n"
+                                  "        double f = raw[0], p = f >= 0 ? 1.0 / (1.0 + "
+                                  "exp(-f)) : exp(f) / (1.0 + exp(f));\n\n"
+                                  "        out[0] = 1 - p;\n        out[1] = p;\n"
+                                  "    }\n}\n\n");
+    return aml_cgen_printf(g,
+                           "    {\n        double mx = raw[0], s = 0;\n\n"
+                           "        for (c = 1; c < %d; c++)\n"
+                           "            mx = raw[c] > mx ? raw[c] : mx;\n"
+                           "        for (c = 0; c < %d; c++)\n"
+                           "            s += out[c] = exp(raw[c] - mx);\n"
+                           "        for (c = 0; c < %d; c++)\n"
+                           "            out[c] /= s;\n    }\n}\n\n",
+                           m->n_out, m->n_out, m->n_out);
+}
+
+/* C export, bit for bit: base scores plus leaf values in tree order, then predict's link.
+ */
+static int hgb_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const hgb *m = (const hgb *)l;
+    char nm[64], base[80];
+    int rc;
+
+    if ((rc = hgb_check_state(m)) < 0 ||
+        (rc = aml_cgen_name(g, "hgb", nm, sizeof(nm))) < 0)
+        return rc;
+    snprintf(base, sizeof(base), "%s_base", nm);
+    if ((rc = aml_cgen_doubles(g, base, m->base_score, (size_t)m->n_out)) < 0 ||
+        (rc = hgb_emit_nodes(&m->forest, g, nm)) < 0 || (rc = hgb_emit_leaf(g, nm)) < 0)
+        return rc;
+    aml_cgen_printf(g,
+                    "/* gradient_boosting: %zu trees, %d score(s) per row. */\n"
+                    "static void %s(const double *x, double *out)\n{\n"
+                    "    double raw[%d];\n    size_t t;\n    int c;\n\n"
+                    "    for (c = 0; c < %d; c++)\n        raw[c] = %s[c];\n"
+                    "    for (t = 0; t < %zu; t++)\n"
+                    "        raw[t %% %d] += %s_leaf(t, x);\n",
+                    m->forest.n_trees, m->n_out, fn, m->n_out, m->n_out, base,
+                    m->forest.n_trees, m->n_out, nm);
+    return hgb_emit_transform(m, g);
+}
+
 static int hgb_importance(const aml_learner *l, double *out)
 {
     const hgb *m = (const hgb *)l;
@@ -944,6 +1053,8 @@ static int hgb_load_header(hgb *m, aml_reader *r, uint64_t *n_trees, uint64_t *n
     m->n_out = (int)n_out;
     m->n_classes = (int)n_classes;
     m->p = (size_t)p;
+    if ((rc = aml_reader_need(r, (size_t)n_out + (size_t)p, sizeof(double))) < 0)
+        return rc; /* before allocating for them */
     m->base_score = aml_calloc(n_out, sizeof(double));
     m->importance = aml_calloc(p ? p : 1, sizeof(double));
     if (!m->base_score || !m->importance)
@@ -1056,8 +1167,10 @@ const aml_learner_type aml_learner_gradient_boosting = {
     .set_param = hgb_set_param,
     .fit = hgb_fit,
     .predict = hgb_predict,
+    .emit_c = hgb_emit_c,
     .save = hgb_save,
     .load = hgb_load,
     .free = hgb_free,
     .importance = hgb_importance,
+    .resource_param = "n_estimators",
 };

@@ -57,6 +57,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -963,6 +964,113 @@ static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return rc;
 }
 
+/* ---- C export ------------------------------------------------------------ */
+
+/*
+ * The k nearest training rows by (distance, row), kept sorted in bd/bi:
+ * a row joins when strictly nearer than the last kept, after the kept rows
+ * at its own distance, so ties go to the lower row as in predict.
+ */
+static int knn_emit_select(const knn *m, aml_cgen *g, const char *nm, size_t k)
+{
+    const char *dist = m->metric == KNN_EUCLIDEAN
+                           ? "            d += (x[j] - t[j]) * (x[j] - t[j]);\n"
+                           : "            d += fabs(x[j] - t[j]);\n";
+
+    aml_cgen_printf(g,
+                    "    for (i = 0; i < %zu; i++) {\n"
+                    "        const double *t = %s_x + i * %zu;\n"
+                    "        double d = 0.0;\n\n"
+                    "        for (j = 0; j < %zu; j++)\n",
+                    m->n, nm, m->p, m->p);
+    aml_cgen_printf(g, "%s", dist);
+    return aml_cgen_printf(g,
+                           "        if (len == %zu && !(d < bd[len - 1]))\n"
+                           "            continue;\n"
+                           "        at = len < %zu ? len++ : len - 1;\n"
+                           "        for (; at > 0 && bd[at - 1] > d; at--)\n"
+                           "            bd[at] = bd[at - 1], bi[at] = bi[at - 1];\n"
+                           "        bd[at] = d, bi[at] = i;\n    }\n",
+                           k, k);
+}
+
+/* knn_vote_weights and knn_vote over the chosen rows, nearest first. */
+static int knn_emit_vote(const knn *m, aml_cgen *g, const char *nm)
+{
+    int cls = m->base.task == AML_TASK_CLASSIFICATION;
+
+    if (m->weights == KNN_DISTANCE && m->metric == KNN_EUCLIDEAN)
+        aml_cgen_printf(g,
+                        "    for (i = 0; i < len; i++) {\n"
+                        "        const double *t = %s_x + bi[i] * %zu;\n"
+                        "        double s = 0;\n\n"
+                        "        for (j = 0; j < %zu; j++)\n"
+                        "            s += (x[j] - t[j]) * (x[j] - t[j]);\n"
+                        "        bd[i] = sqrt(s);\n    }\n",
+                        nm, m->p, m->p);
+    if (m->weights == KNN_DISTANCE)
+        aml_cgen_printf(g, "    for (i = 0; i < len; i++)\n"
+                           "        zeros += bd[i] == 0;\n");
+    aml_cgen_printf(g,
+                    "    for (i = 0; i < len; i++) {\n"
+                    "        double v = %s;\n\n"
+                    "        bd[i] = v * %s_w[bi[i]];\n        total += bd[i];\n    }\n"
+                    "    if (!(total > 0))\n"
+                    "        for (i = 0; i < len; i++)\n            bd[i] = 1.0;\n"
+                    "    total = 0;\n"
+                    "    for (c = 0; c < %d; c++)\n        out[c] = 0;\n"
+                    "    for (i = 0; i < len; i++) {\n",
+                    m->weights == KNN_DISTANCE ? "zeros ? (bd[i] == 0) : 1.0 / bd[i]"
+                                               : "1.0",
+                    nm, m->n_out);
+    aml_cgen_printf(g,
+                    cls ? "        out[(size_t)%s_y[bi[i]]] += bd[i];\n"
+                        : "        out[0] += bd[i] * %s_y[bi[i]];\n",
+                    nm);
+    return aml_cgen_printf(
+        g,
+        "        total += bd[i];\n    }\n"
+        "    for (c = 0; c < %d; c++)\n        out[c] /= total;\n}\n\n",
+        m->n_out);
+}
+
+/*
+ * C export, with the training rows embedded.  Distances are computed
+ * directly, as predict's k-d tree does (1 to 15 features and more than
+ * KNN_KD_LEAF rows) and as its manhattan brute force does: the neighbours
+ * and the outputs are then the same bit for bit.
+ */
+static int knn_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const knn *m = (const knn *)l;
+    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n;
+    char nm[64], buf[96];
+    int rc;
+
+    if ((rc = knn_check_state(m)) < 0 ||
+        (rc = aml_cgen_name(g, "knn", nm, sizeof(nm))) < 0)
+        return rc;
+    snprintf(buf, sizeof(buf), "%s_x", nm);
+    aml_cgen_doubles(g, buf, m->X, m->n * m->p);
+    snprintf(buf, sizeof(buf), "%s_y", nm);
+    aml_cgen_doubles(g, buf, m->y, m->n);
+    snprintf(buf, sizeof(buf), "%s_w", nm);
+    aml_cgen_doubles(g, buf, m->w, m->n);
+    aml_cgen_printf(g,
+                    "/* knn: k = %zu of %zu training rows, %s, %s votes. */\n"
+                    "static void %s(const double *x, double *out)\n{\n"
+                    "    double bd[%zu], total = 0;\n"
+                    "    size_t bi[%zu], len = 0, at, i, j, zeros = 0;\n    int c;\n\n",
+                    k, m->n, knn_metric_words[m->metric], knn_weight_words[m->weights],
+                    fn, k, k);
+    knn_emit_select(m, g, nm, k);
+    /* TODO(knn-export): with more than 15 features (or few rows) predict
+     * chooses the neighbours by the BLAS product form of the euclidean
+     * distance; a near-tie (a few ulps) can then be broken differently. */
+    aml_cgen_printf(g, "    (void)zeros;\n");
+    return knn_emit_vote(m, g, nm);
+}
+
 /* ---- save / load -------------------------------------------------------- */
 
 static int knn_save(const aml_learner *l, aml_writer *w)
@@ -1053,6 +1161,7 @@ const aml_learner_type aml_learner_knn = {
     .set_param = knn_set_param,
     .fit = knn_fit,
     .predict = knn_predict,
+    .emit_c = knn_emit_c,
     .save = knn_save,
     .load = knn_load,
     .free = knn_free,

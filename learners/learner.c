@@ -173,6 +173,33 @@ int aml_learner_importance(const aml_learner *l, double *out)
     return l->type->importance(l, out);
 }
 
+int aml_emit_c_linear(aml_cgen *g, const char *fn, const char *who, const double *coef,
+                      size_t p, double intercept)
+{
+    char c[64], b[64];
+
+    aml_cgen_name(g, "coef", c, sizeof(c));
+    aml_cgen_name(g, "intercept", b, sizeof(b));
+    aml_cgen_doubles(g, c, coef, p);
+    aml_cgen_doubles(g, b, &intercept, 1);
+    return aml_cgen_printf(g,
+                           "/* %s over %zu features. */\n"
+                           "static void %s(const double *x, double *out)\n{\n"
+                           "    double s = 0.0;\n    size_t j;\n\n"
+                           "    for (j = 0; j < %zu; j++)\n"
+                           "        s += x[j] * %s[j];\n"
+                           "    out[0] = s + %s[0];\n}\n\n",
+                           who, p, fn, p, c, b);
+}
+
+int aml_learner_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    if (!l->type->emit_c)
+        return aml_error_set(AML_EINVAL, "learner '%s' cannot be exported to C",
+                             l->type->name);
+    return l->type->emit_c(l, g, fn);
+}
+
 int aml_learner_outputs(const aml_learner *l)
 {
     return l->task == AML_TASK_CLASSIFICATION ? l->n_classes : 1;

@@ -129,6 +129,14 @@ struct aml_learner_type {
      * giving the fitted learner's predict output for one row (see cgen.h).
      */
     int (*emit_c)(const aml_learner *l, aml_cgen *g, const char *fn);
+    /*
+     * How a trial with a partial resource (aml_config.resource in (0, 1),
+     * successive halving) is made cheaper: the name of an integer parameter
+     * counting iterations (trees, boosting rounds, epochs), which the
+     * pipeline scales by the resource (at least 1); NULL: the learner is
+     * fitted on that fraction of each training fold's rows instead.
+     */
+    const char *resource_param;
 };
 
 /* The registry: every built-in learner type, NULL-terminated. */
@@ -165,6 +173,14 @@ void aml_learner_free(aml_learner *l);
  */
 int aml_importance_linear(const aml_learner *l, const double *W, int k, size_t stride,
                           double *out);
+
+/*
+ * C export of a linear regressor, for the learners' emit_c slots: defines
+ * fn as out[0] = (sum over j of x[j] coef[j], in feature order) + intercept,
+ * which is what predict's dgemv computes up to its order of summation.
+ */
+int aml_emit_c_linear(aml_cgen *g, const char *fn, const char *who, const double *coef,
+                      size_t p, double intercept);
 
 /*
  * The body of most learners' load slots: creates an instance of `type` with

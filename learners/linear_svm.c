@@ -602,6 +602,50 @@ static int svm_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return AML_OK;
 }
 
+/*
+ * C export: the decision values are summed in feature order where predict
+ * uses ddot, so outputs agree to rounding (about 1e-15).
+ */
+static int svm_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const linsvm *m = (const linsvm *)l;
+    size_t p = l->n_features;
+    int k = m->k == 1 ? 2 : m->k;
+    char w[64], ab[64];
+    double AB[2];
+
+    if (!m->W)
+        return aml_error_set(AML_EINVAL, "linear_svm: export before fit");
+    AB[0] = m->A, AB[1] = m->B;
+    aml_cgen_name(g, "linsvm_w", w, sizeof(w));
+    aml_cgen_name(g, "linsvm_platt", ab, sizeof(ab));
+    aml_cgen_doubles(g, w, m->W, (size_t)m->k * (p + 1));
+    aml_cgen_doubles(g, ab, AB, 2);
+    aml_cgen_printf(
+        g,
+        "/* linear_svm: %d weight vector(s) over %zu features, Platt's sigmoid. */\n"
+        "static void %s(const double *x, double *out)\n{\n"
+        "    double sum = 0.0;\n    size_t j;\n    int c;\n\n"
+        "    for (c = 0; c < %d; c++) {\n"
+        "        const double *wc = %s + (size_t)c * %zu;\n"
+        "        double s = 0.0;\n\n"
+        "        for (j = 0; j < %zu; j++)\n"
+        "            s += x[j] * wc[j];\n"
+        "        out[c] = s + wc[%zu];\n    }\n",
+        m->k, p, fn, m->k, w, p + 1, p, p);
+    if (m->k == 1)
+        aml_cgen_printf(g, "    out[1] = out[0], out[0] = -out[1];\n");
+    return aml_cgen_printf(g,
+                           "    for (c = 0; c < %d; c++) {\n"
+                           "        double z = out[c] * %s[0] + %s[1];\n\n"
+                           "        out[c] = z >= 0.0 ? exp(-z) / (1.0 + exp(-z))"
+                           " : 1.0 / (1.0 + exp(z));\n"
+                           "        sum += out[c];\n    }\n"
+                           "    for (c = 0; c < %d; c++)\n"
+                           "        out[c] = sum > 0.0 ? out[c] / sum : 1.0 / %d;\n}\n\n",
+                           k, ab, ab, k, k);
+}
+
 /* |w| summed over the weight vectors (bias excluded), normalised. */
 static int svm_importance(const aml_learner *l, double *out)
 {
@@ -686,6 +730,7 @@ const aml_learner_type aml_learner_linear_svm = {
     .set_param = svm_set_param,
     .fit = svm_fit,
     .predict = svm_predict,
+    .emit_c = svm_emit_c,
     .save = svm_save,
     .load = svm_load,
     .free = svm_free,

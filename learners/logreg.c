@@ -1010,6 +1010,56 @@ static int logreg_importance(const aml_learner *l, double *out)
     return aml_importance_linear(l, m->theta, m->k, l->n_features, out);
 }
 
+/*
+ * C export: the scores are summed in feature order where predict uses BLAS,
+ * so outputs agree to rounding (about 1e-15), not bit for bit.
+ */
+static int logreg_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const logreg *m = (const logreg *)l;
+    size_t p = l->n_features;
+    char w[64];
+
+    if (!m->theta)
+        return aml_error_set(AML_EINVAL, "logistic_regression: export before fit");
+    aml_cgen_name(g, "logreg_theta", w, sizeof(w));
+    aml_cgen_doubles(g, w, m->theta, (size_t)m->k * (p + 1));
+    if (m->k == 1)
+        aml_cgen_printf(g,
+                        "static double %s_sig(double z)\n{\n"
+                        "    double e;\n\n"
+                        "    if (z >= 0.0)\n"
+                        "        return 1.0 / (1.0 + exp(-z));\n"
+                        "    e = exp(z);\n"
+                        "    return e / (1.0 + e);\n}\n\n",
+                        fn);
+    aml_cgen_printf(g,
+                    "/* logistic_regression: %d weight vector(s) over %zu features. */\n"
+                    "static void %s(const double *x, double *out)\n{\n"
+                    "    double z[%d];\n"
+                    "    size_t j;\n    int c;\n\n"
+                    "    for (c = 0; c < %d; c++) {\n"
+                    "        double s = 0.0;\n\n"
+                    "        for (j = 0; j < %zu; j++)\n"
+                    "            s += x[j] * %s[(size_t)c * %zu + j];\n"
+                    "        z[c] = s + %s[%zu + (size_t)c];\n    }\n",
+                    m->k, p, fn, m->k, m->k, p, w, p, w, (size_t)m->k * p);
+    if (m->k == 1)
+        return aml_cgen_printf(g,
+                               "    out[0] = %s_sig(-z[0]);\n"
+                               "    out[1] = %s_sig(z[0]);\n}\n\n",
+                               fn, fn);
+    return aml_cgen_printf(g,
+                           "    {\n        double mx = z[0], sum = 0.0;\n\n"
+                           "        for (c = 1; c < %d; c++)\n"
+                           "            mx = fmax(mx, z[c]);\n"
+                           "        for (c = 0; c < %d; c++)\n"
+                           "            sum += (out[c] = exp(z[c] - mx));\n"
+                           "        for (c = 0; c < %d; c++)\n"
+                           "            out[c] /= sum;\n    }\n}\n\n",
+                           m->k, m->k, m->k);
+}
+
 static void logreg_free(aml_learner *l)
 {
     logreg *m = (logreg *)l;
@@ -1033,4 +1083,5 @@ const aml_learner_type aml_learner_logistic_regression = {
     .load = logreg_load,
     .free = logreg_free,
     .importance = logreg_importance,
+    .emit_c = logreg_emit_c,
 };

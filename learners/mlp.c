@@ -715,6 +715,81 @@ static int mlp_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return AML_OK;
 }
 
+/* ---- C export --------------------------------------------------------------- */
+
+/* Layer l (1-based) of one row: z = b + x W, summed in input order, then activated. */
+static int mlp_emit_layer(const mlp *m, aml_cgen *g, const char *par, int l)
+{
+    int in = m->units[l - 1], out = m->units[l];
+
+    aml_cgen_printf(g,
+                    "    for (j = 0; j < %d; j++) {\n"
+                    "        double s = 0.0;\n\n"
+                    "        for (i = 0; i < %d; i++)\n"
+                    "            s += a%d[i] * %s[%zu + (size_t)i * %d + j];\n"
+                    "        a%d[j] = s + %s[%zu + j];\n",
+                    out, in, l - 1, par, m->woff[l - 1], out, l, par, m->boff[l - 1]);
+    if (l < m->L && m->act == ACT_RELU)
+        aml_cgen_printf(g, "        a%d[j] = a%d[j] > 0.0 ? a%d[j] : 0.0;\n", l, l, l);
+    else if (l < m->L)
+        aml_cgen_printf(g, "        a%d[j] = tanh(a%d[j]);\n", l, l);
+    return aml_cgen_printf(g, "    }\n");
+}
+
+/* The output unit(s) of predict: logistic pair, softmax or the value. */
+static int mlp_emit_output(const mlp *m, aml_cgen *g)
+{
+    int L = m->L, k = m->units[L];
+
+    if (m->out_kind == OUT_LOGISTIC)
+        return aml_cgen_printf(
+            g,
+            "    {\n        double z = a%d[0], p = z >= 0 ? 1.0 / (1.0 + "
+            "exp(-z)) : exp(z) / (1.0 + exp(z));\n\n"
+            "        out[0] = 1.0 - p;\n        out[1] = p;\n    }\n}\n\n",
+            L);
+    if (m->out_kind == OUT_IDENTITY)
+        return aml_cgen_printf(g, "    out[0] = a%d[0];\n}\n\n", L);
+    return aml_cgen_printf(g,
+                           "    {\n        double mx = a%d[0], s = 0.0;\n\n"
+                           "        for (j = 1; j < %d; j++)\n"
+                           "            mx = fmax(mx, a%d[j]);\n"
+                           "        for (j = 0; j < %d; j++)\n"
+                           "            s += (out[j] = exp(a%d[j] - mx));\n"
+                           "        for (j = 0; j < %d; j++)\n"
+                           "            out[j] /= s;\n    }\n}\n\n",
+                           L, k, L, k, L, k);
+}
+
+/*
+ * C export: the layers' products are summed in input order where predict
+ * uses dgemm, so outputs agree to rounding (about 1e-15), not bit for bit.
+ */
+static int mlp_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const mlp *m = (const mlp *)l;
+    char par[64];
+    int j, rc;
+
+    if (!m->par)
+        return aml_error_set(AML_EINVAL, "mlp: export before fit");
+    if ((rc = aml_cgen_name(g, "mlp_par", par, sizeof(par))) < 0 ||
+        (rc = aml_cgen_doubles(g, par, m->par, m->n_par)) < 0)
+        return rc;
+    aml_cgen_printf(g,
+                    "/* mlp: %d hidden layer(s) (%s). */\n"
+                    "static void %s(const double *x, double *out)\n{\n"
+                    "    const double *a0 = x;\n",
+                    m->n_hidden, m->act == ACT_RELU ? "relu" : "tanh", fn);
+    for (j = 1; j <= m->L; j++)
+        aml_cgen_printf(g, "    double a%d[%d];\n", j, m->units[j]);
+    aml_cgen_printf(g, "    int i, j;\n\n");
+    for (j = 1; j <= m->L; j++)
+        if ((rc = mlp_emit_layer(m, g, par, j)) < 0)
+            return rc;
+    return mlp_emit_output(m, g);
+}
+
 /* ---- parameters, life cycle, save/load ------------------------------------- */
 
 static int mlp_create(aml_learner **out, const aml_learner_type *type, aml_task task)
@@ -840,6 +915,14 @@ static int mlp_load_state(aml_learner *l, aml_reader *r)
             return aml_error_set(AML_EFORMAT, "mlp: corrupt layer sizes in model");
     if ((kind == OUT_SOFTMAX && u[L] < 3) || (kind != OUT_SOFTMAX && u[L] != 1))
         return aml_error_set(AML_EFORMAT, "mlp: corrupt output layer in model");
+    {
+        uint64_t n_par = 0; /* each factor < 2^31: no overflow over a few layers */
+
+        for (i = 1; i <= (int)L; i++)
+            n_par += (uint64_t)u[i - 1] * u[i] + u[i];
+        if ((rc = aml_reader_need(r, (size_t)n_par, sizeof(double))) < 0)
+            return rc; /* before mlp_layout allocates for them */
+    }
     m->act = act;
     m->n_hidden = (int)L - 1;
     for (i = 0; i < m->n_hidden; i++)
@@ -867,7 +950,9 @@ const aml_learner_type aml_learner_mlp = {
     .set_param = mlp_set_param,
     .fit = mlp_fit,
     .predict = mlp_predict,
+    .emit_c = mlp_emit_c,
     .save = mlp_save,
     .load = mlp_load,
     .free = mlp_free,
+    .resource_param = "max_iter",
 };

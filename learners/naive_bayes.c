@@ -275,6 +275,55 @@ static int nb_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return AML_OK;
 }
 
+/*
+ * C export, bit for bit: each class's constant is computed here exactly as
+ * predict computes it, and the row's part with the same operations.
+ */
+static int nb_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const nb *m = (const nb *)l;
+    char mu[64], var[64], kn[64];
+    double *konst;
+    int c, rc;
+
+    if (!m->prior)
+        return aml_error_set(AML_EINVAL, "naive_bayes: export before fit");
+    if (!(konst = aml_mallocarray((size_t)m->k, sizeof(double))))
+        return AML_ENOMEM;
+    for (c = 0; c < m->k; c++)
+        konst[c] = m->prior[c] > 0.0 ? nb_class_const(m, c) : -INFINITY;
+    aml_cgen_name(g, "nb_mu", mu, sizeof(mu));
+    aml_cgen_name(g, "nb_var", var, sizeof(var));
+    aml_cgen_name(g, "nb_const", kn, sizeof(kn));
+    aml_cgen_doubles(g, mu, m->mu, (size_t)m->k * m->p);
+    aml_cgen_doubles(g, var, m->var, (size_t)m->k * m->p);
+    aml_cgen_doubles(g, kn, konst, (size_t)m->k);
+    free(konst);
+    /* A class without weight has constant -inf and keeps jll -inf. */
+    rc = aml_cgen_printf(
+        g,
+        "/* naive_bayes: %d classes over %zu features. */\n"
+        "static void %s(const double *x, double *out)\n{\n"
+        "    double mx = -INFINITY, sum = 0.0;\n    size_t j;\n    int c;\n\n"
+        "    for (c = 0; c < %d; c++) {\n"
+        "        const double *mu = %s + (size_t)c * %zu, *var = %s + (size_t)c * %zu;\n"
+        "        double q = 0.0;\n\n"
+        "        if (%s[c] == -INFINITY) {\n"
+        "            out[c] = -INFINITY;\n"
+        "        } else {\n"
+        "            for (j = 0; j < %zu; j++) {\n"
+        "                double d = x[j] - mu[j];\n\n"
+        "                q += d * d / var[j];\n            }\n"
+        "            out[c] = %s[c] - 0.5 * q;\n        }\n"
+        "        mx = fmax(mx, out[c]);\n    }\n"
+        "    for (c = 0; c < %d; c++)\n"
+        "        sum += (out[c] = exp(out[c] - mx));\n"
+        "    for (c = 0; c < %d; c++)\n"
+        "        out[c] /= sum;\n}\n\n",
+        m->k, m->p, fn, m->k, mu, m->p, var, m->p, kn, m->p, kn, m->k, m->k);
+    return rc;
+}
+
 /* Layout: var_smoothing, u32 k, u64 p, then k priors, k p means, k p variances. */
 static int nb_save(const aml_learner *l, aml_writer *w)
 {
@@ -331,6 +380,7 @@ const aml_learner_type aml_learner_naive_bayes = {
     .set_param = nb_set_param,
     .fit = nb_fit,
     .predict = nb_predict,
+    .emit_c = nb_emit_c,
     .save = nb_save,
     .load = nb_load,
     .free = nb_free,

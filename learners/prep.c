@@ -36,6 +36,7 @@
 #include <assert.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +226,17 @@ static size_t input_width(const aml_prep *p, const prep_input *in)
     if (p->encode == AML_ENCODE_ORDINAL)
         return 1;
     return in->n_levels + (size_t)(in->other != 0);
+}
+
+size_t aml_prep_output_input(const aml_prep *p, size_t j)
+{
+    size_t i, w;
+
+    for (i = 0; i < p->n_inputs; i++, j -= w)
+        if (j < (w = input_width(p, &p->in[i])))
+            return i;
+    assert(!"output column out of range");
+    return p->n_inputs ? p->n_inputs - 1 : 0;
 }
 
 static size_t prep_compute_width(const aml_prep *p)
@@ -626,6 +638,124 @@ out:
     if (rc < 0)
         aml_matrix_dispose(out);
     return rc;
+}
+
+/* ------------------------------------------------------------ C export */
+
+/* Every categorical input's kept levels in one string array, and where each starts. */
+static int emit_levels(const aml_prep *p, aml_cgen *g, const char *nm)
+{
+    size_t i, k, at = 0;
+
+    aml_cgen_printf(g, "static const char *const %s_lv[] = {\n    ", nm);
+    for (i = 0; i < p->n_inputs; i++)
+        for (k = 0; p->in[i].type == AML_COL_CATEGORICAL && k < p->in[i].n_levels; k++) {
+            aml_cgen_string(g, p->in[i].levels[k]);
+            aml_cgen_printf(g, ",%s", ++at % 4 ? " " : "\n    ");
+        }
+    /* A last NULL keeps the array non-empty. */
+    aml_cgen_printf(g, "NULL};\n\n");
+    return aml_cgen_printf(
+        g,
+        "/* The index of s among n sorted levels (strcmp order), or -1. */\n"
+        "static long %s_find(const char *const *lv, long n, const char *s)\n{\n"
+        "    long lo = 0, hi = n;\n\n"
+        "    while (lo < hi) {\n"
+        "        long mid = lo + (hi - lo) / 2;\n"
+        "        int c = strcmp(s, lv[mid]);\n\n"
+        "        if (c == 0)\n            return mid;\n"
+        "        if (c < 0)\n            hi = mid;\n        else\n            lo = mid + "
+        "1;\n"
+        "    }\n    return -1;\n}\n\n",
+        nm);
+}
+
+/* transform_numeric for one cell: fill, centre and scale as doubles in stats. */
+static void emit_numeric(const prep_input *in, aml_cgen *g, const char *nm, size_t c,
+                         size_t i, size_t off)
+{
+    aml_cgen_printf(g, "    v = num[%zu]; /* input %zu */\n", c, i);
+    if (in->indicator)
+        aml_cgen_printf(g, "    x[%zu] = isnan(v) ? 1.0 : 0.0;\n", off + 1);
+    aml_cgen_printf(g,
+                    "    if (isnan(v))\n        v = %s_st[%zu];\n"
+                    "    x[%zu] = (v - %s_st[%zu]) / %s_st[%zu];\n",
+                    nm, 3 * i, off, nm, 3 * i + 1, nm, 3 * i + 2);
+}
+
+/* cell_level and transform_categorical for one cell; x is zeroed already. */
+static void emit_categorical(const aml_prep *p, const prep_input *in, aml_cgen *g,
+                             const char *nm, size_t c, size_t first, size_t off)
+{
+    aml_cgen_printf(g,
+                    "    k = cat[%zu] ? %s_find(%s_lv + %zu, %zu, cat[%zu]) : %ld;\n"
+                    "    if (cat[%zu] && k < 0)\n        k = -2;\n",
+                    c, nm, nm, first, in->n_levels, c, in->fill_level, c);
+    if (p->encode == AML_ENCODE_ORDINAL)
+        aml_cgen_printf(g, "    x[%zu] = k >= 0 ? (double)k : -1.0;\n", off);
+    else if (in->other)
+        aml_cgen_printf(g,
+                        "    if (k >= 0)\n        x[%zu + k] = 1.0;\n"
+                        "    else if (k == -2)\n        x[%zu] = 1.0;\n",
+                        off, off + in->n_levels);
+    else
+        aml_cgen_printf(g, "    if (k >= 0)\n        x[%zu + k] = 1.0;\n", off);
+}
+
+static int emit_stats(const aml_prep *p, aml_cgen *g, const char *nm)
+{
+    double *st = aml_calloc(3 * p->n_inputs + 1, sizeof(double));
+    char buf[96];
+    size_t i;
+
+    if (!st)
+        return AML_ENOMEM;
+    for (i = 0; i < p->n_inputs; i++) {
+        st[3 * i] = p->in[i].fill;
+        st[3 * i + 1] = p->in[i].center;
+        st[3 * i + 2] = p->in[i].scale;
+    }
+    snprintf(buf, sizeof(buf), "%s_st", nm);
+    aml_cgen_doubles(g, buf, st, 3 * p->n_inputs);
+    free(st);
+    return AML_OK;
+}
+
+int aml_prep_emit_c(const aml_prep *p, aml_cgen *g, const char *fn, const size_t *col)
+{
+    size_t i, off = 0, first = 0;
+    char nm[64];
+    int rc, kinds = 0;
+
+    for (i = 0; i < p->n_inputs; i++)
+        kinds |= 1 << p->in[i].type;
+    /* Only what the inputs use, so the file compiles without warnings. */
+    if ((rc = aml_cgen_name(g, "prep", nm, sizeof(nm))) < 0 ||
+        ((kinds & 1 << AML_COL_NUMERIC) && (rc = emit_stats(p, g, nm)) < 0) ||
+        ((kinds & 1 << AML_COL_CATEGORICAL) && (rc = emit_levels(p, g, nm)) < 0))
+        return rc;
+    aml_cgen_printf(
+        g,
+        "/* Preprocessing: %zu input columns to %zu values. */\n"
+        "static void %s(const double *num, const char *const *cat, double *x)\n"
+        "{\n    double v;\n    long k;\n    size_t j;\n\n"
+        "    (void)num, (void)cat, (void)v, (void)k;\n"
+        "    for (j = 0; j < %zu; j++)\n        x[j] = 0.0;\n",
+        p->n_inputs, p->width, fn, p->width);
+    for (i = 0; i < p->n_inputs; i++) {
+        const prep_input *in = &p->in[i];
+        size_t c = col ? col[i] : i;
+
+        if (in->type == AML_COL_NUMERIC) {
+            emit_numeric(in, g, nm, c, i, off);
+        } else {
+            aml_cgen_printf(g, "    /* input %zu */\n", i);
+            emit_categorical(p, in, g, nm, c, first, off);
+            first += in->n_levels;
+        }
+        off += input_width(p, in);
+    }
+    return aml_cgen_printf(g, "}\n\n");
 }
 
 /* ----------------------------------------------------------- save/load */

@@ -101,6 +101,22 @@ int aml_prep_transform(const aml_prep *p, const aml_frame *f, const size_t *rows
 size_t aml_prep_n_inputs(const aml_prep *p);
 const char *aml_prep_input_name(const aml_prep *p, size_t i);
 int aml_prep_input_type(const aml_prep *p, size_t i); /* aml_coltype */
+/*
+ * The input column output column j (< width) comes from: a numeric
+ * column's value and its missing indicator, and every one-hot column
+ * (levels and "other") of a categorical column, map to that column.
+ */
+size_t aml_prep_output_input(const aml_prep *p, size_t j);
+
+/*
+ * C export (cgen.h): defines in g
+ *     static void fn(const double *num, const char *const *cat, double *x)
+ * writing the aml_prep_width() values aml_prep_transform gives for one raw
+ * row.  Input i reads num[col[i]] when numeric (NaN: missing) or
+ * cat[col[i]] when categorical (the cell's text as the CSV reader keeps
+ * it, NULL: missing); col NULL means col[i] = i.
+ */
+int aml_prep_emit_c(const aml_prep *p, aml_cgen *g, const char *fn, const size_t *col);
 
 int aml_prep_save(const aml_prep *p, aml_writer *w);
 int aml_prep_load(aml_prep **out, aml_reader *r);

@@ -48,6 +48,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1098,6 +1099,188 @@ out:
 
 /* ---- importance, parameters, life cycle, save/load ---------------------- */
 
+/* ---- C export ------------------------------------------------------------ */
+
+/* The kernel expression of svm_kval for one support vector s. */
+static const char *svm_emit_kernel(const svm *m)
+{
+    switch (m->kp.type) {
+    case K_RBF:
+        return "        double d2 = n2 + %s_n2[s] - 2.0 * dot;\n\n"
+               "        kv[s] = exp(-%s_kp[0] * (d2 > 0.0 ? d2 : 0.0));\n";
+    case K_POLY:
+        return "        kv[s] = pow(%s_kp[0] * dot + %s_kp[1], %s_kp[2]);\n";
+    case K_SIGMOID:
+        return "        kv[s] = tanh(%s_kp[0] * dot + %s_kp[1]);\n";
+    default:
+        return "        kv[s] = dot;\n";
+    }
+}
+
+static void svm_emit_arrays(const svm *m, aml_cgen *g, const char *nm)
+{
+    size_t npairs = (size_t)m->k * (size_t)(m->k - 1) / 2;
+    double kp[3] = {m->kp.gamma, m->kp.coef0, (double)m->kp.degree};
+    char buf[96];
+
+    snprintf(buf, sizeof(buf), "%s_sv", nm);
+    aml_cgen_doubles(g, buf, m->sv, m->n_sv * m->p);
+    if (m->kp.type == K_RBF) {
+        snprintf(buf, sizeof(buf), "%s_n2", nm);
+        aml_cgen_doubles(g, buf, m->sv_n2, m->n_sv);
+    }
+    snprintf(buf, sizeof(buf), "%s_coef", nm);
+    aml_cgen_doubles(g, buf, m->coef, (size_t)(m->k - 1) * m->n_sv);
+    snprintf(buf, sizeof(buf), "%s_rho", nm);
+    aml_cgen_doubles(g, buf, m->rho, npairs);
+    snprintf(buf, sizeof(buf), "%s_pa", nm);
+    aml_cgen_doubles(g, buf, m->probA, npairs);
+    snprintf(buf, sizeof(buf), "%s_pb", nm);
+    aml_cgen_doubles(g, buf, m->probB, npairs);
+    if (m->kp.type != K_LINEAR) {
+        snprintf(buf, sizeof(buf), "%s_kp", nm);
+        aml_cgen_doubles(g, buf, kp, 3);
+    }
+    snprintf(buf, sizeof(buf), "%s_count", nm);
+    aml_cgen_ints(g, buf, m->count, (size_t)m->k);
+}
+
+/* Kernel values against every support vector, then svm_row_dec's pairwise sums. */
+static void svm_emit_decision(const svm *m, aml_cgen *g, const char *nm)
+{
+    size_t p = m->p;
+
+    if (m->kp.type == K_RBF)
+        aml_cgen_printf(g,
+                        "    double n2 = 0.0;\n\n"
+                        "    for (j = 0; j < %zu; j++)\n        n2 += x[j] * x[j];\n",
+                        p);
+    aml_cgen_printf(g,
+                    "    for (s = 0; s < %zu; s++) {\n"
+                    "        const double *v = %s_sv + s * %zu;\n"
+                    "        double dot = 0.0;\n\n"
+                    "        for (j = 0; j < %zu; j++)\n            dot += x[j] * v[j];\n"
+                    "        {\n",
+                    m->n_sv, nm, p, p);
+    aml_cgen_printf(g, svm_emit_kernel(m), nm, nm, nm);
+    aml_cgen_printf(g,
+                    "        }\n    }\n"
+                    "    for (a = 0, st0 = 0; a < %d; st0 += (size_t)%s_count[a++]) {\n"
+                    "        for (b = a + 1, st1 = st0 + (size_t)%s_count[a]; b < %d;\n"
+                    "             st1 += (size_t)%s_count[b++], q++) {\n"
+                    "            const double *ca = %s_coef + (size_t)(b - 1) * %zu;\n"
+                    "            const double *cb = %s_coef + (size_t)a * %zu;\n"
+                    "            double sum = -%s_rho[q];\n\n"
+                    "            for (s = st0; s < st0 + (size_t)%s_count[a]; s++)\n"
+                    "                sum += ca[s] * kv[s];\n"
+                    "            for (s = st1; s < st1 + (size_t)%s_count[b]; s++)\n"
+                    "                sum += cb[s] * kv[s];\n"
+                    "            dec[q] = sum;\n        }\n    }\n",
+                    m->k, nm, nm, m->k, nm, nm, m->n_sv, nm, m->n_sv, nm, nm, nm);
+}
+
+/* Wu, Lin and Weng's coupling as svm_couple, for k > 2 classes. */
+static void svm_emit_couple(aml_cgen *g, int k)
+{
+    aml_cgen_printf(
+        g,
+        "    {\n"
+        "        double Q[%d * %d], Qp[%d], eps = 0.005 / %d;\n"
+        "        int t, j, it;\n\n"
+        "        for (t = 0; t < %d; t++) {\n"
+        "            pr[t] = 1.0 / %d;\n            Q[t * %d + t] = 0.0;\n"
+        "            for (j = 0; j < %d; j++)\n                if (j != t) {\n"
+        "                    Q[t * %d + t] += r[j * %d + t] * r[j * %d + t];\n"
+        "                    Q[t * %d + j] = -r[j * %d + t] * r[t * %d + j];\n"
+        "                }\n        }\n"
+        "        for (it = 0; it < %d; it++) {\n"
+        "            double pQp = 0.0, err = 0.0;\n\n"
+        "            for (t = 0; t < %d; t++) {\n                Qp[t] = 0.0;\n"
+        "                for (j = 0; j < %d; j++)\n"
+        "                    Qp[t] += Q[t * %d + j] * pr[j];\n"
+        "                pQp += pr[t] * Qp[t];\n            }\n"
+        "            for (t = 0; t < %d; t++)\n"
+        "                err = fmax(err, fabs(Qp[t] - pQp));\n"
+        "            if (err < eps)\n                break;\n"
+        "            for (t = 0; t < %d; t++) {\n"
+        "                double diff = (-Qp[t] + pQp) / Q[t * %d + t];\n\n"
+        "                pr[t] += diff;\n"
+        "                pQp = (pQp + diff * (diff * Q[t * %d + t] + 2.0 * Qp[t])) /"
+        " (1.0 + diff) /\n                      (1.0 + diff);\n"
+        "                for (j = 0; j < %d; j++) {\n"
+        "                    Qp[j] = (Qp[j] + diff * Q[t * %d + j]) / (1.0 + diff);\n"
+        "                    pr[j] /= 1.0 + diff;\n                }\n"
+        "            }\n        }\n    }\n",
+        k, k, k, k, k, k, k, k, k, k, k, k, k, k, k > 100 ? k : 100, k, k, k, k, k, k, k,
+        k, k);
+}
+
+/* svm_row_prob: Platt's sigmoid per pair, clipped, then coupled. */
+static void svm_emit_prob(const svm *m, aml_cgen *g, const char *nm)
+{
+    int k = m->k, a;
+
+    aml_cgen_printf(
+        g,
+        "    for (q = 0, a = 0; a < %d; a++)\n"
+        "        for (b = a + 1; b < %d; b++, q++) {\n"
+        "            double z = dec[q] * %s_pa[q] + %s_pb[q];\n"
+        "            double v = z >= 0.0 ? exp(-z) / (1.0 + exp(-z))"
+        " : 1.0 / (1.0 + exp(z));\n\n"
+        "            v = fmin(fmax(v, 1e-7), 1.0 - 1e-7);\n"
+        "            r[a * %d + b] = v;\n            r[b * %d + a] = 1.0 - v;\n"
+        "        }\n",
+        k, k, nm, nm, k, k);
+    if (k == 2)
+        aml_cgen_printf(g, "    pr[0] = r[1];\n    pr[1] = r[2];\n");
+    else
+        svm_emit_couple(g, k);
+    aml_cgen_printf(g, "    for (a = 0; a < %d; a++)\n        out[a] = 0.0;\n",
+                    m->base.n_classes);
+    for (a = 0; a < k; a++)
+        aml_cgen_printf(g, "    out[%d] = pr[%d];\n", m->label[a], a);
+}
+
+/*
+ * C export: kernel products are summed in feature order where predict uses
+ * dgemm and ddot, so outputs agree to rounding (about 1e-15 relative to the
+ * kernel values), not bit for bit.
+ */
+static int svm_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const svm *m = (const svm *)l;
+    char nm[64];
+    int rc, a;
+
+    if (!m->rho)
+        return aml_error_set(AML_EINVAL, "svm: export before fit");
+    if ((rc = svm_load_check(m)) < 0 ||
+        (rc = aml_cgen_name(g, "svm", nm, sizeof(nm))) < 0)
+        return rc;
+    if (m->k == 1) {
+        aml_cgen_printf(g,
+                        "/* svm: one class seen in training. */\n"
+                        "static void %s(const double *x, double *out)\n{\n"
+                        "    (void)x;\n",
+                        fn);
+        for (a = 0; a < m->base.n_classes; a++)
+            aml_cgen_printf(g, "    out[%d] = %s;\n", a,
+                            a == m->label[0] ? "1.0" : "0.0");
+        return aml_cgen_printf(g, "}\n\n");
+    }
+    svm_emit_arrays(m, g, nm);
+    aml_cgen_printf(g,
+                    "/* svm: %d classes, %zu support vectors. */\n"
+                    "static void %s(const double *x, double *out)\n{\n"
+                    "    double kv[%zu], dec[%d], r[%d], pr[%d];\n"
+                    "    size_t s, j, st0, st1, q = 0;\n    int a, b;\n\n",
+                    m->k, m->n_sv, fn, m->n_sv ? m->n_sv : 1, m->k * (m->k - 1) / 2,
+                    m->k * m->k, m->k);
+    svm_emit_decision(m, g, nm);
+    svm_emit_prob(m, g, nm);
+    return aml_cgen_printf(g, "}\n\n");
+}
+
 /* Linear kernel only: sum over pairs of |w_pair|, normalised. */
 static int svm_importance(const aml_learner *l, double *out)
 {
@@ -1283,12 +1466,16 @@ static int svm_load_state(aml_learner *l, aml_reader *r)
     if ((rc = svm_load_header(m, r, &k, &p, &n_sv)) < 0)
         return rc;
     npairs = (size_t)k * (k - 1) / 2;
-    if ((rc = aml_reader_need(r, n_sv, (p + k) * sizeof(double))) < 0)
+    /* Every count is checked against the bytes left before anything is allocated. */
+    if ((rc = aml_reader_need(r, n_sv, (p + k) * sizeof(double))) < 0 ||
+        (rc = aml_reader_need(r, k, 2 * sizeof(int32_t))) < 0 ||
+        (rc = aml_reader_need(r, npairs, 3 * sizeof(double))) < 0)
         return rc;
     m->k = (int)k, m->p = (size_t)p, m->n_sv = (size_t)n_sv;
     m->label = aml_mallocarray(k, sizeof(int));
     m->count = aml_mallocarray(k, sizeof(int));
-    m->sv = aml_mallocarray(n_sv + 1, (p + 2) * sizeof(double));
+    /* n_sv x p vectors then n_sv norms: bounded by the bytes checked above. */
+    m->sv = aml_mallocarray(n_sv * (p + 1) + 1, sizeof(double));
     m->sv_row = aml_mallocarray(n_sv + 1, sizeof(int64_t));
     m->coef = aml_mallocarray((size_t)(k > 1 ? k - 1 : 1) * n_sv + 1, sizeof(double));
     m->rho = aml_mallocarray(3 * npairs + 1, sizeof(double));
@@ -1325,6 +1512,7 @@ const aml_learner_type aml_learner_svm = {
     .set_param = svm_set_param,
     .fit = svm_fit,
     .predict = svm_predict,
+    .emit_c = svm_emit_c,
     .save = svm_save,
     .load = svm_load,
     .free = svm_free,

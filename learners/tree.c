@@ -226,6 +226,25 @@ static int tree_predict(const aml_learner *l, const aml_matrix *X, double *out)
     return AML_OK;
 }
 
+/* C export, bit for bit: the leaf's values copied. */
+static int tree_emit_c(const aml_learner *l, aml_cgen *g, const char *fn)
+{
+    const tree *t = (const tree *)l;
+    char nm[64];
+    int rc;
+
+    if ((rc = tree_check_state(t)) < 0 ||
+        (rc = aml_tree_emit_c(&t->tr, 1, g, nm, sizeof(nm))) < 0)
+        return rc;
+    return aml_cgen_printf(g,
+                           "/* decision_tree: %zu nodes. */\n"
+                           "static void %s(const double *x, double *out)\n{\n"
+                           "    size_t v = %s_leaf(0, x);\n    int c;\n\n"
+                           "    for (c = 0; c < %d; c++)\n"
+                           "        out[c] = %s_vals[v + (size_t)c];\n}\n\n",
+                           t->tr.n_nodes, fn, nm, t->tr.n_out, nm);
+}
+
 static int tree_importance(const aml_learner *l, double *out)
 {
     const tree *t = (const tree *)l;
@@ -307,6 +326,7 @@ const aml_learner_type aml_learner_decision_tree = {
     .set_param = tree_set_param,
     .fit = tree_fit,
     .predict = tree_predict,
+    .emit_c = tree_emit_c,
     .save = tree_save,
     .load = tree_load,
     .free = tree_free,

@@ -58,6 +58,7 @@
 #include <assert.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1291,6 +1292,96 @@ void aml_tree_predict(const aml_tree *t, const aml_matrix *X, double *out)
     for (i = 0; i < X->rows; i++)
         memcpy(out + i * C, t->values + (size_t)tree_leaf(t, X->data + i * t->p) * C,
                C * sizeof(double));
+}
+
+/* ---- C export ----------------------------------------------------------- */
+
+/* The node arrays of all trees side by side: children and leaf rows made absolute. */
+static int tree_emit_nodes(const aml_tree *trees, size_t n, aml_cgen *g, const char *nm,
+                           size_t total)
+{
+    int *feat = aml_mallocarray(total + 1, sizeof(int));
+    int *kid = aml_mallocarray(2 * total + 1, sizeof(int));
+    double *thr = aml_mallocarray(total + 1, sizeof(double));
+    char buf[96];
+    size_t t, i, at = 0, leaves = 0;
+
+    if (!feat || !kid || !thr) {
+        free(feat), free(kid), free(thr);
+        return AML_ENOMEM;
+    }
+    for (t = 0; t < n; leaves += trees[t++].n_leaves) {
+        for (i = 0; i < trees[t].n_nodes; i++, at++) {
+            const aml_tree *tr = &trees[t];
+
+            feat[at] = tr->feature[i];
+            thr[at] = tr->threshold[i];
+            /* A leaf keeps its value row (absolute) in the left slot. */
+            kid[2 * at] = tr->feature[i] >= 0 ? (int)(at - i) + tr->left[i]
+                                              : (int)leaves + tr->value[i];
+            kid[2 * at + 1] = tr->feature[i] >= 0 ? (int)(at - i) + tr->right[i] : -1;
+        }
+    }
+    snprintf(buf, sizeof(buf), "%s_feat", nm);
+    aml_cgen_ints(g, buf, feat, total);
+    snprintf(buf, sizeof(buf), "%s_thr", nm);
+    aml_cgen_doubles(g, buf, thr, total);
+    snprintf(buf, sizeof(buf), "%s_kid", nm);
+    aml_cgen_ints(g, buf, kid, 2 * total);
+    free(feat), free(kid), free(thr);
+    return AML_OK;
+}
+
+/* Leaf values of all trees, in tree order, and each tree's root node. */
+static int tree_emit_values(const aml_tree *trees, size_t n, aml_cgen *g, const char *nm)
+{
+    size_t t, vals = 0, at = 0, C = (size_t)trees[0].n_out;
+    int *root = aml_mallocarray(n + 1, sizeof(int));
+    double *v;
+    char buf[96];
+
+    for (t = 0; t < n; t++)
+        vals += trees[t].n_leaves * C;
+    if (!root || !(v = aml_mallocarray(vals + 1, sizeof(double)))) {
+        free(root);
+        return AML_ENOMEM;
+    }
+    for (t = 0, vals = 0; t < n; t++) {
+        memcpy(v + vals, trees[t].values, trees[t].n_leaves * C * sizeof(double));
+        vals += trees[t].n_leaves * C;
+        root[t] = (int)at;
+        at += trees[t].n_nodes;
+    }
+    snprintf(buf, sizeof(buf), "%s_vals", nm);
+    aml_cgen_doubles(g, buf, v, vals);
+    snprintf(buf, sizeof(buf), "%s_root", nm);
+    aml_cgen_ints(g, buf, root, n);
+    free(root), free(v);
+    return AML_OK;
+}
+
+int aml_tree_emit_c(const aml_tree *trees, size_t n, aml_cgen *g, char *name, size_t len)
+{
+    size_t t, total = 0;
+    int rc;
+
+    for (t = 0; t < n; t++)
+        total += trees[t].n_nodes;
+    if (n == 0 || total > INT32_MAX / 2)
+        return aml_error_set(AML_EINVAL, "trees: nothing to export or too many nodes");
+    if ((rc = aml_cgen_name(g, "trees", name, len)) < 0 ||
+        (rc = tree_emit_nodes(trees, n, g, name, total)) < 0 ||
+        (rc = tree_emit_values(trees, n, g, name)) < 0)
+        return rc;
+    return aml_cgen_printf(g,
+                           "static size_t %s_leaf(size_t t, const double *x)\n{\n"
+                           "    int node = %s_root[t];\n\n"
+                           "    while (%s_feat[node] >= 0)\n"
+                           "        node = x[%s_feat[node]] <= %s_thr[node]"
+                           " ? %s_kid[2 * node] : %s_kid[2 * node + 1];\n"
+                           "    return (size_t)%s_kid[2 * node] * %d;\n}\n\n",
+                           name, name, name, name, name, name, name, name,
+                           trees[0].n_out);
 }
 
 /* ---- save / load -------------------------------------------------------- */

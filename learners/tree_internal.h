@@ -102,6 +102,15 @@ void aml_tree_predict_add(const aml_tree *t, const aml_matrix *X, double *out);
 /* Writes each row's leaf values (n_out per row) to out. */
 void aml_tree_predict(const aml_tree *t, const aml_matrix *X, double *out);
 
+/*
+ * C export (cgen.h): defines the nodes of trees[0..n) (all with the same
+ * n_out) and the function
+ *     static size_t NAME_leaf(size_t t, const double *x)
+ * giving the offset in the array NAME_vals of the n_out leaf values tree t
+ * reaches for row x, by predict's tests.  NAME (a fresh name) goes to name.
+ */
+int aml_tree_emit_c(const aml_tree *trees, size_t n, aml_cgen *g, char *name, size_t len);
+
 /* Writes n_out, p, the node arrays, leaf values and importance. */
 int aml_tree_save(const aml_tree *t, aml_writer *w);
 /* Reads what aml_tree_save wrote into an empty t and checks it forms a tree. */

@@ -75,6 +75,7 @@
 #include <string.h>
 
 #include "aml.h"
+#include "bayes_internal.h"
 #include "gp.h"
 #include "seen.h"
 
@@ -896,3 +897,43 @@ const aml_search_type aml_search_bayes = {
     .tell = bayes_tell,
     .dispose = bayes_dispose,
 };
+
+/* ---- the model for other strategies (bayes_internal.h) ------------------- */
+
+size_t aml_bayes_min_obs(const aml_space *space)
+{
+    return bayes_n_init(space);
+}
+
+size_t aml_bayes_n_ok(const void *state)
+{
+    const bayes_state *s = state;
+    size_t i, n = 0;
+
+    for (i = 0; i < s->n_learners; i++)
+        n += s->ls[i].n_ok;
+    return n;
+}
+
+int aml_bayes_model_ask(void *state, const aml_space *space, long trial, aml_rng *rng,
+                        aml_config *out)
+{
+    if (aml_bayes_n_ok(state) == 0)
+        return AML_EXHAUSTED;
+    return bayes_ask_model(state, space, trial, rng, out);
+}
+
+int aml_bayes_pending_add(void *state, const aml_space *space, long trial,
+                          const aml_config *c)
+{
+    return bayes_remember(state, space, trial, c);
+}
+
+void aml_bayes_pending_clear(void *state)
+{
+    bayes_state *s = state;
+
+    for (size_t i = 0; i < s->n_pend; i++)
+        free(s->pend[i].z);
+    s->n_pend = 0;
+}

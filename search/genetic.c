@@ -84,75 +84,7 @@ typedef struct genetic_state {
     size_t n_pop;
 } genetic_state;
 
-/* ---- sizes and hashing --------------------------------------------------- */
-
-/* Number of distinct values of a dimension, GENETIC_INFINITE for a real range. */
-static uint64_t genetic_dim_size(const aml_dim *d)
-{
-    switch (d->domain) {
-    case AML_DOM_FIXED:
-        return 1;
-    case AML_DOM_CHOICE:
-        return d->n_choices;
-    case AML_DOM_INT:
-    case AML_DOM_INT_LOG:
-        return d->hi - d->lo < 1e18 ? (uint64_t)(d->hi - d->lo) + 1 : GENETIC_INFINITE;
-    default:
-        return d->lo == d->hi ? 1 : GENETIC_INFINITE;
-    }
-}
-
-static uint64_t genetic_space_size(const aml_space *space)
-{
-    uint64_t total = 0, prod, n;
-    size_t i, j;
-
-    for (i = 0; i < space->n_learners; i++) {
-        prod = 1;
-        for (j = 0; j < space->learners[i].n_dims; j++) {
-            n = genetic_dim_size(&space->learners[i].dims[j]);
-            if (n == GENETIC_INFINITE || prod > (GENETIC_INFINITE - 1) / n)
-                return GENETIC_INFINITE;
-            prod *= n;
-        }
-        if (total > GENETIC_INFINITE - 1 - prod)
-            return GENETIC_INFINITE;
-        total += prod;
-    }
-    return total;
-}
-
-static uint64_t genetic_mix(uint64_t h, uint64_t x)
-{
-    h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h * 0xff51afd7ed558ccdULL;
-}
-
-/* A hash consistent with aml_config_equal (equal configurations, equal hashes). */
-static uint64_t genetic_hash(const aml_config *c)
-{
-    uint64_t h = genetic_mix(0, c->learner), bits;
-    const char *p;
-    double x;
-    size_t i;
-
-    for (i = 0; i < c->n_params; i++) {
-        const aml_value *v = &c->params[i].value;
-
-        h = genetic_mix(h, v->kind);
-        if (v->kind == AML_VAL_STR) {
-            for (p = v->str; *p; p++)
-                h = genetic_mix(h, (unsigned char)*p);
-        } else if (v->kind == AML_VAL_INT) {
-            h = genetic_mix(h, (uint64_t)v->i);
-        } else {
-            x = v->real == 0.0 ? 0.0 : v->real; /* -0.0 == 0.0 */
-            memcpy(&bits, &x, sizeof(bits));
-            h = genetic_mix(h, bits);
-        }
-    }
-    return h;
-}
+/* ---- the configurations seen (aml_config_hash, then aml_config_equal) ------ */
 
 /* Index of the remembered configuration equal to c, or n_seen. */
 static size_t genetic_find(const genetic_state *s, const aml_config *c, uint64_t hash)
@@ -193,7 +125,7 @@ static int genetic_init(void *state, const aml_space *space, uint64_t seed)
     genetic_state *s = state;
 
     s->seed = seed;
-    s->n_points = genetic_space_size(space);
+    s->n_points = aml_space_size(space);
     return AML_OK;
 }
 
@@ -235,7 +167,7 @@ static void genetic_tell(void *state, const aml_space *space, const aml_config *
                          double score, int ok)
 {
     genetic_state *s = state;
-    uint64_t hash = genetic_hash(c);
+    uint64_t hash = aml_config_hash(c);
     size_t i = genetic_find(s, c, hash);
     genetic_entry *e;
 
@@ -447,46 +379,6 @@ static int genetic_candidate(const genetic_state *s, const aml_space *space, lon
 
 /* ---- enumeration of a finite space --------------------------------------- */
 
-/* Writes point `idx` (< n_points) of the finite space into out. */
-static int genetic_point(const aml_space *space, uint64_t idx, aml_config *out)
-{
-    size_t i, j;
-    uint64_t prod, n;
-    int rc;
-
-    for (i = 0; i < space->n_learners; i++) {
-        const aml_space_learner *l = &space->learners[i];
-
-        for (prod = 1, j = 0; j < l->n_dims; j++)
-            prod *= genetic_dim_size(&l->dims[j]);
-        if (idx < prod)
-            break;
-        idx -= prod;
-    }
-    assert(i < space->n_learners);
-    if ((rc = aml_config_init(out, space, i)) < 0)
-        return rc;
-    for (j = 0; j < space->learners[i].n_dims; j++) {
-        const aml_dim *d = &space->learners[i].dims[j];
-
-        n = genetic_dim_size(d);
-        out->params[j].name = d->name;
-        if (d->domain == AML_DOM_INT || d->domain == AML_DOM_INT_LOG) {
-            /* Integer lo + k directly, rather than through rounded unit positions. */
-            aml_dim_at(d, 0.0, &out->params[j].value);
-            if (out->params[j].value.kind == AML_VAL_INT)
-                out->params[j].value.i = (long long)d->lo + (long long)(idx % n);
-            else
-                out->params[j].value.real = d->lo + (double)(idx % n);
-        } else {
-            aml_dim_at(d, ((double)(idx % n) + 0.5) / (double)n, &out->params[j].value);
-        }
-        idx /= n;
-    }
-    return AML_OK;
-}
-
-/* The first unseen point from a random start; AML_EXHAUSTED when none. */
 static int genetic_enumerate(genetic_state *s, const aml_space *space, aml_rng *rng,
                              aml_config *out, uint64_t *hash)
 {
@@ -494,9 +386,9 @@ static int genetic_enumerate(genetic_state *s, const aml_space *space, aml_rng *
     int rc;
 
     for (k = 0; k < s->n_points; k++) {
-        if ((rc = genetic_point(space, (start + k) % s->n_points, out)) < 0)
+        if ((rc = aml_space_point(space, (start + k) % s->n_points, out)) < 0)
             return rc;
-        *hash = genetic_hash(out);
+        *hash = aml_config_hash(out);
         if (genetic_find(s, out, *hash) == s->n_seen)
             return AML_OK;
         aml_config_dispose(out);
@@ -519,7 +411,7 @@ static int genetic_ask(void *state, const aml_space *space, long trial, aml_rng 
     for (attempt = 0; attempt < GENETIC_TRIES; attempt++) {
         if ((rc = genetic_candidate(s, space, trial, attempt, rng, out)) < 0)
             return rc;
-        hash = genetic_hash(out);
+        hash = aml_config_hash(out);
         if (genetic_find(s, out, hash) == s->n_seen)
             goto found;
         aml_config_dispose(out);

@@ -11,6 +11,9 @@
  * make a proposal depend on how many draws an earlier trial consumed or on
  * which thread asked first.
  *
+ * It also owns the seed configurations (search.h): a plain prefix of the
+ * trial sequence that no strategy needs to know about.
+ *
  * A search is single-threaded: the runner asks and tells from one thread
  * and evaluates trials in parallel elsewhere.
  */
@@ -26,11 +29,19 @@ struct aml_search {
     const aml_search_type *type;
     const aml_space *space; /* borrowed */
     uint64_t seed;
-    void *state; /* type->state_size zeroed bytes, NULL when the size is 0 */
+    void *state;       /* type->state_size zeroed bytes, NULL when the size is 0 */
+    aml_config *seeds; /* owned copies: the proposals of trials 0..n_seeds-1 */
+    size_t n_seeds;
 };
 
 const aml_search_type *const aml_search_types[] = {
-    &aml_search_grid, &aml_search_random, &aml_search_genetic, &aml_search_bayes, NULL,
+    &aml_search_grid,
+    &aml_search_random,
+    &aml_search_genetic,
+    &aml_search_bayes,
+    &aml_search_halving,
+    &aml_search_bohb,
+    NULL,
 };
 
 const aml_search_type *aml_search_type_find(const char *name)
@@ -48,6 +59,14 @@ const aml_search_type *aml_search_type_find(const char *name)
 int aml_search_new(aml_search **out, const aml_search_type *type, const aml_space *space,
                    uint64_t seed)
 {
+    return aml_search_new_with(out, type, space, seed, NULL);
+}
+
+int aml_search_new_with(aml_search **out, const aml_search_type *type,
+                        const aml_space *space, uint64_t seed,
+                        const aml_search_options *opt)
+{
+    static const aml_search_options defaults = {0};
     aml_search *s = NULL;
     int rc;
 
@@ -70,7 +89,11 @@ int aml_search_new(aml_search **out, const aml_search_type *type, const aml_spac
     }
 
     /* A failed init has already released what it allocated: no dispose. */
-    if (type->init && (rc = type->init(s->state, space, seed)) < 0)
+    if (type->init_with)
+        rc = type->init_with(s->state, space, seed, opt ? opt : &defaults);
+    else
+        rc = type->init ? type->init(s->state, space, seed) : AML_OK;
+    if (rc < 0)
         goto fail;
     *out = s;
     return 0;
@@ -81,14 +104,51 @@ fail:
     return rc;
 }
 
+static void search_free_seeds(aml_search *s)
+{
+    for (size_t i = 0; i < s->n_seeds; i++)
+        aml_config_dispose(&s->seeds[i]);
+    free(s->seeds);
+    s->seeds = NULL;
+    s->n_seeds = 0;
+}
+
 void aml_search_free(aml_search *s)
 {
     if (!s)
         return;
     if (s->type->dispose)
         s->type->dispose(s->state);
+    search_free_seeds(s);
     free(s->state);
     free(s);
+}
+
+int aml_search_set_seeds(aml_search *s, const aml_config *configs, size_t n)
+{
+    size_t i;
+    int rc;
+
+    assert(s && (configs || n == 0));
+    search_free_seeds(s);
+    for (i = 0; i < n; i++)
+        if (configs[i].learner >= s->space->n_learners ||
+            configs[i].n_params != s->space->learners[configs[i].learner].n_dims)
+            return aml_error_set(AML_EINVAL,
+                                 "seed configuration %zu does not fit the search space",
+                                 i + 1);
+    if (n && !(s->seeds = aml_calloc(n, sizeof(*s->seeds))))
+        return AML_ENOMEM;
+    for (i = 0; i < n; i++) {
+        if ((rc = aml_config_copy(&s->seeds[i], &configs[i])) < 0) {
+            s->n_seeds = i;
+            search_free_seeds(s);
+            return rc;
+        }
+        s->seeds[i].resource = 0.0; /* a seed is evaluated in full */
+    }
+    s->n_seeds = n;
+    return AML_OK;
 }
 
 int aml_search_ask(aml_search *s, long trial, aml_config *out)
@@ -101,6 +161,8 @@ int aml_search_ask(aml_search *s, long trial, aml_config *out)
     if (trial < 0)
         return aml_error_set(AML_EINVAL, "trial number %ld is negative", trial);
 
+    if ((size_t)trial < s->n_seeds)
+        return aml_config_copy(out, &s->seeds[trial]);
     aml_rng_init(&rng, s->seed, (uint64_t)trial);
     rc = s->type->ask(s->state, s->space, trial, &rng, out);
     if (rc != 0) {

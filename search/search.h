@@ -14,7 +14,16 @@
  *
  * Scores told to a strategy are oriented so that larger is better (the
  * runner negates lower-is-better metrics); a failed trial is told with
- * ok = 0 and its score must not be used as a score.
+ * ok = 0 and its score must not be used as a score.  Tells come in trial
+ * order, one per trial, so the n-th tell is trial n's result.
+ *
+ * Seed configurations (spec search.seed_configs) are the driver's, not
+ * the strategy's: with m of them, trials 0..m-1 propose them in order, the
+ * strategy is asked from trial m on (with the real trial number), and it
+ * is told every result, the seeds' included, like any other.
+ *
+ * A configuration's resource (space.h) is 0 (full) unless the strategy
+ * sets it: only halving proposes partial evaluations.
  */
 #ifndef AML_SEARCH_H
 #define AML_SEARCH_H
@@ -23,6 +32,20 @@
 #include <stdint.h>
 
 #include "space.h"
+
+/* How halving draws the configurations it starts (spec search.sampler). */
+typedef enum aml_search_sampler {
+    AML_SAMPLER_DEFAULT = 0, /* the strategy's own: random for halving, bayes for bohb */
+    AML_SAMPLER_RANDOM = 1,
+    AML_SAMPLER_BAYES = 2,
+} aml_search_sampler;
+
+/* Options some strategies read; a zeroed struct means every default. */
+typedef struct aml_search_options {
+    double eta;          /* halving: keep the top 1/eta of a rung; 0: 3 */
+    double min_resource; /* halving: the lowest rung's resource in (0, 1]; 0: 1/27 */
+    aml_search_sampler sampler;
+} aml_search_options;
 
 typedef struct aml_search_type {
     const char *name;
@@ -45,12 +68,20 @@ typedef struct aml_search_type {
                  int ok);
     /* Releases what init allocated inside state (NULL slot: nothing to release). */
     void (*dispose)(void *state);
+    /*
+     * Optional: init for strategies that read options (opt never NULL);
+     * when set, the driver calls it instead of init.
+     */
+    int (*init_with)(void *state, const aml_space *space, uint64_t seed,
+                     const aml_search_options *opt);
 } aml_search_type;
 
 extern const aml_search_type aml_search_grid;
 extern const aml_search_type aml_search_random;
 extern const aml_search_type aml_search_bayes;
 extern const aml_search_type aml_search_genetic;
+extern const aml_search_type aml_search_halving; /* halving.c */
+extern const aml_search_type aml_search_bohb;    /* halving.c, sampler bayes */
 
 /* Every built-in strategy, NULL-terminated. */
 extern const aml_search_type *const aml_search_types[];
@@ -76,6 +107,15 @@ typedef struct aml_search aml_search;
  */
 int aml_search_new(aml_search **out, const aml_search_type *type, const aml_space *space,
                    uint64_t seed);
+/* The same with options (NULL: defaults) for the strategies that read them. */
+int aml_search_new_with(aml_search **out, const aml_search_type *type,
+                        const aml_space *space, uint64_t seed,
+                        const aml_search_options *opt);
+/*
+ * Makes configs[0..n) the proposals of trials 0..n-1 (copied; each must be
+ * a configuration of the search's space).  Call before the first ask.
+ */
+int aml_search_set_seeds(aml_search *s, const aml_config *configs, size_t n);
 void aml_search_free(aml_search *s);
 /*
  * Proposes the configuration for trial number `trial` (>= 0).  Returns 0

@@ -405,6 +405,7 @@ int aml_config_copy(aml_config *dst, const aml_config *src)
     }
     dst->learner = src->learner;
     dst->n_params = src->n_params;
+    dst->resource = src->resource;
     return AML_OK;
 }
 
@@ -435,6 +436,118 @@ int aml_config_equal(const aml_config *a, const aml_config *b)
             return 0;
     }
     return 1;
+}
+
+static uint64_t space_mix(uint64_t h, uint64_t x)
+{
+    h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdULL;
+}
+
+uint64_t aml_config_hash(const aml_config *c)
+{
+    uint64_t h = space_mix(0, c->learner), bits;
+    const char *p;
+    double x;
+    size_t i;
+
+    for (i = 0; i < c->n_params; i++) {
+        const aml_value *v = &c->params[i].value;
+
+        h = space_mix(h, v->kind);
+        if (v->kind == AML_VAL_STR) {
+            for (p = v->str; *p; p++)
+                h = space_mix(h, (unsigned char)*p);
+        } else if (v->kind == AML_VAL_INT) {
+            h = space_mix(h, (uint64_t)v->i);
+        } else {
+            x = v->real == 0.0 ? 0.0 : v->real; /* -0.0 == 0.0 */
+            memcpy(&bits, &x, sizeof(bits));
+            h = space_mix(h, bits);
+        }
+    }
+    return h;
+}
+
+int aml_resource_full(double resource)
+{
+    return !(resource > 0.0 && resource < 1.0);
+}
+
+/* Number of distinct values of a dimension, UINT64_MAX for a real range. */
+static uint64_t space_dim_size(const aml_dim *d)
+{
+    switch (d->domain) {
+    case AML_DOM_FIXED:
+        return 1;
+    case AML_DOM_CHOICE:
+        return d->n_choices;
+    case AML_DOM_INT:
+    case AML_DOM_INT_LOG:
+        return d->hi - d->lo < 1e18 ? (uint64_t)(d->hi - d->lo) + 1 : UINT64_MAX;
+    default:
+        return d->lo == d->hi ? 1 : UINT64_MAX;
+    }
+}
+
+uint64_t aml_space_size(const aml_space *s)
+{
+    uint64_t total = 0, prod, n;
+    size_t i, j;
+
+    for (i = 0; i < s->n_learners; i++) {
+        prod = 1;
+        for (j = 0; j < s->learners[i].n_dims; j++) {
+            n = space_dim_size(&s->learners[i].dims[j]);
+            if (n == UINT64_MAX || prod > (UINT64_MAX - 1) / n)
+                return UINT64_MAX;
+            prod *= n;
+        }
+        if (total > UINT64_MAX - 1 - prod)
+            return UINT64_MAX;
+        total += prod;
+    }
+    return total;
+}
+
+int aml_space_point(const aml_space *s, uint64_t idx, aml_config *out)
+{
+    size_t i, j;
+    uint64_t prod, n;
+    int rc;
+
+    for (i = 0; i < s->n_learners; i++) {
+        const aml_space_learner *l = &s->learners[i];
+
+        for (prod = 1, j = 0; j < l->n_dims; j++)
+            prod *= space_dim_size(&l->dims[j]);
+        if (idx < prod)
+            break;
+        idx -= prod;
+    }
+    if (i == s->n_learners)
+        return aml_error_set(AML_EINVAL, "point %llu is past the end of the space",
+                             (unsigned long long)idx);
+    if ((rc = aml_config_init(out, s, i)) < 0)
+        return rc;
+    for (j = 0; j < s->learners[i].n_dims; j++) {
+        const aml_dim *d = &s->learners[i].dims[j];
+
+        n = space_dim_size(d);
+        out->params[j].name = d->name;
+        if (d->domain == AML_DOM_INT || d->domain == AML_DOM_INT_LOG) {
+            /* Integer lo + k directly, rather than through rounded unit positions. */
+            aml_dim_at(d, 0.0, &out->params[j].value);
+            if (out->params[j].value.kind == AML_VAL_INT)
+                out->params[j].value.i = (long long)d->lo + (long long)(idx % n);
+            else
+                out->params[j].value.real = d->lo + (double)(idx % n);
+        } else {
+            aml_dim_at(d, ((double)(idx % n) + 0.5) / (double)n, &out->params[j].value);
+        }
+        idx /= n;
+    }
+    return AML_OK;
 }
 
 void aml_config_format(const aml_config *c, char *buf, size_t buflen)

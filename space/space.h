@@ -14,6 +14,7 @@
 #define AML_SPACE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rng.h"
 #include "value.h"
@@ -34,9 +35,9 @@ typedef struct aml_dim {
     double lo, hi;      /* ranges */
     aml_value *choices; /* CHOICE: n_choices values; FIXED: choices[0] */
     size_t n_choices;
-    int grid;           /* grid points of a range (INT: 0 = every integer) */
-    int line, col;      /* where the spec wrote it, 0 when built in code */
-    int implicit;       /* 1: from the learner's default search, not written in the spec */
+    int grid;      /* grid points of a range (INT: 0 = every integer) */
+    int line, col; /* where the spec wrote it, 0 when built in code */
+    int implicit;  /* 1: from the learner's default search, not written in the spec */
 } aml_dim;
 
 typedef struct aml_space_learner {
@@ -51,12 +52,24 @@ typedef struct aml_space {
     size_t n_learners;
 } aml_space;
 
+/*
+ * resource: the fraction of the full evaluation budget a trial gets
+ * (successive halving, search/halving.c).  A value in (0, 1) scales the
+ * learner's declared iteration count, or else the training rows of each
+ * fold (trials/pipeline.c); 0 (a zeroed configuration) or 1 means a full
+ * evaluation.  It is not part of the point: aml_config_equal and
+ * aml_config_hash ignore it, aml_config_copy keeps it.
+ */
 typedef struct aml_config {
     size_t learner;  /* index into space->learners */
     size_t n_params; /* == that learner's n_dims */
     aml_param
-        *params; /* owned by the config; names and strings borrowed from the space */
+        *params;     /* owned by the config; names and strings borrowed from the space */
+    double resource; /* see above; 0 = full */
 } aml_config;
+
+/* True when a resource means a full evaluation (<= 0, >= 1, or NaN). */
+int aml_resource_full(double resource);
 
 aml_space *aml_space_new(void);
 void aml_space_free(aml_space *s);
@@ -95,11 +108,27 @@ void aml_dim_sample(const aml_dim *d, aml_rng *rng, aml_value *out);
  */
 size_t aml_dim_grid(const aml_dim *d, aml_value *out);
 
+/*
+ * Distinct points of the space: the sum over learners of the product of
+ * their dimensions' sizes (a choice's count, an integer range's integers,
+ * 1 for a fixed value or a real range with lo == hi); UINT64_MAX when any
+ * learner has a real range or the count overflows.
+ */
+uint64_t aml_space_size(const aml_space *s);
+/*
+ * Point `index` (< aml_space_size) of a finite space in enumeration order
+ * (learners in turn, then mixed radix over the dimensions, the first
+ * fastest), written into out (initialised here).
+ */
+int aml_space_point(const aml_space *s, uint64_t index, aml_config *out);
+
 int aml_config_init(aml_config *c, const aml_space *s, size_t learner);
 void aml_config_dispose(aml_config *c);
 int aml_config_copy(aml_config *dst, const aml_config *src);
 /* Equality of learner and every value (strings by content). */
 int aml_config_equal(const aml_config *a, const aml_config *b);
+/* A hash consistent with aml_config_equal (equal configurations, equal hashes). */
+uint64_t aml_config_hash(const aml_config *c);
 /*
  * Writes `name=value, name=value` for logs into buf (truncating).
  */

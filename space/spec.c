@@ -34,7 +34,10 @@
  *   metric: NAME from vocab->metrics
  *   search: {strategy: NAME from vocab->strategies, trials: INT >= 0,
  *            parallel: INT >= 0, seed: UINT, grid: INT >= 2,
- *            time_budget: DURATION, patience: INT >= 1, trial_timeout: DURATION}
+ *            time_budget: DURATION, patience: INT >= 1, trial_timeout: DURATION,
+ *            eta: INT in [2, 100], min_resource: REAL in (0, 1],
+ *            sampler: random|bayes          (these three: halving and bohb only)
+ *            seed_configs: [{learner: LEARNER, PARAM: VALUE, ...}, ...]}
  *   learners: {LEARNER: nothing | {} | {PARAM: DOMAIN, ...}}   required, non-empty
  *   store: FILE                      required
  *   output: FILE
@@ -91,6 +94,7 @@ typedef struct spec_ctx {
     int grid;               /* search.grid: points per float range */
     const char *dim_prefix; /* prepended to dimension names ("preprocess.") */
     aml_space *prep;        /* the preprocess: dimensions, copied to every learner */
+    yaml_node_t *seeds;     /* search.seed_configs, read once the learners are */
 } spec_ctx;
 
 /* The value nodes of one mapping key, with the key node for messages. */
@@ -100,7 +104,7 @@ typedef struct spec_entry {
 
 static const char *const spec_root_keys[] = {"study",      "data",     "cv",    "metric",
                                              "search",     "learners", "store", "output",
-                                             "preprocess", NULL};
+                                             "preprocess", "ensemble", NULL};
 static const char *const spec_data_keys[] = {
     "train",       "target", "task",      "drop",    "missing",
     "categorical", "keep",   "delimiter", "decimal", NULL};
@@ -115,13 +119,23 @@ static const aml_learner_type spec_prep_type = {
     .tasks = AML_TASK_BIT(AML_TASK_CLASSIFICATION) | AML_TASK_BIT(AML_TASK_REGRESSION),
     .params = aml_prep_params,
 };
-static const char *const spec_search_keys[] = {"strategy", "trials",        "parallel",
-                                               "seed",     "grid",          "time_budget",
-                                               "patience", "trial_timeout", NULL};
+static const char *const spec_search_keys[] = {
+    "strategy", "trials",        "parallel", "seed",         "grid",    "time_budget",
+    "patience", "trial_timeout", "eta",      "min_resource", "sampler", "seed_configs",
+    NULL};
+/* search.sampler, in aml_search_sampler order from 1. */
+static const char *const spec_samplers[] = {"random", "bayes", NULL};
+/* Rungs successive halving keeps at most (HV_MAX_RUNGS in search/halving.c). */
+#define SPEC_MAX_RUNGS 16
 /* Domain keys in aml_domain order from CHOICE on, then the grid option. */
 static const char *const spec_domain_keys[] = {"choice",  "uniform", "log_uniform", "int",
                                                "int_log", "grid",    NULL};
 static const char *const spec_tasks[] = {"classification", "regression", NULL};
+static const char *const spec_ensemble_keys[] = {
+    "method", "size", "candidates", "layers", "meta", "final", "passthrough", "refit", NULL};
+/* In aml_ensemble_method order. */
+static const char *const spec_ensemble_methods[] = {"selection", "stacking", "voting",
+                                                    "none", NULL};
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -928,9 +942,68 @@ static int spec_read_budget(spec_ctx *c, yaml_node_t *search)
     return AML_OK;
 }
 
+/* min_resource: a number in (0, 1] that leaves at most SPEC_MAX_RUNGS rungs. */
+static int spec_read_min_resource(spec_ctx *c, const spec_entry *e)
+{
+    double eta = c->spec->eta > 0 ? c->spec->eta : 3.0, r;
+    char desc[64];
+    aml_value v;
+    int rungs;
+
+    if (!spec_number(e->val, &v) || !((r = aml_value_as_real(&v)) > 0 && r <= 1))
+        return spec_fail(c, e->val,
+                         "'min_resource' must be a number more than 0 and at most 1, "
+                         "not %s",
+                         spec_describe(e->val, desc, sizeof(desc)));
+    rungs = (int)floor(log(1.0 / r) / log(eta) + 1e-9) + 1;
+    if (rungs > SPEC_MAX_RUNGS)
+        return spec_fail(c, e->val,
+                         "'min_resource' %g with eta %g makes %d rungs; at most %d", r,
+                         eta, rungs, SPEC_MAX_RUNGS);
+    c->spec->min_resource = r;
+    return AML_OK;
+}
+
+/* search.eta, search.min_resource and search.sampler: halving and bohb only. */
+static int spec_read_halving(spec_ctx *c, yaml_node_t *search)
+{
+    static const char *const keys[] = {"eta", "min_resource", "sampler", NULL};
+    aml_spec *s = c->spec;
+    int bohb = strcmp(s->strategy, "bohb") == 0, rc, k;
+    char *word = NULL;
+    spec_entry e;
+    long long v;
+
+    for (k = 0; keys[k]; k++)
+        if ((e = spec_get(c, search, keys[k])).key && !bohb &&
+            strcmp(s->strategy, "halving") != 0)
+            return spec_fail(c, e.key, "'%s' applies to strategy halving or bohb, not %s",
+                             keys[k], s->strategy);
+    if ((e = spec_get(c, search, "eta")).val) {
+        if ((rc = spec_get_int(c, &e, 2, 100, &v)) < 0)
+            return rc;
+        s->eta = (double)v;
+    }
+    if ((e = spec_get(c, search, "min_resource")).val &&
+        (rc = spec_read_min_resource(c, &e)) < 0)
+        return rc;
+    if (!(e = spec_get(c, search, "sampler")).val)
+        return AML_OK;
+    if ((rc = spec_get_word(c, &e, spec_samplers, "samplers", &word)) < 0)
+        return rc;
+    s->sampler = word_index(spec_samplers, word) + 1;
+    free(word);
+    if (bohb && s->sampler == 1)
+        return spec_fail(c, e.val,
+                         "strategy bohb samples with bayes; use strategy halving for "
+                         "sampler random");
+    return AML_OK;
+}
+
 static int spec_read_search(spec_ctx *c, const spec_entry *search)
 {
     aml_spec *s = c->spec;
+    char desc[64];
     spec_entry e;
     long long v;
     int rc;
@@ -963,6 +1036,16 @@ static int spec_read_search(spec_ctx *c, const spec_entry *search)
         if ((rc = spec_get_int(c, &e, 2, INT_MAX, &v)) < 0)
             return rc;
         c->grid = (int)v;
+    }
+    if ((rc = spec_read_halving(c, search->val)) < 0)
+        return rc;
+    if ((e = spec_get(c, search->val, "seed_configs")).val) {
+        if (e.val->type != YAML_SEQUENCE_NODE && !spec_is_null(e.val))
+            return spec_fail(c, e.val,
+                             "'seed_configs' must be a list of mappings like "
+                             "{learner: knn, k: 5}, not %s",
+                             spec_describe(e.val, desc, sizeof(desc)));
+        c->seeds = e.val->type == YAML_SEQUENCE_NODE ? e.val : NULL;
     }
     return spec_read_budget(c, search->val);
 }
@@ -1414,6 +1497,275 @@ static int spec_read_learners(spec_ctx *c, const spec_entry *learners)
     return AML_OK;
 }
 
+/* ---- search.seed_configs ------------------------------------------------ */
+
+static void spec_seed_dispose(aml_spec_seed *sd)
+{
+    for (size_t i = 0; i < sd->n_params; i++) {
+        free((char *)sd->params[i].name);
+        if (sd->params[i].value.kind == AML_VAL_STR)
+            free((char *)sd->params[i].value.str);
+    }
+    free(sd->params);
+    free(sd->param_pos);
+    free(sd->learner);
+}
+
+/* The parameter definition a seed key names: the learner's, or a preprocess key's. */
+static int spec_seed_def(spec_ctx *c, const aml_learner_type *t, const yaml_node_t *key,
+                         const aml_learner_type **owner, const aml_param_def **def)
+{
+    const char *name = spec_text(key);
+    size_t skip = sizeof(AML_PREP_PREFIX) - 1;
+    char list[SPEC_LIST_MAX];
+    size_t used = 0;
+
+    *owner = t;
+    if (strncmp(name, AML_PREP_PREFIX, skip) == 0) {
+        *owner = &spec_prep_type;
+        name += skip;
+    }
+    if ((*def = aml_learner_param_find(*owner, name)))
+        return AML_OK;
+    list[0] = '\0';
+    for (const aml_param_def *p = (*owner)->params; p && p->name; p++)
+        spec_join(list, sizeof(list), &used, p->name);
+    return spec_fail(c, key,
+                     "seed configuration: unknown parameter '%s' for %s; its "
+                     "parameters: %s",
+                     spec_text(key), (*owner)->name, used ? list : "(none)");
+}
+
+/* Reads one `KEY: VALUE` of a seed configuration into sd->params[sd->n_params]. */
+static int spec_seed_param(spec_ctx *c, const aml_learner_type *t, aml_spec_seed *sd,
+                           const spec_entry *e)
+{
+    const aml_learner_type *owner;
+    const aml_param_def *def;
+    aml_param *p = &sd->params[sd->n_params];
+    aml_value v;
+    int rc;
+
+    if ((rc = spec_seed_def(c, t, e->key, &owner, &def)) < 0 ||
+        (rc = spec_param_value(c, owner, def, e->val, &v)) < 0)
+        return rc;
+    if (!(p->name = aml_strdup(spec_text(e->key))))
+        return AML_ENOMEM;
+    p->value = v;
+    sd->param_pos[sd->n_params++] = spec_pos(e->key);
+    if (v.kind == AML_VAL_STR && !(p->value.str = aml_strdup(v.str)))
+        return AML_ENOMEM;
+    return AML_OK;
+}
+
+/* One entry of search.seed_configs. */
+static int spec_read_seed(spec_ctx *c, yaml_node_t *m, aml_spec_seed *sd)
+{
+    size_t n = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+    const aml_learner_type *t;
+    spec_entry e;
+    int rc;
+
+    sd->pos = spec_pos(m);
+    if ((rc = spec_require(c, m, "learner", "a seed configuration", &e)) < 0 ||
+        (rc = spec_get_text(c, &e, "a learner name", &sd->learner)) < 0)
+        return rc;
+    if (!(t = spec_find_learner(c, sd->learner)))
+        return spec_unknown_learner(c, e.val);
+    sd->type = t;
+    if (!(sd->params = aml_calloc(n, sizeof(*sd->params))) ||
+        !(sd->param_pos = aml_calloc(n, sizeof(*sd->param_pos))))
+        return AML_ENOMEM;
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+         p++) {
+        spec_entry pe = {spec_node(c, p->key), spec_node(c, p->value)};
+
+        if (strcmp(spec_text(pe.key), "learner") != 0 &&
+            (rc = spec_seed_param(c, t, sd, &pe)) < 0)
+            return rc;
+    }
+    return AML_OK;
+}
+
+/* search.seed_configs, read after the learners (checked against the space). */
+static int spec_read_seeds(spec_ctx *c)
+{
+    yaml_node_item_t *start, *it;
+    aml_config *cfgs = NULL;
+    char desc[64];
+    size_t n;
+    int rc;
+
+    if (!c->seeds)
+        return AML_OK;
+    start = c->seeds->data.sequence.items.start;
+    n = (size_t)(c->seeds->data.sequence.items.top - start);
+    if (n && !(c->spec->seeds = aml_calloc(n, sizeof(*c->spec->seeds))))
+        return AML_ENOMEM;
+    for (it = start; it < c->seeds->data.sequence.items.top; it++) {
+        yaml_node_t *item = spec_node(c, *it);
+
+        if (item->type != YAML_MAPPING_NODE)
+            return spec_fail(c, item,
+                             "each item of 'seed_configs' must be a mapping like "
+                             "{learner: knn, k: 5}, not %s",
+                             spec_describe(item, desc, sizeof(desc)));
+        rc = spec_read_seed(c, item, &c->spec->seeds[c->spec->n_seeds++]);
+        if (rc < 0)
+            return rc;
+    }
+    if ((rc = aml_spec_seed_configs(c->spec, c->spec->space, &cfgs, &n)) < 0)
+        return rc;
+    aml_spec_seed_configs_free(cfgs, n);
+    return AML_OK;
+}
+
+/* Does dimension d hold v?  Writes the space's own value into out when it does. */
+static int spec_dim_holds(const aml_dim *d, const aml_value *v, aml_value *out)
+{
+    double x;
+
+    if (d->domain == AML_DOM_FIXED || d->domain == AML_DOM_CHOICE) {
+        for (size_t i = 0; i < d->n_choices; i++)
+            if ((v->kind == AML_VAL_STR) == (d->choices[i].kind == AML_VAL_STR) &&
+                spec_value_equal(&d->choices[i], v)) {
+                *out = d->choices[i];
+                return 1;
+            }
+        return 0;
+    }
+    if (v->kind == AML_VAL_STR)
+        return 0;
+    x = aml_value_as_real(v);
+    if (!(x >= d->lo && x <= d->hi))
+        return 0;
+    if (d->domain == AML_DOM_INT || d->domain == AML_DOM_INT_LOG) {
+        if (x != floor(x))
+            return 0;
+        aml_dim_at(d, 0.0, out); /* the dimension's kind */
+        out->i = (long long)x;
+        out->real = x;
+        return 1;
+    }
+    memset(out, 0, sizeof(*out));
+    out->kind = AML_VAL_REAL;
+    out->real = x;
+    return 1;
+}
+
+static void spec_value_text(const aml_value *v, char *buf, size_t n)
+{
+    if (v->kind == AML_VAL_STR)
+        snprintf(buf, n, "%s", v->str);
+    else if (v->kind == AML_VAL_INT)
+        snprintf(buf, n, "%lld", v->i);
+    else
+        snprintf(buf, n, "%g", v->real);
+}
+
+/* An unnamed dimension's value: the default when the dimension holds it. */
+static void spec_seed_default(const aml_spec_seed *sd, const aml_dim *d, aml_value *out)
+{
+    size_t skip = sizeof(AML_PREP_PREFIX) - 1;
+    const aml_param_def *def =
+        strncmp(d->name, AML_PREP_PREFIX, skip) == 0
+            ? aml_learner_param_find(&spec_prep_type, d->name + skip)
+            : aml_learner_param_find(sd->type, d->name);
+
+    if (def && spec_dim_holds(d, &def->def, out))
+        return;
+    if (d->domain == AML_DOM_FIXED || d->domain == AML_DOM_CHOICE)
+        *out = d->choices[0];
+    else
+        aml_dim_at(d, 0.5, out);
+}
+
+/* Fills configuration cfg of space learner l from seed sd (positions for messages). */
+static int spec_seed_fill(const aml_spec *s, const aml_spec_seed *sd,
+                          const aml_space_learner *l, aml_config *cfg)
+{
+    char val[128];
+    size_t used = 0;
+
+    for (size_t j = 0; j < l->n_dims; j++) {
+        const aml_dim *d = &l->dims[j];
+        size_t k;
+
+        cfg->params[j].name = d->name;
+        for (k = 0; k < sd->n_params && strcmp(sd->params[k].name, d->name) != 0; k++)
+            ;
+        if (k == sd->n_params) {
+            spec_seed_default(sd, d, &cfg->params[j].value);
+            continue;
+        }
+        used++;
+        if (!spec_dim_holds(d, &sd->params[k].value, &cfg->params[j].value)) {
+            spec_value_text(&sd->params[k].value, val, sizeof(val));
+            return aml_error_set(AML_EINVAL,
+                                 "%s:%d:%d: seed configuration: %s '%s' = %s is outside "
+                                 "the search space (its domain is at line %d)",
+                                 s->path, sd->param_pos[k].line, sd->param_pos[k].col,
+                                 l->name, d->name, val, d->line);
+        }
+    }
+    for (size_t k = 0; used < sd->n_params && k < sd->n_params; k++) {
+        size_t j;
+
+        for (j = 0; j < l->n_dims && strcmp(sd->params[k].name, l->dims[j].name) != 0;
+             j++)
+            ;
+        if (j == l->n_dims)
+            return aml_error_set(AML_EINVAL,
+                                 "%s:%d:%d: seed configuration: '%s' is not searched for "
+                                 "%s in this spec (list it under the learner to name it)",
+                                 s->path, sd->param_pos[k].line, sd->param_pos[k].col,
+                                 sd->params[k].name, l->name);
+    }
+    return AML_OK;
+}
+
+int aml_spec_seed_configs(const aml_spec *s, const aml_space *space, aml_config **out,
+                          size_t *n)
+{
+    aml_config *cfgs = NULL;
+    size_t i, li;
+    int rc = AML_OK;
+
+    *out = NULL;
+    *n = 0;
+    if (s->n_seeds && !(cfgs = aml_calloc(s->n_seeds, sizeof(*cfgs))))
+        return AML_ENOMEM;
+    for (i = 0; i < s->n_seeds && rc == AML_OK; i++) {
+        const aml_spec_seed *sd = &s->seeds[i];
+
+        for (li = 0;
+             li < space->n_learners && strcmp(space->learners[li].name, sd->learner) != 0;
+             li++)
+            ;
+        if (li == space->n_learners)
+            rc = aml_error_set(AML_EINVAL,
+                               "%s:%d:%d: seed configuration names learner '%s', which "
+                               "'learners' does not list",
+                               s->path, sd->pos.line, sd->pos.col, sd->learner);
+        else if ((rc = aml_config_init(&cfgs[i], space, li)) == AML_OK)
+            rc = spec_seed_fill(s, sd, &space->learners[li], &cfgs[i]);
+    }
+    if (rc < 0) {
+        aml_spec_seed_configs_free(cfgs, s->n_seeds);
+        return rc;
+    }
+    *out = cfgs;
+    *n = s->n_seeds;
+    return AML_OK;
+}
+
+void aml_spec_seed_configs_free(aml_config *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++)
+        aml_config_dispose(&c[i]);
+    free(c);
+}
+
 /* ---- preprocess -------------------------------------------------------- */
 
 /* Reads preprocess: into a scratch learner, dimensions named preprocess.KEY. */
@@ -1471,6 +1823,119 @@ static int spec_apply_preprocess(spec_ctx *c)
 
 /* ---- the whole document ------------------------------------------------ */
 
+/* ---- ensemble -------------------------------------------------------- */
+
+/* A learner name for a meta-learner: one word of the vocabulary. */
+static int spec_meta_name(spec_ctx *c, const yaml_node_t *n, const char *key)
+{
+    if (spec_find_learner(c, spec_text(n)))
+        return AML_OK;
+    return spec_fail(c, n, "'%s' names unknown learner '%s'", key, spec_text(n));
+}
+
+/* ensemble.meta: one learner name or a list of them. */
+static int spec_read_meta(spec_ctx *c, const spec_entry *e)
+{
+    aml_spec_ensemble *en = &c->spec->ensemble;
+    yaml_node_item_t *it;
+    int rc;
+
+    if (e->val->type == YAML_SCALAR_NODE) {
+        if (!(en->meta = aml_calloc(2, sizeof(char *))))
+            return AML_ENOMEM;
+        if ((rc = spec_get_text(c, e, "a learner name", &en->meta[0])) < 0)
+            return rc;
+        en->n_meta = 1;
+        return spec_meta_name(c, e->val, "meta");
+    }
+    if ((rc = spec_get_list(c, e, 0, &en->meta, &en->n_meta)) < 0)
+        return rc;
+    if (en->n_meta == 0)
+        return spec_fail(c, e->val, "'meta' must name at least one learner");
+    it = e->val->data.sequence.items.start;
+    for (; it < e->val->data.sequence.items.top; it++)
+        if ((rc = spec_meta_name(c, spec_node(c, *it), "meta")) < 0)
+            return rc;
+    return AML_OK;
+}
+
+static int spec_read_ensemble_ints(spec_ctx *c, yaml_node_t *m)
+{
+    aml_spec_ensemble *en = &c->spec->ensemble;
+    spec_entry e;
+    long long v;
+    int rc;
+
+    if ((e = spec_get(c, m, "size")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 1000, &v)) < 0)
+            return rc;
+        en->size = (int)v;
+    }
+    if ((e = spec_get(c, m, "candidates")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 100000, &v)) < 0)
+            return rc;
+        en->candidates = (int)v;
+    }
+    if ((e = spec_get(c, m, "layers")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 2, &v)) < 0)
+            return rc;
+        en->layers = (int)v;
+    }
+    return AML_OK;
+}
+
+/* Keys that only stacking reads are refused under another method. */
+static int spec_check_stacking_keys(spec_ctx *c, yaml_node_t *m)
+{
+    static const char *const only[] = {"layers", "meta", "final", "passthrough", NULL};
+    spec_entry e;
+    int i;
+
+    if (c->spec->ensemble.method == AML_ENSEMBLE_STACKING)
+        return AML_OK;
+    for (i = 0; only[i]; i++)
+        if ((e = spec_get(c, m, only[i])).val)
+            return spec_fail(c, e.key, "'%s' applies to method stacking only", only[i]);
+    return AML_OK;
+}
+
+static int spec_read_ensemble(spec_ctx *c, const spec_entry *sec)
+{
+    aml_spec_ensemble *en = &c->spec->ensemble;
+    spec_entry e;
+    char *word = NULL;
+    int rc;
+
+    if ((rc = spec_expect_map(c, sec)) < 0 ||
+        (rc = spec_check_keys(c, sec->val, spec_ensemble_keys, "'ensemble'")) < 0)
+        return rc;
+    en->pos = spec_pos(sec->key);
+    if ((e = spec_get(c, sec->val, "method")).val) {
+        if ((rc = spec_get_word(c, &e, spec_ensemble_methods, "methods", &word)) < 0)
+            return rc;
+        en->method = (aml_ensemble_method)word_index(spec_ensemble_methods, word);
+        free(word);
+    }
+    if ((rc = spec_check_stacking_keys(c, sec->val)) < 0 ||
+        (rc = spec_read_ensemble_ints(c, sec->val)) < 0)
+        return rc;
+    if ((e = spec_get(c, sec->val, "meta")).val && (rc = spec_read_meta(c, &e)) < 0)
+        return rc;
+    if ((e = spec_get(c, sec->val, "final")).val &&
+        ((rc = spec_get_text(c, &e, "a learner name", &en->final)) < 0 ||
+         (rc = spec_meta_name(c, e.val, "final")) < 0))
+        return rc;
+    if ((e = spec_get(c, sec->val, "final")).val && en->layers != 2)
+        return spec_fail(c, e.key, "'final' needs 'layers: 2'");
+    if ((e = spec_get(c, sec->val, "passthrough")).val &&
+        (rc = spec_get_bool(c, &e, &en->passthrough)) < 0)
+        return rc;
+    if ((e = spec_get(c, sec->val, "refit")).val &&
+        (rc = spec_get_bool(c, &e, &en->refit)) < 0)
+        return rc;
+    return AML_OK;
+}
+
 static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
 {
     aml_spec *s = c->spec;
@@ -1490,7 +1955,8 @@ static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
         (rc = spec_read_preprocess(c, &e)) < 0)
         return rc;
     if ((rc = spec_require(c, root, "learners", NULL, &e)) < 0 ||
-        (rc = spec_read_learners(c, &e)) < 0 || (rc = spec_apply_preprocess(c)) < 0)
+        (rc = spec_read_learners(c, &e)) < 0 || (rc = spec_apply_preprocess(c)) < 0 ||
+        (rc = spec_read_seeds(c)) < 0)
         return rc;
     if ((rc = spec_require(c, root, "store", NULL, &e)) < 0 ||
         (rc = spec_get_path(c, &e, &s->store)) < 0 ||
@@ -1499,6 +1965,8 @@ static int spec_read_sections(spec_ctx *c, yaml_node_t *root)
     if ((e = spec_get(c, root, "output")).val &&
         ((rc = spec_get_path(c, &e, &s->output)) < 0 ||
          (rc = spec_check_written(c, &e, s->output, "output")) < 0))
+        return rc;
+    if ((e = spec_get(c, root, "ensemble")).val && (rc = spec_read_ensemble(c, &e)) < 0)
         return rc;
     return AML_OK;
 }
@@ -1641,6 +2109,10 @@ static aml_spec *spec_new(const char *path)
     s->stratified = 1;
     s->repeats = 3;
     s->fraction = 0.2;
+    s->ensemble.size = 10;
+    s->ensemble.candidates = 50;
+    s->ensemble.layers = 1;
+    s->ensemble.refit = 1;
     s->decimal = '.';
     s->parallel = 1;
     s->path = aml_strdup(path);
@@ -1668,7 +2140,9 @@ static char *spec_dirname(const char *path)
     return dir;
 }
 
-int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
+/* Loads from the file at path, or from text as if read from path. */
+static int spec_load(aml_spec **out, const char *path, const char *text,
+                     const aml_spec_vocab *vocab)
 {
     spec_ctx c;
     size_t len = 0;
@@ -1684,8 +2158,13 @@ int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
         rc = AML_ENOMEM;
         goto out;
     }
-    if ((rc = spec_read_file(path, &c.spec->text, &len)) < 0 ||
-        (rc = spec_parse(&c, c.spec->text, len)) < 0 ||
+    if (text) {
+        len = strlen(text);
+        rc = (c.spec->text = aml_strdup(text)) ? AML_OK : AML_ENOMEM;
+    } else {
+        rc = spec_read_file(path, &c.spec->text, &len);
+    }
+    if (rc < 0 || (rc = spec_parse(&c, c.spec->text, len)) < 0 ||
         (rc = spec_check_mappings(&c)) < 0 ||
         (rc = spec_read_root(&c, yaml_document_get_root_node(&c.doc))) < 0)
         goto out;
@@ -1698,6 +2177,17 @@ out:
     aml_space_free(c.prep);
     free(c.dir);
     return rc;
+}
+
+int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
+{
+    return spec_load(out, path, NULL, vocab);
+}
+
+int aml_spec_load_text(aml_spec **out, const char *path, const char *text,
+                       const aml_spec_vocab *vocab)
+{
+    return spec_load(out, path, text, vocab);
 }
 
 static void spec_free_list(char **list, size_t n)
@@ -1731,7 +2221,12 @@ void aml_spec_free(aml_spec *s)
     free(s->cv_order);
     free(s->metric);
     free(s->strategy);
+    for (size_t i = 0; s->seeds && i < s->n_seeds; i++)
+        spec_seed_dispose(&s->seeds[i]);
+    free(s->seeds);
     aml_space_free(s->space);
+    spec_free_list(s->ensemble.meta, s->ensemble.n_meta);
+    free(s->ensemble.final);
     free(s->store);
     free(s->output);
     free(s);

@@ -69,11 +69,26 @@ typedef struct aml_spec_ensemble {
     int layers;     /* stacking: 1 or 2; default 1 */
     char **meta;    /* stacking: layer-1 learners; NULL: logistic_regression / ridge */
     size_t n_meta;
-    char *final;    /* stacking with 2 layers: the last learner; NULL: as meta's default */
+    char *final; /* stacking with 2 layers: the last learner; NULL: as meta's default */
     int passthrough; /* stacking: original inputs also reach layer 1; default 0 */
     int refit;       /* 1 (default): members refit on all rows; 0: fold models averaged */
     aml_spec_pos pos; /* of the section, for late errors */
 } aml_spec_ensemble;
+
+/*
+ * One entry of search.seed_configs: a learner and some of its parameters
+ * (values checked against the learner's table; names of preprocess keys
+ * carry the "preprocess." prefix).  Strings are owned.  Turned into
+ * configurations of a space by aml_spec_seed_configs.
+ */
+typedef struct aml_spec_seed {
+    char *learner;
+    const aml_learner_type *type; /* from the vocabulary, for default values */
+    aml_param *params;
+    aml_spec_pos *param_pos; /* of each parameter's key */
+    size_t n_params;
+    aml_spec_pos pos; /* of the entry */
+} aml_spec_seed;
 
 typedef struct aml_spec {
     char *path; /* the spec file as given */
@@ -113,6 +128,13 @@ typedef struct aml_spec {
     long patience;        /* finished trials without improvement; 0 = none */
     double trial_timeout; /* seconds per trial; 0 = none */
     unsigned long long seed;
+    /* search.eta, search.min_resource (halving, bohb): 0 when not given (defaults
+     * 3 and 1/27); search.sampler: 0 not given, 1 random, 2 bayes (the values of
+     * aml_search_sampler, search/search.h) */
+    double eta, min_resource;
+    int sampler;
+    aml_spec_seed *seeds; /* search.seed_configs, in order */
+    size_t n_seeds;
     aml_space *space;
     aml_spec_ensemble ensemble;
     char *store;  /* resolved path */
@@ -129,6 +151,28 @@ typedef struct aml_spec {
  * when the file cannot be read) with the message set.
  */
 int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab);
+/*
+ * The same for a spec's text kept elsewhere (the store keeps the text a
+ * run read): parsed as if read from `path`, whose directory relative
+ * paths resolve against and which messages name.
+ */
+int aml_spec_load_text(aml_spec **out, const char *path, const char *text,
+                       const aml_spec_vocab *vocab);
 void aml_spec_free(aml_spec *s);
+
+/*
+ * The seed configurations as configurations of `space` (the spec's, or
+ * the one the caller trimmed to the task): every named parameter must be
+ * a dimension of its learner there, with a value the dimension holds; an
+ * unnamed one takes the learner's default (the preprocess table's for a
+ * preprocess key) when its dimension holds it, else the dimension's first
+ * choice or middle value (aml_dim_at 0.5).  Strings borrow from the space
+ * or the learner tables.  Errors are "spec.yaml:LINE:COL: ..." and
+ * AML_EINVAL.  *out (NULL when there are none) is freed with
+ * aml_spec_seed_configs_free.
+ */
+int aml_spec_seed_configs(const aml_spec *s, const aml_space *space, aml_config **out,
+                          size_t *n);
+void aml_spec_seed_configs_free(aml_config *c, size_t n);
 
 #endif

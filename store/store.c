@@ -201,7 +201,38 @@ static const char schema_v4[] =
     ") WITHOUT ROWID;\n";
 
 /*
- * Version 5: the resource a trial was evaluated with (successive halving:
+ * The views of version 5 gain the resource; the leaderboard ranks full
+ * evaluations first (a score on part of the budget does not compare with a
+ * full one).  SQLite cannot alter a view: they are dropped and made again.
+ */
+/* clang-format off */
+#define SCHEMA_V5_VIEWS                                                                  \
+    "DROP VIEW leaderboard;\n"                                                           \
+    "DROP VIEW trial_params;\n"                                                          \
+    "CREATE VIEW trial_params AS\n"                                                      \
+    "SELECT t.id AS trial_id, t.study_id, s.name AS study, t.number, t.learner,\n"       \
+    "       t.status, t.score,\n"                                                        \
+    "       " STORE_PARAMS_JSON("t") " AS params,\n"                                     \
+    "       " STORE_FOLDS_JSON("t") " AS fold_scores,\n"                                 \
+    "       t.message, t.t_start, t.t_end, t.t_end - t.t_start AS seconds,\n"           \
+    "       t.resource\n"                                                                \
+    "  FROM trial AS t JOIN study AS s ON s.id = t.study_id;\n"                          \
+    "CREATE VIEW leaderboard AS\n"                                                       \
+    "SELECT v.study_id, v.study,\n"                                                      \
+    "       rank() OVER (PARTITION BY v.study_id ORDER BY\n"                             \
+    "           coalesce(v.resource, 1) DESC,\n"                                         \
+    "           CASE WHEN s.greater_is_better THEN -v.score ELSE v.score END,\n"         \
+    "           v.number) AS rank,\n"                                                    \
+    "       v.number, v.learner, v.score, v.params, v.fold_scores, v.seconds,\n"         \
+    "       v.resource\n"                                                                \
+    "  FROM trial_params AS v JOIN study AS s ON s.id = v.study_id\n"                    \
+    " WHERE v.status = 'ok' AND v.score IS NOT NULL\n"                                   \
+    " ORDER BY v.study_id, rank;\n"
+/* clang-format on */
+
+/*
+ * Version 5: the spec file's absolute path (so `automl export` can read the
+ * data again), the resource a trial was evaluated with (successive halving:
  * a fraction of the full budget, NULL for a full evaluation), and the
  * ensemble built from a study (one row per study, replaced on rebuild;
  * members is JSON [{"trial": N, "weight": W}, ...]; score is the honest
@@ -209,6 +240,8 @@ static const char schema_v4[] =
  */
 static const char schema_v5[] =
     "ALTER TABLE trial ADD COLUMN resource REAL;\n"
+    SCHEMA_V5_VIEWS
+    "ALTER TABLE study ADD COLUMN spec_path TEXT;\n"
     "CREATE TABLE ensemble (\n"
     "    study_id INTEGER PRIMARY KEY REFERENCES study(id) ON DELETE CASCADE,\n"
     "    method   TEXT NOT NULL,\n"
@@ -244,7 +277,7 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
         " VALUES (?1, ?2, ?3, 'running', ?4)"
         " ON CONFLICT (study_id, number) DO UPDATE SET learner = excluded.learner,"
         " status = 'running', score = NULL, message = NULL,"
-        " t_start = excluded.t_start, t_end = NULL"
+        " t_start = excluded.t_start, t_end = NULL, resource = NULL"
         " WHERE trial.status IN ('running', 'interrupted')"
         " RETURNING id",
     [STMT_PARAM_DELETE] = "DELETE FROM trial_param WHERE trial_id = ?1",
@@ -257,6 +290,7 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
     [STMT_FOLD_INSERT] = "INSERT INTO trial_fold (trial_id, fold, score)"
                          " VALUES (?1, ?2, ?3)",
     [STMT_OOF_DELETE] = "DELETE FROM trial_oof WHERE trial_id = ?1",
+    [STMT_TRIAL_RESOURCE] = "UPDATE trial SET resource = ?2 WHERE id = ?1",
     [STMT_OOF_UPSERT] = "INSERT INTO trial_oof (trial_id, repeat, outputs, data)"
                         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (trial_id, repeat)"
                         " DO UPDATE SET outputs = excluded.outputs, data = excluded.data",
@@ -1012,6 +1046,27 @@ int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
     if ((rc = store_write_end(s, own, rc)) == 0)
         *out_id = id;
     return rc;
+}
+
+int aml_store_trial_set_resource(aml_store *s, long long trial_id, double resource)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, own;
+
+    assert(s);
+    if ((rc = store_write_begin(s, &own)) < 0)
+        return rc;
+    if ((rc = store_stmt(s, STMT_TRIAL_RESOURCE, &st)) == 0) {
+        sqlite3_bind_int64(st, 1, trial_id);
+        /* NULL unless a fraction in (0, 1): the rule of aml_resource_full. */
+        if (resource > 0.0 && resource < 1.0)
+            sqlite3_bind_double(st, 2, resource);
+        rc = store_step_done(s, st);
+        if (rc == 0 && sqlite3_changes(s->db) != 1)
+            rc = store_fail(s, AML_EINVAL, "no trial with id %lld in %s", trial_id,
+                            s->path);
+    }
+    return store_write_end(s, own, rc);
 }
 
 /* Replaces the trial's fold rows; non-finite fold scores become NULL. */

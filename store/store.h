@@ -72,6 +72,12 @@ typedef struct aml_study_info {
  */
 int aml_store_study_create(aml_store *s, long long *out_id, const aml_study_info *info,
                            int replace);
+/*
+ * Schema 5.  Records the spec a run read (absolute path and full text), so
+ * that `automl export` can later read the same data and options again.
+ */
+int aml_store_study_set_spec(aml_store *s, long long study_id, const char *path,
+                             const char *text);
 /* Finds a study by name (NULL name: the only study, or the newest one). */
 int aml_store_study_find(aml_store *s, long long *out_id, const char *name);
 /* Like aml_store_study_find with a name, but a missing study is *out_id = 0, not an
@@ -103,6 +109,13 @@ int aml_store_rollback(aml_store *s);
 int aml_store_trial_begin(aml_store *s, long long *out_id, long long study_id,
                           long number, const char *learner, const aml_param *params,
                           size_t n_params, double t_start);
+/*
+ * Schema 5.  Records the resource a begun trial is evaluated with (a
+ * fraction of the full budget in (0, 1), successive halving); anything
+ * else stores NULL, a full evaluation, which is also what
+ * aml_store_trial_begin leaves (and a re-queue resets).
+ */
+int aml_store_trial_set_resource(aml_store *s, long long trial_id, double resource);
 /*
  * Records the end of a trial: status, mean score (NaN/inf: stored NULL and
  * forced failed), fold scores (k values, may include NaN), failure message
@@ -147,6 +160,34 @@ int aml_store_oof_save(aml_store *s, long long trial_id, int repeat, int outputs
 int aml_store_oof_load(aml_store *s, long long trial_id, int repeat, double **values,
                        size_t *n, int *outputs);
 
+/*
+ * Schema 5.  The ensemble a study ended with: the method, its honest
+ * cross-validated score beside the best single trial's, and the members
+ * (trial numbers and weights; NaN weight for stacking, whose weights are a
+ * meta-learner).  Saving replaces the study's previous row.
+ */
+typedef struct aml_ensemble_row {
+    const char *method;
+    double score, best_trial_score; /* NaN stored as NULL */
+    const long *member_trials;
+    const double *member_weights; /* may be NULL: all NULL */
+    size_t n_members;
+    double created_at; /* unix seconds */
+} aml_ensemble_row;
+int aml_store_ensemble_save(aml_store *s, long long study_id, const aml_ensemble_row *e);
+
+/* As read back; strings borrowed for the callback. */
+typedef struct aml_ensemble_info {
+    const char *method;
+    double score, best_trial_score; /* NaN when NULL */
+    const char *members_json;       /* [{"trial":3,"weight":0.5},...] */
+    double created_at;
+} aml_ensemble_info;
+typedef int (*aml_ensemble_read_cb)(const aml_ensemble_info *e, void *payload);
+/* Calls cb once when the study has an ensemble, not at all otherwise. */
+int aml_store_ensemble_read(aml_store *s, long long study_id, aml_ensemble_read_cb cb,
+                            void *payload);
+
 /* One trial as read back.  Strings are borrowed for the duration of the callback. */
 typedef struct aml_trial_row {
     long number;
@@ -158,13 +199,14 @@ typedef struct aml_trial_row {
     const char *fold_scores_json; /* [0.9, 0.85, ...] or NULL */
     const char *message;          /* NULL unless failed */
     double t_start, t_end;        /* unix seconds; t_end is NaN while running */
+    double resource;              /* schema 5: fraction of the budget; NaN = full */
 } aml_trial_row;
 
 typedef struct aml_trial_query {
     const char *study;   /* NULL: as aml_store_study_find(NULL) */
     long top;            /* 0: all trials */
-    int ranked;          /* 1: best first (ok trials by score, then failed);
-                            0: by trial number */
+    int ranked;          /* 1: best first (ok trials by resource, full first,
+                            then score; then the rest); 0: by trial number */
     const char *status;  /* NULL, or only trials of this status name */
     const char *learner; /* NULL, or only trials of this learner */
 } aml_trial_query;
@@ -195,6 +237,7 @@ typedef struct aml_trial_record {
     size_t k;
     const char *message;
     double t_start, t_end;
+    double resource; /* schema 5: fraction of the budget; NaN = full (NULL) */
 } aml_trial_record;
 
 typedef int (*aml_trial_record_cb)(const aml_trial_record *r, void *payload);
@@ -217,6 +260,7 @@ typedef struct aml_study_row {
     int run_alive; /* run_pid is a live process on this host */
     unsigned long long seed;
     double created_at, updated_at; /* updated_at NaN when never */
+    const char *spec_path;         /* schema 5: absolute path of the spec; may be NULL */
 } aml_study_row;
 
 typedef int (*aml_study_cb)(const aml_study_row *row, void *payload);

@@ -30,6 +30,7 @@ enum store_stmt_id {
     STMT_FOLD_INSERT,
     STMT_OOF_DELETE,
     STMT_OOF_UPSERT,
+    STMT_TRIAL_RESOURCE,
     STMT_COUNT
 };
 

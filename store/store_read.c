@@ -29,15 +29,18 @@
 #define PICK_FILTER                                                                      \
     " FROM trial AS t WHERE t.study_id = ?1 AND (?3 IS NULL OR t.status = ?3)"           \
     " AND (?4 IS NULL OR t.learner = ?4)"
-/* Ok trials with a score first, best first in the study's direction; then the
- * rest.  Trial numbers break ties in both groups. */
+/* Ok trials with a score first: full-resource ones, then by resource, larger
+ * first (successive halving), each best first in the study's direction; then
+ * the rest.  Trial numbers break ties in both groups. */
 #define PICK_RANKED                                                                      \
     "SELECT t.id, t.number,"                                                             \
     " CASE WHEN t.status = 'ok' AND t.score IS NOT NULL THEN 0 ELSE 1 END AS k0,"        \
+    " CASE WHEN t.status = 'ok' THEN -coalesce(t.resource, 1) END AS kr,"                \
     " CASE WHEN t.status = 'ok' THEN t.score * ?5 END AS k1" PICK_FILTER                 \
-    " ORDER BY k0, k1, t.number LIMIT ?2"
+    " ORDER BY k0, kr, k1, t.number LIMIT ?2"
 #define PICK_BY_NUMBER                                                                   \
-    "SELECT t.id, t.number, 0 AS k0, 0 AS k1" PICK_FILTER " ORDER BY t.number LIMIT ?2"
+    "SELECT t.id, t.number, 0 AS k0, 0 AS kr, 0 AS k1" PICK_FILTER                       \
+    " ORDER BY t.number LIMIT ?2"
 
 /* clang-format off */
 #define TRIAL_COLUMNS                                                                    \
@@ -46,10 +49,11 @@
     " t.status AS status, t.score AS score,"                                             \
     " " STORE_FOLDS_JSON("t") " AS fold_scores,"                                         \
     " t.message AS message, t.t_start AS t_start, t.t_end AS t_end,"                     \
-    " t.t_end - t.t_start AS seconds"
+    " t.t_end - t.t_start AS seconds, t.resource AS resource"
 /* clang-format on */
 #define TRIALS_FROM(pick)                                                                \
-    " FROM (" pick ") AS k JOIN trial AS t ON t.id = k.id ORDER BY k.k0, k.k1, k.number"
+    " FROM (" pick ") AS k JOIN trial AS t ON t.id = k.id"                               \
+    " ORDER BY k.k0, k.kr, k.k1, k.number"
 
 static const char *const trials_sql[2] = {
     "SELECT " TRIAL_COLUMNS TRIALS_FROM(PICK_BY_NUMBER),
@@ -61,7 +65,7 @@ static const char *const trials_sql[2] = {
     "json_object('number', number, 'learner', learner, 'status', status,"                \
     " 'score', score, 'seconds', seconds, 'params', json(params),"                       \
     " 'fold_scores', json(fold_scores), 'message', message,"                             \
-    " 't_start', t_start, 't_end', t_end)"
+    " 't_start', t_start, 't_end', t_end, 'resource', resource)"
 static const char *const trials_json_sql[2] = {
     "SELECT json_group_array(" JSON_OBJECT_SQL
     ") FROM (SELECT " TRIAL_COLUMNS TRIALS_FROM(PICK_BY_NUMBER) ")",
@@ -82,7 +86,8 @@ static const char *const trials_json_one_sql[2] = {
     " THEN '\"' || replace(" x ", '\"', '\"\"') || '\"' ELSE " x " END"
 #define CSV_REAL(x) "CASE WHEN " x " IS NULL THEN '' ELSE printf('%.17g', " x ") END"
 #define TRIALS_CSV_HEADER                                                                \
-    "number,learner,status,score,seconds,params,fold_scores,message,t_start,t_end"
+    "number,learner,status,score,seconds,params,fold_scores,message,t_start,t_end,"      \
+    "resource"
 /* clang-format off */
 #define CSV_ROW_SQL                                                                      \
     "number"                                                                             \
@@ -94,7 +99,8 @@ static const char *const trials_json_one_sql[2] = {
     " || ',' || " CSV_TEXT("fold_scores")                                                \
     " || ',' || " CSV_TEXT("message")                                                    \
     " || ',' || " CSV_REAL("t_start")                                                    \
-    " || ',' || " CSV_REAL("t_end")
+    " || ',' || " CSV_REAL("t_end")                                                     \
+    " || ',' || " CSV_REAL("resource")
 /* clang-format on */
 static const char *const trials_csv_sql[2] = {
     "SELECT " CSV_ROW_SQL " FROM (SELECT " TRIAL_COLUMNS TRIALS_FROM(PICK_BY_NUMBER) ")",
@@ -113,6 +119,7 @@ static void store_trial_row(sqlite3_stmt *st, aml_trial_row *row)
     row->message = store_column_text(st, 6);
     row->t_start = store_column_real(st, 7);
     row->t_end = store_column_real(st, 8);
+    row->resource = store_column_real(st, 10);
 }
 
 /* Steps `st` and hands each row to cb; returns cb's first non-zero answer. */
@@ -245,7 +252,7 @@ int aml_store_export_trials(aml_store *s, const aml_trial_query *q, aml_store_fo
  * queries per trial keeps a 100k-trial resume quick.
  */
 static const char records_trial_sql[] =
-    "SELECT id, number, learner, status, score, message, t_start, t_end"
+    "SELECT id, number, learner, status, score, message, t_start, t_end, resource"
     " FROM trial WHERE study_id = ?1 ORDER BY number";
 static const char records_param_sql[] =
     "SELECT t.number, p.name, p.value_real, p.value_int, p.value_text"
@@ -400,6 +407,7 @@ static int records_emit(records_walk *w, aml_trial_record_cb cb, void *payload)
     r.message = store_column_text(t, 5);
     r.t_start = store_column_real(t, 6);
     r.t_end = store_column_real(t, 7);
+    r.resource = store_column_real(t, 8);
     rc = records_params(w, r.number, &r.n_params);
     if (rc == 0)
         rc = records_folds(w, r.number, &r.k);
@@ -447,16 +455,18 @@ out:
     " " STUDY_COUNT(" AND t.status = 'ok'") " AS n_ok,"                                  \
     " CASE WHEN s.greater_is_better"                                                     \
     "   THEN (SELECT max(t.score) FROM trial AS t"                                       \
-    "          WHERE t.study_id = s.id AND t.status = 'ok')"                             \
+    "          WHERE t.study_id = s.id AND t.status = 'ok' AND t.resource IS NULL)"      \
     "   ELSE (SELECT min(t.score) FROM trial AS t"                                       \
-    "          WHERE t.study_id = s.id AND t.status = 'ok') END AS best,"                \
+    "          WHERE t.study_id = s.id AND t.status = 'ok' AND t.resource IS NULL)"      \
+    "   END AS best,"                                                                    \
     " " STUDY_COUNT(" AND t.status = 'failed'") " AS n_failed,"                          \
     " " STUDY_COUNT(" AND t.status = 'running'") " AS n_run,"                            \
     " " STUDY_COUNT(" AND t.status = 'interrupted'") " AS n_int,"                        \
     " s.spec_text AS spec_text, s.spec_hash AS spec_hash,"                               \
     " s.spec_canonical AS spec_canonical, s.stop_reason AS stop_reason,"                 \
     " s.run_pid AS run_pid, s.run_host AS run_host, s.seed AS seed,"                     \
-    " s.created_at AS created_at, s.updated_at AS updated_at"
+    " s.created_at AS created_at, s.updated_at AS updated_at,"                           \
+    " s.spec_path AS spec_path"
 /* clang-format on */
 
 static const char studies_sql[] =
@@ -489,6 +499,7 @@ static void store_study_row(sqlite3_stmt *st, aml_study_row *row)
     row->seed = (unsigned long long)sqlite3_column_int64(st, 17);
     row->created_at = store_column_real(st, 18);
     row->updated_at = store_column_real(st, 19);
+    row->spec_path = store_column_text(st, 20);
 }
 
 static int store_walk_studies(aml_store *s, sqlite3_stmt *st, aml_study_cb cb,

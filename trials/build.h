@@ -26,9 +26,12 @@ typedef struct aml_build_request {
     const aml_metric *metric;
     aml_store *store;
     long long study_id;
+    int folds, stratified; /* the CV plan of the search (aml_cv_init) */
+    uint64_t cv_seed;
     uint64_t seed;   /* search seed: members refit with their trial's generator */
     int threads;     /* for the refits (BLAS included) */
     long trial;      /* >= 0: a model of that one trial only (export --trial) */
+    int no_fit;      /* 1: choose and score only; *out stays NULL (no output file) */
 } aml_build_request;
 
 /* What was built, for people and for the store's ensemble table. */

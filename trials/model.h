@@ -89,8 +89,16 @@ int aml_model_set_missing(aml_model *m, char *const *missing, size_t n);
  */
 int aml_model_set_reading(aml_model *m, char decimal, const aml_spec_colmissing *cols,
                           size_t n);
+/*
+ * For C export: how aml_model_read_csv reads a file.  Sets opt's missing
+ * tokens (missing NULL: the reader's defaults), per-column token lists and
+ * decimal mark, borrowed from m; leaves the other fields alone.
+ */
+void aml_model_csv_options(const aml_model *m, aml_csv_options *opt);
 int aml_model_save(const aml_model *m, const char *path);
 int aml_model_load(aml_model **out, const char *path);
+/* The same from the file's bytes in memory (messages name it "model"). */
+int aml_model_load_buffer(aml_model **out, const void *data, size_t len);
 void aml_model_free(aml_model *m);
 
 /*

@@ -22,6 +22,15 @@
  * Validation and predict-time rows only ever go through step 2's transform.
  * Resampling draws from a child stream of the fold's generator, so the
  * learner's own draws are the same with and without it.
+ *
+ * A partial resource (aml_config.resource in (0, 1), successive halving)
+ * makes the fit cheaper in one of two ways, as the learner type declares
+ * (aml_learner_type.resource_param): its iteration parameter (trees,
+ * rounds, epochs) is scaled by the resource, rounded, at least 1; or,
+ * for learners without one, step 0 keeps that fraction of the training
+ * rows (aml_pipeline_subsample), stratified by class for classification,
+ * drawn from another child stream of the fold's generator.  The rows a
+ * fold validates on are never subsampled.
  */
 #include "pipeline.h"
 #include "aml.h"
@@ -35,6 +44,8 @@
 #define PIPELINE_SMOTE_K 5
 /* Stream of the resampling generator, a child of the fold's. */
 #define PIPELINE_BALANCE_STREAM 0xBA1A4CEULL
+/* Stream of the resource subsample's generator, a child of the fold's. */
+#define PIPELINE_SUBSAMPLE_STREAM 0x5AB5A3E1ULL
 
 static int is_prep_param(const char *name)
 {
@@ -417,6 +428,123 @@ static int pipeline_balance(const aml_dataset *d, int balance, aml_matrix *X, do
     return rc;
 }
 
+/* ------------------------------------------------------------- resource */
+
+/* How many rows of each class a subsample of m of the n rows keeps. */
+static void subsample_quota(const size_t *count, int k, size_t n, size_t m, size_t *quota)
+{
+    size_t total = 0;
+    int c, best;
+
+    for (c = 0; c < k; c++) {
+        quota[c] = count[c] * m / n;
+        total += quota[c];
+    }
+    /* Largest remainders first (lower class on ties) until the quotas sum to m. */
+    while (total < m) {
+        best = -1;
+        for (c = 0; c < k; c++)
+            if (quota[c] < count[c] &&
+                (best < 0 || (count[c] * m) % n > (count[best] * m) % n))
+                best = c;
+        if (best < 0)
+            break;
+        quota[best]++;
+        total++;
+    }
+    for (c = 0; c < k; c++)
+        if (count[c] > 0 && quota[c] == 0)
+            quota[c] = 1; /* every class present keeps a row */
+}
+
+static int subsample_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Keeps quota[c] random rows of each class c (one class 0 for regression). */
+static int subsample_pick(const aml_dataset *d, size_t *rows, size_t *n, int k,
+                          const size_t *quota, aml_rng *rng)
+{
+    size_t *by = aml_mallocarray(*n ? *n : 1, sizeof(size_t)), m = 0, i, at = 0;
+    int c;
+
+    if (!by)
+        return AML_ENOMEM;
+    for (c = 0; c < k; c++) {
+        size_t nc = 0;
+
+        for (i = 0; i < *n; i++)
+            if (k == 1 || (int)d->y[rows[i]] == c)
+                by[at + nc++] = rows[i];
+        aml_rng_shuffle(rng, by + at, nc);
+        memmove(by + m, by + at, quota[c] * sizeof(size_t));
+        m += quota[c];
+        at = m;
+    }
+    qsort(by, m, sizeof(size_t), subsample_cmp);
+    memcpy(rows, by, m * sizeof(size_t));
+    *n = m;
+    free(by);
+    return AML_OK;
+}
+
+int aml_pipeline_subsample(const aml_dataset *d, size_t *rows, size_t *n, double fraction,
+                           const aml_rng *fold_rng)
+{
+    int k = d->task == AML_TASK_CLASSIFICATION && d->n_classes > 0 ? d->n_classes : 1;
+    size_t *count, *quota, m, i;
+    aml_rng rng;
+    int rc;
+
+    if (aml_resource_full(fraction) || *n == 0)
+        return AML_OK;
+    m = (size_t)floor((double)*n * fraction + 0.5);
+    m = m < 1 ? 1 : m > *n ? *n : m;
+    count = aml_calloc((size_t)k, sizeof(size_t));
+    quota = aml_calloc((size_t)k, sizeof(size_t));
+    if (!count || !quota) {
+        rc = AML_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < *n; i++)
+        count[k == 1 ? 0 : (int)d->y[rows[i]]]++;
+    subsample_quota(count, k, *n, m, quota);
+    aml_rng_child(&rng, fold_rng, PIPELINE_SUBSAMPLE_STREAM);
+    rc = subsample_pick(d, rows, n, k, quota, &rng);
+out:
+    free(count);
+    free(quota);
+    return rc;
+}
+
+/*
+ * Scales the learner's iteration parameter by the configuration's
+ * resource: its value in the configuration, or the learner's default.
+ */
+static int pipeline_scale(aml_learner *l, const aml_learner_type *t, const aml_config *c)
+{
+    const aml_param_def *def = aml_learner_param_find(t, t->resource_param);
+    const aml_value *v = def ? &def->def : NULL;
+    aml_value scaled = {0};
+    double x;
+    size_t i;
+
+    for (i = 0; i < c->n_params; i++)
+        if (strcmp(c->params[i].name, t->resource_param) == 0)
+            v = &c->params[i].value;
+    if (!v || v->kind == AML_VAL_STR)
+        return aml_error_set(AML_EINVAL,
+                             "%s: resource parameter '%s' has no number to scale",
+                             t->name, t->resource_param);
+    x = floor(aml_value_as_real(v) * c->resource + 0.5);
+    scaled.kind = AML_VAL_INT;
+    scaled.i = x < 1.0 ? 1 : (long long)x;
+    return aml_learner_set_param(l, t->resource_param, &scaled);
+}
+
 /* ------------------------------------------------------------- fitting */
 
 static int pipeline_gather_y(double **out, const aml_dataset *d, const size_t *rows,
@@ -465,7 +593,9 @@ int aml_pipeline_fit(aml_pipeline *p, const aml_dataset *d, const aml_space *s,
         return rc;
     if (!(train = pipeline_rows(d, rows, &n)))
         return AML_ENOMEM;
-    if ((popt.dedup && (rc = pipeline_dedup(d, train, &n)) < 0) ||
+    if ((!type->resource_param &&
+         (rc = aml_pipeline_subsample(d, train, &n, c->resource, rng)) < 0) ||
+        (popt.dedup && (rc = pipeline_dedup(d, train, &n)) < 0) ||
         (rc = aml_prep_fit(&p->prep, d->features, train, n, &popt)) < 0 ||
         (rc = aml_prep_transform(p->prep, d->features, train, n, &X)) < 0 ||
         (rc = pipeline_gather_y(&y, d, train, n)) < 0 ||
@@ -474,6 +604,8 @@ int aml_pipeline_fit(aml_pipeline *p, const aml_dataset *d, const aml_space *s,
 
     if ((rc = aml_learner_new(&p->learner, type, d->task)) < 0 ||
         (rc = pipeline_set_params(p->learner, c)) < 0 ||
+        (type->resource_param && !aml_resource_full(c->resource) &&
+         (rc = pipeline_scale(p->learner, type, c)) < 0) ||
         (rc = aml_learner_fit(p->learner, &X, y, w, d->n_classes, rng, threads)) < 0)
         goto fail;
     goto out;

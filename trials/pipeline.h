@@ -36,6 +36,16 @@ int aml_pipeline_fit(aml_pipeline *p, const aml_dataset *d, const aml_space *s,
 int aml_pipeline_predict(const aml_pipeline *p, const aml_frame *f, const size_t *rows,
                          size_t n, double *out);
 int aml_pipeline_outputs(const aml_pipeline *p);
+/*
+ * A partial resource's training rows (see pipeline.c): keeps
+ * max(1, round(n x fraction)) of rows[0..*n), in row order, stratified by
+ * class for classification (largest-remainder quotas, and at least one row
+ * of every class present, so the count may exceed that by up to
+ * classes - 1); drawn from a child stream of fold_rng, which is not
+ * advanced.  A full fraction (aml_resource_full) keeps every row.
+ */
+int aml_pipeline_subsample(const aml_dataset *d, size_t *rows, size_t *n, double fraction,
+                           const aml_rng *fold_rng);
 void aml_pipeline_dispose(aml_pipeline *p);
 
 #endif

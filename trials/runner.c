@@ -67,6 +67,7 @@ typedef struct run_prior {
     size_t k;
     char *message;
     double t_start, t_end;
+    double resource; /* NaN when stored NULL (full) */
 } run_prior;
 
 typedef struct run_history {
@@ -151,6 +152,7 @@ static int history_add(const aml_trial_record *r, void *payload)
     p->score = r->score;
     p->t_start = r->t_start;
     p->t_end = r->t_end;
+    p->resource = r->resource;
     p->k = r->k;
     if (!(p->learner = aml_strdup(r->learner)) ||
         (r->message && !(p->message = aml_strdup(r->message))) ||
@@ -181,11 +183,19 @@ static int value_same(const aml_value *a, const aml_value *b)
     return a->real == b->real || (!isfinite(a->real) && isnan(b->real));
 }
 
+/* Same resource: both full, or the same fraction (stored exactly, as REAL). */
+static int resource_same(double stored, double proposed)
+{
+    if (aml_resource_full(stored) || aml_resource_full(proposed))
+        return aml_resource_full(stored) && aml_resource_full(proposed);
+    return stored == proposed;
+}
+
 /* Is the proposal the configuration stored under its trial number? */
 static int prior_matches(const run_prior *p, const aml_config *c, const aml_space *space)
 {
     if (strcmp(p->learner, space->learners[c->learner].name) != 0 ||
-        p->n_params != c->n_params)
+        p->n_params != c->n_params || !resource_same(p->resource, c->resource))
         return 0;
     for (size_t i = 0; i < c->n_params; i++)
         if (strcmp(p->params[i].name, c->params[i].name) != 0 ||
@@ -222,13 +232,17 @@ static int batch_match_history(run_batch *b, const run_history *h, const aml_spa
         if (!p || !p->done)
             continue;
         if (!prior_matches(p, &r->config, space)) {
+            double rn = r->config.resource, rp = p->resource;
+
             aml_config_format(&r->config, now, sizeof(now));
             return aml_error_set(AML_EINVAL,
-                                 "trial %ld: the search now proposes %s (%s) but the "
-                                 "store holds %s for it: the search changed since the "
-                                 "study began (use --fresh, or a new study name)",
+                                 "trial %ld: the search now proposes %s (%s) at resource "
+                                 "%g but the store holds %s at resource %g for it: the "
+                                 "search changed since the study began (use --fresh, or "
+                                 "a new study name)",
                                  r->number, space->learners[r->config.learner].name, now,
-                                 p->learner);
+                                 aml_resource_full(rn) ? 1.0 : rn, p->learner,
+                                 aml_resource_full(rp) ? 1.0 : rp);
         }
         prior_apply(p, r);
         b->stored[i] = 1;
@@ -258,8 +272,8 @@ static int batch_alloc_oof(run_batch *b, const aml_cv *cv)
     b->outputs = aml_cv_outputs(cv);
     b->repeats = aml_cv_repeats(cv);
     for (size_t i = 0; i < b->n; i++) {
-        if (b->stored[i])
-            continue;
+        if (b->stored[i] || !aml_resource_full(b->r[i].config.resource))
+            continue; /* a partial trial's OOF is not kept (runner.h) */
         if (!(b->oof[i] = aml_mallocarray(size ? size : 1, sizeof(double))))
             return AML_ENOMEM;
         for (size_t j = 0; j < size; j++)
@@ -309,6 +323,8 @@ static int batch_record_start(run_batch *b, const aml_run_options *opt,
         rc = aml_store_trial_begin(st, &b->ids[i], opt->study_id, b->r[i].number,
                                    space->learners[c->learner].name, c->params,
                                    c->n_params, now);
+        if (rc == AML_OK && !aml_resource_full(c->resource))
+            rc = aml_store_trial_set_resource(st, b->ids[i], c->resource);
         if (rc < 0) {
             aml_store_rollback(st);
             return rc;
@@ -485,6 +501,8 @@ static int summary_count(aml_run_summary *s, const aml_trial_result *r,
         return AML_OK;
     }
     s->n_ok++;
+    if (!aml_resource_full(r->config.resource))
+        return AML_OK; /* a partial evaluation never competes with full ones */
     if (!s->has_best || aml_metric_better(m, r->score, s->best.score)) {
         s->since_best = 0;
         return summary_take_best(s, r);
@@ -667,7 +685,10 @@ int aml_run_search(aml_run_summary *out, const aml_dataset *d, const aml_space *
         return rc;
     }
     if ((rc = run_save_folds(opt, &cv)) < 0 ||
-        (rc = aml_search_new(&search, strategy, space, opt->seed)) < 0) {
+        (rc = aml_search_new_with(&search, strategy, space, opt->seed, opt->search)) <
+            0 ||
+        (rc = aml_search_set_seeds(search, opt->seeds, opt->n_seeds)) < 0) {
+        aml_search_free(search);
         aml_cv_dispose(&cv);
         history_dispose(&h);
         return rc;

@@ -36,9 +36,20 @@
  * Out-of-fold predictions.  With a store, each trial evaluated keeps an
  * OOF matrix (aml_cv_fold_oof: n x outputs per repeat, NaN where no split
  * validates a row; AML_RUN_BATCH of them in memory at once), and an ok
- * trial's matrix is saved (aml_store_oof_save, table trial_oof) in the
+ * full-resource trial's matrix is saved (aml_store_oof_save, table trial_oof) in the
  * transaction that records its result.  Its values depend only on the
  * seed, trial and fold, like the scores.
+ *
+ * Resource.  A proposal's resource (aml_config.resource, successive
+ * halving) is recorded with its trial (aml_store_trial_set_resource) and
+ * applied by the pipeline (trials/pipeline.c); on resume a stored trial
+ * must have been evaluated with the proposal's resource.  Only
+ * full-resource trials can be the run's best, and only they keep their
+ * out-of-fold predictions (a partial trial's predictions come from a
+ * cheaper model than the one a refit or an ensemble would use).
+ *
+ * Seed configurations (opt.seeds, spec search.seed_configs) are the first
+ * trials, whatever the strategy (aml_search_set_seeds).
  *
  * Trial timeout.  budget.trial_seconds is cooperative, at fold
  * granularity: before a (trial, fold) task starts it checks whether its
@@ -73,6 +84,9 @@ typedef struct aml_run_options {
     const aml_metric *metric;
     aml_store *store; /* may be NULL (tests): nothing is recorded */
     long long study_id;
+    const aml_search_options *search; /* strategy options; NULL: defaults */
+    const aml_config *seeds;          /* proposals of trials 0..n_seeds-1 */
+    size_t n_seeds;
 } aml_run_options;
 
 typedef struct aml_run_summary {
@@ -82,7 +96,7 @@ typedef struct aml_run_summary {
     long since_best;               /* trials told since the best last improved */
     aml_stop_reason reason;
     int has_best;
-    aml_trial_result best; /* owned copy of the best trial when has_best */
+    aml_trial_result best; /* owned copy of the best full-resource trial when has_best */
 } aml_run_summary;
 
 /*

@@ -204,30 +204,35 @@ int aml_cv_fold(const aml_cv *cv, const aml_config *c, long trial, int fold,
     return aml_cv_fold_oof(cv, c, trial, fold, score, msg, msglen, NULL);
 }
 
-int aml_cv_fold_oof(const aml_cv *cv, const aml_config *c, long trial, int fold,
-                    double *score, char *msg, size_t msglen, double *oof)
+int aml_cv_fit_split(const aml_cv *cv, const aml_config *c, long trial, int fold,
+                     int threads, aml_pipeline *p)
 {
-    aml_pipeline p = {0};
     aml_rng trial_rng, rng;
     size_t *train, n_train = 0;
     int rc;
 
-    *score = NAN;
     aml_rng_init(&trial_rng, cv->seed, (uint64_t)trial);
     aml_rng_child(&rng, &trial_rng, (uint64_t)fold);
+    if (!(train = cv_train_rows(cv, fold, &n_train)))
+        return AML_ENOMEM;
+    rc = aml_pipeline_fit(p, cv->data, cv->space, c, train, n_train, &rng, threads);
+    free(train);
+    return rc;
+}
+
+int aml_cv_fold_oof(const aml_cv *cv, const aml_config *c, long trial, int fold,
+                    double *score, char *msg, size_t msglen, double *oof)
+{
+    aml_pipeline p = {0};
+    int rc;
+
+    *score = NAN;
     aml_error_clear();
-
-    train = cv_train_rows(cv, fold, &n_train);
-    if (!train)
-        rc = AML_ENOMEM;
-    else if ((rc = aml_pipeline_fit(&p, cv->data, cv->space, c, train, n_train, &rng,
-                                    1)) == 0)
+    if ((rc = aml_cv_fit_split(cv, c, trial, fold, 1, &p)) == 0)
         rc = cv_score_fold(cv, &p, fold, score, oof);
-
     if (rc < 0)
         snprintf(msg, msglen, "fold %d: %s", fold + 1, aml_error_message());
     aml_pipeline_dispose(&p);
-    free(train);
     return rc;
 }
 

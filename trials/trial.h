@@ -21,6 +21,7 @@
 
 #include "dataset.h"
 #include "metric.h"
+#include "pipeline.h"
 #include "space.h"
 #include "store.h"
 
@@ -74,6 +75,14 @@ int aml_cv_repeats(const aml_cv *cv);
 size_t aml_cv_oof_size(const aml_cv *cv);
 int aml_cv_fold_oof(const aml_cv *cv, const aml_config *c, long trial, int fold,
                     double *score, char *msg, size_t msglen, double *oof);
+/*
+ * Fits the pipeline of split `fold` (its training rows, the generator fold
+ * of trial `trial`): the very model aml_cv_fold scores, for ensembles that
+ * keep the fold models instead of refitting.  p must be zeroed; on failure
+ * it is left disposed with the message set.
+ */
+int aml_cv_fit_split(const aml_cv *cv, const aml_config *c, long trial, int fold,
+                     int threads, aml_pipeline *p);
 
 #define AML_TRIAL_MESSAGE_MAX 256
 

@@ -114,6 +114,10 @@ static void test_report_html(void **state)
     assert_non_null(strstr(html, ">knn: k</text>"));
     assert_non_null(strstr(html, ">decision_tree: max_depth</text>"));
     assert_non_null(strstr(html, "id=\"ensemble\""));
+    /* run built the default ensemble: its method, scores and weighted members. */
+    assert_non_null(strstr(html, "Method <b>selection</b>: accuracy 0."));
+    assert_non_null(strstr(html, "against 0."));
+    assert_true(count(html, "<span style=\"display:inline-block;height:0.8em;") >= 1);
     /* The leaderboard's JSON parameters are HTML-escaped. */
     assert_non_null(strstr(html, "<code>{&quot;"));
     /* Nothing is fetched from elsewhere. */

@@ -488,7 +488,7 @@ static void test_query_formats(void **state)
 
     assert_int_equal(automl("trials q.db --format csv --status ok --learner knn"), 0);
     expect_in("out.txt", "number,learner,status,score,seconds,params,fold_scores,message,"
-                         "t_start,t_end\n");
+                         "t_start,t_end,resource\n");
     expect_in("out.txt", ",knn,ok,");
     expect_in("out.txt", "\"{\"\"k\"\":");
     assert_int_equal(automl("best q.db --format json"), 0);

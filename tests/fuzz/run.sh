@@ -16,15 +16,22 @@ jobs="${AML_FUZZ_JOBS:-2}"
 
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAML_FUZZ=ON -DAML_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzz_csv fuzz_spec -j"$jobs" >/dev/null
+cmake --build "$build" --target fuzz_csv fuzz_spec fuzz_model -j"$jobs" >/dev/null
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/csv" "$work/spec" "$work/artifacts"
+mkdir -p "$work/csv" "$work/spec" "$work/model" "$work/artifacts"
 
 # Seeds: every CSV fixture behind an option byte (0: sniff, '.'), and every
 # YAML fixture (the bad-input specs name CSV files next to them, so those
-# are copied beside the temporary spec for data.train to resolve).
+# are copied beside the temporary spec for data.train to resolve).  The
+# model corpus starts with the old-format fixtures (raw mode byte 0); the
+# fuzz_model harness adds models of every learner kind and of ensembles
+# itself (AML_FUZZ_MODEL_SEEDS) before it starts.
+for f in "$root"/tests/fixtures/model/*.model; do
+  [ -f "$f" ] || continue
+  { printf '\000'; cat "$f"; } > "$work/model/seed_$(basename "$f")"
+done
 i=0
 for f in "$root"/tests/fixtures/csv/*.csv "$root"/tests/fixtures/csv/*.tsv \
          "$root"/tests/fixtures/bad/*.csv "$root"/tests/fixtures/bad/*.tsv; do
@@ -37,12 +44,15 @@ cp "$root"/tests/fixtures/bad/*.csv "$root"/tests/fixtures/bad/*.tsv "$work/"
 cp "$root/examples/penguins/penguins.csv" "$work/"
 
 status=0
-for target in fuzz_csv fuzz_spec; do
+for target in fuzz_csv fuzz_spec fuzz_model; do
   corpus="$work/csv"
   [ "$target" = fuzz_spec ] && corpus="$work/spec"
+  max_len=8192
+  [ "$target" = fuzz_model ] && corpus="$work/model" && max_len=262144 # whole models
   echo "fuzz: $target for ${seconds}s"
-  if ! (cd "$work" && AML_FUZZ_DIR="$work" "$build/tests/fuzz/$target" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+  if ! (cd "$work" && AML_FUZZ_DIR="$work" AML_FUZZ_MODEL_SEEDS="$work/model" \
+        "$build/tests/fuzz/$target" \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
         -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$corpus" \
         > "$work/$target.log" 2>&1); then
     echo "fuzz: $target FAILED; last lines of its log:" >&2

@@ -127,6 +127,13 @@ static void test_learner_registry(void **state)
                 fail_msg("%s.%s: default fails: %s", t->name, d->name, buf);
             assert_non_null(d->doc);
         }
+        /* A declared resource parameter is an integer one (the pipeline scales it). */
+        if (t->resource_param) {
+            d = aml_learner_param_find(t, t->resource_param);
+            if (!d || d->kind != AML_VAL_INT || d->def.kind != AML_VAL_INT)
+                fail_msg("%s: resource_param '%s' is not an integer parameter", t->name,
+                         t->resource_param);
+        }
     }
 }
 

@@ -124,7 +124,7 @@ static const aml_learner_type t_ridge = {
 static const aml_learner_type *const t_learners[] = {&t_logreg, &t_knn, &t_tree, &t_ridge,
                                                      NULL};
 static const char *const t_metrics[] = {"accuracy", "f1", "rmse", NULL};
-static const char *const t_strategies[] = {"grid", "random", NULL};
+static const char *const t_strategies[] = {"grid", "random", "halving", "bohb", NULL};
 static const aml_spec_vocab t_vocab = {t_learners, t_metrics, t_strategies};
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -233,7 +233,7 @@ static const bad_case bad_cases[] = {
     /* Unknown keys: top level (line 8), in data (line 5), in a domain. */
     {HEAD TAIL "colour: red\n",
      "8:1: unknown key 'colour'; allowed keys: study, data, cv, "
-     "metric, search, learners, store, output, preprocess"},
+     "metric, search, learners, store, output, preprocess, ensemble"},
     {HEAD "  weight: w\n" TAIL,
      "5:3: unknown key 'weight' in 'data'; allowed keys: train, "
      "target, task, drop, missing, categorical, keep, delimiter, decimal"},
@@ -380,7 +380,7 @@ static const bad_case bad_cases[] = {
     {HEAD "metric: auc\n" TAIL, "5:9: unknown metric 'auc'; known metrics: accuracy, f1, "
                                 "rmse"},
     {HEAD "search: {strategy: bayes}\n" TAIL,
-     "5:20: unknown strategy 'bayes'; known strategies: grid, random"},
+     "5:20: unknown strategy 'bayes'; known strategies: grid, random, halving, bohb"},
     {HEAD "  task: clustering\n" TAIL,
      "5:9: unknown task 'clustering'; known tasks: classification, regression"},
     /* A learner that cannot do the task the spec states. */
@@ -403,29 +403,180 @@ static const bad_case bad_cases[] = {
      "3:10: data file 'data/nope.csv' not found (looked for '@/data/nope.csv')"},
     {"study: s\ndata:\n  train: data\n  target: y\n" TAIL,
      "3:10: data file 'data' is a directory"},
+    /* Successive halving's keys: halving and bohb only, each checked. */
+    {HEAD "search: {eta: 3}\n" TAIL,
+     "5:10: 'eta' applies to strategy halving or bohb, not random"},
+    {HEAD "search: {strategy: halving, eta: 1}\n" TAIL,
+     "5:34: 'eta' must be at least 2, not 1"},
+    {HEAD "search: {strategy: halving, min_resource: 0}\n" TAIL,
+     "5:43: 'min_resource' must be a number more than 0 and at most 1, not '0'"},
+    {HEAD "search: {strategy: halving, min_resource: 1e-9}\n" TAIL,
+     "5:43: 'min_resource' 1e-09 with eta 3 makes 19 rungs; at most 16"},
+    {HEAD "search: {strategy: bohb, sampler: random}\n" TAIL,
+     "5:35: strategy bohb samples with bayes; use strategy halving for sampler random"},
+    {HEAD "search: {strategy: halving, sampler: tpe}\n" TAIL,
+     "5:38: unknown sampler 'tpe'; known samplers: random, bayes"},
+    /* Seed configurations: the list, each entry, each parameter against the space. */
+    {HEAD "search: {seed_configs: knn}\n" TAIL,
+     "5:24: 'seed_configs' must be a list of mappings like {learner: knn, k: 5}, not "
+     "'knn'"},
+    {HEAD "search: {seed_configs: [knn]}\n" TAIL,
+     "5:25: each item of 'seed_configs' must be a mapping like {learner: knn, k: 5}, "
+     "not 'knn'"},
+    {HEAD "search: {seed_configs: [{k: 5}]}\n" TAIL,
+     "5:25: missing required key 'learner' in a seed configuration"},
+    {HEAD "search: {seed_configs: [{learner: svm}]}\n" TAIL,
+     "5:35: unknown learner 'svm'; known learners: logistic_regression, knn, "
+     "decision_tree, ridge"},
+    {HEAD "search: {seed_configs: [{learner: ridge}]}\n" TAIL,
+     "5:25: seed configuration names learner 'ridge', which 'learners' does not list"},
+    {HEAD "search: {seed_configs: [{learner: knn, n: 5}]}\n" TAIL,
+     "5:40: seed configuration: unknown parameter 'n' for knn; its parameters: k, "
+     "weights"},
+    {HEAD "search: {seed_configs: [{learner: knn, k: 0}]}\n" TAIL,
+     "5:43: knn: 'k' must be >= 1, not 0"},
+    {HEAD "search: {seed_configs: [{learner: knn, k: 20}]}\n"
+          "learners:\n  knn: {k: {int: [1, 10]}}\nstore: s.db\n",
+     "5:40: seed configuration: knn 'k' = 20 is outside the search space (its domain "
+     "is at line 7)"},
+    {HEAD "search: {seed_configs: [{learner: knn, weights: distance}]}\n"
+          "learners:\n  knn: {k: 5}\nstore: s.db\n",
+     "5:40: seed configuration: 'weights' is not searched for knn in this spec (list "
+     "it under the learner to name it)"},
+    {HEAD "search: {seed_configs: [{learner: knn, preprocess.scale: robust}]}\n" TAIL,
+     "5:40: seed configuration: 'preprocess.scale' is not searched for knn in this "
+     "spec (list it under the learner to name it)"},
 };
 
-static void test_spec_bad(void **state)
+/* Bad ensemble sections come after TAIL, on line 8. */
+static const bad_case bad_ensemble_cases[] = {
+    /* "ensemble: {method: best}": value at column 20. */
+    {HEAD TAIL "ensemble: {method: best}\n",
+     "8:20: unknown method 'best'; known methods: selection, stacking, voting, none"},
+    {HEAD TAIL "ensemble: {size: 0}\n", "8:18: 'size' must be at least 1, not 0"},
+    {HEAD TAIL "ensemble: {method: stacking, layers: 3}\n",
+     "8:38: 'layers' must be at most 2, not 3"},
+    /* Stacking-only keys under another method: the key's column. */
+    {HEAD TAIL "ensemble: {method: voting, meta: ridge}\n",
+     "8:28: 'meta' applies to method stacking only"},
+    {HEAD TAIL "ensemble: {meta: ridge}\n", "8:12: 'meta' applies to method stacking only"},
+    {HEAD TAIL "ensemble: {method: stacking, meta: svm}\n",
+     "8:36: 'meta' names unknown learner 'svm'"},
+    {HEAD TAIL "ensemble: {method: stacking, meta: [ridge, nope]}\n",
+     "8:44: 'meta' names unknown learner 'nope'"},
+    {HEAD TAIL "ensemble: {method: stacking, meta: []}\n",
+     "8:36: 'meta' must name at least one learner"},
+    {HEAD TAIL "ensemble: {method: stacking, final: ridge}\n",
+     "8:30: 'final' needs 'layers: 2'"},
+    {HEAD TAIL "ensemble: {refit: sometimes}\n",
+     "8:19: 'refit' must be true or false, not 'sometimes'"},
+    {HEAD TAIL "ensemble: {colour: red}\n",
+     "8:12: unknown key 'colour' in 'ensemble'; allowed keys: method, size, candidates, "
+     "layers, meta, final, passthrough, refit"},
+    {HEAD TAIL "ensemble: selection\n",
+     "8:11: 'ensemble' must be a mapping, not 'selection'"},
+};
+
+static void check_bad_cases(const bad_case *cases, size_t n, const char *stem)
 {
     size_t i;
     char name[32], expect[2048], got[1024];
 
-    for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+    for (i = 0; i < n; i++) {
         const char *path;
         aml_spec *s = (aml_spec *)1;
         int rc;
 
-        snprintf(name, sizeof(name), "bad%zu.yaml", i);
-        path = write_spec(name, bad_cases[i].yaml);
+        snprintf(name, sizeof(name), "%s%zu.yaml", stem, i);
+        path = write_spec(name, cases[i].yaml);
         aml_error_clear();
         rc = aml_spec_load(&s, path, &t_vocab);
-        expand(got, sizeof(got), bad_cases[i].expect);
+        expand(got, sizeof(got), cases[i].expect);
         snprintf(expect, sizeof(expect), "%s:%s", path, got);
         if (rc != AML_EINVAL || strcmp(aml_error_message(), expect) != 0)
-            fail_msg("case %zu: rc %d\n  got:    %s\n  wanted: %s", i, rc,
+            fail_msg("%s case %zu: rc %d\n  got:    %s\n  wanted: %s", stem, i, rc,
                      aml_error_message(), expect);
         assert_null(s);
     }
+}
+
+/*
+ * Seed configurations and halving's keys read back: named values as
+ * written, unnamed ones the learner's default when the domain holds it
+ * (weights uniform), else the domain's middle (k int [10, 20] does not hold
+ * the default 5: aml_dim_at(0.5) = 10 + floor(0.5 x 11) = 15).
+ */
+static void test_spec_seed_configs(void **state)
+{
+    aml_spec *s = load_ok("study: s\ndata: {train: data/penguins.csv, target: species}\n"
+                          "search:\n  strategy: halving\n  eta: 4\n"
+                          "  min_resource: 0.0625\n  sampler: bayes\n"
+                          "  seed_configs:\n    - {learner: knn, weights: distance}\n"
+                          "    - {learner: knn, k: 12}\n"
+                          "learners:\n  knn: {k: {int: [10, 20]}, weights: [uniform, "
+                          "distance]}\nstore: s.db\n");
+    aml_config *c = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_true(s->eta == 4.0);
+    assert_true(s->min_resource == 0.0625);
+    assert_int_equal(s->sampler, 2);
+    assert_int_equal(s->n_seeds, 2);
+    assert_int_equal(aml_spec_seed_configs(s, s->space, &c, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(c[0].params[0].value.i, 15);
+    assert_string_equal(c[0].params[1].value.str, "distance");
+    assert_int_equal(c[1].params[0].value.i, 12);
+    assert_string_equal(c[1].params[1].value.str, "uniform");
+    aml_spec_seed_configs_free(c, n);
+    aml_spec_free(s);
+}
+
+static void test_spec_bad_ensemble(void **state)
+{
+    (void)state;
+    check_bad_cases(bad_ensemble_cases,
+                    sizeof(bad_ensemble_cases) / sizeof(bad_ensemble_cases[0]), "bad_ens");
+}
+
+static void test_spec_ensemble(void **state)
+{
+    aml_spec *s;
+
+    (void)state;
+    s = load_ok(HEAD TAIL
+                "ensemble:\n  method: stacking\n  size: 4\n  candidates: 12\n"
+                "  layers: 2\n  meta: [ridge, knn]\n  final: ridge\n"
+                "  passthrough: yes\n  refit: false\n");
+    assert_int_equal(s->ensemble.method, AML_ENSEMBLE_STACKING);
+    assert_int_equal(s->ensemble.size, 4);
+    assert_int_equal(s->ensemble.candidates, 12);
+    assert_int_equal(s->ensemble.layers, 2);
+    assert_int_equal(s->ensemble.n_meta, 2);
+    assert_string_equal(s->ensemble.meta[0], "ridge");
+    assert_string_equal(s->ensemble.meta[1], "knn");
+    assert_string_equal(s->ensemble.final, "ridge");
+    assert_int_equal(s->ensemble.passthrough, 1);
+    assert_int_equal(s->ensemble.refit, 0);
+    assert_int_equal(s->ensemble.pos.line, 8);
+    aml_spec_free(s);
+
+    s = load_ok(HEAD TAIL "ensemble: {method: stacking, meta: ridge}\n");
+    assert_int_equal(s->ensemble.n_meta, 1);
+    assert_string_equal(s->ensemble.meta[0], "ridge");
+    assert_null(s->ensemble.final);
+    aml_spec_free(s);
+
+    s = load_ok(HEAD TAIL "ensemble: {method: none}\n");
+    assert_int_equal(s->ensemble.method, AML_ENSEMBLE_NONE);
+    aml_spec_free(s);
+}
+
+static void test_spec_bad(void **state)
+{
+    (void)state;
+    check_bad_cases(bad_cases, sizeof(bad_cases) / sizeof(bad_cases[0]), "bad");
 }
 
 static void test_spec_unreadable(void **state)
@@ -607,6 +758,15 @@ static void test_spec_defaults(void **state)
     assert_true(s->trial_timeout == 0.0);
     assert_null(s->output);
     check_path(s->store, "s.db");
+    /* No ensemble section: selection of up to 10 members among the best 50, refit. */
+    assert_int_equal(s->ensemble.method, AML_ENSEMBLE_SELECTION);
+    assert_int_equal(s->ensemble.size, 10);
+    assert_int_equal(s->ensemble.candidates, 50);
+    assert_int_equal(s->ensemble.layers, 1);
+    assert_null(s->ensemble.meta);
+    assert_null(s->ensemble.final);
+    assert_int_equal(s->ensemble.passthrough, 0);
+    assert_int_equal(s->ensemble.refit, 1);
 
     /* knn with nothing: one dimension per declared parameter, default ranges. */
     assert_int_equal(s->space->n_learners, 1);
@@ -795,6 +955,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_param_check_wording),
         cmocka_unit_test(test_spec_bad),
+        cmocka_unit_test(test_spec_seed_configs),
+        cmocka_unit_test(test_spec_bad_ensemble),
+        cmocka_unit_test(test_spec_ensemble),
         cmocka_unit_test(test_spec_unreadable),
         cmocka_unit_test(test_spec_full_example),
         cmocka_unit_test(test_spec_defaults),

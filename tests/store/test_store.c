@@ -1132,9 +1132,9 @@ static void test_store_exports(void **state)
     assert_int_equal(aml_store_export_trials(s, &q, AML_STORE_CSV, lines_cb, &l), 0);
     assert_string_equal(
         l.text, "number,learner,status,score,seconds,params,fold_scores,message,"
-                "t_start,t_end\n"
-                "0,ridge,ok,2,1.5,\"{\"\"alpha\"\":0.25}\",\"[1.5,2.5]\",,100,101.5\n"
-                "1,ridge,failed,,0.25,{},,\"bad \"\"x\"\", y\",100,100.25\n");
+                "t_start,t_end,resource\n"
+                "0,ridge,ok,2,1.5,\"{\"\"alpha\"\":0.25}\",\"[1.5,2.5]\",,100,101.5,\n"
+                "1,ridge,failed,,0.25,{},,\"bad \"\"x\"\", y\",100,100.25,\n");
 
     memset(&l, 0, sizeof(l));
     assert_int_equal(aml_store_export_trials(s, &q, AML_STORE_JSON, lines_cb, &l), 0);
@@ -1143,10 +1143,11 @@ static void test_store_exports(void **state)
         l.text,
         "[{\"number\":0,\"learner\":\"ridge\",\"status\":\"ok\",\"score\":2.0,"
         "\"seconds\":1.5,\"params\":{\"alpha\":0.25},\"fold_scores\":[1.5,2.5],"
-        "\"message\":null,\"t_start\":100.0,\"t_end\":101.5},"
+        "\"message\":null,\"t_start\":100.0,\"t_end\":101.5,\"resource\":null},"
         "{\"number\":1,\"learner\":\"ridge\",\"status\":\"failed\",\"score\":null,"
         "\"seconds\":0.25,\"params\":{},\"fold_scores\":null,"
-        "\"message\":\"bad \\\"x\\\", y\",\"t_start\":100.0,\"t_end\":100.25}]\n");
+        "\"message\":\"bad \\\"x\\\", y\",\"t_start\":100.0,\"t_end\":100.25,"
+        "\"resource\":null}]\n");
 
     /* The best as one object; a study with no trial matching gives null. */
     q.top = 1;

@@ -48,7 +48,8 @@ static const char *new_penguins(void)
     return AML_SOURCE_DIR "/examples/penguins/new_penguins.csv";
 }
 
-/* Fits, saves and reloads one configuration per learner; predictions agree bit for bit. */
+/* Fits, saves and reloads one configuration per learner; predictions agree bit for bit.
+ */
 static void round_trip(const char *spec_name, const char *predict_csv, size_t rows)
 {
     aml_spec *spec = load_spec(spec_name);
@@ -73,7 +74,8 @@ static void round_trip(const char *spec_name, const char *predict_csv, size_t ro
                 break;
             aml_config_dispose(&c);
         }
-        assert_int_equal(aml_model_fit(&m, d, spec->space, &c, t, "accuracy", 0.5, 1, 2), 0);
+        assert_int_equal(aml_model_fit(&m, d, spec->space, &c, t, "accuracy", 0.5, 1, 2),
+                         0);
         assert_int_equal(aml_model_save(m, tmp_path("m.model")), 0);
         assert_int_equal(aml_model_load(&back, tmp_path("m.model")), 0);
         assert_string_equal(aml_model_learner(back), spec->space->learners[l].name);
@@ -237,6 +239,87 @@ static void test_model_missing_column_named(void **state)
     aml_model_free(m);
 }
 
+/* Reads the numeric fields after the first `skip` of each data line of a CSV. */
+static double *read_pred_csv(const char *path, size_t skip, size_t *count)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    double *v = NULL;
+    size_t n = 0, cap = 0;
+
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof(line), f)); /* header */
+    while (fgets(line, sizeof(line), f)) {
+        char *p = line;
+        size_t field = 0;
+
+        while (*p && *p != '\n') {
+            char *end;
+
+            if (field++ >= skip) {
+                if (n == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    v = realloc(v, cap * sizeof(double));
+                    assert_non_null(v);
+                }
+                v[n++] = strtod(p, &end);
+                assert_true(end != p);
+                p = end;
+            } else {
+                p += strcspn(p, ",\n");
+            }
+            p += *p == ',';
+        }
+    }
+    fclose(f);
+    *count = n;
+    return v;
+}
+
+/* Loads an old model file and predicts what the version that wrote it predicted. */
+static void check_old(const char *model, const char *csv, const char *pred, size_t skip,
+                      const char *learner)
+{
+    aml_model *m = NULL;
+    aml_frame *f = NULL;
+    double *want, *got;
+    size_t n, i;
+
+    if (aml_model_load(&m, aml_test_fixture(model)) < 0)
+        fail_msg("%s", aml_error_message());
+    assert_int_equal(aml_model_n_members(m), 1);
+    assert_int_equal(aml_model_member_n_pipes(m, 0), 1);
+    assert_true(aml_model_member_weight(m, 0) == 1.0);
+    assert_int_equal(aml_model_member_trial(m, 0), 0);
+    assert_string_equal(aml_model_learner(m), learner);
+    assert_string_equal(aml_model_member_learner(m, 0), learner);
+    assert_string_equal(aml_model_method(m), "none");
+    assert_null(aml_model_stack(m));
+    if (aml_model_read_csv(&f, m, csv) < 0)
+        fail_msg("%s", aml_error_message());
+    want = read_pred_csv(aml_test_fixture(pred), skip, &n);
+    assert_int_equal(n, aml_frame_rows(f) * (size_t)aml_model_outputs(m));
+    got = calloc(n, sizeof(double));
+    assert_int_equal(aml_model_predict(m, f, got), 0);
+    for (i = 0; i < n; i++)
+        assert_close(got[i], want[i], 1e-9); /* the CLI printed 10 digits */
+    free(want);
+    free(got);
+    aml_frame_free(f);
+    aml_model_free(m);
+}
+
+static void test_model_loads_old_versions(void **state)
+{
+    (void)state;
+    check_old("model/v2_clf.model", new_penguins(), "model/v2_clf_pred.csv", 1,
+              "decision_tree");
+    check_old("model/v1_clf.model", new_penguins(), "model/v2_clf_pred.csv", 1,
+              "decision_tree");
+    check_old("model/v2_reg.model", AML_SOURCE_DIR "/examples/penguins/penguins.csv",
+              "model/v2_reg_pred.csv", 0, "ridge");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_model_round_trip_regression),
         cmocka_unit_test(test_model_rejects_damaged_files),
         cmocka_unit_test(test_model_missing_column_named),
+        cmocka_unit_test(test_model_loads_old_versions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

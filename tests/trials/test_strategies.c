@@ -39,7 +39,9 @@ static void on_trial(const aml_trial_result *r, const aml_run_summary *s, void *
     v->number[v->n] = r->number;
     v->status[v->n] = r->status;
     v->score[v->n] = r->score;
-    snprintf(v->config[v->n], sizeof(v->config[0]), "%zu: ", r->config.learner);
+    /* Halving evaluates one configuration at several resources: not a repeat. */
+    snprintf(v->config[v->n], sizeof(v->config[0]), "%zu@%.17g: ", r->config.learner,
+             r->config.resource > 0 ? r->config.resource : 1.0);
     aml_config_format(&r->config, v->config[v->n] + strlen(v->config[v->n]),
                       sizeof(v->config[0]) - strlen(v->config[v->n]));
     v->n++;

@@ -1,0 +1,344 @@
+/*
+ * cmd_export.c - `automl export`, and the ensemble stage's output that
+ * `automl run` shares with it.
+ *
+ *   automl export DB [--study S] [--trial N | --ensemble] --out FILE [--format c]
+ *
+ * Export reads the spec the study's last run read (its text and path are in
+ * the store), reads the training data again, checks that the search it
+ * describes is still the one stored (the data file's bytes included), and
+ * builds the same model `automl run` would: the spec's ensemble, or one
+ * trial.  The model file (or C source) is written to a temporary file and
+ * renamed, so a failure leaves nothing half-written.
+ */
+#include "build.h"
+#include "cli.h"
+#include "export_c.h"
+#include "model_job.h"
+#include "runner.h"
+#include "study.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "12 x0.40, 3 x0.20" or "12, 3" (stacking), at most `len` bytes. */
+static void export_members_text(char *buf, size_t len, const aml_build_report *r)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n_members && used + 1 < len; i++) {
+        const char *sep = i ? ", " : "";
+        int n = isfinite(r->member_weights[i])
+                    ? snprintf(buf + used, len - used, "%s%ld x%.2f", sep,
+                               r->member_trials[i], r->member_weights[i])
+                    : snprintf(buf + used, len - used, "%s%ld", sep, r->member_trials[i]);
+
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void export_print(const cli_model_job *j, const aml_build_report *r)
+{
+    char members[512], ens[32], best[32];
+
+    cli_format_score(ens, sizeof(ens), isfinite(r->score), r->score);
+    cli_format_score(best, sizeof(best), 1, r->best_trial_score);
+    if (strcmp(r->method, "none") == 0) {
+        printf("model: trial %ld alone (%s %s)\n", r->member_trials[0], j->metric->name,
+               j->trial >= 0 ? ens : best);
+        return;
+    }
+    export_members_text(members, sizeof(members), r);
+    printf("ensemble: %s of %zu trial%s (%s)\n", r->method, r->n_members,
+           r->n_members == 1 ? "" : "s", members);
+    printf(
+        "  %s %s (cross-validated, no selection on the scored rows) vs the best single "
+        "trial %ld: %s\n",
+        j->metric->name, ens, r->best_trial, best);
+}
+
+static int export_save_row(const cli_model_job *j, const aml_build_report *r)
+{
+    aml_ensemble_row row = {0};
+
+    row.method = r->method;
+    row.score = r->score;
+    row.best_trial_score = r->best_trial_score;
+    row.member_trials = r->member_trials;
+    row.member_weights = r->member_weights;
+    row.n_members = r->n_members;
+    row.created_at = aml_now();
+    return aml_store_ensemble_save(j->store, j->study_id, &row);
+}
+
+static int export_write(const cli_model_job *j, aml_model *m, const aml_build_report *r)
+{
+    const aml_spec *s = j->spec;
+    int rc;
+
+    if ((rc = aml_model_set_missing(m, s->missing, s->n_missing)) < 0 ||
+        (rc = aml_model_set_reading(m, s->decimal, s->col_missing, s->n_col_missing)) < 0)
+        return rc;
+    rc = j->format_c ? aml_model_export_c(m, j->out) : aml_model_save(m, j->out);
+    if (rc == 0)
+        printf("%s: %zu member%s %s on %zu rows, written to %s\n",
+               j->format_c ? "C source" : "model", r->n_members,
+               r->n_members == 1 ? "" : "s",
+               s->ensemble.refit || j->trial >= 0 ? "refitted" : "kept as fold models of",
+               j->data->n, j->out);
+    return rc;
+}
+
+static aml_build_request export_request(const cli_model_job *j,
+                                        const aml_spec_ensemble *e)
+{
+    aml_build_request q = {0};
+
+    q.d = j->data;
+    q.space = j->space;
+    q.ens = e;
+    q.metric = j->metric;
+    q.store = j->store;
+    q.study_id = j->study_id;
+    q.folds = j->spec->folds;
+    q.stratified = j->spec->stratified;
+    q.cv_seed = j->spec->cv_seed;
+    q.seed = j->spec->seed;
+    q.threads = j->threads;
+    q.trial = j->trial;
+    q.no_fit = !j->out;
+    return q;
+}
+
+int cli_build_and_write(const cli_model_job *j)
+{
+    aml_spec_ensemble none = j->spec->ensemble;
+    aml_build_request q = export_request(j, &j->spec->ensemble);
+    aml_build_report r;
+    aml_model *m = NULL;
+    int rc;
+
+    aml_blas_threads(j->threads); /* refits are big fits: give them every thread */
+    rc = aml_build_model(&m, &r, &q);
+    if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
+        /* The search's result stands even when its ensemble cannot be built. */
+        cli_error("warning: no %s ensemble (%s); using the best trial alone",
+                  q.ens->method == AML_ENSEMBLE_STACKING ? "stacking" : "ensemble",
+                  aml_error_message());
+        aml_build_report_dispose(&r);
+        none.method = AML_ENSEMBLE_NONE;
+        q.ens = &none;
+        rc = aml_build_model(&m, &r, &q);
+    }
+    if (rc == 0) {
+        export_print(j, &r);
+        if (j->save_row)
+            rc = export_save_row(j, &r);
+    }
+    if (rc == 0 && j->out)
+        rc = export_write(j, m, &r);
+    aml_model_free(m);
+    aml_build_report_dispose(&r);
+    return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
+}
+
+/* ---- automl export ------------------------------------------------------- */
+
+typedef struct export_args {
+    const char *db, *study, *out;
+    long trial;
+    int ensemble, format_c;
+} export_args;
+
+#define EXPORT_USAGE                                                                     \
+    "usage: automl export DB [--study S] [--trial N | --ensemble] --out FILE "           \
+    "[--format model|c]"
+
+static int export_parse_format(export_args *a, const char *v)
+{
+    if (strcmp(v, "c") == 0 || strcmp(v, "model") == 0) {
+        a->format_c = strcmp(v, "c") == 0;
+        return 0;
+    }
+    cli_error("export: unknown --format '%s' (model or c)", v);
+    return -1;
+}
+
+static int export_parse(int argc, char **argv, export_args *a)
+{
+    cli_args c = {argc, argv, 0};
+    const char *v;
+
+    memset(a, 0, sizeof(*a));
+    a->trial = -1;
+    for (c.i = 0; c.i < argc; c.i++) {
+        if (cli_opt(&c, "--study", &a->study) || cli_opt(&c, "--out", &a->out))
+            continue;
+        if (cli_opt(&c, "--ensemble", NULL)) {
+            a->ensemble = 1;
+        } else if (cli_opt(&c, "--trial", &v)) {
+            if (cli_parse_long("--trial", v, &a->trial) < 0 || a->trial < 0) {
+                cli_error("export: --trial takes a trial number (0 or more)");
+                return -1;
+            }
+        } else if (cli_opt(&c, "--format", &v)) {
+            if (export_parse_format(a, v) < 0)
+                return -1;
+        } else if (argv[c.i][0] != '-' && !a->db) {
+            a->db = argv[c.i];
+        } else {
+            cli_error("export: unexpected argument '%s' (" EXPORT_USAGE ")", argv[c.i]);
+            return -1;
+        }
+    }
+    if (!a->db || !a->out) {
+        cli_error("export: %s (" EXPORT_USAGE ")",
+                  !a->db ? "which store?" : "--out is required");
+        return -1;
+    }
+    if (a->ensemble && a->trial >= 0) {
+        cli_error("export: --trial and --ensemble exclude each other");
+        return -1;
+    }
+    return 0;
+}
+
+/* What the study remembers of the run that made it. */
+typedef struct export_study {
+    char *spec_path, *spec_text, *hash;
+} export_study;
+
+static int export_study_row(const aml_study_row *row, void *payload)
+{
+    export_study *e = payload;
+
+    if (!row->spec_path || !row->spec_text)
+        return aml_error_set(
+            AML_EINVAL,
+            "study '%s' was written by an older automl that did not keep "
+            "its spec's path; run it again to export it",
+            row->name);
+    e->spec_path = strdup(row->spec_path);
+    e->spec_text = strdup(row->spec_text);
+    e->hash = row->spec_hash ? strdup(row->spec_hash) : NULL;
+    return e->spec_path && e->spec_text ? 0 : AML_ENOMEM;
+}
+
+static void export_study_dispose(export_study *e)
+{
+    free(e->spec_path);
+    free(e->spec_text);
+    free(e->hash);
+}
+
+/* The canonical search must still be the stored one: same data bytes, same space. */
+static int export_check_same(const export_study *e, const aml_spec *spec,
+                             const aml_dataset *d, const aml_metric *m)
+{
+    char *canonical = NULL, hash[17];
+    int rc;
+
+    if ((rc = cli_study_canonical(spec, d, m, &canonical, hash)) < 0)
+        return rc;
+    free(canonical);
+    if (e->hash && strcmp(e->hash, hash) != 0)
+        return aml_error_set(
+            AML_EINVAL,
+            "%s: the training data or the search changed since the study "
+            "ran; run it again before exporting",
+            spec->path);
+    return AML_OK;
+}
+
+typedef struct export_ctx {
+    export_args a;
+    export_study st;
+    aml_store *store;
+    long long study_id;
+    aml_spec *spec;
+    aml_dataset *data;
+    const aml_metric *metric;
+} export_ctx;
+
+/* A message already printed (cli_check_task prints its own, pointing into the spec). */
+#define EXPORT_PRINTED 1
+
+/* The output must not replace the store, the spec or the training data. */
+static int export_check_out(const export_ctx *x)
+{
+    const char *keep[] = {x->a.db, x->st.spec_path, x->spec->train};
+    char *out = realpath(x->a.out, NULL);
+    int rc = AML_OK;
+
+    for (size_t i = 0; out && rc == 0 && i < sizeof(keep) / sizeof(keep[0]); i++) {
+        char *other = realpath(keep[i], NULL);
+
+        if (other && strcmp(out, other) == 0)
+            rc =
+                aml_error_set(AML_EINVAL, "export: --out %s would overwrite %s", x->a.out,
+                              i == 0   ? "the store"
+                              : i == 1 ? "the spec"
+                                       : "the training data");
+        free(other);
+    }
+    free(out);
+    return rc;
+}
+
+static int export_load(export_ctx *x)
+{
+    const char *metrics[32], *strategies[16];
+    aml_spec_vocab vocab;
+    int rc;
+
+    cli_spec_vocab(&vocab, metrics, 32, strategies, 16);
+    if ((rc = aml_store_open(&x->store, x->a.db, 1)) < 0 ||
+        (rc = aml_store_study_find(x->store, &x->study_id, x->a.study)) < 0 ||
+        (rc = aml_store_study_read(x->store, x->study_id, export_study_row, &x->st)) <
+            0 ||
+        (rc = aml_spec_load_text(&x->spec, x->st.spec_path, x->st.spec_text, &vocab)) <
+            0 ||
+        (rc = aml_dataset_load(&x->data, x->spec)) < 0)
+        return rc;
+    if (cli_check_task(x->spec, x->spec->space, x->data, &x->metric) < 0)
+        return EXPORT_PRINTED;
+    if ((rc = export_check_same(&x->st, x->spec, x->data, x->metric)) < 0)
+        return rc;
+    return export_check_out(x);
+}
+
+int cli_export(int argc, char **argv)
+{
+    export_ctx x = {0};
+    cli_model_job j = {0};
+    int rc, code;
+
+    if (export_parse(argc, argv, &x.a) < 0)
+        return CLI_EXIT_INPUT;
+    if ((rc = export_load(&x)) != 0) {
+        code = rc == EXPORT_PRINTED ? CLI_EXIT_INPUT : cli_fail(rc);
+        goto out;
+    }
+    j.spec = x.spec;
+    j.data = x.data;
+    j.space = x.spec->space;
+    j.metric = x.metric;
+    j.store = x.store;
+    j.study_id = x.study_id;
+    j.trial = x.a.trial;
+    j.out = x.a.out;
+    j.format_c = x.a.format_c;
+    j.threads = aml_resolve_threads(x.spec->parallel);
+    code = cli_build_and_write(&j);
+out:
+    aml_dataset_free(x.data);
+    aml_spec_free(x.spec);
+    aml_store_free(x.store);
+    export_study_dispose(&x.st);
+    return code;
+}

@@ -1,0 +1,877 @@
+/*
+ * build.c - the ensemble stage: from a study's stored trials to a model.
+ *
+ * Candidates are the ok trials, best first, with their stored out-of-fold
+ * (OOF) predictions of repeat 0.  The pool is the best `candidates` of
+ * them plus the best few of every learner, so that members can come from
+ * every learner the search tried, not only from the one that won.
+ *
+ * Methods:
+ *   none       the best trial alone;
+ *   voting     equal weights over the best `size` trials taken learner by
+ *              learner in turn (the best of each learner first);
+ *   selection  Caruana's greedy selection with replacement (ensemble.c)
+ *              over the pool, capped at `size` distinct members;
+ *   stacking   a meta-model (stack.h) over the OOF of the `size` members
+ *              voting would take.
+ *
+ * Honest scores.  A trial's CV score is the mean of its fold scores; the
+ * ensemble's is computed the same way on rows the ensemble did not choose
+ * itself on: selection runs once per fold with that fold's rows masked
+ * (y set to NaN) and is scored on them; stacking is scored on the stack's
+ * own cross-fitted OOF; voting averages OOF that no member saw.  The choice
+ * of voting's and stacking's members by CV score is not nested (a mild
+ * optimism, documented in the closing notes).
+ *
+ * The OOF rows usable for all of this are those every pool member
+ * validated (holdout and time-series plans leave some rows unvalidated).
+ * Scoring folds are the plan's folds of repeat 0 over those rows; a plan
+ * with fewer than two of them (holdout) is split into five folds by row
+ * order for the honest estimate.
+ */
+#include "build.h"
+#include "aml.h"
+#include "ensemble.h"
+#include "trial.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per learner, this many of its best trials join the pool beside the top ones. */
+#define BUILD_PER_LEARNER 3
+/* Folds for the honest estimate when the plan has fewer than two (holdout). */
+#define BUILD_INNER_FOLDS 5
+
+typedef struct build_cand {
+    long long id;
+    long number;
+    double score;
+    aml_config config;
+    double *oof; /* n x outputs, repeat 0 */
+} build_cand;
+
+typedef struct build_ctx {
+    const aml_build_request *q;
+    aml_cv cv;
+    int cv_ready;
+    size_t n;    /* data rows */
+    int outputs; /* per OOF row */
+    build_cand *c;
+    size_t m, cap;
+    /* Usable rows: every pool member validated them. */
+    size_t *rows;
+    size_t n_rows;
+    int *fold; /* per usable row, in [0, k) */
+    int k;
+} build_ctx;
+
+/* ---- candidates from the store ------------------------------------------ */
+
+/* The space's copy of a stored string value, so the config borrows from the space. */
+static const char *build_space_string(const aml_dim *dim, const char *s)
+{
+    for (size_t i = 0; i < dim->n_choices; i++)
+        if (dim->choices[i].kind == AML_VAL_STR && strcmp(dim->choices[i].str, s) == 0)
+            return dim->choices[i].str;
+    return NULL;
+}
+
+/* Rebuilds a trial's configuration from its stored parameters. */
+static int build_config(const aml_space *sp, const aml_trial_record *r, aml_config *out)
+{
+    const aml_space_learner *l = NULL;
+    size_t li;
+    int rc;
+
+    for (li = 0; li < sp->n_learners && !l; li++)
+        if (strcmp(sp->learners[li].name, r->learner) == 0)
+            l = &sp->learners[li];
+    if (!l || l->n_dims != r->n_params)
+        return aml_error_set(AML_EINVAL, "trial %ld (%s) does not fit the study's space",
+                             r->number, r->learner);
+    if ((rc = aml_config_init(out, sp, li - 1)) < 0)
+        return rc;
+    for (size_t j = 0; j < l->n_dims; j++) {
+        aml_value v = r->params[j].value;
+
+        if (strcmp(r->params[j].name, l->dims[j].name) != 0 ||
+            (v.kind == AML_VAL_STR && !(v.str = build_space_string(&l->dims[j], v.str))))
+            return aml_error_set(
+                AML_EINVAL, "trial %ld: parameter '%s' does not fit the study's space",
+                r->number, r->params[j].name);
+        out->params[j].value = v;
+    }
+    return AML_OK;
+}
+
+static int build_collect(const aml_trial_record *r, void *payload)
+{
+    build_ctx *x = payload;
+    build_cand *c;
+    int rc;
+
+    /* A trial on part of the budget (successive halving) is no candidate:
+     * its score does not compare with full ones and it stores no OOF. */
+    if (r->status != AML_TRIAL_OK || !isfinite(r->score) ||
+        (!isnan(r->resource) && r->resource < 1.0))
+        return AML_OK;
+    if (x->m == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 64;
+
+        if (!(c = aml_reallocarray(x->c, cap, sizeof(*c))))
+            return AML_ENOMEM;
+        x->c = c;
+        x->cap = cap;
+    }
+    c = &x->c[x->m];
+    memset(c, 0, sizeof(*c));
+    c->id = r->id;
+    c->number = r->number;
+    c->score = r->score;
+    if ((rc = build_config(x->q->space, r, &c->config)) < 0) {
+        aml_config_dispose(&c->config);
+        return rc;
+    }
+    x->m++;
+    return AML_OK;
+}
+
+static const aml_metric *sort_metric;
+
+/* Better score first, then the lower trial number. */
+static int build_cand_cmp(const void *pa, const void *pb)
+{
+    const build_cand *a = pa, *b = pb;
+
+    if (aml_metric_better(sort_metric, a->score, b->score))
+        return -1;
+    if (aml_metric_better(sort_metric, b->score, a->score))
+        return 1;
+    return (a->number > b->number) - (a->number < b->number);
+}
+
+static void build_drop(build_ctx *x, size_t i)
+{
+    aml_config_dispose(&x->c[i].config);
+    free(x->c[i].oof);
+}
+
+/* Keeps the candidates for which keep[i] is set, in order. */
+static void build_filter(build_ctx *x, const unsigned char *keep)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < x->m; i++) {
+        if (keep[i])
+            x->c[j++] = x->c[i];
+        else
+            build_drop(x, i);
+    }
+    x->m = j;
+}
+
+/* The best `candidates` overall plus each learner's best BUILD_PER_LEARNER. */
+static int build_pool(build_ctx *x, int candidates)
+{
+    unsigned char *keep = aml_calloc(x->m ? x->m : 1, 1);
+    size_t *per = aml_calloc(x->q->space->n_learners, sizeof(size_t));
+
+    if (!keep || !per) {
+        free(keep);
+        free(per);
+        return AML_ENOMEM;
+    }
+    for (size_t i = 0; i < x->m; i++) {
+        size_t l = x->c[i].config.learner;
+
+        keep[i] = i < (size_t)candidates || per[l] < BUILD_PER_LEARNER;
+        per[l]++;
+    }
+    build_filter(x, keep);
+    free(keep);
+    free(per);
+    return AML_OK;
+}
+
+/* Loads the OOF of every candidate; a trial stored without one leaves the pool. */
+static int build_load_oof(build_ctx *x)
+{
+    unsigned char *keep = aml_calloc(x->m ? x->m : 1, 1);
+    int rc = AML_OK;
+
+    if (!keep)
+        return AML_ENOMEM;
+    for (size_t i = 0; i < x->m && rc == 0; i++) {
+        size_t n;
+        int outs;
+
+        if (aml_store_oof_load(x->q->store, x->c[i].id, 0, &x->c[i].oof, &n, &outs) < 0)
+            continue; /* stored before schema 4, or a failed save */
+        if (n != x->n || outs != x->outputs)
+            rc = aml_error_set(AML_EINVAL,
+                               "trial %ld's out-of-fold predictions are %zu x %d, not "
+                               "%zu x %d: the data changed since the search",
+                               x->c[i].number, n, outs, x->n, x->outputs);
+        keep[i] = 1;
+    }
+    aml_error_clear();
+    if (rc == 0)
+        build_filter(x, keep);
+    free(keep);
+    return rc;
+}
+
+/* ---- rows and folds ------------------------------------------------------ */
+
+static int build_row_usable(const build_ctx *x, size_t i)
+{
+    if (isnan(x->q->d->y[i]))
+        return 0;
+    for (size_t j = 0; j < x->m; j++)
+        for (int o = 0; o < x->outputs; o++)
+            if (isnan(x->c[j].oof[i * (size_t)x->outputs + (size_t)o]))
+                return 0;
+    return 1;
+}
+
+/* Maps the plan's fold ids of the usable rows onto 0..k-1 (BUILD_INNER_FOLDS if < 2). */
+static void build_assign_folds(build_ctx *x)
+{
+    int map[256], top = -1;
+
+    memset(map, -1, sizeof(map));
+    x->k = 0;
+    for (size_t r = 0; r < x->n_rows; r++) {
+        int f = x->cv.fold_of[x->rows[r]];
+
+        if (f >= 0 && f < 256 && map[f] < 0)
+            map[f] = x->k++;
+        top = f > top ? f : top;
+    }
+    if (x->k >= 2 && top < 256) {
+        for (size_t r = 0; r < x->n_rows; r++)
+            x->fold[r] = map[x->cv.fold_of[x->rows[r]]];
+        return;
+    }
+    x->k = x->n_rows < BUILD_INNER_FOLDS ? (int)x->n_rows : BUILD_INNER_FOLDS;
+    for (size_t r = 0; r < x->n_rows; r++)
+        x->fold[r] = (int)(r * (size_t)x->k / x->n_rows);
+}
+
+static int build_rows(build_ctx *x)
+{
+    if (!(x->rows = aml_mallocarray(x->n ? x->n : 1, sizeof(size_t))) ||
+        !(x->fold = aml_mallocarray(x->n ? x->n : 1, sizeof(int))))
+        return AML_ENOMEM;
+    for (size_t i = 0; i < x->n; i++)
+        if (build_row_usable(x, i))
+            x->rows[x->n_rows++] = i;
+    if (x->n_rows < 2)
+        return aml_error_set(AML_EINVAL,
+                             "too few rows with out-of-fold predictions to build an "
+                             "ensemble (%zu)",
+                             x->n_rows);
+    build_assign_folds(x);
+    return AML_OK;
+}
+
+/* ---- scoring ------------------------------------------------------------- */
+
+/*
+ * The mean over folds of the metric of pred (n_rows x outputs, usable-row
+ * order) on each fold's rows, as a trial's CV score is computed.
+ */
+static double build_cv_score(const build_ctx *x, const double *pred)
+{
+    size_t outs = (size_t)x->outputs;
+    double *y = aml_mallocarray(x->n_rows, sizeof(double));
+    double *p = aml_mallocarray(x->n_rows * outs, sizeof(double));
+    double sum = 0.0;
+
+    if (!y || !p) {
+        free(y);
+        free(p);
+        return NAN;
+    }
+    for (int f = 0; f < x->k; f++) {
+        size_t m = 0;
+
+        for (size_t r = 0; r < x->n_rows; r++) {
+            if (x->fold[r] != f)
+                continue;
+            y[m] = x->q->d->y[x->rows[r]];
+            memcpy(p + m * outs, pred + r * outs, outs * sizeof(double));
+            m++;
+        }
+        sum += x->q->metric->score(y, p, m, x->q->d->n_classes);
+    }
+    free(y);
+    free(p);
+    return sum / x->k;
+}
+
+/* Candidate j's OOF gathered on the usable rows (n_rows x outputs, malloc'd). */
+static double *build_gather(const build_ctx *x, size_t j)
+{
+    size_t outs = (size_t)x->outputs;
+    double *g = aml_mallocarray(x->n_rows * outs, sizeof(double));
+
+    for (size_t r = 0; g && r < x->n_rows; r++)
+        memcpy(g + r * outs, x->c[j].oof + x->rows[r] * outs, outs * sizeof(double));
+    return g;
+}
+
+/* ---- members chosen ------------------------------------------------------ */
+
+typedef struct build_choice {
+    size_t *idx;     /* candidate indices */
+    double *weights; /* per member */
+    size_t n;
+} build_choice;
+
+static void build_choice_dispose(build_choice *ch)
+{
+    free(ch->idx);
+    free(ch->weights);
+    memset(ch, 0, sizeof(*ch));
+}
+
+static int build_choice_alloc(build_choice *ch, size_t n)
+{
+    ch->idx = aml_mallocarray(n ? n : 1, sizeof(size_t));
+    ch->weights = aml_mallocarray(n ? n : 1, sizeof(double));
+    ch->n = 0;
+    return ch->idx && ch->weights ? AML_OK : AML_ENOMEM;
+}
+
+/*
+ * Learners take turns: the best trial of the learner whose best is best,
+ * then the best of the next learner, ..., then every learner's second best,
+ * until `size` members (candidates are sorted best first).
+ */
+static int build_diverse(const build_ctx *x, int size, build_choice *ch)
+{
+    size_t want = (size_t)size < x->m ? (size_t)size : x->m;
+    unsigned char *taken = aml_calloc(x->m ? x->m : 1, 1);
+    unsigned char *used = aml_calloc(x->q->space->n_learners, 1);
+    int rc = build_choice_alloc(ch, want);
+
+    while (rc == 0 && taken && used && ch->n < want) {
+        memset(used, 0, x->q->space->n_learners);
+        for (size_t i = 0; i < x->m && ch->n < want; i++) {
+            size_t l = x->c[i].config.learner;
+
+            if (taken[i] || used[l])
+                continue;
+            taken[i] = used[l] = 1;
+            ch->idx[ch->n] = i;
+            ch->weights[ch->n++] = 1.0;
+        }
+    }
+    if (!taken || !used)
+        rc = AML_ENOMEM;
+    free(taken);
+    free(used);
+    return rc;
+}
+
+/* The averaged OOF of a weighted choice on the usable rows. */
+static int build_average(const build_ctx *x, const build_choice *ch, double **out)
+{
+    aml_ensemble_candidate *cand = aml_calloc(ch->n, sizeof(*cand));
+    double **g = aml_calloc(ch->n, sizeof(double *));
+    int rc = AML_ENOMEM;
+
+    *out = aml_mallocarray(x->n_rows * (size_t)x->outputs, sizeof(double));
+    if (cand && g && *out) {
+        rc = AML_OK;
+        for (size_t i = 0; i < ch->n && rc == 0; i++) {
+            if (!(g[i] = build_gather(x, ch->idx[i])))
+                rc = AML_ENOMEM;
+            cand[i].oof = g[i];
+            cand[i].outputs = x->outputs;
+        }
+        if (rc == 0)
+            rc = aml_ensemble_average(cand, ch->n, x->n_rows, ch->weights, *out);
+    }
+    for (size_t i = 0; g && i < ch->n; i++)
+        free(g[i]);
+    free(g);
+    free(cand);
+    return rc;
+}
+
+/* ---- selection ----------------------------------------------------------- */
+
+typedef struct build_pool_view {
+    aml_ensemble_candidate *cand; /* every pool candidate on the usable rows */
+    double **g;
+    size_t m;
+} build_pool_view;
+
+static void build_view_dispose(build_pool_view *v)
+{
+    for (size_t i = 0; v->g && i < v->m; i++)
+        free(v->g[i]);
+    free(v->g);
+    free(v->cand);
+    memset(v, 0, sizeof(*v));
+}
+
+static int build_view(const build_ctx *x, build_pool_view *v)
+{
+    v->m = x->m;
+    v->cand = aml_calloc(x->m, sizeof(*v->cand));
+    v->g = aml_calloc(x->m, sizeof(double *));
+    if (!v->cand || !v->g)
+        return AML_ENOMEM;
+    for (size_t i = 0; i < x->m; i++) {
+        if (!(v->g[i] = build_gather(x, i)))
+            return AML_ENOMEM;
+        v->cand[i].oof = v->g[i];
+        v->cand[i].outputs = x->outputs;
+    }
+    return AML_OK;
+}
+
+/* Greedy selection over cand[0..m), y on the usable rows (NaN rows ignored). */
+static int build_select_raw(const build_ctx *x, const aml_ensemble_candidate *cand,
+                            size_t m, const double *y, int size, int *counts)
+{
+    aml_ensemble_problem p = {cand, m, x->n_rows, y, x->q->d->n_classes, x->q->metric};
+    aml_ensemble_options o = {4 * size, 0};
+    double score;
+
+    o.steps = o.steps < 10 ? 10 : o.steps > 100 ? 100 : o.steps;
+    return aml_ensemble_select(&p, &o, counts, NULL, &score);
+}
+
+/* The `size` most used candidates (ties to the lower index) into keep[]. */
+static size_t build_top_counts(const int *counts, size_t m, int size, size_t *keep)
+{
+    size_t n = 0;
+
+    for (int s = 0; s < size; s++) {
+        size_t best = m;
+
+        for (size_t i = 0; i < m; i++) {
+            int taken = 0;
+
+            for (size_t t = 0; t < n; t++)
+                taken |= keep[t] == i;
+            if (!taken && counts[i] > 0 && (best == m || counts[i] > counts[best]))
+                best = i;
+        }
+        if (best == m)
+            break;
+        keep[n++] = best;
+    }
+    return n;
+}
+
+/*
+ * Selection capped at `size` distinct members: select over the pool; when
+ * more than `size` candidates were used, select again among the `size`
+ * used most.
+ */
+static int build_select(const build_ctx *x, const build_pool_view *v, const double *y,
+                        int size, build_choice *ch)
+{
+    int *counts = aml_calloc(v->m, sizeof(int));
+    size_t *keep = aml_calloc(v->m, sizeof(size_t));
+    aml_ensemble_candidate *sub = aml_calloc(v->m, sizeof(*sub));
+    size_t n_keep, distinct = 0;
+    int rc, total = 0;
+
+    if (!counts || !keep || !sub) {
+        rc = AML_ENOMEM;
+        goto out;
+    }
+    if ((rc = build_select_raw(x, v->cand, v->m, y, size, counts)) < 0)
+        goto out;
+    for (size_t i = 0; i < v->m; i++)
+        distinct += counts[i] > 0;
+    n_keep = build_top_counts(counts, v->m, size, keep);
+    if (distinct > (size_t)size) {
+        for (size_t t = 0; t < n_keep; t++)
+            sub[t] = v->cand[keep[t]];
+        int *sub_counts = aml_calloc(n_keep, sizeof(int));
+
+        if (!sub_counts) {
+            rc = AML_ENOMEM;
+            goto out;
+        }
+        rc = build_select_raw(x, sub, n_keep, y, size, sub_counts);
+        memset(counts, 0, v->m * sizeof(int));
+        for (size_t t = 0; t < n_keep && rc == 0; t++)
+            counts[keep[t]] = sub_counts[t];
+        free(sub_counts);
+        if (rc < 0)
+            goto out;
+    }
+    if ((rc = build_choice_alloc(ch, (size_t)size)) < 0)
+        goto out;
+    for (size_t i = 0; i < v->m; i++)
+        total += counts[i];
+    for (size_t i = 0; i < v->m; i++) {
+        if (counts[i] == 0)
+            continue;
+        ch->idx[ch->n] = i;
+        ch->weights[ch->n++] = (double)counts[i] / total;
+    }
+out:
+    free(counts);
+    free(keep);
+    free(sub);
+    return rc;
+}
+
+/* y on the usable rows, with the rows of fold `masked` set to NaN (-1: none). */
+static int build_y(const build_ctx *x, int masked, double *y)
+{
+    for (size_t r = 0; r < x->n_rows; r++)
+        y[r] = x->fold[r] == masked ? NAN : x->q->d->y[x->rows[r]];
+    return AML_OK;
+}
+
+/* Held-out predictions of the selection procedure: fold f chosen without its rows. */
+static int build_select_honest(const build_ctx *x, const build_pool_view *v, int size,
+                               double *score)
+{
+    size_t outs = (size_t)x->outputs;
+    double *y = aml_mallocarray(x->n_rows, sizeof(double));
+    double *held = aml_mallocarray(x->n_rows * outs, sizeof(double)), *pred = NULL;
+    int rc = y && held ? AML_OK : AML_ENOMEM;
+
+    for (int f = 0; f < x->k && rc == 0; f++) {
+        build_choice ch = {0};
+
+        build_y(x, f, y);
+        if ((rc = build_select(x, v, y, size, &ch)) == 0 &&
+            (rc = build_average(x, &ch, &pred)) == 0)
+            for (size_t r = 0; r < x->n_rows; r++)
+                if (x->fold[r] == f)
+                    memcpy(held + r * outs, pred + r * outs, outs * sizeof(double));
+        free(pred);
+        pred = NULL;
+        build_choice_dispose(&ch);
+    }
+    if (rc == 0)
+        *score = build_cv_score(x, held);
+    free(y);
+    free(held);
+    return rc;
+}
+
+/* ---- stacking ------------------------------------------------------------ */
+
+static const char *build_default_meta(aml_task task)
+{
+    return task == AML_TASK_CLASSIFICATION ? "logistic_regression" : "ridge";
+}
+
+static int build_check_meta(const char *name, aml_task task)
+{
+    const aml_learner_type *t = aml_learner_type_find(name);
+
+    if (!t)
+        return aml_error_set(AML_EINVAL, "ensemble: unknown meta-learner '%s'", name);
+    if (!(t->tasks & AML_TASK_BIT(task)))
+        return aml_error_set(
+            AML_EINVAL, "ensemble: meta-learner '%s' does not do %s", name,
+            task == AML_TASK_CLASSIFICATION ? "classification" : "regression");
+    return AML_OK;
+}
+
+/* The members' OOF side by side on the usable rows: n_rows x (members x outputs). */
+static double *build_stack_inputs(const build_ctx *x, const build_choice *ch)
+{
+    size_t outs = (size_t)x->outputs, q = ch->n * outs;
+    double *Z = aml_mallocarray(x->n_rows * q, sizeof(double));
+
+    for (size_t r = 0; Z && r < x->n_rows; r++)
+        for (size_t j = 0; j < ch->n; j++)
+            memcpy(Z + r * q + j * outs, x->c[ch->idx[j]].oof + x->rows[r] * outs,
+                   outs * sizeof(double));
+    return Z;
+}
+
+static int build_stack(const build_ctx *x, const build_choice *ch, aml_stack **st,
+                       double *score)
+{
+    const aml_spec_ensemble *e = x->q->ens;
+    aml_task task = x->q->d->task;
+    const char *def = build_default_meta(task);
+    aml_stack_options o = {e->layers, e->meta ? (const char *const *)e->meta : &def,
+                           e->meta ? e->n_meta : 1, e->final ? e->final : def,
+                           e->passthrough};
+    size_t q = ch->n * (size_t)x->outputs;
+    double *Z = NULL, *y = NULL, *oof = NULL;
+    aml_rng rng;
+    int rc = AML_OK;
+
+    for (size_t i = 0; i < o.n_meta && rc == 0; i++)
+        rc = build_check_meta(o.meta[i], task);
+    if (rc == 0 && o.layers == 2)
+        rc = build_check_meta(o.final, task);
+    if (rc == 0 && o.passthrough && x->n_rows != x->n)
+        rc =
+            aml_error_set(AML_EINVAL, "ensemble: passthrough needs a CV plan that "
+                                      "validates every row (not holdout or time_series)");
+    if (rc < 0)
+        return rc;
+    Z = build_stack_inputs(x, ch);
+    y = aml_mallocarray(x->n_rows, sizeof(double));
+    oof = aml_mallocarray(x->n_rows * (size_t)x->outputs, sizeof(double));
+    if (!Z || !y || !oof) {
+        rc = AML_ENOMEM;
+        goto out;
+    }
+    build_y(x, -1, y);
+    /* A stream no trial uses: trial numbers stay far below it. */
+    aml_rng_init(&rng, x->q->seed, UINT64_MAX - 1);
+    rc = aml_stack_fit(st, &o, task, x->q->d->n_classes, Z, x->n_rows, q,
+                       o.passthrough ? x->q->d->features : NULL, y, x->fold, x->k, &rng,
+                       x->q->threads, oof);
+    if (rc == 0)
+        *score = build_cv_score(x, oof);
+out:
+    free(Z);
+    free(y);
+    free(oof);
+    return rc;
+}
+
+/* ---- the members' final models ------------------------------------------- */
+
+/* One refit on every row with the generator aml_model_fit uses, or the fold models. */
+static int build_fit_member(build_ctx *x, const build_cand *c, aml_pipeline **pipes,
+                            int *n_pipes)
+{
+    int refit = x->q->ens->refit || x->q->trial >= 0;
+    int n = refit ? 1 : x->cv.per_repeat;
+    aml_rng trial_rng, rng;
+    int rc = AML_OK;
+
+    if (!(*pipes = aml_calloc((size_t)n, sizeof(aml_pipeline))))
+        return AML_ENOMEM;
+    *n_pipes = n;
+    if (refit) {
+        aml_rng_init(&trial_rng, x->q->seed, (uint64_t)c->number);
+        aml_rng_child(&rng, &trial_rng, UINT64_MAX);
+        return aml_pipeline_fit(&(*pipes)[0], x->q->d, x->q->space, &c->config, NULL,
+                                x->q->d->n, &rng, x->q->threads);
+    }
+    for (int s = 0; s < n && rc == 0; s++)
+        rc = aml_cv_fit_split(&x->cv, &c->config, c->number, s, x->q->threads,
+                              &(*pipes)[s]);
+    return rc;
+}
+
+static int build_report_members(const build_choice *ch, const build_ctx *x,
+                                aml_build_report *rep)
+{
+    rep->n_members = ch->n;
+    rep->member_trials = aml_mallocarray(ch->n, sizeof(long));
+    rep->member_weights = aml_mallocarray(ch->n, sizeof(double));
+    if (!rep->member_trials || !rep->member_weights)
+        return AML_ENOMEM;
+    for (size_t i = 0; i < ch->n; i++) {
+        rep->member_trials[i] = x->c[ch->idx[i]].number;
+        rep->member_weights[i] = ch->weights ? ch->weights[i] : NAN;
+    }
+    return AML_OK;
+}
+
+static int build_add_members(build_ctx *x, aml_model *m, const build_choice *ch)
+{
+    int rc = AML_OK;
+
+    for (size_t i = 0; i < ch->n && rc == 0; i++) {
+        const build_cand *c = &x->c[ch->idx[i]];
+        aml_pipeline *pipes = NULL;
+        int n_pipes = 0;
+
+        rc = build_fit_member(x, c, &pipes, &n_pipes);
+        if (rc == 0)
+            rc = aml_model_add_member(m, x->q->space, &c->config, c->number, c->score,
+                                      ch->weights ? ch->weights[i] : 1.0, pipes, n_pipes);
+        else
+            for (int s = 0; s < n_pipes; s++)
+                aml_pipeline_dispose(&pipes[s]);
+        free(pipes);
+    }
+    return rc;
+}
+
+/* ---- the stage ----------------------------------------------------------- */
+
+static void build_ctx_dispose(build_ctx *x)
+{
+    for (size_t i = 0; i < x->m; i++)
+        build_drop(x, i);
+    free(x->c);
+    free(x->rows);
+    free(x->fold);
+    if (x->cv_ready)
+        aml_cv_dispose(&x->cv);
+}
+
+/* Reads the ok trials, best first; with q->trial, only that one. */
+static int build_candidates(build_ctx *x)
+{
+    const aml_build_request *q = x->q;
+    int rc;
+
+    if ((rc = aml_store_trial_records(q->store, q->study_id, build_collect, x)) < 0)
+        return rc;
+    sort_metric = q->metric;
+    qsort(x->c, x->m, sizeof(*x->c), build_cand_cmp);
+    if (x->m == 0)
+        return aml_error_set(AML_EINVAL, "the study has no successful trial to build a "
+                                         "model from");
+    if (q->trial < 0)
+        return AML_OK;
+    for (size_t i = 0; i < x->m; i++) {
+        if (x->c[i].number != q->trial)
+            continue;
+        build_cand keep = x->c[i];
+
+        x->c[i] = x->c[0];
+        x->c[0] = keep;
+        for (size_t j = 1; j < x->m; j++)
+            build_drop(x, j);
+        x->m = 1;
+        return AML_OK;
+    }
+    return aml_error_set(AML_EINVAL, "trial %ld is not a successful trial of the study",
+                         q->trial);
+}
+
+static const char *const build_method_names[] = {"selection", "stacking", "voting",
+                                                 "none"};
+
+/* Chooses members (and a stack) by the spec's method; *score is the honest estimate. */
+static int build_choose(build_ctx *x, build_choice *ch, aml_stack **st, double *score)
+{
+    const aml_spec_ensemble *e = x->q->ens;
+    build_pool_view v = {0};
+    double *pred = NULL;
+    double *y = NULL;
+    int rc;
+
+    if ((rc = build_pool(x, e->candidates)) < 0 || (rc = build_load_oof(x)) < 0)
+        return rc;
+    if (x->m == 0)
+        return aml_error_set(AML_EINVAL, "no trial of the study has stored out-of-fold "
+                                         "predictions (it predates them): rerun it, or "
+                                         "use ensemble method none");
+    if ((rc = build_rows(x)) < 0)
+        return rc;
+    switch (e->method) {
+    case AML_ENSEMBLE_SELECTION:
+        if (!(y = aml_mallocarray(x->n_rows, sizeof(double))))
+            return AML_ENOMEM;
+        build_y(x, -1, y);
+        if ((rc = build_view(x, &v)) == 0 &&
+            (rc = build_select(x, &v, y, e->size, ch)) == 0)
+            rc = build_select_honest(x, &v, e->size, score);
+        build_view_dispose(&v);
+        free(y);
+        return rc;
+    case AML_ENSEMBLE_STACKING:
+        if ((rc = build_diverse(x, e->size, ch)) < 0)
+            return rc;
+        free(ch->weights);
+        ch->weights = NULL; /* the meta-learner weighs them */
+        return build_stack(x, ch, st, score);
+    default: /* voting */
+        if ((rc = build_diverse(x, e->size, ch)) == 0 &&
+            (rc = build_average(x, ch, &pred)) == 0)
+            *score = build_cv_score(x, pred);
+        free(pred);
+        return rc;
+    }
+}
+
+/* The best trial alone (method none, export --trial, or no stored OOF). */
+static int build_single(build_ctx *x, build_choice *ch, double *score)
+{
+    int rc = build_choice_alloc(ch, 1);
+
+    if (rc < 0)
+        return rc;
+    ch->idx[0] = 0;
+    ch->weights[0] = 1.0;
+    ch->n = 1;
+    *score = x->c[0].score;
+    return AML_OK;
+}
+
+static int build_prepare(build_ctx *x, aml_build_report *rep)
+{
+    const aml_build_request *q = x->q;
+    int rc;
+
+    x->n = q->d->n;
+    if ((rc = aml_cv_init(&x->cv, q->d, q->space, q->metric, q->folds, q->stratified,
+                          q->cv_seed, q->seed)) < 0)
+        return rc;
+    x->cv_ready = 1;
+    x->outputs = aml_cv_outputs(&x->cv);
+    if ((rc = build_candidates(x)) < 0)
+        return rc;
+    rep->best_trial = x->c[0].number;
+    rep->best_trial_score = x->c[0].score;
+    return AML_OK;
+}
+
+int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_request *q)
+{
+    build_ctx x = {0};
+    build_choice ch = {0};
+    aml_stack *st = NULL;
+    aml_model *m = NULL;
+    int single, rc;
+
+    *out = NULL;
+    memset(rep, 0, sizeof(*rep));
+    rep->score = NAN;
+    x.q = q;
+    if ((rc = build_prepare(&x, rep)) < 0)
+        goto out;
+    single = q->trial >= 0 || q->ens->method == AML_ENSEMBLE_NONE;
+    rep->method = single ? "none" : build_method_names[q->ens->method];
+    rc = single ? build_single(&x, &ch, &rep->score)
+                : build_choose(&x, &ch, &st, &rep->score);
+    if (rc < 0 || (rc = build_report_members(&ch, &x, rep)) < 0 || q->no_fit)
+        goto out;
+    if ((rc = aml_model_new(&m, q->d, q->metric->name)) < 0 ||
+        (rc = build_add_members(&x, m, &ch)) < 0)
+        goto out;
+    if (st && (rc = aml_model_set_stack(m, st)) < 0) {
+        st = NULL; /* the model took it */
+        goto out;
+    }
+    st = NULL;
+    if ((rc = aml_model_set_summary(m, rep->method, rep->score)) < 0)
+        goto out;
+    *out = m;
+    m = NULL;
+out:
+    aml_stack_free(st);
+    aml_model_free(m);
+    build_choice_dispose(&ch);
+    build_ctx_dispose(&x);
+    return rc;
+}
+
+void aml_build_report_dispose(aml_build_report *rep)
+{
+    if (!rep)
+        return;
+    free(rep->member_trials);
+    free(rep->member_weights);
+    memset(rep, 0, sizeof(*rep));
+}
