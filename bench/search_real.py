@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Search strategies on real data: automl's random, bayes and genetic (and
-halving when the binary has it) beside Optuna's TPE over scikit-learn.
+halving and bohb when the binary has them) beside Optuna's TPE over
+scikit-learn.
 
 Run from the repository root after building (bench/run.sh real does both):
 
@@ -61,6 +62,10 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler  #
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "datasets")
 BATCH = 8
+# halving and bohb run this many times the longest budget in trials, so that
+# a prefix of the run spends that budget's worth of full evaluations (most of
+# their trials are on a fraction of the resource).
+HALVING_FACTOR = 6
 # name: (target, task)
 DATASETS = {
     "credit_g": ("class", "classification"),
@@ -100,6 +105,7 @@ search:
   parallel: 2
   seed: {seed}
 {preprocess}{space}store: {name}.db
+ensemble: {{method: none}}
 """
 
 
@@ -107,9 +113,17 @@ def metric_of(task):
     return "accuracy" if task == "classification" else "rmse"
 
 
-def best_after(scores, n, task):
-    """Best of the first n trials' scores (None for a failed trial)."""
-    ok = [s for s in scores[:n] if s is not None]
+def best_after(scores, n, task, compute=False):
+    """Best full-resource score of the first n trials (compute=False), or of the
+    trials whose resources add up to at most n full evaluations (compute=True).
+    scores holds (score or None when failed, resource); halving's partial
+    evaluations do not count for the best, as they do not in automl."""
+    if compute:
+        spent = np.cumsum([r for _, r in scores])
+        prefix = [x for x, c in zip(scores, spent) if c <= n + 1e-9]
+    else:
+        prefix = scores[:n]
+    ok = [s for s, r in prefix if s is not None and r >= 1.0 - 1e-9]
     if not ok:
         return float("nan")
     return max(ok) if task == "classification" else min(ok)
@@ -134,7 +148,8 @@ def run_automl(binary, strategy, name, trials, seed, preprocess, work):
                           "--format", "csv"], check=True, capture_output=True,
                          text=True).stdout
     rows = sorted(csv.DictReader(out.splitlines()), key=lambda r: int(r["number"]))
-    return [float(r["score"]) if r["status"] == "ok" else None for r in rows], elapsed
+    return [(float(r["score"]) if r["status"] == "ok" else None,
+             float(r.get("resource") or 1.0)) for r in rows], elapsed
 
 
 def automl_has(binary, strategy, work):
@@ -147,7 +162,7 @@ def automl_has(binary, strategy, work):
                             space="learners:\n  knn: {k: 5}\n"))
     r = subprocess.run([binary, "run", spec, "--fresh", "--quiet"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return r.returncode == 0
+    return r.returncode != 2  # 1 is fine: one partial evaluation exports nothing
 
 
 def load(name):
@@ -220,7 +235,7 @@ def run_tpe(name, trials, seed, preprocess):
             values.append(s if cls else -s)
         for trial, v in zip(batch, values):
             study.tell(trial, v)
-        scores.extend(values)
+        scores.extend((v, 1.0) for v in values)
     return scores, time.perf_counter() - t0
 
 
@@ -228,43 +243,68 @@ def fmt(x):
     return f"{x:9.4f}" if abs(x) < 1000 else f"{x:9.1f}"
 
 
-def print_table(results, names, strategies, budgets):
-    """results[name][strategy] = list over seeds of (scores, seconds)."""
-    for n in budgets:
-        print(f"\nbest CV score after {n} trials, median over seeds"
-              " (accuracy: higher is better; rmse: lower is better)")
-        print(f"{'data set':<20} {'metric':<8}" + "".join(f" {s:>9}" for s in strategies)
-              + "  bayes>=random  bayes>=tpe")
-        wins_r = wins_t = 0
-        for name in names:
-            task = DATASETS[name][1]
-            med = {}
-            for s in strategies:
-                runs = results[name].get(s)
-                med[s] = (float(np.median([best_after(r[0], n, task) for r in runs]))
-                          if runs else float("nan"))
-            sign = 1 if task == "classification" else -1
-            br = sign * med["bayes"] >= sign * med["random"]
-            bt = sign * med["bayes"] >= sign * med["tpe"]
-            wins_r += br
-            wins_t += bt
-            cells = "".join(f" {fmt(med[s])}" if not np.isnan(med[s]) else f" {'-':>9}"
-                            for s in strategies)
-            print(f"{name:<20} {metric_of(task):<8}{cells}  {'yes' if br else 'no':>13}"
-                  f"  {'yes' if bt else 'no':>10}")
-        k = len(names)
-        print(f"targets: bayes >= random on {wins_r}/{k} sets (target >= 4 of 5): "
-              f"{'met' if wins_r * 5 >= 4 * k else 'missed'}; bayes >= TPE on {wins_t}/{k} "
-              f"(target >= 3 of 5): {'met' if wins_t * 5 >= 3 * k else 'missed'}")
-    print("\nmedian wall seconds per search of the longest budget:")
-    print(f"{'data set':<20} {'':<8}" + "".join(f" {s:>9}" for s in strategies))
+# Table columns: (heading, the runs it reads, counted by resource spent).
+COLUMNS = [("random", "random", False), ("bayes", "bayes", False),
+           ("genetic", "genetic", False), ("halving", "halving", False),
+           ("halv@res", "halving", True), ("bohb@res", "bohb", True), ("tpe", "tpe", False)]
+
+
+def medians(results, name, n, columns):
+    task = DATASETS[name][1]
+    out = {}
+    for head, key, compute in columns:
+        runs = results[name].get(key)
+        out[head] = (float(np.median([best_after(r[0], n, task, compute) for r in runs]))
+                     if runs else float("nan"))
+    return out
+
+
+def print_budget(results, names, columns, n):
+    print(f"\nbest CV score after {n} trials, median over seeds"
+          " (accuracy: higher is better; rmse: lower is better)")
+    print(f"{'data set':<20} {'metric':<8}" + "".join(f" {c[0]:>9}" for c in columns)
+          + "  bayes>=random  bayes>=tpe")
+    wins_r = wins_t = 0
     for name in names:
-        cells = ""
-        for s in strategies:
-            runs = results[name].get(s)
-            cells += (f" {np.median([r[1] for r in runs]):9.1f}" if runs
-                      else f" {'-':>9}")
-        print(f"{name:<20} {'':<8}{cells}")
+        task = DATASETS[name][1]
+        med = medians(results, name, n, columns)
+        sign = 1 if task == "classification" else -1
+        br = sign * med["bayes"] >= sign * med["random"]
+        bt = sign * med["bayes"] >= sign * med["tpe"]
+        wins_r += br
+        wins_t += bt
+        cells = "".join(f" {fmt(med[c[0]])}" if not np.isnan(med[c[0]]) else f" {'-':>9}"
+                        for c in columns)
+        print(f"{name:<20} {metric_of(task):<8}{cells}  {'yes' if br else 'no':>13}"
+              f"  {'yes' if bt else 'no':>10}")
+    for key in ("halving", "bohb"):
+        runs = [r for name in names for r in results[name].get(key, [])]
+        if runs:
+            full_t = np.median([sum(x is not None and r >= 1 - 1e-9 for x, r in run[0][:n])
+                                for run in runs])
+            trials_r = np.median([int(np.sum(np.cumsum([r for _, r in run[0]]) <= n + 1e-9))
+                                  for run in runs])
+            print(f"{key}: median {full_t:.0f} full evaluations in the first {n} trials;"
+                  f" {n} full evaluations' worth of resource = {trials_r:.0f} trials")
+    k = len(names)
+    print(f"targets: bayes >= random on {wins_r}/{k} sets (target >= 4 of 5): "
+          f"{'met' if wins_r * 5 >= 4 * k else 'missed'}; bayes >= TPE on {wins_t}/{k} "
+          f"(target >= 3 of 5): {'met' if wins_t * 5 >= 3 * k else 'missed'}")
+
+
+def print_table(results, names, budgets):
+    """results[name][strategy] = list over seeds of (scores, seconds)."""
+    columns = [c for c in COLUMNS if c[1] in results[names[0]]]
+    for n in budgets:
+        print_budget(results, names, columns, n)
+    keys = [k for k in ("random", "bayes", "genetic", "halving", "bohb", "tpe")
+            if k in results[names[0]]]
+    print(f"\nmedian wall seconds of a search ({budgets[-1]} trials; halving and bohb"
+          f" {HALVING_FACTOR * budgets[-1]}):")
+    print(f"{'data set':<20}" + "".join(f" {k:>9}" for k in keys))
+    for name in names:
+        print(f"{name:<20}" + "".join(
+            f" {np.median([r[1] for r in results[name][k]]):9.1f}" for k in keys))
 
 
 def main():
@@ -289,7 +329,7 @@ def main():
         strategies = ["random", "bayes", "genetic"]
         halving = automl_has(args.binary, "halving", work)
         if halving:
-            strategies.append("halving")
+            strategies += ["halving", "bohb"]
         print(f"search on real data: {len(names)} sets, seeds {seeds}, 5-fold CV, "
               f"budgets {budgets}, preprocess choice {'on' if args.preprocess else 'off'}")
         print("automl and scikit-learn use DIFFERENT folds (same count, own shuffles) and "
@@ -297,17 +337,24 @@ def main():
         print("so the tpe column compares whole searches, not the same objective.")
         if not halving:
             print("halving: not in this automl build; its column is left out.")
+        else:
+            print("halving and bohb count every evaluation as a trial, most of them on a"
+                  " fraction of the\nresource; their best is over full evaluations only"
+                  " (as automl's own best is).  'halving' is\nat equal trials; 'halv@res'"
+                  " and 'bohb@res' at equal resource: the trials whose resources add up"
+                  "\nto at most N full evaluations.")
         results = {}
         for name in names:
             results[name] = {s: [] for s in strategies + ["tpe"]}
             for seed in seeds:
                 for s in strategies:
+                    n = budgets[-1] * (HALVING_FACTOR if s in ("halving", "bohb") else 1)
                     results[name][s].append(run_automl(
-                        args.binary, s, name, budgets[-1], seed, args.preprocess, work))
+                        args.binary, s, name, n, seed, args.preprocess, work))
                 results[name]["tpe"].append(
                     run_tpe(name, budgets[-1], seed, args.preprocess))
             print(f"  {name} done", file=sys.stderr, flush=True)
-    print_table(results, names, strategies + ["tpe"], budgets)
+    print_table(results, names, budgets)
     return 0
 
 
