@@ -36,6 +36,7 @@ proposals on one objective.  Medians over seeds damp the fold noise.
 """
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -307,6 +308,22 @@ def print_table(results, names, budgets):
             f" {np.median([r[1] for r in results[name][k]]):9.1f}" for k in keys))
 
 
+def print_header(names, seeds, budgets, preprocess, halving):
+    print(f"search on real data: {len(names)} sets, seeds {seeds}, 5-fold CV, "
+          f"budgets {budgets}, preprocess choice {'on' if preprocess else 'off'}")
+    print("automl and scikit-learn use DIFFERENT folds (same count, own shuffles) and "
+          "their own learners,")
+    print("so the tpe column compares whole searches, not the same objective.")
+    if not halving:
+        print("halving: not in this automl build; its column is left out.")
+    else:
+        print("halving and bohb count every evaluation as a trial, most of them on a"
+              " fraction of the\nresource; their best is over full evaluations only"
+              " (as automl's own best is).  'halving' is\nat equal trials; 'halv@res'"
+              " and 'bohb@res' at equal resource: the trials whose resources add up"
+              "\nto at most N full evaluations.")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", default="30,60")
@@ -316,7 +333,17 @@ def main():
     ap.add_argument("--preprocess", action="store_true",
                     help="add a scaler choice (standard, minmax) to every learner")
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cli", "automl"))
+    ap.add_argument("--save", help="write the raw results here as they come (JSON)")
+    ap.add_argument("--load", help="print the table of a --save file and stop")
     args = ap.parse_args()
+    if args.load:
+        with open(args.load) as f:
+            saved = json.load(f)
+        done = [n for n in saved["names"] if n in saved["results"]]
+        print_header(done, saved["seeds"], saved["budgets"], saved["preprocess"],
+                     "halving" in saved["results"][done[0]])
+        print_table(saved["results"], done, saved["budgets"])
+        return 0
     if not os.path.isdir(SHARED):
         print("bench: ../shared/datasets is absent; nothing to compare", file=sys.stderr)
         return 0
@@ -330,19 +357,7 @@ def main():
         halving = automl_has(args.binary, "halving", work)
         if halving:
             strategies += ["halving", "bohb"]
-        print(f"search on real data: {len(names)} sets, seeds {seeds}, 5-fold CV, "
-              f"budgets {budgets}, preprocess choice {'on' if args.preprocess else 'off'}")
-        print("automl and scikit-learn use DIFFERENT folds (same count, own shuffles) and "
-              "their own learners,")
-        print("so the tpe column compares whole searches, not the same objective.")
-        if not halving:
-            print("halving: not in this automl build; its column is left out.")
-        else:
-            print("halving and bohb count every evaluation as a trial, most of them on a"
-                  " fraction of the\nresource; their best is over full evaluations only"
-                  " (as automl's own best is).  'halving' is\nat equal trials; 'halv@res'"
-                  " and 'bohb@res' at equal resource: the trials whose resources add up"
-                  "\nto at most N full evaluations.")
+        print_header(names, seeds, budgets, args.preprocess, halving)
         results = {}
         for name in names:
             results[name] = {s: [] for s in strategies + ["tpe"]}
@@ -353,6 +368,10 @@ def main():
                         args.binary, s, name, n, seed, args.preprocess, work))
                 results[name]["tpe"].append(
                     run_tpe(name, budgets[-1], seed, args.preprocess))
+                if args.save:
+                    with open(args.save, "w") as f:
+                        json.dump({"names": names, "budgets": budgets, "seeds": seeds,
+                                   "preprocess": args.preprocess, "results": results}, f)
             print(f"  {name} done", file=sys.stderr, flush=True)
     print_table(results, names, budgets)
     return 0
