@@ -283,7 +283,7 @@ def print_budget(results, names, columns, n):
         if runs:
             full_t = np.median([sum(x is not None and r >= 1 - 1e-9 for x, r in run[0][:n])
                                 for run in runs])
-            trials_r = np.median([int(np.sum(np.cumsum([r for _, r in run[0]]) <= n + 1e-9))
+            trials_r = np.median([np.sum(np.cumsum([r for _, r in run[0]]) <= n + 1e-9)
                                   for run in runs])
             print(f"{key}: median {full_t:.0f} full evaluations in the first {n} trials;"
                   f" {n} full evaluations' worth of resource = {trials_r:.0f} trials")
@@ -334,12 +334,17 @@ def main():
                     help="add a scaler choice (standard, minmax) to every learner")
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cli", "automl"))
     ap.add_argument("--save", help="write the raw results here as they come (JSON)")
-    ap.add_argument("--load", help="print the table of a --save file and stop")
+    ap.add_argument("--load", help="print the table of --save files (a,b,...) and stop")
     args = ap.parse_args()
-    if args.load:
-        with open(args.load) as f:
-            saved = json.load(f)
-        done = [n for n in saved["names"] if n in saved["results"]]
+    if args.load:  # several files (comma-separated) are merged, first file first
+        saved = {"names": [], "results": {}}
+        for path in args.load.split(","):
+            with open(path) as f:
+                part = json.load(f)
+            saved["names"] += part["names"]
+            saved["results"].update(part["results"])
+            saved.update({k: part[k] for k in ("seeds", "budgets", "preprocess")})
+        done = [n for n in dict.fromkeys(saved["names"]) if n in saved["results"]]
         print_header(done, saved["seeds"], saved["budgets"], saved["preprocess"],
                      "halving" in saved["results"][done[0]])
         print_table(saved["results"], done, saved["budgets"])
