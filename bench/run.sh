@@ -3,15 +3,23 @@
 # counterparts (Debian's python3-sklearn, python3-xgboost, python3-pandas,
 # /usr/bin/python3).  Each prints ratios automl / counterpart.
 #
-#   bash bench/run.sh [search|functions|overhead|core|linear|trees|boosting|misc|load|store|ensemble ...]
+#   bash bench/run.sh [search|functions|overhead|real|throughput|core|linear|trees|
+#                      boosting|misc|load|store|ensemble ...]
 #
 # functions: random, genetic and bayes (bench/search_functions.c) beside
 # Optuna's TPE and CMA-ES (bench/search_functions_optuna.py) on Branin,
 # Hartmann-6 and a mixed function, 20 seeds, median simple regret [quartiles]
 # after 25/50/100 evaluations (about 3 minutes).  overhead: bayes' mean ms per
 # proposal at 100/250/500 observations.  Both use a Release build (build-release/).
+# real: random, bayes, genetic (and halving when built) beside Optuna's TPE over
+# scikit-learn on six real data sets, one shared mixed space, 5 seeds, median
+# best CV score after 30 and 60 trials (bench/search_real.py, about 40 minutes).
+# throughput: the same 40 configurations with 5-fold CV through `automl run`
+# and GridSearchCV(n_jobs=2) on pima_diabetes, credit_g and adult, whole-process
+# wall times (bench/throughput.py, about 15 minutes).
 #
-# With no argument, every benchmark runs (about half an hour on 2 cores).
+# With no argument, every benchmark but real, throughput and ensemble runs
+# (about half an hour on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/setup-debian.sh --bench
@@ -38,6 +46,8 @@ run() {
   case "$1" in
     search)   $py bench/search_vs_sklearn.py --datasets sonar,wine,iris,glass,breast_cancer_wdbc,penguins ;;
     functions) functions ;;
+    real)     $py bench/search_real.py ;;
+    throughput) $py bench/throughput.py ;;
     overhead) release && OPENBLAS_NUM_THREADS=1 ./build-release/bench/search_functions --overhead ;;
     core)     $py bench/learners_core.py ;;
     linear)   $py bench/learners_linear.py ;;
