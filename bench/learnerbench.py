@@ -61,8 +61,9 @@ def run_automl(name, paths, learner, params, threads=1):
             "--threads", str(threads)] + [f"{k}={v}" for k, v in params.items()]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     fields = dict(kv.split("=") for kv in out.split())
-    return {"fit": float(fields["fit_s"]), "predict": float(fields["predict_s"]),
-            "score": float(fields["score"]), "rss": int(fields["maxrss_kb"])}
+    return {"fit": float(fields["fit_s"]), "fit_cpu": float(fields["fit_cpu_s"]),
+            "predict": float(fields["predict_s"]), "score": float(fields["score"]),
+            "rss": int(fields["maxrss_kb"])}
 
 
 # Runs in a child process: imports stay out of the parent's memory.
@@ -92,7 +93,9 @@ Xtr, Xte = prep.fit_transform(tr), prep.transform(te)
 ns = {}
 exec(spec["setup"], ns)
 model = eval(spec["model"], ns)
-t0 = time.perf_counter(); model.fit(Xtr, ytr); fit = time.perf_counter() - t0
+t0, c0 = time.perf_counter(), time.process_time()
+model.fit(Xtr, ytr)
+fit, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
 t0 = time.perf_counter()
 pred = model.predict(Xte)
 predict = time.perf_counter() - t0
@@ -100,7 +103,7 @@ if task == "classification":
     score = float(np.mean(np.asarray(pred).astype(int) == yte))
 else:
     score = float(np.sqrt(np.mean((np.asarray(pred) - yte) ** 2)))
-print(json.dumps({"fit": fit, "predict": predict, "score": score,
+print(json.dumps({"fit": fit, "fit_cpu": fit_cpu, "predict": predict, "score": score,
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 '''
 
@@ -119,21 +122,28 @@ HEADER = (f"{'data set':<20} {'learner':<26} {'fit':>7} {'predict':>8} {'memory'
           f" {'automl':>9} {'other':>9}  counterpart")
 
 
-def row(name, label, a, p, other):
-    return (f"{name:<20} {label:<26} {a['fit'] / p['fit']:7.2f} "
+def row(name, label, a, p, other, clock="wall"):
+    fit = "fit_cpu" if clock == "cpu" else "fit"
+    times = f" {a[fit]:7.3f}s {p[fit]:7.3f}s" if clock == "cpu" or clock == "wall+" else ""
+    return (f"{name:<20} {label:<26} {a[fit] / p[fit]:7.2f} "
             f"{a['predict'] / max(p['predict'], 1e-9):8.2f} {a['rss'] / p['rss']:7.2f} "
-            f"{a['score']:9.4f} {p['score']:9.4f}  {other}")
+            f"{a['score']:9.4f} {p['score']:9.4f}{times}  {other}")
 
 
-def compare(pairs, max_rows=None, repeats=1):
+def compare(pairs, max_rows=None, repeats=1, clock="wall"):
     """pairs: (data set, automl learner, params dict, python expr, setup, scale, label),
     optionally followed by an eighth field, the thread count both sides get (default 1;
     the Python expression should pass it on itself, e.g. n_jobs=2).  With repeats > 1
-    each side runs that many times and the row shows median times."""
+    each side runs that many times and the row shows median times.  clock "cpu" compares
+    fit CPU time (user + sys of all threads; steadier on a shared machine) and "wall+"
+    wall time, both printing the two median fit times in seconds after the scores."""
     if not os.path.isdir(SHARED):
         print("bench: ../shared/datasets is absent; nothing to compare", file=sys.stderr)
         return
     print("ratios are automl / counterpart; scores: accuracy (higher) or RMSE (lower)")
+    if clock != "wall":
+        print(f"fit: median {'CPU' if clock == 'cpu' else 'wall'} time of {repeats} runs"
+              f" (automl s, counterpart s after the scores)")
     print(HEADER)
     with tempfile.TemporaryDirectory() as work:
         done = {}
@@ -146,7 +156,7 @@ def compare(pairs, max_rows=None, repeats=1):
                          for _ in range(repeats)])
             p = _median([run_python(name, done[name], model, setup, scale)
                          for _ in range(repeats)])
-            print(row(name, label or learner, a, p, model), flush=True)
+            print(row(name, label or learner, a, p, model, clock), flush=True)
 
 
 def _median(runs):
@@ -154,6 +164,6 @@ def _median(runs):
     import statistics
 
     out = dict(runs[0])
-    for key in ("fit", "predict"):
+    for key in ("fit", "fit_cpu", "predict"):
         out[key] = statistics.median(r[key] for r in runs)
     return out

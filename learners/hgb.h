@@ -64,7 +64,8 @@ typedef struct hgb_job hgb_job;
 typedef struct hgb_ws {
     size_t n, p; /* rows (training and validation) and features */
     int threads;
-    uint8_t *codes; /* p x n, column-major */
+    uint8_t *codes;  /* p x n, column-major (partition, scoring) */
+    uint8_t *rcodes; /* n x p, row-major (histograms) */
     int *nb;        /* value bins per feature */
     size_t *off;    /* first histogram slot of feature j (nb[j] + 1 slots) */
     double *edges;  /* edges of feature j at off[j] .. off[j] + nb[j] - 2 */
@@ -83,6 +84,7 @@ typedef struct hgb_ws {
     int *ndepth;           /* depth of each node */
     hgb_split *fsplit;     /* best split of each feature */
     int *feat;             /* features of the current tree */
+    size_t *foff;          /* off[feat[fi]] for the current tree */
     hgb_cand *lvl;         /* candidates of the level being split (depth-wise) */
     hgb_job *jobs;         /* that level's histogram and split work */
     size_t n_feat;

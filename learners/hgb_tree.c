@@ -260,6 +260,28 @@ out:
     return rc;
 }
 
+/* Rows per block of the transposition: a block's codes stay in cache. */
+#define HGB_T_ROWS 256
+
+/* The row-major copy of the codes, built block of rows by block of rows. */
+static void hgb_transpose(hgb_ws *ws)
+{
+    size_t blk, n_blk = (ws->n + HGB_T_ROWS - 1) / HGB_T_ROWS;
+
+#pragma omp parallel for num_threads(ws->threads) schedule(static)
+    for (blk = 0; blk < n_blk; blk++) {
+        size_t b = blk * HGB_T_ROWS, e = b + HGB_T_ROWS < ws->n ? b + HGB_T_ROWS : ws->n;
+        size_t j, r;
+
+        for (j = 0; j < ws->p; j++) {
+            const uint8_t *col = ws->codes + j * ws->n;
+
+            for (r = b; r < e; r++)
+                ws->rcodes[r * ws->p + j] = col[r];
+        }
+    }
+}
+
 /* ---- workspace ----------------------------------------------------------- */
 
 /* Leaves one tree can reach: max_leaves, or 2^max_depth, and never above n. */
@@ -300,11 +322,12 @@ static int hgb_ws_alloc(hgb_ws *ws, const hgb_grow_cfg *cfg)
     ws->ndepth = aml_mallocarray(nodes, sizeof(int));
     ws->fsplit = aml_mallocarray(p, sizeof(hgb_split));
     ws->feat = aml_mallocarray(p, sizeof(int));
+    ws->foff = aml_mallocarray(p, sizeof(size_t));
     ws->lvl = aml_mallocarray(ws->max_leaves + 1, sizeof(hgb_cand));
     ws->jobs = aml_mallocarray(HGB_JOBS * (ws->max_leaves + 1), sizeof(hgb_job));
     if (!ws->lvl || !ws->jobs || !ws->g || !ws->h || !ws->rows || !ws->tmp || !ws->gh ||
         !ws->pool || !ws->free_slot || !ws->cands || !ws->nbegin || !ws->nend ||
-        !ws->ng || !ws->nh || !ws->ndepth || !ws->fsplit || !ws->feat)
+        !ws->ng || !ws->nh || !ws->ndepth || !ws->fsplit || !ws->feat || !ws->foff)
         return AML_ENOMEM;
     for (i = 0; i < ws->pool_slots; i++)
         ws->free_slot[i] = ws->pool_slots - 1 - i;
@@ -325,9 +348,10 @@ int hgb_ws_init(hgb_ws *ws, const double *X, size_t n, size_t p, const size_t *t
     ws->threads = threads < 1 ? 1 : threads;
     assert(max_bins >= 2 && max_bins <= HGB_MAX_BINS);
     ws->codes = aml_mallocarray(n ? n : 1, p ? p : 1);
+    ws->rcodes = aml_mallocarray(n ? n : 1, p ? p : 1);
     ws->nb = aml_mallocarray(p ? p : 1, sizeof(int));
     ws->off = aml_mallocarray(p ? p : 1, sizeof(size_t));
-    if (!ws->codes || !ws->nb || !ws->off)
+    if (!ws->codes || !ws->rcodes || !ws->nb || !ws->off)
         return AML_ENOMEM;
     if ((rc = hgb_edge_rows(train, n_train, rng, &sample, &m)) < 0)
         return rc;
@@ -335,12 +359,14 @@ int hgb_ws_init(hgb_ws *ws, const double *X, size_t n, size_t p, const size_t *t
     free(sample);
     if (rc < 0)
         return rc;
+    hgb_transpose(ws);
     return hgb_ws_alloc(ws, cfg);
 }
 
 void hgb_ws_dispose(hgb_ws *ws)
 {
     free(ws->codes);
+    free(ws->rcodes);
     free(ws->nb);
     free(ws->off);
     free(ws->edges);
@@ -359,6 +385,7 @@ void hgb_ws_dispose(hgb_ws *ws)
     free(ws->ndepth);
     free(ws->fsplit);
     free(ws->feat);
+    free(ws->foff);
     free(ws->lvl);
     free(ws->jobs);
     memset(ws, 0, sizeof(*ws));
@@ -383,63 +410,13 @@ static void hgb_slot_give(hgb_ws *ws, int slot)
         ws->free_slot[ws->n_free++] = slot;
 }
 
-/* Number of interleaved accumulators on large nodes (see hgb_hist_feature). */
-#define HGB_ACC 4
-
-/* Adds gh[b..e) into acc[k % HGB_ACC][code of row k]. */
-static void hgb_hist_acc(const uint8_t *col, const size_t *rows, const hgb_gh *gh,
-                         size_t b, size_t e, hgb_gh (*acc)[HGB_MAX_BINS + 1])
-{
-    size_t k;
-    int a;
-
-    for (k = b; k + HGB_ACC <= e; k += HGB_ACC)
-        for (a = 0; a < HGB_ACC; a++) {
-            hgb_gh *c = &acc[a][col[rows[k + (size_t)a]]];
-
-            c->g += gh[k + (size_t)a].g;
-            c->h += gh[k + (size_t)a].h;
-        }
-    for (a = 0; k < e; k++, a++) {
-        acc[a][col[rows[k]]].g += gh[k].g;
-        acc[a][col[rows[k]]].h += gh[k].h;
-    }
-}
-
-/*
- * Histogram of one feature over the rows rows[b..e), whose g, h are
- * gh[b..e).  On large nodes HGB_ACC interleaved accumulators break the
- * store-to-load chain when consecutive rows share a bin (one-hot
- * columns); they are added in a fixed order, so the sums do not depend on
- * the thread that runs this.  Small nodes accumulate in place, since
- * clearing the accumulators would cost more than it saves.
- */
-static void hgb_hist_feature(const uint8_t *col, const size_t *rows, const hgb_gh *gh,
-                             size_t b, size_t e, hgb_gh *out, int nslots)
-{
-    hgb_gh acc[HGB_ACC][HGB_MAX_BINS + 1];
-    size_t k;
-    int s, a;
-
-    if (e - b < 8 * (size_t)nslots) {
-        memset(out, 0, (size_t)nslots * sizeof(hgb_gh));
-        for (k = b; k < e; k++) {
-            out[col[rows[k]]].g += gh[k].g;
-            out[col[rows[k]]].h += gh[k].h;
-        }
-        return;
-    }
-    for (a = 0; a < HGB_ACC; a++)
-        memset(acc[a], 0, (size_t)nslots * sizeof(hgb_gh));
-    hgb_hist_acc(col, rows, gh, b, e, acc);
-    for (s = 0; s < nslots; s++) {
-        out[s] = acc[0][s];
-        for (a = 1; a < HGB_ACC; a++) {
-            out[s].g += acc[a][s].g;
-            out[s].h += acc[a][s].h;
-        }
-    }
-}
+/* Rows ahead whose codes are prefetched: a deep node's rows are scattered. */
+#define HGB_AHEAD 16
+#if defined(__GNUC__)
+#define HGB_PREFETCH(a) __builtin_prefetch(a)
+#else
+#define HGB_PREFETCH(a) ((void)(a))
+#endif
 
 /* Gathers the g, h of node's rows into gh, in rows order. */
 static void hgb_gather(hgb_ws *ws, size_t node)
@@ -452,26 +429,70 @@ static void hgb_gather(hgb_ws *ws, size_t node)
     }
 }
 
-/* Histogram of the fi-th feature of the tree over node's rows, into slot. */
-static void hgb_hist_one(hgb_ws *ws, size_t node, int slot, size_t fi)
+/*
+ * Histogram of the tree's features fi in [f0, f1) over node's rows (whose
+ * g, h hgb_gather put in gh) into hist, a pool slot.  Row by row over the
+ * row-major codes, as XGBoost's hist does: a row's g, h are loaded once
+ * and its codes are contiguous, and consecutive adds go to different
+ * features, so none waits on the one before (column by column, a one-hot
+ * column adds to the same bin row after row).  Every bin is still summed
+ * in row order by one caller, whatever the feature range.
+ */
+static void hgb_hist_range(const hgb_ws *ws, size_t node, hgb_gh *hist, size_t f0,
+                           size_t f1)
 {
-    size_t j = (size_t)ws->feat[fi];
+    const size_t *rows = ws->rows, *foff = ws->foff, p = ws->p;
+    const int *feat = ws->feat;
+    const hgb_gh *gh = ws->gh;
+    const uint8_t *rc = ws->rcodes;
+    size_t b = ws->nbegin[node], e = ws->nend[node], k, fi;
 
-    hgb_hist_feature(ws->codes + j * ws->n, ws->rows, ws->gh, ws->nbegin[node],
-                     ws->nend[node], hgb_slot(ws, slot) + ws->off[j], ws->nb[j] + 1);
+    for (fi = f0; fi < f1; fi++)
+        memset(hist + foff[fi], 0, (size_t)(ws->nb[feat[fi]] + 1) * sizeof(hgb_gh));
+    for (k = b; k < e; k++) {
+        const uint8_t *c = rc + rows[k] * p;
+        double g = gh[k].g, h = gh[k].h;
+
+        if (k + HGB_AHEAD < e)
+            HGB_PREFETCH(rc + rows[k + HGB_AHEAD] * p + feat[f0]);
+        for (fi = f0; fi < f1; fi++) {
+            hgb_gh *o = hist + foff[fi] + c[feat[fi]];
+
+            o->g += g;
+            o->h += h;
+        }
+    }
+}
+
+/* Feature groups a histogram is split into: one per thread (any gives the same sums). */
+static size_t hgb_groups(const hgb_ws *ws)
+{
+    size_t g = (size_t)ws->threads;
+
+    return g < ws->n_feat ? g : (ws->n_feat ? ws->n_feat : 1);
+}
+
+/* Group `part` of `parts` of node's histogram into slot. */
+static void hgb_hist_part(const hgb_ws *ws, size_t node, int slot, size_t part,
+                          size_t parts)
+{
+    size_t f0 = ws->n_feat * part / parts, f1 = ws->n_feat * (part + 1) / parts;
+
+    if (f0 < f1)
+        hgb_hist_range(ws, node, hgb_slot(ws, slot), f0, f1);
 }
 
 /* Builds the histogram of node `node` into `slot` over the tree's features. */
 static void hgb_hist_build(hgb_ws *ws, size_t node, int slot)
 {
-    size_t fi;
+    size_t part, parts = hgb_groups(ws);
     int par = (ws->nend[node] - ws->nbegin[node]) * ws->n_feat >= HGB_PAR_WORK &&
               ws->threads > 1;
 
     hgb_gather(ws, node);
-#pragma omp parallel for num_threads(ws->threads) schedule(dynamic) if (par)
-    for (fi = 0; fi < ws->n_feat; fi++)
-        hgb_hist_one(ws, node, slot, fi);
+#pragma omp parallel for num_threads(ws->threads) schedule(static) if (par)
+    for (part = 0; part < parts; part++)
+        hgb_hist_part(ws, node, slot, part, parts);
 }
 
 /* dst = dst - sub on the fi-th feature of the tree. */
@@ -904,14 +925,14 @@ static void hgb_level_plan(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f,
 /* Histograms and splits of the planned children: one work-sharing loop each. */
 static void hgb_level_work(hgb_ws *ws, const hgb_grow_cfg *cfg, const struct hgb_plan *pl)
 {
-    size_t i, w, nf = ws->n_feat;
+    size_t i, w, nf = ws->n_feat, ng = hgb_groups(ws);
 
 #pragma omp for schedule(dynamic)
     for (i = 0; i < pl->nb; i++)
         hgb_gather(ws, pl->build[i].node);
 #pragma omp for schedule(dynamic)
-    for (w = 0; w < pl->nb * nf; w++)
-        hgb_hist_one(ws, pl->build[w / nf].node, pl->build[w / nf].slot, w % nf);
+    for (w = 0; w < pl->nb * ng; w++)
+        hgb_hist_part(ws, pl->build[w / ng].node, pl->build[w / ng].slot, w % ng, ng);
 #pragma omp for schedule(static)
     for (w = 0; w < pl->ns * nf; w++)
         hgb_subtract_one(ws, pl->sub[w / nf].slot, pl->sub[w / nf].sub, w % nf);
@@ -1005,6 +1026,8 @@ int hgb_grow(hgb_ws *ws, const hgb_grow_cfg *cfg, size_t m, hgb_forest *f)
 
     if ((rc = hgb_forest_reserve(f, 2 * ws->max_leaves)) < 0)
         return rc;
+    for (i = 0; i < ws->n_feat; i++)
+        ws->foff[i] = ws->off[ws->feat[i]];
     base = f->n_nodes;
     f->start[f->n_trees] = base;
     hgb_node_add(f, base);
