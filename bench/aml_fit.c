@@ -90,7 +90,8 @@ static double *test_targets(const aml_dataset *train, const aml_frame *test)
                 y[i] = x;
                 continue;
             }
-            snprintf(buf, sizeof(buf), x == floor(x) && fabs(x) < 1e15 ? "%.0f" : "%.17g", x);
+            snprintf(buf, sizeof(buf), x == floor(x) && fabs(x) < 1e15 ? "%.0f" : "%.17g",
+                     x);
         } else {
             int32_t c = aml_frame_codes(test, (size_t)col)[i];
 
@@ -122,8 +123,9 @@ int main(int argc, char **argv)
     size_t *rows, r, n_test;
 
     if (argc < 5) {
-        fprintf(stderr, "usage: aml_fit TRAIN.csv TEST.csv TARGET LEARNER [name=value ...]"
-                        " [--task T] [--threads N] [--seed S]\n");
+        fprintf(stderr,
+                "usage: aml_fit TRAIN.csv TEST.csv TARGET LEARNER [name=value ...]"
+                " [--task T] [--threads N] [--seed S]\n");
         return 2;
     }
     spec.path = "aml_fit";
@@ -136,8 +138,9 @@ int main(int argc, char **argv)
     }
     for (i = 5; i < argc; i++) {
         if (strcmp(argv[i], "--task") == 0 && i + 1 < argc)
-            spec.task = strcmp(argv[++i], "regression") == 0 ? AML_SPEC_TASK_REGRESSION
-                                                             : AML_SPEC_TASK_CLASSIFICATION;
+            spec.task = strcmp(argv[++i], "regression") == 0
+                            ? AML_SPEC_TASK_REGRESSION
+                            : AML_SPEC_TASK_CLASSIFICATION;
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
@@ -207,8 +210,9 @@ int main(int argc, char **argv)
         score = aml_metric_find("rmse")->score(yte, pred, n_test, 0);
     }
     getrusage(RUSAGE_SELF, &ru);
-    printf("fit_s=%.6f fit_cpu_s=%.6f predict_s=%.6f score=%.6f metric=%s maxrss_kb=%ld\n",
-           fit_s, fit_cpu_s, predict_s, score,
-           d->task == AML_TASK_CLASSIFICATION ? "accuracy" : "rmse", ru.ru_maxrss);
+    printf(
+        "fit_s=%.6f fit_cpu_s=%.6f predict_s=%.6f score=%.6f metric=%s maxrss_kb=%ld\n",
+        fit_s, fit_cpu_s, predict_s, score,
+        d->task == AML_TASK_CLASSIFICATION ? "accuracy" : "rmse", ru.ru_maxrss);
     return 0;
 }
