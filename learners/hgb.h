@@ -83,7 +83,7 @@ typedef struct hgb_ws {
     double *g, *h;   /* gradients and hessians of the tree being grown (n) */
     size_t *rows;    /* rows of the tree, partitioned by node */
     size_t *tmp;     /* partition scratch */
-    hgb_gh *gh;      /* g, h gathered in rows order */
+    hgb_gh *gh;      /* g, h side by side (n), for the histograms */
     hgb_gh *pool;    /* pool_slots histograms of `slots` bins */
     int *free_slot;  /* stack of free pool slots */
     int n_free, pool_slots;

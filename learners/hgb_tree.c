@@ -53,8 +53,12 @@
 #define HGB_POOL_BYTES ((size_t)64 << 20)
 /* A split must lower the loss by more than this. */
 #define HGB_MIN_GAIN 1e-12
-/* Work (rows x features) below which a histogram is built by one thread. */
-#define HGB_PAR_WORK 16384
+/*
+ * Work (rows x features, or histogram additions) below which one thread
+ * does it: some 50 us, about what a parallel region's synchronisation costs
+ * on a busy machine.
+ */
+#define HGB_PAR_WORK 65536
 
 struct hgb_split {
     int feature, bin, default_left;
@@ -71,11 +75,11 @@ struct hgb_cand {
 /* One unit of a level's work: build, subtract into, or split a node's histogram. */
 struct hgb_job {
     size_t node;
-    int slot, sub; /* sub: the slot subtracted from slot (subtraction jobs) */
+    int slot, sub; /* split jobs: slot -= sub first when sub >= 0 (subtraction) */
     hgb_split s;   /* split jobs: the node's best split */
 };
 
-/* Jobs per level candidate: two builds, one subtraction, two splits, two frees. */
+/* Jobs per level candidate: two builds, two splits, two frees (and one spare). */
 #define HGB_JOBS 7
 
 /* ---- binning ------------------------------------------------------------- */
@@ -561,17 +565,6 @@ static void hgb_quantize(double *v, size_t m)
         v[k] = ((v[k] * up + magic) - magic) * down;
 }
 
-/* Gathers the g, h of node's rows into gh, in rows order. */
-static void hgb_gather(hgb_ws *ws, size_t node)
-{
-    size_t k;
-
-    for (k = ws->nbegin[node]; k < ws->nend[node]; k++) {
-        ws->gh[k].g = ws->g[ws->rows[k]];
-        ws->gh[k].h = ws->h[ws->rows[k]];
-    }
-}
-
 static void hgb_gh_add(hgb_gh *o, double g, double h)
 {
     o->g += g;
@@ -579,8 +572,8 @@ static void hgb_gh_add(hgb_gh *o, double g, double h)
 }
 
 /*
- * Adds the rows rows[b..e) (whose g, h hgb_gather put in gh[b..e)) into
- * hist, row by row as XGBoost's hist does: a row's g, h are loaded once,
+ * Adds the rows rows[b..e) into hist, row by row as XGBoost's hist does:
+ * a row's g, h (side by side in gh) are loaded once,
  * its dense codes are contiguous, and consecutive adds go to different
  * features, so none waits on the one before (column by column, a one-hot
  * column adds to the same bin row after row).
@@ -591,16 +584,20 @@ static void hgb_hist_rows(const hgb_ws *ws, size_t b, size_t e, hgb_gh *hist)
     const size_t *tdoff = ws->tdoff, nd = ws->n_dense, ntd = ws->n_tdense;
     const uint32_t *sidx = ws->sidx;
     const uint8_t *dc = ws->dcodes;
+    const hgb_gh *gh = ws->gh;
     size_t k, d, s;
 
     for (k = b; k < e; k++) {
         size_t r = rows[k];
         const uint8_t *c = dc + r * nd;
-        double g = ws->gh[k].g, h = ws->gh[k].h;
+        double g = gh[r].g, h = gh[r].h;
 
         if (k + HGB_AHEAD < e) {
-            HGB_PREFETCH(dc + rows[k + HGB_AHEAD] * nd);
-            HGB_PREFETCH(sptr + rows[k + HGB_AHEAD]);
+            size_t ra = rows[k + HGB_AHEAD];
+
+            HGB_PREFETCH(dc + ra * nd);
+            HGB_PREFETCH(sptr + ra);
+            HGB_PREFETCH(gh + ra);
         }
         if (ntd == nd)
             for (d = 0; d < nd; d++)
@@ -643,6 +640,13 @@ static void hgb_hist_finish(const hgb_ws *ws, size_t node, hgb_gh *hist, size_t 
     f[d].h = h;
 }
 
+/* Histogram additions per row: the tree's dense features, the sparse entries. */
+static double hgb_row_cost(const hgb_ws *ws)
+{
+    return (double)ws->n_tdense + (double)ws->sptr[ws->n] / (double)(ws->n ? ws->n : 1) +
+           1;
+}
+
 /* Number of threads in the current team (1 outside a parallel region). */
 static size_t hgb_team(void)
 {
@@ -666,9 +670,10 @@ static void hgb_node_hist(hgb_ws *ws, size_t node, int slot)
 #pragma omp for schedule(static)
     for (t = 0; t < parts; t++) {
         hgb_gh *buf = t == 0 ? hist : ws->scratch + (t - 1) * ws->slots;
+        size_t rb = b + m * t / parts, re = b + m * (t + 1) / parts;
 
         memset(buf, 0, ws->slots * sizeof(hgb_gh));
-        hgb_hist_rows(ws, b + m * t / parts, b + m * (t + 1) / parts, buf);
+        hgb_hist_rows(ws, rb, re, buf);
     }
 #pragma omp for schedule(static)
     for (fi = 0; fi < ws->n_feat; fi++)
@@ -690,10 +695,10 @@ static void hgb_node_hist_serial(hgb_ws *ws, size_t node, int slot)
 /* Builds the histogram of node `node` into `slot` over the tree's features. */
 static void hgb_hist_build(hgb_ws *ws, size_t node, int slot)
 {
-    int par = (ws->nend[node] - ws->nbegin[node]) * ws->n_feat >= HGB_PAR_WORK &&
-              ws->threads > 1;
+    int par =
+        (double)(ws->nend[node] - ws->nbegin[node]) * hgb_row_cost(ws) >= HGB_PAR_WORK &&
+        ws->threads > 1;
 
-    hgb_gather(ws, node);
     if (!par) {
         hgb_node_hist_serial(ws, node, slot);
         return;
@@ -1074,8 +1079,8 @@ static int hgb_level_fits(const hgb_ws *ws, size_t k)
 }
 
 struct hgb_plan {
-    size_t nb, ns, nc; /* build, subtraction and split jobs */
-    hgb_job *build, *sub, *split;
+    size_t nb, nc; /* build and split jobs */
+    hgb_job *build, *split;
     hgb_job *give; /* slots to free once the jobs are done */
     size_t ngive;
 };
@@ -1109,16 +1114,17 @@ static void hgb_plan_children(hgb_ws *ws, struct hgb_plan *pl, int pslot, size_t
     }
     s_small = hgb_slot_take(ws);
     hgb_plan_add(pl->build, &pl->nb, small, s_small, -1);
-    if (ok_big)
-        hgb_plan_add(pl->sub, &pl->ns, small == l ? r : l, pslot, s_small);
-    else
+    if (!ok_big)
         hgb_plan_add(pl->give, &pl->ngive, 0, pslot, -1);
     if (!ok_small)
         hgb_plan_add(pl->give, &pl->ngive, 0, s_small, -1);
+    /* The big child's histogram is the parent's minus the small one's. */
     if (ok_l)
-        hgb_plan_add(pl->split, &pl->nc, l, small == l ? s_small : pslot, -1);
+        hgb_plan_add(pl->split, &pl->nc, l, small == l ? s_small : pslot,
+                     small == l ? -1 : s_small);
     if (ok_r)
-        hgb_plan_add(pl->split, &pl->nc, r, small == r ? s_small : pslot, -1);
+        hgb_plan_add(pl->split, &pl->nc, r, small == r ? s_small : pslot,
+                     small == r ? -1 : s_small);
 }
 /* Adds the level's children to the tree and plans their histograms (serial). */
 static void hgb_level_plan(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f,
@@ -1126,9 +1132,8 @@ static void hgb_level_plan(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f,
 {
     size_t i, l, r;
 
-    pl->nb = pl->ns = pl->nc = pl->ngive = 0;
+    pl->nb = pl->nc = pl->ngive = 0;
     pl->build = ws->jobs;
-    pl->sub = ws->jobs + 2 * k;
     pl->split = ws->jobs + 3 * k;
     pl->give = ws->jobs + 5 * k;
     for (i = 0; i < k; i++) {
@@ -1150,15 +1155,13 @@ static void hgb_level_plan(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f,
 /*
  * Histograms and splits of the planned children, inside the level's
  * parallel region.  Many nodes: one thread per node; few: all threads on
- * each (the sums are exact, so both give the same histograms).
+ * each (the sums are exact, so both give the same histograms).  A split
+ * job subtracts its histogram first when it is the big child's.
  */
 static void hgb_level_work(hgb_ws *ws, const hgb_grow_cfg *cfg, const struct hgb_plan *pl)
 {
-    size_t i, w, nf = ws->n_feat;
+    size_t i, fi;
 
-#pragma omp for schedule(dynamic)
-    for (i = 0; i < pl->nb; i++)
-        hgb_gather(ws, pl->build[i].node);
     if (pl->nb >= 2 * hgb_team()) {
 #pragma omp for schedule(dynamic)
         for (i = 0; i < pl->nb; i++)
@@ -1167,12 +1170,14 @@ static void hgb_level_work(hgb_ws *ws, const hgb_grow_cfg *cfg, const struct hgb
         for (i = 0; i < pl->nb; i++)
             hgb_node_hist(ws, pl->build[i].node, pl->build[i].slot);
     }
-#pragma omp for schedule(static)
-    for (w = 0; w < pl->ns * nf; w++)
-        hgb_subtract_one(ws, pl->sub[w / nf].slot, pl->sub[w / nf].sub, w % nf);
 #pragma omp for schedule(dynamic)
-    for (i = 0; i < pl->nc; i++)
-        hgb_split_serial(ws, cfg, pl->split[i].slot, &pl->split[i].s);
+    for (i = 0; i < pl->nc; i++) {
+        const hgb_job *jb = &pl->split[i];
+
+        for (fi = 0; jb->sub >= 0 && fi < ws->n_feat; fi++)
+            hgb_subtract_one(ws, jb->slot, jb->sub, fi);
+        hgb_split_serial(ws, cfg, jb->slot, &pl->split[i].s);
+    }
 }
 
 /*
@@ -1217,7 +1222,7 @@ static void hgb_level(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f, size_t
 
     for (i = 0; i < k; i++)
         work += ws->nend[ws->lvl[i].node] - ws->nbegin[ws->lvl[i].node];
-    par = work * ws->n_feat >= HGB_PAR_WORK && ws->threads > 1;
+    par = (double)work * hgb_row_cost(ws) >= HGB_PAR_WORK && ws->threads > 1;
 #pragma omp parallel num_threads(ws->threads) if (par)
     {
 #pragma omp for schedule(dynamic)
@@ -1263,6 +1268,10 @@ int hgb_grow(hgb_ws *ws, const hgb_grow_cfg *cfg, size_t m, hgb_forest *f)
     hgb_tree_features(ws);
     hgb_quantize(ws->g, ws->n);
     hgb_quantize(ws->h, ws->n);
+    for (i = 0; i < ws->n; i++) {
+        ws->gh[i].g = ws->g[i];
+        ws->gh[i].h = ws->h[i];
+    }
     base = f->n_nodes;
     f->start[f->n_trees] = base;
     hgb_node_add(f, base);
