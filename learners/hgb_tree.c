@@ -84,11 +84,61 @@ struct hgb_job {
 
 /* ---- binning ------------------------------------------------------------- */
 
-static int hgb_cmp_double(const void *pa, const void *pb)
+static void hgb_swap(double *a, double *b)
 {
-    double a = *(const double *)pa, b = *(const double *)pb;
+    double t = *a;
 
-    return (a > b) - (a < b);
+    *a = *b;
+    *b = t;
+}
+
+/*
+ * Sorts v[0..m) (no NaN) ascending: Hoare's quicksort on the median of
+ * three, insertion sort below 16 values, recursing on the smaller side so
+ * the depth stays logarithmic.  Some three times faster than qsort, whose
+ * comparisons go through a function pointer; duplicates split evenly.
+ */
+static void hgb_sort(double *v, size_t m)
+{
+    size_t i, k;
+
+    while (m > 16) {
+        size_t a = 0, b = m / 2, c = m - 1, med;
+        ptrdiff_t lo = -1, hi = (ptrdiff_t)m;
+        double piv;
+
+        med = v[a] < v[b] ? (v[b] < v[c] ? b : (v[a] < v[c] ? c : a))
+                          : (v[a] < v[c] ? a : (v[b] < v[c] ? c : b));
+        hgb_swap(&v[0], &v[med]);
+        piv = v[0];
+        for (;;) {
+            do
+                lo++;
+            while (v[lo] < piv);
+            do
+                hi--;
+            while (v[hi] > piv);
+            if (lo >= hi)
+                break;
+            hgb_swap(&v[lo], &v[hi]);
+        }
+        k = (size_t)hi + 1; /* v[0..k) <= piv <= v[k..m), both non-empty */
+        if (k < m - k) {
+            hgb_sort(v, k);
+            v += k;
+            m -= k;
+        } else {
+            hgb_sort(v + k, m - k);
+            m = k;
+        }
+    }
+    for (i = 1; i < m; i++) {
+        double x = v[i];
+
+        for (k = i; k > 0 && v[k - 1] > x; k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
 }
 
 /* A point between a < b that b does not reach: b itself goes to the upper bin. */
@@ -146,22 +196,28 @@ static int hgb_edges_of(const double *v, size_t m, int max_bins, double *edges)
     return ne + 1;
 }
 
-/* Code of x: the number of edges below it, or nb for a missing value. */
+/*
+ * Code of x: the number of edges below it, or nb for a missing value.  A
+ * branch-free binary search (Khuong and Morin, "Array layouts for
+ * comparison-based searching", 2017): the halving compiles to a
+ * conditional move, so random values cost no mispredictions.
+ */
 static uint8_t hgb_code(const double *edges, int nb, double x)
 {
-    int lo = 0, hi = nb - 1;
+    const double *b = edges;
+    int len = nb - 1; /* edges */
 
     if (isnan(x))
         return (uint8_t)nb;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
+    if (len == 0)
+        return 0;
+    while (len > 1) {
+        int half = len / 2;
 
-        if (edges[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
+        b = b[half] < x ? b + half : b;
+        len -= half;
     }
-    return (uint8_t)lo;
+    return (uint8_t)((b - edges) + (*b < x));
 }
 
 /* Rows the edges come from: all training rows, or a fixed-size draw of them. */
@@ -239,7 +295,7 @@ static void hgb_bin_feature(hgb_ws *ws, const double *X, size_t j, const size_t 
         /* The distinct values alone give the same midpoint edges. */
         nb = hgb_edges_of(buf + k, d, max_bins, edges);
     } else {
-        qsort(buf, k, sizeof(double), hgb_cmp_double);
+        hgb_sort(buf, k);
         nb = hgb_edges_of(buf, k, max_bins, edges);
     }
     ws->nb[j] = nb;
