@@ -1137,6 +1137,7 @@ static int hgb_level_fits(const hgb_ws *ws, size_t k)
 struct hgb_plan {
     size_t nb, nc; /* build and split jobs */
     hgb_job *build, *split;
+    int node_par;  /* builds: one thread per node, not all threads per node */
     hgb_job *give; /* slots to free once the jobs are done */
     size_t ngive;
 };
@@ -1182,6 +1183,39 @@ static void hgb_plan_children(hgb_ws *ws, struct hgb_plan *pl, int pslot, size_t
         hgb_plan_add(pl->split, &pl->nc, r, small == r ? s_small : pslot,
                      small == r ? -1 : s_small);
 }
+/* Rows of node. */
+static size_t hgb_rows_of(const hgb_ws *ws, size_t node)
+{
+    return ws->nend[node] - ws->nbegin[node];
+}
+
+/*
+ * Orders the builds largest first and decides how threads share them:
+ * whole nodes when there are enough and none dominates (the dynamic
+ * schedule then balances, largest first), else every thread on each node,
+ * which costs two synchronisations per node.  Either gives the same
+ * histograms.
+ */
+static void hgb_plan_order(const hgb_ws *ws, struct hgb_plan *pl)
+{
+    size_t i, m, total = 0, team = hgb_team();
+
+    for (i = 1; i < pl->nb; i++) {
+        hgb_job jb = pl->build[i];
+
+        for (m = i;
+             m > 0 && hgb_rows_of(ws, pl->build[m - 1].node) < hgb_rows_of(ws, jb.node);
+             m--)
+            pl->build[m] = pl->build[m - 1];
+        pl->build[m] = jb;
+    }
+    for (i = 0; i < pl->nb; i++)
+        total += hgb_rows_of(ws, pl->build[i].node);
+    pl->node_par =
+        pl->nb >= 2 * team ||
+        (pl->nb >= team && 4 * team * hgb_rows_of(ws, pl->build[0].node) <= 5 * total);
+}
+
 /* Adds the level's children to the tree and plans their histograms (serial). */
 static void hgb_level_plan(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f,
                            size_t base, size_t k, struct hgb_plan *pl)
@@ -1206,6 +1240,7 @@ static void hgb_level_plan(hgb_ws *ws, const hgb_grow_cfg *cfg, hgb_forest *f,
             hgb_plan_children(ws, pl, c->slot, l, r, ok_l, ok_r);
         c->kid1 = pl->nc;
     }
+    hgb_plan_order(ws, pl);
 }
 
 /*
@@ -1218,7 +1253,7 @@ static void hgb_level_work(hgb_ws *ws, const hgb_grow_cfg *cfg, const struct hgb
 {
     size_t i, fi;
 
-    if (pl->nb >= 2 * hgb_team()) {
+    if (pl->node_par) {
 #pragma omp for schedule(dynamic)
         for (i = 0; i < pl->nb; i++)
             hgb_node_hist_serial(ws, pl->build[i].node, pl->build[i].slot);
