@@ -5,15 +5,15 @@
  * Three kinds of checks:
  *  - tiny cases computed by hand in the comments (one split: its threshold,
  *    leaf values -G/(H+lambda), missing-value direction, logistic and
- *    absolute-error leaves);
+ *    absolute-error leaves, sparse features' default bins);
  *  - XGBoost 1.7 `hist` as a reference on data with <= 200 distinct values
  *    per feature, where both bin the same way and grow the same trees
  *    (tests/fixtures/gen_hgb.py:
  *        /usr/bin/python3 tests/fixtures/gen_hgb.py tests/fixtures);
  *  - properties: monotone training loss, early stopping, determinism over
- *    seeds and thread counts, save/load, corrupt model files, and edge
- *    cases (one feature, constant feature, duplicated rows, separable
- *    classes, a one-sample class, zero weights, more features than rows).
+ *    seeds and thread counts (dense and sparse features), save/load, corrupt model files,
+ * and edge cases (one feature, constant feature, duplicated rows, separable classes, a
+ * one-sample class, zero weights, more features than rows).
  */
 #include "testutil.h"
 
