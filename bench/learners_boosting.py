@@ -3,17 +3,21 @@
 HistGradientBoosting: equal trees (100), depth (6), bins (255), learning rate
 (0.1), lambda 1, min_child_weight 1, and the same thread count on both sides.
 
-    AML_FIT=build/bench/aml_fit /usr/bin/python3 bench/learners_boosting.py [THREADS] [REPEATS]
+    AML_FIT=build/bench/aml_fit /usr/bin/python3 bench/learners_boosting.py [THREADS] [REPEATS] [xgboost]
 
 XGBoost comes from Debian's python3-xgboost (bash cmake/setup-debian.sh --bench).
 scikit-learn's HistGradientBoosting grows leaf-wise (max_leaf_nodes=31 by
 default); here it gets max_depth=6 and no leaf cap, and min_samples_leaf=1 so
 that only the hessian bound limits splits, but it has no min_child_weight and
 uses OpenMP threads from OMP_NUM_THREADS, so its row is indicative only.
+Fit times are CPU times (user + sys) with one thread, wall times with more,
+medians of REPEATS runs, printed after the scores.  A third argument
+`xgboost` runs the XGBoost pairs only.
 """
 import os
 import sys
 
+import learnerbench
 from learnerbench import compare
 
 GB = {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "max_bins": 255,
@@ -44,4 +48,10 @@ if __name__ == "__main__":
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     # scikit-learn's OpenMP pool and XGBoost's follow this in the child processes.
     os.environ["OMP_NUM_THREADS"] = str(threads)
-    compare(pairs(threads), repeats=int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    todo = pairs(threads)
+    if len(sys.argv) > 3 and sys.argv[3] == "xgboost":
+        todo = [p for p in todo if p[6] == "gb vs xgboost"]
+    # One thread: CPU time (steady on a shared machine); more: wall time.
+    # One thread: CPU time on both sides (steadier on a shared machine); more: wall time.
+    learnerbench.CPU = threads == 1
+    compare(todo, repeats=int(sys.argv[2]) if len(sys.argv) > 2 else 3)

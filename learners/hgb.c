@@ -590,8 +590,9 @@ static int hgb_fit_init(hgb_fitstate *ft, hgb *m, const aml_matrix *X, aml_rng *
     ft->sel = aml_mallocarray(n ? n : 1, sizeof(size_t));
     ft->F = aml_mallocarray(n ? n : 1, K * sizeof(double));
     ft->P = aml_mallocarray(n ? n : 1, K * sizeof(double));
-    ft->G = aml_mallocarray(n ? n : 1, K * sizeof(double));
-    ft->H = aml_mallocarray(n ? n : 1, K * sizeof(double));
+    /* Zero: rows never trained on (validation) keep g = h = 0 (see hgb_quantize). */
+    ft->G = aml_calloc(n ? n : 1, K * sizeof(double));
+    ft->H = aml_calloc(n ? n : 1, K * sizeof(double));
     ft->buf = aml_mallocarray(n ? n : 1, 2 * sizeof(double));
     ft->in_tree = aml_malloc(n ? n : 1);
     ft->fidx = aml_mallocarray(X->cols ? X->cols : 1, sizeof(size_t));

@@ -5,11 +5,11 @@
  *
  * A fit bins every feature once into uint8 codes (column-major, one byte
  * per cell), then grows each tree on gradient/hessian histograms of those
- * codes.  Bin b of feature j holds the values x with edge[b-1] < x <=
- * edge[b]; the last value bin is open above; code nb[j] holds the missing
- * values (NaN).  A split "code <= b" is therefore the same test as
- * "x <= edge[b]" on raw values, which is what the fitted trees store, so
- * predict never needs the bins.
+ * codes, read through a row-major copy (dense features) and a sparse one
+ * (features mostly at one code).  Bin b of feature j holds the values x with edge[b-1] <
+ * x <= edge[b]; the last value bin is open above; code nb[j] holds the missing values
+ * (NaN).  A split "code <= b" is therefore the same test as "x <= edge[b]" on raw values,
+ * which is what the fitted trees store, so predict never needs the bins.
  */
 #ifndef AML_HGB_H
 #define AML_HGB_H
@@ -64,17 +64,28 @@ typedef struct hgb_job hgb_job;
 typedef struct hgb_ws {
     size_t n, p; /* rows (training and validation) and features */
     int threads;
-    uint8_t *codes; /* p x n, column-major */
-    int *nb;        /* value bins per feature */
-    size_t *off;    /* first histogram slot of feature j (nb[j] + 1 slots) */
-    double *edges;  /* edges of feature j at off[j] .. off[j] + nb[j] - 2 */
-    size_t slots;   /* histogram slots of all features */
-    double *g, *h;  /* gradients and hessians of the tree being grown (n) */
-    size_t *rows;   /* rows of the tree, partitioned by node */
-    size_t *tmp;    /* partition scratch */
-    hgb_gh *gh;     /* g, h gathered in rows order */
-    hgb_gh *pool;   /* pool_slots histograms of `slots` bins */
-    int *free_slot; /* stack of free pool slots */
+    uint8_t *codes; /* p x n, column-major (partition, scoring) */
+    /* Histogram layout (see hgb_layout in hgb_tree.c): */
+    int *dflt;       /* per feature: default (most frequent) code if sparse, else -1 */
+    int *dense;      /* the dense features, ascending (n_dense) */
+    size_t n_dense;  /* dense features */
+    uint8_t *dcodes; /* n x n_dense, row-major: codes of the dense features */
+    size_t *sptr;    /* n + 1: row r's sparse entries are sidx[sptr[r] .. sptr[r+1]) */
+    uint32_t *sidx;  /* histogram slot (off[j] + code) of each non-default sparse code */
+    size_t *tdcol;   /* the tree's dense features: column in dcodes ... */
+    size_t *tdoff;   /* ... and first histogram slot */
+    size_t n_tdense; /* the tree's dense features */
+    hgb_gh *scratch; /* threads - 1 private histograms for row-parallel builds */
+    int *nb;         /* value bins per feature */
+    size_t *off;     /* first histogram slot of feature j (nb[j] + 1 slots) */
+    double *edges;   /* edges of feature j at off[j] .. off[j] + nb[j] - 2 */
+    size_t slots;    /* histogram slots of all features */
+    double *g, *h;   /* gradients and hessians of the tree being grown (n) */
+    size_t *rows;    /* rows of the tree, partitioned by node */
+    size_t *tmp;     /* partition scratch */
+    hgb_gh *gh;      /* g, h side by side (n), for the histograms */
+    hgb_gh *pool;    /* pool_slots histograms of `slots` bins */
+    int *free_slot;  /* stack of free pool slots */
     int n_free, pool_slots;
     hgb_cand *cands;       /* nodes that may still be split */
     size_t max_leaves;     /* leaves a tree can reach */

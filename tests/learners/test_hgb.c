@@ -5,15 +5,15 @@
  * Three kinds of checks:
  *  - tiny cases computed by hand in the comments (one split: its threshold,
  *    leaf values -G/(H+lambda), missing-value direction, logistic and
- *    absolute-error leaves);
+ *    absolute-error leaves, sparse features' default bins);
  *  - XGBoost 1.7 `hist` as a reference on data with <= 200 distinct values
  *    per feature, where both bin the same way and grow the same trees
  *    (tests/fixtures/gen_hgb.py:
  *        /usr/bin/python3 tests/fixtures/gen_hgb.py tests/fixtures);
  *  - properties: monotone training loss, early stopping, determinism over
- *    seeds and thread counts, save/load, corrupt model files, and edge
- *    cases (one feature, constant feature, duplicated rows, separable
- *    classes, a one-sample class, zero weights, more features than rows).
+ *    seeds and thread counts (dense and sparse features), save/load, corrupt model files,
+ * and edge cases (one feature, constant feature, duplicated rows, separable classes, a
+ * one-sample class, zero weights, more features than rows).
  */
 #include "testutil.h"
 
@@ -226,6 +226,59 @@ static void test_missing_hand(void **state)
     assert_close(out[0], 0, 1e-12);
     assert_close(out[1], 10, 1e-12);
     assert_close(out[2], 0, 1e-12);
+    free(out);
+    aml_learner_free(l);
+}
+
+/*
+ * Sparse features (one code on >= half the rows): their default bin is the
+ * node total minus the other bins.  Stumps, lambda 0, learning_rate 1,
+ * min_child_weight 0, on one feature each:
+ *  - x = 1 on 2 of 10 rows, else 0 (default 0); y = 3 where x = 1, else 1.
+ *    Base 1.4, g = 0.4 (8 rows), -1.6 (2 rows).  Split x <= 0.5: left
+ *    G = 3.2 (the default bin: 0 - (-3.2)), H = 8, leaf -0.4, predicts 1;
+ *    right G = -3.2, H = 2, leaf 1.6, predicts 3.
+ *  - x = 1,2,3,4 and NaN on 6 rows (default: the missing code); y = 2 for
+ *    x = 1, 2 and 5 otherwise.  Base 4.4, g = 2.4 (2 rows), -0.6 (8 rows).
+ *    x <= 2.5 with the missing rows right is pure: left G = 4.8, H = 2,
+ *    predicts 2; right (the missing bin: 0 - 4.8 - (-1.2)) = -3.6 plus -1.2,
+ *    H = 8, predicts 5.  So NaN -> 5.
+ */
+static void test_sparse_hand(void **state)
+{
+    double xa[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0}, ya[10], qa[] = {0, 1, 0.49, 0.51};
+    double xb[] = {NAN, 1, NAN, 2, NAN, 3, NAN, 4, NAN, NAN}, yb[10];
+    double qb[] = {NAN, 1.5, 2.49, 2.51, 100};
+    aml_matrix Xa = {10, 1, xa}, Xb = {10, 1, xb}, Qa = {4, 1, qa}, Qb = {5, 1, qb};
+    const char *p[] = {"n_estimators",
+                       "1",
+                       "max_depth",
+                       "1",
+                       "learning_rate",
+                       "1",
+                       "min_child_weight",
+                       "0",
+                       "l2_regularization",
+                       "0",
+                       NULL};
+    aml_learner *l = hgb_make(AML_TASK_REGRESSION, p);
+    double *out, wa[] = {1, 3, 1, 3}, wb[] = {5, 2, 2, 5, 5};
+    int i;
+
+    (void)state;
+    for (i = 0; i < 10; i++) {
+        ya[i] = xa[i] == 1 ? 3 : 1;
+        yb[i] = xb[i] <= 2 ? 2 : 5; /* NaN compares false: 5 */
+    }
+    hgb_fit_ok(l, &Xa, ya, NULL, 0);
+    out = hgb_pred(l, &Qa);
+    for (i = 0; i < 4; i++)
+        assert_close(out[i], wa[i], 1e-9);
+    free(out);
+    hgb_fit_ok(l, &Xb, yb, NULL, 0);
+    out = hgb_pred(l, &Qb);
+    for (i = 0; i < 5; i++)
+        assert_close(out[i], wb[i], 1e-9);
     free(out);
     aml_learner_free(l);
 }
@@ -677,6 +730,51 @@ static void test_thread_determinism_wide_long(void **state)
     free(y);
 }
 
+/*
+ * Sparse and dense features together (one-hot-like columns, columns mostly
+ * missing, continuous ones), 1, 2 and 3 threads: bit-identical models,
+ * over row-parallel and node-parallel histogram builds.
+ */
+static void test_thread_determinism_sparse(void **state)
+{
+    aml_matrix X;
+    double *y, *o[3];
+    size_t i, j, n = 8000, p = 30;
+    uint64_t s = 77;
+    const char *pr[] = {"n_estimators",     "8",   "subsample", "0.8",
+                        "colsample_bytree", "0.8", NULL};
+    int t;
+
+    (void)state;
+    assert_int_equal(aml_matrix_init(&X, n, p), AML_OK);
+    y = malloc(n * sizeof(double));
+    assert_non_null(y);
+    for (i = 0; i < n; i++) {
+        double *r = aml_matrix_row(&X, i);
+
+        for (j = 0; j < p; j++) {
+            double u = hgb_u(&s);
+
+            r[j] = j < 10 ? (double)(u < 0.1) : (j < 20 && u < 0.7 ? NAN : hgb_u(&s));
+        }
+        y[i] = r[0] + 2 * r[3] - (isnan(r[12]) ? 1 : r[12]) + sin(5 * r[25]) +
+               0.1 * hgb_u(&s);
+    }
+    for (t = 0; t < 3; t++) {
+        aml_learner *l = hgb_make(AML_TASK_REGRESSION, pr);
+
+        assert_int_equal(hgb_fit_seed(l, &X, y, NULL, 0, 5, t + 1), AML_OK);
+        o[t] = hgb_pred(l, &X);
+        aml_learner_free(l);
+    }
+    assert_memory_equal(o[0], o[1], n * sizeof(double));
+    assert_memory_equal(o[0], o[2], n * sizeof(double));
+    for (t = 0; t < 3; t++)
+        free(o[t]);
+    aml_matrix_dispose(&X);
+    free(y);
+}
+
 /* Saves, loads, predicts the same; every truncation and some bit flips fail cleanly. */
 static void test_save_load(void **state)
 {
@@ -975,6 +1073,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stump_hand),
         cmocka_unit_test(test_missing_hand),
+        cmocka_unit_test(test_sparse_hand),
         cmocka_unit_test(test_logistic_hand),
         cmocka_unit_test(test_absolute_hand),
         cmocka_unit_test(test_max_bins_hand),
@@ -987,6 +1086,7 @@ int main(void)
         cmocka_unit_test(test_seed_determinism),
         cmocka_unit_test(test_thread_determinism),
         cmocka_unit_test(test_thread_determinism_wide_long),
+        cmocka_unit_test(test_thread_determinism_sparse),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_one_and_constant_feature),
         cmocka_unit_test(test_duplicates_vs_weights),
