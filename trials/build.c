@@ -47,6 +47,7 @@ typedef struct build_cand {
     long long id;
     long number;
     double score;
+    double key; /* score oriented so that smaller is better, for sorting */
     aml_config config;
     double *oof; /* n x outputs, repeat 0 */
 } build_cand;
@@ -133,6 +134,7 @@ static int build_collect(const aml_trial_record *r, void *payload)
     c->id = r->id;
     c->number = r->number;
     c->score = r->score;
+    c->key = x->q->metric->greater_is_better ? -r->score : r->score;
     if ((rc = build_config(x->q->space, r, &c->config)) < 0) {
         aml_config_dispose(&c->config);
         return rc;
@@ -141,17 +143,13 @@ static int build_collect(const aml_trial_record *r, void *payload)
     return AML_OK;
 }
 
-static const aml_metric *sort_metric;
-
-/* Better score first, then the lower trial number. */
+/* Better score first (scores are finite here), then the lower trial number. */
 static int build_cand_cmp(const void *pa, const void *pb)
 {
     const build_cand *a = pa, *b = pb;
 
-    if (aml_metric_better(sort_metric, a->score, b->score))
-        return -1;
-    if (aml_metric_better(sort_metric, b->score, a->score))
-        return 1;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
     return (a->number > b->number) - (a->number < b->number);
 }
 
@@ -730,7 +728,6 @@ static int build_candidates(build_ctx *x)
 
     if ((rc = aml_store_trial_records(q->store, q->study_id, build_collect, x)) < 0)
         return rc;
-    sort_metric = q->metric;
     qsort(x->c, x->m, sizeof(*x->c), build_cand_cmp);
     if (x->m == 0)
         return aml_error_set(AML_EINVAL, "the study has no successful trial to build a "
