@@ -47,9 +47,10 @@ static int setup(void **state)
     aml_cli_dir_setup("report", "examples/penguins/*.csv", NULL);
     snprintf(cmd, sizeof(cmd),
              "sed 's/trials: 50/trials: 24/' '%s/examples/penguins/spec.yaml' > "
-             "'%s/spec.yaml'",
-             AML_SOURCE_DIR, aml_cli_dir());
+             "'%s/spec.yaml' && printf 'ensemble: {fallback: false}\\n' >> '%s/spec.yaml'",
+             AML_SOURCE_DIR, aml_cli_dir(), aml_cli_dir());
     assert_int_equal(system(cmd), 0);
+    /* fallback off: the section shows the ensemble itself whatever it scores */
     assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
     return 0;
 }
