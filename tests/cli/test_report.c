@@ -123,11 +123,44 @@ static void test_report_chromium(void **state)
     free(dom);
 }
 
+/*
+ * The read-only commands leave the store's directory as they found it: no
+ * STORE.db-wal or STORE.db-shm after they exit (their outputs go to the
+ * parent directory so the listing compares whole).
+ */
+static void test_reads_leave_directory_alone(void **state)
+{
+    static const char *const reads[] = {
+        "trials penguins.db",
+        "trials penguins.db --format json",
+        "best penguins.db",
+        "studies penguins.db",
+        "report penguins.db --out ../ro.html",
+        "export penguins.db --trial 0 --out ../ro.model",
+        "export penguins.db --out ../ro.c --format c",
+    };
+    char before[1024], after[1024];
+
+    (void)state;
+    assert_int_equal(aml_cli_run("best penguins.db"), 0); /* out.txt, err.txt exist */
+    aml_test_listing(aml_cli_dir(), before, sizeof(before));
+    assert_null(strstr(before, "-wal"));
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        if (aml_cli_run(reads[i]) != 0)
+            fail_msg("automl %s failed", reads[i]);
+        aml_test_listing(aml_cli_dir(), after, sizeof(after));
+        if (strcmp(after, before) != 0)
+            fail_msg("automl %s changed the directory:\n%s\nto\n%s", reads[i], before,
+                     after);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_html),
         cmocka_unit_test(test_report_chromium),
+        cmocka_unit_test(test_reads_leave_directory_alone),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
