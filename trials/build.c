@@ -568,7 +568,7 @@ static int build_select_honest(const build_ctx *x, const build_pool_view *v, int
 
 /* ---- stacking ------------------------------------------------------------ */
 
-static const char *build_default_meta(aml_task task)
+const char *aml_build_default_meta(aml_task task)
 {
     return task == AML_TASK_CLASSIFICATION ? "logistic_regression" : "ridge";
 }
@@ -604,7 +604,7 @@ static int build_stack(const build_ctx *x, const build_choice *ch, aml_stack **s
 {
     const aml_spec_ensemble *e = x->q->ens;
     aml_task task = x->q->d->task;
-    const char *def = build_default_meta(task);
+    const char *def = aml_build_default_meta(task);
     aml_stack_options o = {e->layers, e->meta ? (const char *const *)e->meta : &def,
                            e->meta ? e->n_meta : 1, e->final ? e->final : def,
                            e->passthrough};
@@ -747,10 +747,11 @@ static int build_candidates(build_ctx *x)
         return AML_OK;
     }
     if (x->partial > 0)
-        return aml_error_set(AML_EINVAL,
-                             "trial %ld is a partial evaluation (resource %g of the budget, "
-                             "successive halving): export a full-resource trial",
-                             q->trial, x->partial);
+        return aml_error_set(
+            AML_EINVAL,
+            "trial %ld is a partial evaluation (resource %g of the budget, "
+            "successive halving): export a full-resource trial",
+            q->trial, x->partial);
     return aml_error_set(AML_EINVAL, "trial %ld is not a successful trial of the study",
                          q->trial);
 }
