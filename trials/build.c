@@ -701,7 +701,7 @@ static int build_vote_fold(const build_ctx *x, const build_choice *ch, int f, vo
 
 /* ---- stacking ------------------------------------------------------------ */
 
-static const char *build_default_meta(aml_task task)
+const char *aml_build_default_meta(aml_task task)
 {
     return task == AML_TASK_CLASSIFICATION ? "logistic_regression" : "ridge";
 }
@@ -760,7 +760,7 @@ static int build_stack_fit(const build_ctx *x, const build_choice *ch, aml_stack
 {
     const aml_spec_ensemble *e = x->q->ens;
     aml_task task = x->q->d->task;
-    const char *def = build_default_meta(task);
+    const char *def = aml_build_default_meta(task);
     aml_stack_options o = {e->layers, e->meta ? (const char *const *)e->meta : &def,
                            e->meta ? e->n_meta : 1, e->final ? e->final : def,
                            e->passthrough};
