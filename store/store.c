@@ -625,10 +625,9 @@ static void store_unlink_db(const char *file)
     static const char *const side[] = {"", "-journal", "-wal", "-shm"};
     char name[PATH_MAX + 16];
 
-    for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
-        snprintf(name, sizeof(name), "%s%s", file, side[i]);
-        unlink(name);
-    }
+    for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++)
+        if (snprintf(name, sizeof(name), "%s%s", file, side[i]) < (int)sizeof(name))
+            unlink(name); /* a name too long to exist is not there */
 }
 
 /*

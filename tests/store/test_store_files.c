@@ -24,7 +24,8 @@ static const char *path_in(const char *dir, const char *name)
     static int turn;
     char *p = path[turn++ % 4];
 
-    snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
+    if (snprintf(p, sizeof(path[0]), "%s/%s", dir, name) >= (int)sizeof(path[0]))
+        fail_msg("path too long: %s/%s", dir, name);
     return p;
 }
 
