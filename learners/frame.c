@@ -370,6 +370,11 @@ static int reader_check_names(csv_reader *rd)
 {
     size_t i, j;
 
+    /* A nameless column could not be named in the spec nor matched at predict time. */
+    for (j = 0; j < rd->n_names; j++)
+        if (rd->names[j][0] == '\0')
+            return aml_error_set(AML_EFORMAT, "%s:%zu:%zu: column %zu has an empty name",
+                                 rd->path, rd->row_line, j + 1, j + 1);
     for (j = 1; j < rd->n_names; j++)
         for (i = 0; i < j; i++)
             if (strcmp(rd->names[i], rd->names[j]) == 0)
@@ -485,6 +490,14 @@ static int reader_read_file(csv_reader *rd, FILE *fp)
         if (first && !rd->delim) {
             rd->delim = (unsigned char)aml_csv_sniff((const char *)buf + skip, n - skip,
                                                      rd->decimal);
+            if (!rd->delim) {
+                rd->rc = aml_error_set(
+                    AML_EFORMAT,
+                    "%s:1: the header is separated by ',' but the decimal mark is ','; "
+                    "decimal commas need a ';', tab or '|' delimiter (or decimal: '.')",
+                    rd->path);
+                break;
+            }
             csv_set_delim(&rd->parser, rd->delim);
         }
         first = 0;
@@ -562,8 +575,11 @@ static size_t sniff_count(const char *buf, size_t len,
  * A delimiter is consistent when every record holds it equally often and
  * at least once.  The consistent candidate with the most fields wins; when
  * none is consistent, the one most frequent in the header; when none
- * appears, ','.  With decimal commas a ',' wins only when nothing else
- * appears, since "1,5;2,5" holds more commas than semicolons.
+ * appears, ','.  With decimal commas ',' is never the answer, since
+ * "1,5;2,5" holds more commas than semicolons: a header with no candidate
+ * at all is one column (';', which it does not hold), and a header whose
+ * only candidate is ',' is a comma-separated file that decimal commas
+ * cannot be read from (0, the caller says so).
  */
 char aml_csv_sniff(const char *buf, size_t len, char decimal)
 {
@@ -583,7 +599,11 @@ char aml_csv_sniff(const char *buf, size_t len, char decimal)
             best_cons = consistent;
         }
     }
-    return best < 0 ? ',' : frame_delims[best];
+    if (best >= 0)
+        return frame_delims[best];
+    if (decimal == ',')
+        return count[0][0] ? 0 : ';';
+    return ',';
 }
 
 /* ---------------------------------------------------------- conversion */

@@ -75,7 +75,9 @@ int aml_frame_read_stream(aml_frame **out, FILE *fp, const char *name,
                           const aml_csv_options *opt);
 /*
  * The delimiter a CSV text most likely uses, from its first lines (buf
- * holds the start of the file): ',' when nothing else is clear.
+ * holds the start of the file): ',' when nothing else is clear.  With
+ * decimal ',' never ',': ';' for a header of one column, 0 when the header
+ * is separated by ',' only (no delimiter fits; the reader fails).
  */
 char aml_csv_sniff(const char *buf, size_t len, char decimal);
 void aml_frame_free(aml_frame *f);

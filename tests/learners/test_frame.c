@@ -295,12 +295,55 @@ static void test_frame_errors(void **state)
     read_fails("ragged_short.csv", NULL, AML_EFORMAT, "3:1: expected 3 fields, found 2");
     read_fails("ragged_long.csv", NULL, AML_EFORMAT, "4:1: expected 2 fields, found 3");
     read_fails("dup_header.csv", NULL, AML_EFORMAT, "1:3: duplicate column name 'a'");
+    read_fails("empty_name.csv", NULL, AML_EFORMAT, "1:2: column 2 has an empty name");
     read_fails("empty.csv", NULL, AML_EFORMAT, "1:1: empty file");
     read_fails("header_only.csv", NULL, AML_EFORMAT, "2:1: no data rows");
     read_fails("unterminated.csv", NULL, AML_EFORMAT,
                "2:2: quoted field is never closed");
     read_fails("nul.csv", NULL, AML_EFORMAT, "2:2: NUL byte in a field");
     read_fails("no_such_file.csv", NULL, AML_EIO, " No such file or directory");
+}
+
+/* Reads text as the file "mem.csv" with decimal commas; rc and *out as the reader's. */
+static int read_decimal_comma(const char *text, aml_frame **out)
+{
+    aml_csv_options opt = {.decimal = ','};
+    FILE *fp = fmemopen((void *)text, strlen(text), "rb");
+    int rc;
+
+    assert_non_null(fp);
+    rc = aml_frame_read_stream(out, fp, "mem.csv", &opt);
+    fclose(fp);
+    return rc;
+}
+
+/*
+ * Decimal commas with the delimiter detected: a comma-separated header is
+ * an error (every number would be split or read as text); a header of one
+ * column reads "1,5" as 1.5; ';' files read as before.
+ */
+static void test_frame_decimal_comma_sniff(void **state)
+{
+    static const double one[] = {1.5, 2.25, -3};
+    static const double semi[] = {1.5, 4};
+    aml_frame *f = (aml_frame *)1;
+
+    assert_int_equal(read_decimal_comma("a,b\n1,5\n", &f), AML_EFORMAT);
+    assert_null(f);
+    assert_string_equal(aml_error_message(),
+                        "mem.csv:1: the header is separated by ',' but the decimal mark "
+                        "is ','; decimal commas need a ';', tab or '|' delimiter (or "
+                        "decimal: '.')");
+    assert_int_equal(read_decimal_comma("x\n1,5\n2,25\n-3\n", &f), 0);
+    assert_int_equal(aml_frame_cols(f), 1);
+    assert_reals(f, 0, one);
+    aml_frame_free(f);
+    assert_int_equal(read_decimal_comma("x;y\n1,5;a\n4;b\n", &f), 0);
+    assert_int_equal(aml_frame_cols(f), 2);
+    assert_reals(f, 0, semi);
+    aml_frame_free(f);
+    assert_int_equal(aml_csv_sniff("a,b\n", 4, ','), 0);
+    assert_int_equal(aml_csv_sniff("a,b\n", 4, '.'), ',');
 }
 
 static void test_frame_drop_filter(void **state)
@@ -435,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_frame_force_categorical),
         cmocka_unit_test(test_frame_missing_tokens),
         cmocka_unit_test(test_frame_errors),
+        cmocka_unit_test(test_frame_decimal_comma_sniff),
         cmocka_unit_test(test_frame_drop_filter),
         cmocka_unit_test(test_frame_chunks),
         cmocka_unit_test(test_frame_penguins),

@@ -323,6 +323,13 @@ static const bad_case cases[] = {
     /* Forced ',' on a ';' file: one header field, two in "1,5;a;0". */
     {"forced_delimiter.yaml", "semicolon_decimal.csv:2:1: expected 1 fields, found 2",
      NULL},
+    /* Decimal commas on a comma-separated file: detected, then given explicitly. */
+    {"decimal_on_comma.yaml",
+     "tiny.csv:1: the header is separated by ',' but the decimal mark is ','; decimal "
+     "commas need a ';', tab or '|' delimiter (or decimal: '.')",
+     NULL},
+    {"decimal_and_comma.yaml",
+     "decimal_and_comma.yaml:6:12: with decimal commas the delimiter cannot be ','", NULL},
     {"pipe.yaml", NULL, check_xz},
     {"tab.yaml", NULL, check_xz},
     {"quoted_labels.yaml", NULL, check_quoted_labels},
