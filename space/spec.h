@@ -165,7 +165,8 @@ int aml_spec_load(aml_spec **out, const char *path, const aml_spec_vocab *vocab)
 /*
  * The same for a spec's text kept elsewhere (the store keeps the text a
  * run read): parsed as if read from `path`, whose directory relative
- * paths resolve against and which messages name.
+ * paths resolve against and which messages name.  The store and output
+ * are not checked for writing (the caller reads the study back).
  */
 int aml_spec_load_text(aml_spec **out, const char *path, const char *text,
                        const aml_spec_vocab *vocab);

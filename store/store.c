@@ -32,6 +32,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -472,6 +473,30 @@ double store_now(void)
 /* ---- opening and the schema ----------------------------------------------- */
 
 /*
+ * The URI "file:PATH?immutable=1" (https://www.sqlite.org/uri.html): '%',
+ * '?' and '#' are escaped, and an absolute path gets an empty authority
+ * ("file://" + "/dir/x.db") so that a path starting "//" is no authority.
+ */
+static int store_immutable_uri(char *out, size_t cap, const char *path)
+{
+    size_t n = (size_t)snprintf(out, cap, "%s", path[0] == '/' ? "file://" : "file:");
+
+    for (; *path; path++) {
+        if (n + 4 >= cap)
+            return AML_EINVAL;
+        if (*path == '%' || *path == '?' || *path == '#')
+            n += (size_t)snprintf(out + n, cap - n, "%%%02X", (unsigned char)*path);
+        else
+            out[n++] = *path;
+    }
+    out[n] = '\0';
+    if (n + sizeof("?immutable=1") > cap)
+        return AML_EINVAL;
+    memcpy(out + n, "?immutable=1", sizeof("?immutable=1"));
+    return 0;
+}
+
+/*
  * Opens `file` (the store's path, or the private file a new store is built
  * in) and sets the per-connection pragmas.  Foreign keys are switched on
  * only after the schema is up to date (aml_store_open): a migration that
@@ -492,8 +517,15 @@ double store_now(void)
 static int store_connect(aml_store *s, const char *file, int create)
 {
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    char uri[PATH_MAX * 3 + 32];
     int rc;
 
+    if (s->immutable) {
+        if ((rc = store_immutable_uri(uri, sizeof(uri), file)) < 0)
+            return store_fail(s, rc, "%s: path too long", s->path);
+        file = uri;
+        flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+    }
     if ((rc = sqlite3_open_v2(file, &s->db, flags, NULL)) != SQLITE_OK) {
         if (!s->db)
             return store_fail(s, AML_ENOMEM, "%s: out of memory opening", s->path);
@@ -660,6 +692,61 @@ static int store_create(aml_store *s)
     return rc;
 }
 
+/* 1 when this process may write both `path` and its directory (access(2)). */
+static int store_place_writable(const char *path)
+{
+    char *dir = aml_strdup(path);
+    int ok;
+
+    if (!dir)
+        return 1; /* no memory to tell: take the ordinary path */
+    ok = access(dirname(dir), W_OK) == 0 && access(path, W_OK) == 0;
+    free(dir);
+    return ok;
+}
+
+/*
+ * How a reader opens a store it may not be able to write.  The ordinary
+ * read-write open falls back to reading, but a WAL database still needs
+ * its -shm file, which it cannot create in an unwritable directory (SQLite
+ * then says "attempt to write a readonly database"), and where only the
+ * file is unwritable it leaves -wal and -shm behind, owned by the reader.
+ * With no STORE-wal the file is fully checkpointed and no connection has it
+ * open in WAL mode (each keeps -wal while open, and the last to close
+ * checkpoints and removes it), so the file alone holds the database and
+ * SQLite's immutable=1 reads it without any side file
+ * (https://www.sqlite.org/wal.html, "Read-Only Databases").  With a -wal
+ * left there, its changes are not in the file yet: the ordinary open is
+ * tried, and store_readonly_error explains a failure.
+ * TODO(store-ro): where only the file is unwritable, a writer of another
+ * user may start while an immutable reader reads, which then sees a stale
+ * or torn file; reads are short, and the ordinary open would leave -wal
+ * and -shm owned by the reader, which would block that writer.
+ */
+static void store_readonly_mode(aml_store *s)
+{
+    char wal[PATH_MAX + 8];
+
+    if (store_place_writable(s->path))
+        return;
+    if (snprintf(wal, sizeof(wal), "%s-wal", s->path) >= (int)sizeof(wal))
+        return;
+    s->immutable = access(wal, F_OK) != 0;
+}
+
+/* Replaces SQLite's message when a store with a -wal cannot be read here. */
+static int store_readonly_error(aml_store *s, int rc)
+{
+    if (!s->readonly || s->immutable || store_place_writable(s->path))
+        return rc;
+    return store_fail(s, AML_ESTORE,
+                      "%s: cannot read it here: its directory or file is not writable "
+                      "for this user and %s-wal holds changes not yet copied into it "
+                      "(a run is under way, or one stopped without closing); read it "
+                      "as a user who may write there, or after the run ends",
+                      s->path, s->path);
+}
+
 int aml_store_open(aml_store **out, const char *path, int readonly)
 {
     aml_store *s;
@@ -683,6 +770,8 @@ int aml_store_open(aml_store **out, const char *path, int readonly)
     if (!readonly && access(path, F_OK) != 0 && errno == ENOENT &&
         (rc = store_create(s)) < 0)
         goto fail;
+    if (readonly)
+        store_readonly_mode(s);
     /*
      * Opening can meet another process creating the same new file (the
      * journal-mode switch and the schema both need the whole file for a
@@ -698,8 +787,10 @@ int aml_store_open(aml_store **out, const char *path, int readonly)
             break;
         busy = s->db && ((sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY ||
                          (sqlite3_errcode(s->db) & 0xff) == SQLITE_LOCKED);
-        if (!busy || attempt + 1 >= STORE_OPEN_TRIES)
+        if (!busy || attempt + 1 >= STORE_OPEN_TRIES) {
+            rc = store_readonly_error(s, rc);
             goto fail;
+        }
         store_close_db(s);
         store_sleep_ms(25 * (attempt + 1));
     }

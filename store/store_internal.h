@@ -38,6 +38,8 @@ struct aml_store {
     sqlite3 *db;
     char *path; /* as the caller spelled it, for messages */
     int readonly;
+    int immutable; /* read through SQLite's immutable=1: a fully checkpointed
+                      store in a place this process cannot write */
     sqlite3_stmt *stmts[STMT_COUNT]; /* NULL until first used */
     char errmsg[STORE_ERRMSG_MAX];
 };

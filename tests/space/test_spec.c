@@ -1005,11 +1005,34 @@ static void test_spec_real_registry(void **state)
     aml_spec_free(s);
 }
 
+/*
+ * A stored spec text is read back (export, report), not run: its store and
+ * output need not be writable, nor their directories exist, where the
+ * study is read.  Loaded from a file, the same text is refused.
+ */
+static void test_spec_stored_text(void **state)
+{
+    static const char text[] = "study: s\n"
+                               "data: {train: data/penguins.csv, target: species}\n"
+                               "learners: {knn: }\n"
+                               "store: gone/s.db\n";
+    const char *path = write_spec("stored.yaml", text);
+    aml_spec *s = NULL;
+
+    (void)state;
+    assert_int_equal(aml_spec_load(&s, path, &t_vocab), AML_EINVAL);
+    assert_non_null(strstr(aml_error_message(), "its directory does not exist"));
+    assert_int_equal(aml_spec_load_text(&s, path, text, &t_vocab), 0);
+    assert_non_null(strstr(s->store, "gone/s.db"));
+    aml_spec_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_param_check_wording),
         cmocka_unit_test(test_spec_bad),
+        cmocka_unit_test(test_spec_stored_text),
         cmocka_unit_test(test_spec_seed_configs),
         cmocka_unit_test(test_spec_defaults_first),
         cmocka_unit_test(test_spec_bad_ensemble),

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,6 +151,83 @@ static void test_reader_beside_writer(void **state)
     assert_string_equal(names, "x.db;");
 }
 
+/* The user a root test drops to, so that directory permissions apply. */
+#define RO_UID 65534
+
+/*
+ * The reader's side of test_reader_in_readonly_dir, in a child process (so
+ * that root can drop its privileges): exit 0 when every check holds, 77
+ * when the user cannot be changed, else the number of the failed check.
+ */
+static int readonly_child(const char *dir)
+{
+    aml_trial_query q = {"s", 0, 0, NULL, NULL};
+    char names[256];
+    aml_store *r = NULL;
+    int rc, n = 0;
+
+    if (geteuid() == 0 && (setgid(RO_UID) != 0 || setuid(RO_UID) != 0))
+        return 77;
+    if (access(dir, W_OK) == 0)
+        return 2; /* the directory would not be read-only for this user */
+    /* Fully checkpointed (no x.db-wal): read through immutable=1, nothing created. */
+    if (aml_store_open(&r, path_in(dir, "x.db"), 1) != 0)
+        return 3;
+    rc = aml_store_trials(r, &q, count_cb, &n);
+    aml_store_free(r);
+    r = NULL;
+    if (rc != 0 || n != 1)
+        return 3;
+    aml_test_listing(dir, names, sizeof(names));
+    if (strcmp(names, "x.db;y.db;y.db-wal;") != 0)
+        return 4;
+    /* A -wal left behind: its changes are not in the file, and SQLite
+     * cannot build the -shm it needs here: a clear refusal. */
+    rc = aml_store_open(&r, path_in(dir, "y.db"), 1);
+    if (rc != AML_ESTORE || !strstr(aml_error_message(), "y.db-wal holds changes"))
+        return 5;
+    return 0;
+}
+
+/*
+ * A store in a directory the reader cannot write (a mode 555 directory;
+ * run as root, the reader drops to user nobody, since root may write
+ * anywhere).  Before immutable=1 every read failed with "attempt to write
+ * a readonly database".
+ */
+static void test_reader_in_readonly_dir(void **state)
+{
+    const char *dir = fresh_dir("ro");
+    char dir_copy[512];
+    aml_store *w = NULL;
+    pid_t child;
+    int status = -1;
+
+    (void)state;
+    snprintf(dir_copy, sizeof(dir_copy), "%s", dir);
+    assert_int_equal(aml_store_open(&w, path_in(dir_copy, "x.db"), 0), 0);
+    add_trial(w, make_study(w, "s"), 0);
+    aml_store_free(w);
+    {
+        char cmd[1700];
+
+        snprintf(cmd, sizeof(cmd), "cp '%s/x.db' '%s/y.db' && : > '%s/y.db-wal'",
+                 dir_copy, dir_copy, dir_copy);
+        assert_int_equal(system(cmd), 0);
+    }
+    assert_int_equal(chmod(aml_test_tmpdir(), 0711), 0);
+    assert_int_equal(chmod(dir_copy, 0555), 0);
+    if ((child = fork()) == 0)
+        _exit(readonly_child(dir_copy));
+    assert_true(child > 0);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_int_equal(chmod(dir_copy, 0755), 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77)
+        skip(); /* root without the right to become another user */
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /*
  * A child creates stores race_0 .. race_{N-1} one after the other while
  * this process polls each path with read-only opens: every attempt must
@@ -218,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_reader_leaves_no_sidecar_files),
         cmocka_unit_test(test_reader_beside_writer),
         cmocka_unit_test(test_reader_races_creation),
+        cmocka_unit_test(test_reader_in_readonly_dir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
