@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "aml.h"
+#include "search.h"
 
 enum {
     CLI_EXIT_OK = 0,
@@ -28,6 +29,16 @@ int cli_explain(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_learners(int argc, char **argv);
 int cli_export(int argc, char **argv);
+
+/*
+ * Halving and bohb (halving_hint.c): about how many trials the search takes
+ * to reach its first full evaluation, by a dry run of the strategy with
+ * made-up scores (the real count depends on the results); 0 when none comes
+ * within a few thousand trials or the dry run fails.
+ */
+long cli_halving_first_full(const aml_search_type *type, const aml_space *space,
+                            uint64_t seed, const aml_search_options *opt,
+                            const aml_config *seeds, size_t n_seeds);
 
 /* Prints "automl: <message>" on stderr. */
 void cli_error(const char *fmt, ...) AML_PRINTF(1, 2);

@@ -549,6 +549,38 @@ static int run_loop_signals(run_ctx *c, const aml_search_type *st, aml_run_optio
     return rc < 0 ? rc : rel;
 }
 
+/*
+ * Why there is no model: no trial succeeded, or (halving, bohb) every ok
+ * trial was a partial evaluation, which can never be the model; then the
+ * remedy, with the trial that would bring the first full evaluation.
+ */
+static void run_no_best(const run_ctx *c, const aml_search_type *st,
+                        const aml_run_options *opt, const aml_run_summary *s)
+{
+    long need;
+
+    if (s->n_ok == 0) {
+        cli_error("no trial succeeded, so there is no model to export");
+        return;
+    }
+    need = cli_halving_first_full(st, c->space, opt->seed, opt->search, opt->seeds,
+                                  opt->n_seeds);
+    cli_error("all %ld ok trial%s %s partial evaluation%s of %s (a fraction of the rows "
+              "or iterations), and only a full evaluation can be the model: none "
+              "came within %ld trials, so there is no model to export",
+              s->n_ok, s->n_ok == 1 ? "" : "s", s->n_ok == 1 ? "was a" : "were",
+              s->n_ok == 1 ? "" : "s", st->name, s->n_trials);
+    if (need > s->n_trials)
+        fprintf(stderr,
+                "automl: raise search.trials (the first full evaluation needs about %ld "
+                "trials here) and run the spec again: the study resumes from its "
+                "%ld trials\n",
+                need, s->n_trials);
+    else
+        fprintf(stderr, "automl: raise search.trials and run the spec again: the study "
+                        "resumes from its trials\n");
+}
+
 static int run_search(run_ctx *c, const aml_search_type *st, int threads)
 {
     aml_search_options so = {c->spec->eta, c->spec->min_resource,
@@ -578,9 +610,9 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     opt.study_id = c->study_id;
 
     rc = run_loop_signals(c, st, &opt, &s);
-    aml_spec_seed_configs_free(seeds, opt.n_seeds);
     if (rc < 0) {
         aml_run_summary_dispose(&s);
+        aml_spec_seed_configs_free(seeds, opt.n_seeds);
         return cli_fail(rc);
     }
     if (s.reason == AML_STOP_PATIENCE)
@@ -594,13 +626,16 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
     printf("\n");
     if ((rc = run_print_leaderboard(c)) < 0) {
         aml_run_summary_dispose(&s);
+        aml_spec_seed_configs_free(seeds, opt.n_seeds);
         return cli_fail(rc);
     }
     if (!s.has_best) {
+        run_no_best(c, st, &opt, &s);
         aml_run_summary_dispose(&s);
-        cli_error("no trial succeeded, so there is no model to export");
+        aml_spec_seed_configs_free(seeds, opt.n_seeds);
         return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAIL;
     }
+    aml_spec_seed_configs_free(seeds, opt.n_seeds);
     rc = opt.budget.stop_flag ? 0 : run_export(c, threads);
     aml_run_summary_dispose(&s);
     if (rc != CLI_EXIT_OK)
