@@ -141,6 +141,43 @@ static int run_check_meta(const aml_spec *s, aml_task task)
     return 0;
 }
 
+/*
+ * Options of the spec that only classification has, given on a regression:
+ * class balancing (every trial would fail at its first fold) and a
+ * stratified CV plan (silently plain k-fold).  Said with the option's place.
+ */
+static int run_check_options(const aml_spec *s, const aml_space *space, aml_task task)
+{
+    const aml_space_learner *l = space->n_learners ? &space->learners[0] : NULL;
+
+    if (task != AML_TASK_REGRESSION)
+        return 0;
+    for (size_t j = 0; l && j < l->n_dims; j++) {
+        const aml_dim *dim = &l->dims[j];
+
+        if (strcmp(dim->name, "preprocess.balance") != 0)
+            continue;
+        for (size_t i = 0; i < dim->n_choices; i++)
+            if (dim->choices[i].kind == AML_VAL_STR &&
+                strcmp(dim->choices[i].str, "none") != 0) {
+                fprintf(stderr,
+                        "%s:%d:%d: preprocess: balance '%s' applies to classification "
+                        "only, and this is a regression task\n",
+                        s->path, dim->line, dim->col, dim->choices[i].str);
+                return -1;
+            }
+    }
+    if (s->cv_kind == AML_CV_STRATIFIED ||
+        (s->cv_kind == AML_CV_AUTO && s->pos_cv_kind.line)) {
+        fprintf(stderr,
+                "%s:%d:%d: cv: a stratified plan needs classes, and this is a "
+                "regression task (use cv.kind: kfold)\n",
+                s->path, s->pos_cv_kind.line, s->pos_cv_kind.col);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_check_task(const aml_spec *s, aml_space *space, const aml_dataset *d,
                    const aml_metric **metric)
 {
@@ -152,7 +189,9 @@ int cli_check_task(const aml_spec *s, aml_space *space, const aml_dataset *d,
     ctx.data = (aml_dataset *)d;
     rc = run_check_task(&ctx);
     *metric = ctx.metric;
-    return rc < 0 ? rc : run_check_meta(s, d->task);
+    if (rc < 0 || (rc = run_check_options(s, space, d->task)) < 0)
+        return rc;
+    return run_check_meta(s, d->task);
 }
 
 /* The base learners a wrapper (bagging, boosting) may use must do the task too. */

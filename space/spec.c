@@ -811,6 +811,8 @@ static int spec_check_cv(spec_ctx *c, yaml_node_t *cv, const spec_entry *kind,
         (rc = spec_cv_key_for(c, cv, "repeats", AML_CV_REPEATED)) < 0 ||
         (rc = spec_cv_key_for(c, cv, "fraction", AML_CV_HOLDOUT)) < 0)
         return rc;
+    if (kind->val || strat->val)
+        s->pos_cv_kind = spec_pos(kind->val ? kind->val : strat->val);
     if (strat->key)
         s->cv_kind = s->stratified ? AML_CV_AUTO : AML_CV_KFOLD;
     s->stratified = s->cv_kind == AML_CV_AUTO || s->cv_kind == AML_CV_STRATIFIED ||
@@ -1052,7 +1054,7 @@ static int spec_read_search(spec_ctx *c, const spec_entry *search)
         s->pos_strategy = spec_pos(e.val);
     }
     if ((e = spec_get(c, search->val, "trials")).val) {
-        if ((rc = spec_get_int(c, &e, 0, LONG_MAX, &v)) < 0)
+        if ((rc = spec_get_int(c, &e, 1, LONG_MAX, &v)) < 0)
             return rc;
         s->trials = (long)v;
     }

@@ -154,6 +154,7 @@ typedef struct aml_spec {
     aml_spec_pos pos_target, pos_task, pos_metric, pos_strategy, pos_train, pos_drop;
     aml_spec_pos pos_missing, pos_categorical, pos_keep, pos_folds, pos_cv_group,
         pos_cv_order, pos_preprocess;
+    aml_spec_pos pos_cv_kind; /* cv.kind or cv.stratified, when given */
 } aml_spec;
 
 /*

@@ -71,10 +71,48 @@ static void test_halving_all_partial(void **state)
     aml_cli_expect_in("out.txt", "written to");
 }
 
+/*
+ * Options of classification only on a regression (target body_mass_g) are
+ * refused before any trial, at their place in the spec (line:col counted
+ * from the text: the spec's first three lines come from write_spec), and
+ * nothing is written.  Before, balance failed every trial at run time and a
+ * stratified plan silently became plain k-fold.
+ */
+static void test_classification_options_on_regression(void **state)
+{
+    (void)state;
+    setup();
+    write_spec("b", "body_mass_g",
+               "search: {trials: 2}\nlearners: {ridge: {}}\n"
+               "preprocess: {balance: [none, smote]}\n");
+    assert_int_equal(aml_cli_run("run b.yaml"), 2);
+    aml_cli_expect_in("err.txt", "b.yaml:6:14: preprocess: balance 'smote' applies to "
+                                 "classification only, and this is a regression task");
+    assert_int_equal(access(aml_cli_at("b.db"), F_OK), -1);
+
+    write_spec("k", "body_mass_g",
+               "cv: {kind: stratified}\nsearch: {trials: 2}\nlearners: {ridge: {}}\n");
+    assert_int_equal(aml_cli_run("run k.yaml"), 2);
+    aml_cli_expect_in("err.txt", "k.yaml:4:12: cv: a stratified plan needs classes, and "
+                                 "this is a regression task (use cv.kind: kfold)");
+    write_spec("k", "body_mass_g",
+               "cv: {stratified: true}\nsearch: {trials: 2}\nlearners: {ridge: {}}\n");
+    assert_int_equal(aml_cli_run("run k.yaml"), 2);
+    aml_cli_expect_in("err.txt", "k.yaml:4:18: cv: a stratified plan needs classes");
+    assert_int_equal(access(aml_cli_at("k.db"), F_OK), -1);
+
+    /* balance: none and a plain plan are fine on a regression. */
+    write_spec("n", "body_mass_g",
+               "cv: {folds: 3}\nsearch: {trials: 2}\nlearners: {ridge: {}}\n"
+               "preprocess: {balance: none}\n");
+    assert_int_equal(aml_cli_run("run n.yaml --quiet"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halving_all_partial),
+        cmocka_unit_test(test_classification_options_on_regression),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -348,7 +348,9 @@ static const bad_case bad_cases[] = {
     {HEAD "cv: {folds: 1}\n" TAIL, "5:13: 'folds' must be at least 2, not 1"},
     {HEAD "cv: {folds: five}\n" TAIL, "5:13: 'folds' must be an integer, not 'five'"},
     /* "search: {trials: -1}": value at column 18. */
-    {HEAD "search: {trials: -1}\n" TAIL, "5:18: 'trials' must be at least 0, not -1"},
+    {HEAD "search: {trials: -1}\n" TAIL, "5:18: 'trials' must be at least 1, not -1"},
+    /* 0 once meant "not given" and ran the default 50 trials. */
+    {HEAD "search: {trials: 0}\n" TAIL, "5:18: 'trials' must be at least 1, not 0"},
     {HEAD "search:\n  parallel: -2\n" TAIL,
      "6:13: 'parallel' must be at least 0, not -2"},
     {HEAD "search: {grid: 1}\n" TAIL, "5:16: 'grid' must be at least 2, not 1"},
