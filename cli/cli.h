@@ -3,7 +3,8 @@
  *
  * Only cli/ talks to the user.  Exit codes: 0 success, 1 a failure while
  * working (I/O, store, no successful trial), 2 bad input (usage, spec,
- * data), 130 interrupted by SIGINT.
+ * data), 128 + N stopped by signal N: 130 SIGINT, 143 SIGTERM, 129 SIGHUP
+ * (automl run).
  */
 #ifndef AML_CLI_H
 #define AML_CLI_H

@@ -12,10 +12,12 @@
  * are marked interrupted (aml_store_study_claim), and the runner replays
  * the stored trials and evaluates only the rest.  --fresh replaces it.
  *
- * Stopping.  The first SIGINT raises the budget's stop flag: folds in
- * flight finish, the rest of the batch is recorded `interrupted`, the
- * study's stop reason is stored and the exit code is 130.  A second
- * SIGINT ends the process at once; the next run resumes it all the same.
+ * Stopping.  The first SIGINT, SIGTERM or SIGHUP raises the budget's stop
+ * flag: folds in flight finish, the rest of the batch is recorded
+ * `interrupted`, the study's stop reason is stored and the exit code is
+ * 128 + the signal (130 for Ctrl-C).  A second one ends the process at
+ * once; the next run resumes it all the same.  SIGPIPE is ignored: a closed
+ * stdout makes writes fail, not the run die between two store writes.
  */
 #include "cli.h"
 #include "model.h"
@@ -36,22 +38,55 @@
 #define RUN_DEFAULT_TRIALS 50
 #define RUN_LEADERBOARD_ROWS 10
 
-static aml_budget *run_budget; /* for the SIGINT handler only */
+static aml_budget *run_budget; /* for the signal handlers only */
+/* The signal that stopped the run (SIGINT, SIGTERM, SIGHUP), 0 before any. */
+static volatile sig_atomic_t run_signal;
+/* The signals that stop a run cleanly: Ctrl-C, kill's default, a closed terminal. */
+static const int run_stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define RUN_N_STOP_SIGNALS 3
 
 /* Async-signal-safe: sets a flag, writes with write(2), re-raises the second time. */
-static void run_on_sigint(int sig)
+static void run_on_stop_signal(int sig)
 {
-    static const char msg[] = "\nautoml: stopping after the folds in progress "
-                              "(Ctrl-C again to quit at once)\n";
+    static const char msg_int[] = "\nautoml: stopping after the folds in progress "
+                                  "(Ctrl-C again to quit at once)\n";
+    static const char msg_other[] = "\nautoml: stopping after the folds in progress "
+                                    "(signal again to quit at once)\n";
 
     if (!run_budget || run_budget->stop_flag) {
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
+    run_signal = sig;
     run_budget->stop_flag = 1;
-    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+    if (sig == SIGINT ? write(STDERR_FILENO, msg_int, sizeof(msg_int) - 1) < 0
+                      : write(STDERR_FILENO, msg_other, sizeof(msg_other) - 1) < 0)
         return;
+}
+
+/* Installs `handler` for every stop signal, keeping the old actions in old[]. */
+static void run_catch(void (*handler)(int), struct sigaction old[RUN_N_STOP_SIGNALS])
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < RUN_N_STOP_SIGNALS; i++)
+        sigaction(run_stop_signals[i], &sa, &old[i]);
+}
+
+static void run_uncatch(const struct sigaction old[RUN_N_STOP_SIGNALS])
+{
+    for (int i = 0; i < RUN_N_STOP_SIGNALS; i++)
+        sigaction(run_stop_signals[i], &old[i], NULL);
+}
+
+/* The exit code of a run a signal stopped: 128 + the signal, as a shell reports. */
+static int run_stopped_code(void)
+{
+    return 128 + (run_signal ? (int)run_signal : SIGINT);
 }
 
 typedef struct run_ctx run_ctx;
@@ -492,32 +527,28 @@ static char run_tmp_path[4096];
  * so stop at once (exit 130) and leave no half-written temporary file; a
  * later run rebuilds the model from the store.  Async-signal-safe.
  */
-static void run_on_sigint_final(int sig)
+static void run_on_signal_final(int sig)
 {
     static const char msg[] = "\nautoml: interrupted while building the model; the trials "
                               "are stored: run again to build it\n";
 
-    (void)sig;
     if (run_tmp_path[0])
         unlink(run_tmp_path);
     if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-        _exit(CLI_EXIT_INTERRUPTED);
-    _exit(CLI_EXIT_INTERRUPTED);
+        _exit(128 + sig);
+    _exit(128 + sig);
 }
 
 static int run_export(const run_ctx *c, int threads)
 {
     cli_model_job j = {0};
-    struct sigaction sa, old;
+    struct sigaction old[RUN_N_STOP_SIGNALS];
     int code;
 
     if (c->spec->output)
         snprintf(run_tmp_path, sizeof(run_tmp_path), "%s.tmp%ld", c->spec->output,
                  (long)getpid());
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = run_on_sigint_final;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
+    run_catch(run_on_signal_final, old);
 
     j.spec = c->spec;
     j.data = c->data;
@@ -530,7 +561,7 @@ static int run_export(const run_ctx *c, int threads)
     j.threads = threads;
     j.save_row = 1;
     code = cli_build_and_write(&j);
-    sigaction(SIGINT, &old, NULL);
+    run_uncatch(old);
     run_tmp_path[0] = '\0';
     return code;
 }
@@ -566,23 +597,20 @@ static const char *run_stop_word(int rc, aml_stop_reason r)
     return "none";
 }
 
-/* Runs the search with SIGINT caught; the study is released however it ends. */
+/* Runs the search with the stop signals caught; the study is released however it ends. */
 static int run_loop_signals(run_ctx *c, const aml_search_type *st, aml_run_options *opt,
                             aml_run_summary *s)
 {
-    struct sigaction sa, old;
+    struct sigaction old[RUN_N_STOP_SIGNALS];
     int rc, rel;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = run_on_sigint;
-    sigemptyset(&sa.sa_mask);
     run_budget = &opt->budget;
-    sigaction(SIGINT, &sa, &old);
+    run_catch(run_on_stop_signal, old);
     cli_progress_init(&c->progress, stdout, run_display_budget(c), c->metric->name,
                       c->space, c->quiet);
     rc = aml_run_search(s, c->data, c->space, st, opt, run_on_trial, c);
     cli_progress_end(&c->progress, rc < 0 ? NULL : s);
-    sigaction(SIGINT, &old, NULL);
+    run_uncatch(old);
     run_budget = NULL;
     rel = aml_store_study_release(c->store, c->study_id, run_stop_word(rc, s->reason));
     return rc < 0 ? rc : rel;
@@ -672,14 +700,14 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
         run_no_best(c, st, &opt, &s);
         aml_run_summary_dispose(&s);
         aml_spec_seed_configs_free(seeds, opt.n_seeds);
-        return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAIL;
+        return opt.budget.stop_flag ? run_stopped_code() : CLI_EXIT_FAIL;
     }
     aml_spec_seed_configs_free(seeds, opt.n_seeds);
     rc = opt.budget.stop_flag ? 0 : run_export(c, threads);
     aml_run_summary_dispose(&s);
     if (rc != CLI_EXIT_OK)
         return rc; /* the ensemble stage said why */
-    return opt.budget.stop_flag ? CLI_EXIT_INTERRUPTED : CLI_EXIT_OK;
+    return opt.budget.stop_flag ? run_stopped_code() : CLI_EXIT_OK;
 }
 
 static int run_parse_args(int argc, char **argv, const char **spec, int *fresh,
@@ -738,8 +766,15 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     threads = aml_resolve_threads(spec->parallel);
+    /* A reader of stdout that goes away (`automl run spec | head`) must not
+     * kill the run between two store writes: writes then fail (EPIPE) and
+     * are ignored, and the run finishes its trials and model. */
+    signal(SIGPIPE, SIG_IGN);
     run_print_header(&c, st, threads);
     code = run_search(&c, st, threads);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        fprintf(stderr, "automl: standard output was closed early; the run went on to "
+                        "its end (see automl trials)\n");
 out:
     free(c.canonical);
     aml_store_free(c.store);

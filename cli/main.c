@@ -17,7 +17,8 @@ static const char usage[] =
     "                                    and write the model; a study that exists\n"
     "                                    continues (finished\n"
     "                                    trials kept, unfinished ones run again;\n"
-    "                                    --fresh starts over); Ctrl-C stops cleanly\n"
+    "                                    --fresh starts over); Ctrl-C (or SIGTERM,\n"
+    "                                    SIGHUP) stops cleanly\n"
     "  trials DB [--study S] [--top N] [--all] [--learner L]\n"
     "         [--status ok|failed|interrupted|running] [--format table|csv|json]\n"
     "                                    list trials, best first (--all: by number)\n"
@@ -42,7 +43,8 @@ static const char usage[] =
     "  --help                            this text\n"
     "  --version                         the version\n"
     "\n"
-    "exit codes: 0 success, 1 failure while working, 2 bad input, 130 interrupted\n";
+    "exit codes: 0 success, 1 failure while working, 2 bad input, 128+N stopped by\n"
+    "signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)\n";
 /* clang-format on */
 
 typedef struct cli_command {

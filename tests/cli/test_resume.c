@@ -308,6 +308,76 @@ static void test_resume_after_sigint(void **state)
     free(ref);
 }
 
+/*
+ * SIGTERM and SIGHUP stop a run as cleanly as SIGINT: exit 128 + signal,
+ * no trial left `running`, the study's stop reason `interrupted` (not a
+ * dead run's `died`).  Before, they killed the process at once.
+ */
+static void test_stop_by_term_and_hup(void **state)
+{
+    static const int sigs[] = {SIGTERM, SIGHUP};
+    const char *args[] = {"run", "term.yaml", NULL};
+
+    (void)state;
+    aml_cli_dir_setup("resume", "examples/penguins/penguins.csv", NULL);
+    for (int i = 0; i < 2; i++) {
+        char db[32];
+        char *got;
+        pid_t pid;
+
+        snprintf(db, sizeof(db), "term%d.db", i);
+        write_spec("term.yaml", "p", db, 240, "[1, 50]");
+        pid = start(args, "term.txt");
+        wait_for_trials(db, 16, pid);
+        kill(pid, sigs[i]);
+        assert_int_equal(finish(pid), 128 + sigs[i]);
+        assert_integrity(db);
+        got = query(db, "SELECT count(*) FROM trial WHERE status = 'running';"
+                        "SELECT stop_reason, run_pid FROM study");
+        assert_string_equal(got, "0;interrupted|NULL;");
+        free(got);
+        aml_cli_expect_in("term.txt", "search stopped: interrupted");
+    }
+}
+
+/*
+ * `automl run spec | head`: the reader of stdout is gone before the run
+ * writes its first line.  The run ignores the broken pipe and finishes:
+ * exit 0, every trial ok, the stop reason `budget`, and
+ * a note on stderr.  Before, SIGPIPE killed it at its first line.
+ */
+static void test_closed_stdout(void **state)
+{
+    int fd[2], status = -1;
+    char *got;
+    pid_t pid;
+
+    (void)state;
+    aml_cli_dir_setup("resume", "examples/penguins/penguins.csv", NULL);
+    write_spec("pipe.yaml", "p", "pipe.db", 16, "[1, 50]");
+    assert_int_equal(pipe(fd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        if (chdir(aml_cli_dir()) != 0 || dup2(fd[1], 1) < 0 ||
+            !freopen("pipe_err.txt", "w", stderr))
+            _exit(127);
+        execl(AML_BINARY, AML_BINARY, "run", "pipe.yaml", (char *)NULL);
+        _exit(127);
+    }
+    close(fd[0]); /* the reader goes away at once */
+    close(fd[1]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    got = query("pipe.db", "SELECT count(*) FROM trial WHERE status = 'ok';"
+                           "SELECT stop_reason FROM study");
+    assert_string_equal(got, "16;budget;");
+    free(got);
+    aml_cli_expect_in("pipe_err.txt", "standard output was closed early");
+}
+
 /* A changed space is refused with what changed; --fresh replaces the study. */
 static void test_resume_refuses_changed_search(void **state)
 {
@@ -448,6 +518,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_after_sigkill),
         cmocka_unit_test(test_resume_after_sigint),
+        cmocka_unit_test(test_stop_by_term_and_hup),
+        cmocka_unit_test(test_closed_stdout),
         cmocka_unit_test(test_resume_refuses_changed_search),
         cmocka_unit_test(test_resume_concurrent),
         cmocka_unit_test(test_query_formats),
