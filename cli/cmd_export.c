@@ -68,6 +68,18 @@ static void export_print(const cli_model_job *j, const aml_build_report *r)
     export_members_text(members, sizeof(members), r);
     printf("ensemble: %s of %zu trial%s (%s)\n", r->method, r->n_members,
            r->n_members == 1 ? "" : "s", members);
+    if (isfinite(r->single_score)) {
+        char s[32];
+
+        /* The kept ensemble's rival is the honest single-trial estimate, not the
+         * best trial's own CV score (the best of many tries on the same rows). */
+        cli_format_score(s, sizeof(s), 1, r->single_score);
+        printf("  %s %s vs %s for the best single trial chosen the same way (both "
+               "cross-validated, no selection on the scored rows), so the ensemble is "
+               "kept; the best trial %ld scored %s on the rows it was selected on\n",
+               j->metric->name, ens, s, r->best_trial, best);
+        return;
+    }
     printf(
         "  %s %s (cross-validated, no selection on the scored rows) vs the best single "
         "trial %ld: %s\n",
@@ -87,7 +99,7 @@ static int export_save_row(const cli_model_job *j, const aml_build_report *r)
     row.created_at = aml_now();
     row.fallback_from = r->fallback_from;
     row.fallback_score = r->fallback_from ? r->ensemble_score : NAN;
-    row.single_score = r->fallback_from ? r->single_score : NAN;
+    row.single_score = r->single_score; /* kept or not: the rival's estimate */
     return aml_store_ensemble_save(j->store, j->study_id, &row);
 }
 

@@ -248,6 +248,12 @@ static void best_ensemble_head(const aml_ensemble_info *e)
                e->fallback_from, f, s1, best);
     } else if (strcmp(e->method, "none") == 0) {
         printf("ensemble none: the best trial alone (CV score %s)", best);
+    } else if (isfinite(e->single_score)) {
+        cli_format_score(s1, sizeof(s1), 1, e->single_score);
+        printf("ensemble %s, %s vs %s for the best single trial chosen the same way "
+               "(both cross-validated, no selection on the scored rows; the best trial's "
+               "own CV score %s)",
+               e->method, ens, s1, best);
     } else {
         printf("ensemble %s, %s (cross-validated, no selection on the scored rows; best "
                "trial %s)",

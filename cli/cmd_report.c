@@ -532,6 +532,17 @@ static int ensemble_section(const aml_ensemble_info *e, void *payload)
                        f, s1, best);
     } else if (strcmp(e->method, "none") == 0) {
         cli_buf_printf(pg->b, "the best trial alone (CV score %s).</p>\n", best);
+    } else if (isfinite(e->single_score)) {
+        char s1[32];
+
+        cli_format_score(s1, sizeof(s1), 1, e->single_score);
+        cli_buf_html(pg->b, pg->r->metric);
+        cli_buf_printf(pg->b,
+                       " %s, estimated by cross-validation with no selection on the rows "
+                       "it is scored on, against %s for the best single trial chosen the "
+                       "same way, so the ensemble is kept (the best trial's own CV score, "
+                       "%s, was selected on the rows it is scored on).</p>\n",
+                       ens, s1, best);
     } else {
         cli_buf_html(pg->b, pg->r->metric);
         cli_buf_printf(pg->b,

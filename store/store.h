@@ -175,8 +175,10 @@ typedef struct aml_ensemble_row {
     double created_at; /* unix seconds */
     /*
      * When the spec's method lost to the best single trial (both estimated
-     * honestly) and the model is that trial alone: the method, its score,
-     * and the single trial's honest score; NULL / NaN otherwise.
+     * honestly) and the model is that trial alone: the method and its
+     * score; NULL / NaN otherwise.  single_score: the honest score of
+     * choosing the best single trial the same way, whether the ensemble was
+     * kept or not (NaN when not estimated: method none, fallback off).
      */
     const char *fallback_from;
     double fallback_score, single_score;

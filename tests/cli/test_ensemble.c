@@ -89,7 +89,11 @@ static void check_method(const char *task, const char *method, const char *secti
     if (strcmp(method, "none") != 0 && kept) {
         snprintf(name, sizeof(name), "ensemble: %s of ", method);
         aml_cli_expect_in("out.txt", name);
-        aml_cli_expect_in("out.txt", "vs the best single trial");
+        /* Kept: the rival printed is the single trial chosen the same honest
+         * way (the score the decision compared), beside the best trial's own. */
+        aml_cli_expect_in("out.txt", "for the best single trial chosen the same way (both "
+                                     "cross-validated, no selection on the scored rows), "
+                                     "so the ensemble is kept; the best trial ");
     } else {
         /* none, or an ensemble whose honest score lost to the best trial's */
         aml_cli_expect_in("out.txt", "alone");
@@ -104,6 +108,11 @@ static void check_method(const char *task, const char *method, const char *secti
                   "best_trial_score = (SELECT min(score) FROM trial))"),
         1);
     assert_true(query_int("SELECT json_array_length(members) FROM ensemble") >= 1);
+    /* The honest single-trial estimate is stored whenever it was computed:
+     * for kept ensembles too, not only when falling back. */
+    assert_int_equal(query_int("SELECT count(*) FROM ensemble WHERE single_score IS NOT "
+                               "NULL"),
+                     strcmp(method, "none") != 0);
 
     /* best shows the stored ensemble under the best trial. */
     assert_int_equal(aml_cli_run("best s.db"), 0);
@@ -113,6 +122,13 @@ static void check_method(const char *task, const char *method, const char *secti
         snprintf(name, sizeof(name), "ensemble none: ");
     aml_cli_expect_in("out.txt", name);
     aml_cli_expect_in("out.txt", "members: ");
+    if (kept && strcmp(method, "none") != 0)
+        aml_cli_expect_in("out.txt", "for the best single trial chosen the same way");
+    /* and so does the report */
+    assert_int_equal(aml_cli_run("report s.db --out r.html"), 0);
+    if (kept && strcmp(method, "none") != 0)
+        aml_cli_expect_in("r.html", "for the best single trial chosen the same way, so "
+                                    "the ensemble is kept");
 
     /* export rebuilds exactly the model run wrote. */
     assert_int_equal(aml_cli_run("export s.db --out again.model"), 0);
