@@ -9,8 +9,10 @@
  * The page is built in memory (cli_buf) from the store's typed trial
  * records, then written to a temporary file and renamed, so a reader never
  * sees half a report.  A tiny inline script marks the page with the number
- * of charts it holds (data-charts on <html>) and records any script error
- * (data-error), which the headless-browser test reads back.
+ * of charts it holds (data-charts on <html>), its width against the
+ * window's once laid out (data-width, "scrollWidth/clientWidth": the page
+ * must not scroll sideways) and any script error (data-error), which the
+ * headless-browser tests read back.  Each learner has its own colour.
  */
 #include "build.h"
 #include "cli.h"
@@ -32,10 +34,30 @@
  * a 100k-trial study still gives a page a browser opens at once. */
 #define REPORT_MAX_POINTS 4000
 
-/* Okabe and Ito's palette, distinguishable with the common colour deficiencies. */
+/*
+ * One colour per learner of the registry, by its place there, so a learner
+ * keeps its colour from one report to the next: Okabe and Ito's eight
+ * (distinguishable with the common colour deficiencies) and eight darker or
+ * paler ones chosen apart from them and from each other (Paul Tol's indigo,
+ * green, wine, olive and purple; a brown, a grey and a pink).
+ */
 static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
-                                      "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+                                      "#56B4E9", "#D55E00", "#F0E442", "#000000",
+                                      "#332288", "#117733", "#882255", "#999933",
+                                      "#AA4499", "#8C564B", "#888888", "#FFB6DB"};
 #define PALETTE_N (sizeof(palette) / sizeof(palette[0]))
+
+/* The colour of learner `name`: its registry index's (more learners than colours
+ * would share, in registry order). */
+static const char *learner_colour(const char *name)
+{
+    size_t i;
+
+    for (i = 0; aml_learner_types[i]; i++)
+        if (strcmp(aml_learner_types[i]->name, name) == 0)
+            return palette[i % PALETTE_N];
+    return palette[PALETTE_N - 1];
+}
 
 typedef struct rep_param {
     char *name;
@@ -222,14 +244,14 @@ static void chart_scores(const report *r, cli_buf *b, double *xs, double *ys)
     for (size_t i = 0; i < r->n; i += r->stride) {
         snprintf(tip, sizeof(tip), "trial %ld, %s: %.6g", r->t[i].number,
                  r->learners[r->t[i].learner], r->t[i].score);
-        svg_point(&c, xs[i], ys[i], palette[r->t[i].learner % PALETTE_N], tip);
+        svg_point(&c, xs[i], ys[i], learner_colour(r->learners[r->t[i].learner]), tip);
     }
     svg_end(&c);
     /* The legend is HTML beside the chart: it wraps instead of covering points. */
     cli_buf_puts(b, "<p class=\"legend\">");
     for (size_t l = 0; l < r->nl; l++) {
         cli_buf_printf(b, "<span style=\"color:%s\">&#9679;</span> ",
-                       palette[l % PALETTE_N]);
+                       learner_colour(r->learners[l]));
         cli_buf_html(b, r->learners[l]);
         cli_buf_puts(b, " &nbsp; ");
     }
@@ -286,7 +308,7 @@ static int chart_params(const report *r, cli_buf *b, double *xs, double *ys)
                           xs, ys, n, 1);
                 for (size_t k = 0; k < n; k += r->stride) {
                     snprintf(tip, sizeof(tip), "%s = %.6g: %.6g", name, xs[k], ys[k]);
-                    svg_point(&c, xs[k], ys[k], palette[l % PALETTE_N], tip);
+                    svg_point(&c, xs[k], ys[k], learner_colour(r->learners[l]), tip);
                 }
                 svg_end(&c);
                 charts++;
@@ -310,6 +332,10 @@ static const char page_head[] =
     "  document.documentElement.setAttribute('data-charts',\n"
     "    String(document.querySelectorAll('svg.chart').length));\n"
     "});\n"
+    "window.addEventListener('load', function () {\n"
+    "  var d = document.documentElement;\n"
+    "  d.setAttribute('data-width', d.scrollWidth + '/' + d.clientWidth);\n"
+    "});\n"
     "</script>\n"
     "<style>\n"
     "body{font:14px/1.4 system-ui,sans-serif;margin:2em "
@@ -323,6 +349,7 @@ static const char page_head[] =
     "table{border-collapse:collapse;font-size:13px}td,th{padding:2px "
     "8px;text-align:left}\n"
     "tr:nth-child(even){background:#f6f6f6}td.num{text-align:right}\n"
+    "td{overflow-wrap:anywhere}\n"
     "code{font-size:12px}.note{color:#666}\n"
     "</style>\n";
 
@@ -537,12 +564,13 @@ static int ensemble_section(const aml_ensemble_info *e, void *payload)
 
         cli_format_score(s1, sizeof(s1), 1, e->single_score);
         cli_buf_html(pg->b, pg->r->metric);
-        cli_buf_printf(pg->b,
-                       " %s, estimated by cross-validation with no selection on the rows "
-                       "it is scored on, against %s for the best single trial chosen the "
-                       "same way, so the ensemble is kept (the best trial's own CV score, "
-                       "%s, was selected on the rows it is scored on).</p>\n",
-                       ens, s1, best);
+        cli_buf_printf(
+            pg->b,
+            " %s, estimated by cross-validation with no selection on the rows "
+            "it is scored on, against %s for the best single trial chosen the "
+            "same way, so the ensemble is kept (the best trial's own CV score, "
+            "%s, was selected on the rows it is scored on).</p>\n",
+            ens, s1, best);
     } else {
         cli_buf_html(pg->b, pg->r->metric);
         cli_buf_printf(pg->b,

@@ -45,10 +45,11 @@ static int setup(void **state)
 
     (void)state;
     aml_cli_dir_setup("report", "examples/penguins/*.csv", NULL);
-    snprintf(cmd, sizeof(cmd),
-             "sed 's/trials: 50/trials: 24/' '%s/examples/penguins/spec.yaml' > "
-             "'%s/spec.yaml' && printf 'ensemble: {fallback: false}\\n' >> '%s/spec.yaml'",
-             AML_SOURCE_DIR, aml_cli_dir(), aml_cli_dir());
+    snprintf(
+        cmd, sizeof(cmd),
+        "sed 's/trials: 50/trials: 24/' '%s/examples/penguins/spec.yaml' > "
+        "'%s/spec.yaml' && printf 'ensemble: {fallback: false}\\n' >> '%s/spec.yaml'",
+        AML_SOURCE_DIR, aml_cli_dir(), aml_cli_dir());
     assert_int_equal(system(cmd), 0);
     /* fallback off: the section shows the ensemble itself whatever it scores */
     assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
@@ -219,6 +220,71 @@ static void test_report_resource_and_meta(void **state)
     free(html);
 }
 
+/* Renders DIR/file at a 1200 px wide window into DIR/dom.html; 0 when it worked. */
+static int render_1200(const char *file)
+{
+    return sh("cd '%s' && profile=$(mktemp -d) && timeout 120 chromium --headless "
+              "--no-sandbox --disable-gpu --disable-background-networking "
+              "--disable-component-update --disable-sync --no-first-run "
+              "--window-size=1200,900 --virtual-time-budget=3000 "
+              "--user-data-dir=\"$profile\" --dump-dom 'file://%s' > dom.html 2> "
+              "chromium.err; rc=$?; rm -rf \"$profile\"; exit $rc",
+              aml_cli_at(file));
+}
+
+/*
+ * Every classification learner (13) in one study: the by-learner chart's
+ * legend gives each its own colour (the palette had 8 and repeated), and
+ * the page, long parameter texts included, does not scroll sideways in a
+ * 1200 px window (the page records scrollWidth/clientWidth as data-width).
+ */
+static void test_report_many_learners(void **state)
+{
+    char *html, *p, *dom, colours[16][8];
+    int n = 0, sw = 0, cw = 0;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(f = fopen(aml_cli_at("all.yaml"), "w"));
+    fprintf(f,
+            "study: all\ndata: {train: penguins.csv, target: species}\n"
+            "cv: {folds: 3, seed: 1}\nsearch: {trials: 13, seed: 1}\nlearners:\n"
+            "  {logistic_regression: {}, knn: {}, decision_tree: {}, random_forest: {},"
+            " extra_trees: {}, adaboost: {}, svm: {}, naive_bayes: {}, mlp: {},"
+            " gradient_boosting: {}, linear_svm: {}, bagging: {}, boosting: {}}\n"
+            "store: all.db\nensemble: {method: none}\n");
+    fclose(f);
+    assert_int_equal(aml_cli_run("run all.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("report all.db --out all.html"), 0);
+    html = aml_cli_read(aml_cli_at("all.html"));
+    p = strstr(html, "<p class=\"legend\">");
+    assert_non_null(p);
+    for (p = strstr(p, "color:"); p && n < 16 && strncmp(p - 13, "<span", 5) == 0;
+         p = strstr(p + 1, "color:")) {
+        memcpy(colours[n], p + 6, 7);
+        colours[n][7] = '\0';
+        for (int i = 0; i < n; i++)
+            if (strcmp(colours[i], colours[n]) == 0)
+                fail_msg("learners %d and %d share colour %s", i, n, colours[n]);
+        n++;
+    }
+    assert_int_equal(n, 13);
+    free(html);
+
+    if (system("command -v chromium > /dev/null 2>&1") != 0) {
+        printf("chromium is not installed: skipping the page width check\n");
+        skip();
+    }
+    assert_int_equal(render_1200("all.html"), 0);
+    dom = aml_cli_read(aml_cli_at("dom.html"));
+    p = strstr(dom, "data-width=\"");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "data-width=\"%d/%d\"", &sw, &cw), 2);
+    if (sw > cw)
+        fail_msg("the page scrolls sideways at 1200 px: %d px wide in %d", sw, cw);
+    free(dom);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_report_chromium),
         cmocka_unit_test(test_reads_leave_directory_alone),
         cmocka_unit_test(test_report_resource_and_meta),
+        cmocka_unit_test(test_report_many_learners),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
