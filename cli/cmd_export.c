@@ -156,9 +156,10 @@ int cli_build_and_write(const cli_model_job *j)
     rc = aml_build_model(&m, &r, &q);
     if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
         /* The search's result stands even when its ensemble cannot be built. */
+        static const char *const names[] = {"selection", "stacking", "voting"};
+
         cli_error("warning: no %s ensemble (%s); using the best trial alone",
-                  q.ens->method == AML_ENSEMBLE_STACKING ? "stacking" : "ensemble",
-                  aml_error_message());
+                  names[q.ens->method], aml_error_message());
         aml_build_report_dispose(&r);
         none.method = AML_ENSEMBLE_NONE;
         q.ens = &none;
@@ -262,6 +263,10 @@ static int export_parse(int argc, char **argv, export_args *a)
     }
     if (a->trial >= 0 && (a->method >= 0 || a->size > 0)) {
         cli_error("export: --method and --size apply to the ensemble, not to --trial");
+        return -1;
+    }
+    if (a->method == AML_ENSEMBLE_NONE && a->size > 0) {
+        cli_error("export: --size does not apply to --method none (the best trial alone)");
         return -1;
     }
     return 0;

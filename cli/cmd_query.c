@@ -55,8 +55,15 @@ static int query_option(query_args *q, cli_args *a, int takes)
         return (q->study = v) ? 1 : -1;
     if (cli_opt(a, "--format", &v))
         return query_format_parse(v, &q->format) < 0 ? -1 : 1;
-    if ((takes & TAKES_TOP) && cli_opt(a, "--top", &v))
-        return cli_parse_long("--top", v, &q->top) < 0 ? -1 : 1;
+    if ((takes & TAKES_TOP) && cli_opt(a, "--top", &v)) {
+        if (cli_parse_long("--top", v, &q->top) < 0)
+            return -1;
+        if (q->top == 0) { /* 0 is "not given" inside: it would list every trial */
+            cli_error("--top takes a count of at least 1 (--all lists every trial)");
+            return -1;
+        }
+        return 1;
+    }
     if ((takes & TAKES_TOP) && cli_opt(a, "--all", NULL))
         return q->all = 1;
     if ((takes & TAKES_FILTERS) && cli_opt(a, "--status", &v))

@@ -443,8 +443,9 @@ static void run_print_header(const run_ctx *c, const aml_search_type *st, int th
 
     const aml_dataset *d = c->data;
 
-    printf("study %s: %zu rows, %zu input columns, target '%s' (%s", c->spec->study, d->n,
-           aml_frame_cols(d->features), d->target, task_name(d->task));
+    printf("study %s: %zu rows, %zu input column%s, target '%s' (%s", c->spec->study,
+           d->n, aml_frame_cols(d->features), aml_frame_cols(d->features) == 1 ? "" : "s",
+           d->target, task_name(d->task));
     if (d->task == AML_TASK_CLASSIFICATION)
         printf(", %d classes", d->n_classes);
     printf(")\n");

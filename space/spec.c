@@ -1866,6 +1866,34 @@ void aml_spec_seed_configs_free(aml_config *c, size_t n)
 /* ---- preprocess -------------------------------------------------------- */
 
 /* Reads preprocess: into a scratch learner, dimensions named preprocess.KEY. */
+/* True when dimension `name` of l may take the word `word`. */
+static int spec_dim_has_word(const aml_space_learner *l, const char *name, const char *word)
+{
+    for (size_t j = 0; j < l->n_dims; j++) {
+        const aml_dim *d = &l->dims[j];
+
+        if (strcmp(d->name, name) != 0)
+            continue;
+        for (size_t i = 0; i < d->n_choices; i++)
+            if (d->choices[i].kind == AML_VAL_STR && strcmp(d->choices[i].str, word) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* impute_value is read by impute: constant only; without it the value would be ignored. */
+static int spec_check_impute_value(spec_ctx *c, yaml_node_t *pre,
+                                   const aml_space_learner *l)
+{
+    spec_entry e = spec_get(c, pre, "impute_value");
+
+    if (!e.val || spec_dim_has_word(l, AML_PREP_PREFIX "impute", "constant"))
+        return AML_OK;
+    return spec_fail(c, e.key,
+                     "'impute_value' applies to impute: constant only (add constant to "
+                     "preprocess.impute)");
+}
+
 static int spec_read_preprocess(spec_ctx *c, const spec_entry *pre)
 {
     aml_space_learner *l;
@@ -1888,7 +1916,7 @@ static int spec_read_preprocess(spec_ctx *c, const spec_entry *pre)
         rc = spec_read_param(c, &spec_prep_type, l, &e);
     }
     c->dim_prefix = NULL;
-    return rc;
+    return rc < 0 ? rc : spec_check_impute_value(c, pre->val, l);
 }
 
 /* Appends the preprocess dimensions to every learner of the space. */
@@ -1981,18 +2009,28 @@ static int spec_read_ensemble_ints(spec_ctx *c, yaml_node_t *m)
     return AML_OK;
 }
 
-/* Keys that only stacking reads are refused under another method. */
-static int spec_check_stacking_keys(spec_ctx *c, yaml_node_t *m)
+/*
+ * Keys the method does not read are refused, the same way for every method:
+ * the stacking keys under another method, and the keys that shape a
+ * combination (size, candidates, fallback) under none, the best trial alone.
+ */
+static int spec_check_method_keys(spec_ctx *c, yaml_node_t *m)
 {
-    static const char *const only[] = {"layers", "meta", "final", "passthrough", NULL};
+    static const char *const stacking[] = {"layers", "meta", "final", "passthrough", NULL};
+    static const char *const combined[] = {"size", "candidates", "fallback", NULL};
+    aml_ensemble_method method = c->spec->ensemble.method;
     spec_entry e;
     int i;
 
-    if (c->spec->ensemble.method == AML_ENSEMBLE_STACKING)
-        return AML_OK;
-    for (i = 0; only[i]; i++)
-        if ((e = spec_get(c, m, only[i])).val)
-            return spec_fail(c, e.key, "'%s' applies to method stacking only", only[i]);
+    for (i = 0; method != AML_ENSEMBLE_STACKING && stacking[i]; i++)
+        if ((e = spec_get(c, m, stacking[i])).val)
+            return spec_fail(c, e.key, "'%s' applies to method stacking only",
+                             stacking[i]);
+    for (i = 0; method == AML_ENSEMBLE_NONE && combined[i]; i++)
+        if ((e = spec_get(c, m, combined[i])).val)
+            return spec_fail(c, e.key,
+                             "'%s' does not apply to method none (the best trial alone)",
+                             combined[i]);
     return AML_OK;
 }
 
@@ -2013,7 +2051,7 @@ static int spec_read_ensemble(spec_ctx *c, const spec_entry *sec)
         en->method = (aml_ensemble_method)word_index(spec_ensemble_methods, word);
         free(word);
     }
-    if ((rc = spec_check_stacking_keys(c, sec->val)) < 0 ||
+    if ((rc = spec_check_method_keys(c, sec->val)) < 0 ||
         (rc = spec_read_ensemble_ints(c, sec->val)) < 0)
         return rc;
     if ((e = spec_get(c, sec->val, "meta")).val && (rc = spec_read_meta(c, &e)) < 0)

@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,11 +109,54 @@ static void test_classification_options_on_regression(void **state)
     assert_int_equal(aml_cli_run("run n.yaml --quiet"), 0);
 }
 
+/*
+ * Small wordings: one input column is singular; an ensemble that cannot be
+ * built names its method once ("no voting ensemble", not "no ensemble
+ * ensemble"); --top 0 and export --method none --size are refused.
+ */
+static void test_small_wordings(void **state)
+{
+    sqlite3 *db = NULL;
+
+    (void)state;
+    setup();
+    {
+        /* every input dropped but body_mass_g */
+        FILE *f = fopen(aml_cli_at("one.yaml"), "w");
+
+        assert_non_null(f);
+        fputs("study: one\ndata: {train: penguins.csv, target: species, drop: [island, "
+              "bill_length_mm, bill_depth_mm, flipper_length_mm, sex, year]}\n"
+              "store: one.db\ncv: {folds: 3}\nsearch: {trials: 2}\n"
+              "learners: {knn: {}}\nensemble: {method: voting, size: 2}\n",
+              f);
+        fclose(f);
+    }
+    assert_int_equal(aml_cli_run("run one.yaml"), 0);
+    aml_cli_expect_in("out.txt", "344 rows, 1 input column, target");
+
+    /* A study whose stored out-of-fold predictions are gone: no ensemble. */
+    assert_int_equal(sqlite3_open(aml_cli_at("one.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM trial_oof", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(aml_cli_run("export one.db --out again.model"), 0);
+    aml_cli_expect_in("err.txt", "warning: no voting ensemble (");
+
+    assert_int_equal(aml_cli_run("trials one.db --top 0"), 2);
+    aml_cli_expect_in("err.txt", "--top takes a count of at least 1 (--all lists every "
+                                 "trial)");
+    assert_int_equal(aml_cli_run("export one.db --method none --size 5 --out x.model"),
+                     2);
+    aml_cli_expect_in("err.txt", "export: --size does not apply to --method none");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halving_all_partial),
         cmocka_unit_test(test_classification_options_on_regression),
+        cmocka_unit_test(test_small_wordings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

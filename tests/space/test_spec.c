@@ -351,6 +351,13 @@ static const bad_case bad_cases[] = {
     {HEAD "search: {trials: -1}\n" TAIL, "5:18: 'trials' must be at least 1, not -1"},
     /* 0 once meant "not given" and ran the default 50 trials. */
     {HEAD "search: {trials: 0}\n" TAIL, "5:18: 'trials' must be at least 1, not 0"},
+    /* impute_value is read by impute: constant only (default impute: mean). */
+    {HEAD "preprocess: {impute_value: 3}\n" TAIL,
+     "5:14: 'impute_value' applies to impute: constant only (add constant to "
+     "preprocess.impute)"},
+    {HEAD "preprocess: {impute: median, impute_value: 3}\n" TAIL,
+     "5:30: 'impute_value' applies to impute: constant only (add constant to "
+     "preprocess.impute)"},
     {HEAD "search:\n  parallel: -2\n" TAIL,
      "6:13: 'parallel' must be at least 0, not -2"},
     {HEAD "search: {grid: 1}\n" TAIL, "5:16: 'grid' must be at least 2, not 1"},
@@ -467,6 +474,11 @@ static const bad_case bad_ensemble_cases[] = {
     {HEAD TAIL "ensemble: {method: voting, meta: ridge}\n",
      "8:28: 'meta' applies to method stacking only"},
     {HEAD TAIL "ensemble: {meta: ridge}\n", "8:12: 'meta' applies to method stacking only"},
+    /* The keys of a combination under none (the best trial alone), like those. */
+    {HEAD TAIL "ensemble: {method: none, size: 5}\n",
+     "8:26: 'size' does not apply to method none (the best trial alone)"},
+    {HEAD TAIL "ensemble: {method: none, fallback: false}\n",
+     "8:26: 'fallback' does not apply to method none (the best trial alone)"},
     {HEAD TAIL "ensemble: {method: stacking, meta: svm}\n",
      "8:36: 'meta' names unknown learner 'svm'"},
     {HEAD TAIL "ensemble: {method: stacking, meta: [ridge, nope]}\n",
@@ -1012,6 +1024,19 @@ static void test_spec_real_registry(void **state)
  * output need not be writable, nor their directories exist, where the
  * study is read.  Loaded from a file, the same text is refused.
  */
+/* impute_value beside an impute choice that holds constant is read (no error). */
+static void test_spec_impute_value(void **state)
+{
+    aml_spec *s;
+
+    (void)state;
+    s = load_ok(HEAD "preprocess: {impute: [mean, constant], impute_value: -1}\n" TAIL);
+    assert_non_null(s);
+    aml_spec_free(s);
+    s = load_ok(HEAD "preprocess: {impute: constant, impute_value: 2.5}\n" TAIL);
+    aml_spec_free(s);
+}
+
 static void test_spec_stored_text(void **state)
 {
     static const char text[] = "study: s\n"
@@ -1035,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_param_check_wording),
         cmocka_unit_test(test_spec_bad),
         cmocka_unit_test(test_spec_stored_text),
+        cmocka_unit_test(test_spec_impute_value),
         cmocka_unit_test(test_spec_seed_configs),
         cmocka_unit_test(test_spec_defaults_first),
         cmocka_unit_test(test_spec_bad_ensemble),
