@@ -17,8 +17,10 @@
  * computed here exactly as aml_ensemble_average computes it, a stack's
  * layer-1 outputs are averaged in learner order.  So the output is the
  * library's to the last bit wherever every learner's emit_c is (trees,
- * forests, boosting, kNN, naive Bayes), and within rounding (1e-15 or so)
- * where a learner's predict sums through BLAS.
+ * forests, boosting, kNN, naive Bayes), and within rounding (about 1e-14
+ * relative; the tests allow 1e-12) where a learner's predict sums through
+ * BLAS (linear models, SVMs, MLP, and stacks over them): the program's
+ * printed values may then differ from automl predict's in the last digit.
  *
  * Strings of the model (names, labels, tokens) are written as escaped C
  * literals, and into comments only after "*" "/" and line breaks are
@@ -145,7 +147,12 @@ static const char export_doc_api[] =
     " * is exported bit for bit (trees, forests, AdaBoost, gradient boosting,\n"
     " * naive Bayes, and kNN except when two training rows are within rounding\n"
     " * of the same distance to a query: automl may order such a near tie by\n"
-    " * its BLAS form of the distance), else to rounding (BLAS sums: 1e-15).\n"
+    " * its BLAS form of the distance).  Where a learner's predict sums through\n"
+    " * BLAS (logistic regression, ridge, lasso, elastic net, linear and kernel\n"
+    " * SVM, MLP, and ensembles or stacks holding one) the sums here run in\n"
+    " * another order: outputs agree to about 1e-14 relative, so a printed\n"
+    " * value (%.15g, probabilities %.10g) may differ in its last digit, and\n"
+    " * a label only when two classes tie to that precision.\n"
     " *\n"
     " * Build: cc -O2 -c FILE.c (library), or as a program that reads a CSV\n"
     " * (header row; columns found by name) on stdin and writes what `automl\n"
