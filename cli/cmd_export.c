@@ -152,7 +152,8 @@ int cli_build_and_write(const cli_model_job *j)
     aml_model *m = NULL;
     int rc;
 
-    aml_blas_threads(j->threads); /* refits are big fits: give them every thread */
+    /* The refits get every thread through the learners' own (deterministic)
+     * parallelism; BLAS stays on one thread (cli/main.c). */
     rc = aml_build_model(&m, &r, &q);
     if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
         /* The search's result stands even when its ensemble cannot be built. */

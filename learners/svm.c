@@ -396,7 +396,8 @@ static int svm_smo_run(svm_smo *s, double tol)
         const double *Qi, *Qj;
         double ai, aj;
 
-        if ((it & 1023) == 0 && (rc = aml_deadline_check()) < 0)
+        /* A kernel column can cost milliseconds on big data: check often. */
+        if ((it & 63) == 0 && (rc = aml_deadline_check()) < 0)
             return rc;
         if ((rc = svm_select(s, tol, &i, &j)) != 0)
             return rc < 0 ? rc : AML_OK;
@@ -887,7 +888,13 @@ int aml_svm_decision(const aml_learner *l, const aml_matrix *X, double *out)
         return AML_ENOMEM;
     for (b = 0; b < X->rows; b += block) {
         size_t rows = X->rows - b < block ? X->rows - b : block;
+        int rc;
 
+        /* Predicting a trial's validation rows counts against its timeout too. */
+        if ((rc = aml_deadline_check()) < 0) {
+            free(kv);
+            return rc;
+        }
         svm_kernel_block(m, X->data + b * m->p, rows, kv);
         for (r = 0; r < rows; r++)
             svm_row_dec(m, kv + r * m->n_sv, out + (b + r) * npairs);

@@ -2,8 +2,8 @@
  * build.c - the ensemble stage: from a study's stored trials to a model.
  *
  * Candidates are the ok trials, best first, with their stored out-of-fold
- * (OOF) predictions of repeat 0.  The pool is the best `candidates` of
- * them plus the best few of every learner, so that members can come from
+ * (OOF) predictions (averaged over the repeats of a repeated plan).  The pool is the best
+ * `candidates` of them plus the best few of every learner, so that members can come from
  * every learner the search tried, not only from the one that won.
  *
  * Methods:
@@ -49,7 +49,7 @@ typedef struct build_cand {
     double score;
     double key; /* score oriented so that smaller is better, for sorting */
     aml_config config;
-    double *oof; /* n x outputs, repeat 0 */
+    double *oof; /* n x outputs, the mean over the plan's repeats */
 } build_cand;
 
 typedef struct build_ctx {
@@ -196,6 +196,67 @@ static int build_pool(build_ctx *x, int candidates)
     return AML_OK;
 }
 
+/*
+ * Adds repeat r's OOF of a candidate into sum / count (element by element,
+ * NaN entries skipped): AML_OK, 1 when the trial has none stored for r,
+ * AML_EINVAL when its shape no longer fits the data.
+ */
+static int build_add_repeat(build_ctx *x, const build_cand *c, int r, double *sum,
+                            int *count)
+{
+    size_t n, len = x->n * (size_t)x->outputs;
+    double *v;
+    int outs, rc;
+
+    if ((rc = aml_store_oof_load(x->q->store, c->id, r, &v, &n, &outs)) == AML_EINVAL) {
+        aml_error_clear(); /* stored before schema 4, or a failed save */
+        return 1;
+    }
+    if (rc < 0)
+        return rc;
+    if (n != x->n || outs != x->outputs) {
+        free(v);
+        return aml_error_set(AML_EINVAL,
+                             "trial %ld's out-of-fold predictions are %zu x %d, not "
+                             "%zu x %d: the data changed since the search",
+                             c->number, n, outs, x->n, x->outputs);
+    }
+    for (size_t i = 0; i < len; i++)
+        if (!isnan(v[i])) {
+            sum[i] += v[i];
+            count[i]++;
+        }
+    free(v);
+    return AML_OK;
+}
+
+/*
+ * A candidate's OOF: with repeated CV, the mean over the repeats of each
+ * row's out-of-fold predictions (every one made by a model that did not
+ * see the row), so the ensemble is chosen on steadier values; NaN where
+ * no repeat validated the row.  1 when the trial has no stored OOF.
+ */
+static int build_load_one(build_ctx *x, build_cand *c)
+{
+    size_t len = x->n * (size_t)x->outputs;
+    int repeats = x->cv.k / (x->cv.per_repeat ? x->cv.per_repeat : 1);
+    int *count = aml_calloc(len ? len : 1, sizeof(int));
+    int rc = AML_OK;
+
+    c->oof = aml_calloc(len ? len : 1, sizeof(double));
+    if (!count || !c->oof) {
+        free(count);
+        return AML_ENOMEM;
+    }
+    for (int r = 0; r < (repeats > 0 ? repeats : 1) && rc == AML_OK; r++)
+        if ((rc = build_add_repeat(x, c, r, c->oof, count)) == 1 && r > 0)
+            rc = AML_OK; /* a later repeat not stored: the ones that are */
+    for (size_t i = 0; rc == AML_OK && i < len; i++)
+        c->oof[i] = count[i] ? c->oof[i] / count[i] : NAN;
+    free(count);
+    return rc;
+}
+
 /* Loads the OOF of every candidate; a trial stored without one leaves the pool. */
 static int build_load_oof(build_ctx *x)
 {
@@ -204,22 +265,14 @@ static int build_load_oof(build_ctx *x)
 
     if (!keep)
         return AML_ENOMEM;
-    for (size_t i = 0; i < x->m && rc == 0; i++) {
-        size_t n;
-        int outs;
-
-        if (aml_store_oof_load(x->q->store, x->c[i].id, 0, &x->c[i].oof, &n, &outs) < 0)
-            continue; /* stored before schema 4, or a failed save */
-        if (n != x->n || outs != x->outputs)
-            rc = aml_error_set(AML_EINVAL,
-                               "trial %ld's out-of-fold predictions are %zu x %d, not "
-                               "%zu x %d: the data changed since the search",
-                               x->c[i].number, n, outs, x->n, x->outputs);
-        keep[i] = 1;
+    for (size_t i = 0; i < x->m && rc >= 0; i++) {
+        rc = build_load_one(x, &x->c[i]);
+        keep[i] = rc == AML_OK;
     }
-    aml_error_clear();
-    if (rc == 0)
+    if (rc >= 0) {
+        rc = AML_OK;
         build_filter(x, keep);
+    }
     free(keep);
     return rc;
 }

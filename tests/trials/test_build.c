@@ -255,28 +255,46 @@ static double fold_rmse(const aml_cv *cv, const aml_dataset *d, const double *v,
     return sqrt(se / (double)nv);
 }
 
+/* A regression trial's OOF averaged over the plan's repeats (every row each time). */
+static double *mean_oof(const study *s, long long id, int repeats)
+{
+    double *mean = calloc(s->d->n, sizeof(double)), *v;
+    size_t n;
+    int outs;
+
+    assert_non_null(mean);
+    for (int r = 0; r < repeats; r++) {
+        assert_int_equal(aml_store_oof_load(s->st, id, r, &v, &n, &outs), 0);
+        assert_int_equal(n, s->d->n);
+        for (size_t i = 0; i < n; i++)
+            mean[i] += v[i] / repeats;
+        free(v);
+    }
+    return mean;
+}
+
 /*
  * The honest voting score with as many members as learners, recomputed
- * here: for each fold f, each learner's trial with the lowest mean RMSE
- * over the other folds (ties to the lower trial number), their OOF
- * averaged on f's rows; the mean over folds of those RMSEs.  *changed
- * counts the folds whose members differ from the choice on all folds.
+ * here (on the OOF averaged over the repeats, scored on repeat 0's folds): for each fold
+ * f, each learner's trial with the lowest mean RMSE over the other folds (ties to the
+ * lower trial number), their OOF averaged on f's rows; the mean over folds of those
+ * RMSEs.  *changed counts the folds whose members differ from the choice on all folds.
  */
-static double voting_score(const study *s, const aml_build_report *r, int *changed)
+static double voting_score(const study *s, const aml_build_report *r, int repeats,
+                           int *changed)
 {
     oofs o = {0};
     double *v[64], rmse[64][10], sum = 0.0;
     aml_cv cv;
-    size_t n;
-    int outs;
 
     assert_int_equal(aml_store_trial_records(s->st, s->id, ids_cb, &o), 0);
     assert_int_equal(aml_cv_init(&cv, s->d, s->spec->space, s->m, s->spec->folds, 0,
                                  s->spec->cv_seed, s->spec->seed),
                      0);
     assert_true(cv.k <= 10);
+    cv.k = cv.per_repeat; /* the scoring folds: repeat 0's */
     for (long t = 0; t < o.n; t++) {
-        assert_int_equal(aml_store_oof_load(s->st, o.id[t], 0, &v[t], &n, &outs), 0);
+        v[t] = mean_oof(s, o.id[t], repeats);
         for (int g = 0; g < cv.k; g++)
             rmse[t][g] = fold_rmse(&cv, s->d, v[t], g);
     }
@@ -350,8 +368,30 @@ static void test_build_voting_regression(void **state)
                             aml_model_member_learner(m, 2));
     /* A grid of 10 trials: some fold's members differ from the overall choice, so the
      * nesting is exercised, not only the plain average. */
-    assert_close(r.score, voting_score(&s, &r, &changed), 1e-9);
+    assert_close(r.score, voting_score(&s, &r, 1, &changed), 1e-9);
     assert_true(changed > 0);
+    aml_build_report_dispose(&r);
+    aml_model_free(m);
+    unload(&s);
+}
+
+/* A repeated plan: members are chosen on the OOF averaged over its repeats. */
+static void test_build_voting_repeated(void **state)
+{
+    study s;
+    aml_spec_ensemble e = method(AML_ENSEMBLE_VOTING, 3, 1);
+    aml_build_request q;
+    aml_build_report r;
+    aml_model *m = NULL;
+    int changed;
+
+    (void)state;
+    load(&s, "runner/regression_rep.yaml", "build_vote_rep.db", 12);
+    q = request(&s, &e);
+    assert_int_equal(aml_build_model(&m, &r, &q), 0);
+    assert_string_equal(r.method, "voting");
+    assert_int_equal(r.n_members, 3);
+    assert_close(r.score, voting_score(&s, &r, 2, &changed), 1e-9);
     aml_build_report_dispose(&r);
     aml_model_free(m);
     unload(&s);
@@ -493,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_build_none_is_best_refit),
         cmocka_unit_test(test_build_fold_models_reproduce_oof),
         cmocka_unit_test(test_build_voting_regression),
+        cmocka_unit_test(test_build_voting_repeated),
         cmocka_unit_test(test_build_selection),
         cmocka_unit_test(test_build_stacking),
         cmocka_unit_test(test_build_errors),
