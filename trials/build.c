@@ -502,95 +502,35 @@ static int build_view(const build_ctx *x, build_pool_view *v)
     return AML_OK;
 }
 
-/* Greedy selection over cand[0..m), y on the usable rows (NaN rows ignored). */
-static int build_select_raw(const build_ctx *x, const aml_ensemble_candidate *cand,
-                            size_t m, const double *y, int size, int *counts)
-{
-    aml_ensemble_problem p = {cand, m, x->n_rows, y, x->q->d->n_classes, x->q->metric};
-    aml_ensemble_options o = {4 * size, 0};
-    double score;
-
-    o.steps = o.steps < 10 ? 10 : o.steps > 100 ? 100 : o.steps;
-    return aml_ensemble_select(&p, &o, counts, NULL, &score);
-}
-
-/* The `size` most used candidates (ties to the lower index) into keep[]. */
-static size_t build_top_counts(const int *counts, size_t m, int size, size_t *keep)
-{
-    size_t n = 0;
-
-    for (int s = 0; s < size; s++) {
-        size_t best = m;
-
-        for (size_t i = 0; i < m; i++) {
-            int taken = 0;
-
-            for (size_t t = 0; t < n; t++)
-                taken |= keep[t] == i;
-            if (!taken && counts[i] > 0 && (best == m || counts[i] > counts[best]))
-                best = i;
-        }
-        if (best == m)
-            break;
-        keep[n++] = best;
-    }
-    return n;
-}
-
 /*
- * Selection capped at `size` distinct members: select over the pool; when
- * more than `size` candidates were used, select again among the `size`
- * used most.
+ * Selection over the pool with at most `size` distinct members, y on the
+ * usable rows (NaN rows ignored).
  */
 static int build_select(const build_ctx *x, const build_pool_view *v, const double *y,
                         int size, build_choice *ch)
 {
+    aml_ensemble_problem p = {v->cand,     v->m, x->n_rows, y, x->q->d->n_classes,
+                              x->q->metric};
+    aml_ensemble_options o = {4 * size, 0, size};
     int *counts = aml_calloc(v->m, sizeof(int));
-    size_t *keep = aml_calloc(v->m, sizeof(size_t));
-    aml_ensemble_candidate *sub = aml_calloc(v->m, sizeof(*sub));
-    size_t n_keep, distinct = 0;
     int rc, total = 0;
+    double score;
 
-    if (!counts || !keep || !sub) {
-        rc = AML_ENOMEM;
-        goto out;
-    }
-    if ((rc = build_select_raw(x, v->cand, v->m, y, size, counts)) < 0)
-        goto out;
-    for (size_t i = 0; i < v->m; i++)
-        distinct += counts[i] > 0;
-    n_keep = build_top_counts(counts, v->m, size, keep);
-    if (distinct > (size_t)size) {
-        for (size_t t = 0; t < n_keep; t++)
-            sub[t] = v->cand[keep[t]];
-        int *sub_counts = aml_calloc(n_keep, sizeof(int));
-
-        if (!sub_counts) {
-            rc = AML_ENOMEM;
-            goto out;
+    o.steps = o.steps < 10 ? 10 : o.steps > 100 ? 100 : o.steps;
+    if (!counts)
+        return AML_ENOMEM;
+    if ((rc = aml_ensemble_select(&p, &o, counts, NULL, &score)) == 0 &&
+        (rc = build_choice_alloc(ch, (size_t)size)) == 0) {
+        for (size_t i = 0; i < v->m; i++)
+            total += counts[i];
+        for (size_t i = 0; i < v->m; i++) {
+            if (counts[i] == 0)
+                continue;
+            ch->idx[ch->n] = i;
+            ch->weights[ch->n++] = (double)counts[i] / total;
         }
-        rc = build_select_raw(x, sub, n_keep, y, size, sub_counts);
-        memset(counts, 0, v->m * sizeof(int));
-        for (size_t t = 0; t < n_keep && rc == 0; t++)
-            counts[keep[t]] = sub_counts[t];
-        free(sub_counts);
-        if (rc < 0)
-            goto out;
     }
-    if ((rc = build_choice_alloc(ch, (size_t)size)) < 0)
-        goto out;
-    for (size_t i = 0; i < v->m; i++)
-        total += counts[i];
-    for (size_t i = 0; i < v->m; i++) {
-        if (counts[i] == 0)
-            continue;
-        ch->idx[ch->n] = i;
-        ch->weights[ch->n++] = (double)counts[i] / total;
-    }
-out:
     free(counts);
-    free(keep);
-    free(sub);
     return rc;
 }
 
@@ -1002,19 +942,14 @@ static const char *const build_method_names[] = {"selection", "stacking", "votin
                                                  "none"};
 
 /*
- * The honest estimate of the plain choice of the best single trial: chosen
- * on the rows outside each fold, scored on that fold (selection capped at
- * one member), to compare an ensemble with on equal terms.
+ * The honest estimate of the plain choice of the best single trial: for
+ * each fold, the trial with the best score on the other folds, scored on
+ * that fold (the same nesting as voting's with one member), to compare an
+ * ensemble with on equal terms.
  */
 static int build_single_honest(const build_ctx *x, double *score)
 {
-    build_pool_view v = {0};
-    int rc;
-
-    if ((rc = build_view(x, &v)) == 0)
-        rc = build_select_honest(x, &v, 1, score);
-    build_view_dispose(&v);
-    return rc;
+    return build_nested(x, 1, build_vote_fold, NULL, score);
 }
 
 /* Chooses members (and a stack) by the spec's method; *score is the honest estimate. */

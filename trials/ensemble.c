@@ -31,6 +31,9 @@ typedef struct ens_sel {
     double *sum;   /* r x w: sum of the members' predictions */
     double *trial; /* r x w: the average being scored */
     int total;     /* members so far */
+    int *used;     /* m: additions of each candidate so far */
+    int distinct;  /* candidates added at least once */
+    int cap;       /* max_distinct, 0 for none */
 } ens_sel;
 
 static int ens_outputs(const aml_ensemble_problem *p)
@@ -57,6 +60,9 @@ static int ens_check(const aml_ensemble_problem *p, const aml_ensemble_options *
     if (o->init < 0 || o->init > o->steps || (size_t)o->init > p->m)
         return aml_error_set(AML_EINVAL, "ensemble: init %d outside 0..min(%d, %zu)",
                              o->init, o->steps, p->m);
+    if (o->max_distinct < 0 || (o->max_distinct > 0 && o->init > o->max_distinct))
+        return aml_error_set(AML_EINVAL, "ensemble: max_distinct %d below init %d",
+                             o->max_distinct, o->init);
     return AML_OK;
 }
 
@@ -147,11 +153,13 @@ static void ens_add(ens_sel *s, size_t j)
         for (c = 0; c < w; c++)
             s->sum[i * w + c] += x[s->rows[i] * w + c];
     s->total++;
+    s->distinct += s->used[j]++ == 0;
 }
 
 /*
  * The best candidate to add next (strictly better wins, so ties go to the
- * lowest index); skip[j] != 0 excludes j.  Returns -1 when all score NaN.
+ * lowest index); skip[j] != 0 excludes j, and so does the distinct cap once
+ * reached for a candidate not yet in.  Returns -1 when all score NaN.
  */
 static long ens_best(ens_sel *s, const unsigned char *skip, double *best)
 {
@@ -162,7 +170,7 @@ static long ens_best(ens_sel *s, const unsigned char *skip, double *best)
     for (j = 0; j < s->p->m; j++) {
         double v;
 
-        if (skip && skip[j])
+        if ((skip && skip[j]) || (s->cap && s->distinct >= s->cap && !s->used[j]))
             continue;
         v = ens_try(s, j);
         if (aml_metric_better(s->p->metric, v, *best)) {
@@ -267,7 +275,8 @@ static int ens_select_rows(const aml_ensemble_problem *p, const aml_ensemble_opt
                            const size_t *rows, size_t r, int *counts, double *weights,
                            double *score)
 {
-    ens_sel s = {p, rows, r, ens_outputs(p), NULL, NULL, NULL, 0};
+    ens_sel s = {p, rows, r, ens_outputs(p), NULL, NULL, NULL,
+                 0, NULL, 0, o->max_distinct};
     long *picks = aml_mallocarray((size_t)o->steps, sizeof(*picks));
     double *wts = aml_mallocarray(p->m, sizeof(*wts));
     size_t i;
@@ -276,7 +285,8 @@ static int ens_select_rows(const aml_ensemble_problem *p, const aml_ensemble_opt
     s.y = aml_mallocarray(r, sizeof(*s.y));
     s.sum = aml_calloc(r * (size_t)s.w, sizeof(*s.sum));
     s.trial = aml_mallocarray(r * (size_t)s.w, sizeof(*s.trial));
-    if (!picks || !wts || !s.y || !s.sum || !s.trial)
+    s.used = aml_calloc(p->m, sizeof(*s.used));
+    if (!picks || !wts || !s.y || !s.sum || !s.trial || !s.used)
         goto out;
     for (i = 0; i < r; i++)
         s.y[i] = p->y[rows[i]];
@@ -295,6 +305,7 @@ out:
     free(s.y);
     free(s.sum);
     free(s.trial);
+    free(s.used);
     return rc;
 }
 

@@ -52,6 +52,11 @@ typedef struct aml_ensemble_options {
      * candidate.  The initial members are always kept.
      */
     int init;
+    /*
+     * At most this many distinct candidates (0: no cap): once that many are
+     * in, a step may only add one of them again.  init <= max_distinct.
+     */
+    int max_distinct;
 } aml_ensemble_options;
 
 /*

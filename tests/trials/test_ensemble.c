@@ -55,7 +55,7 @@ static void test_ensemble_binary(void **state)
     double a[8], b[8], c[8], w[3], score;
     aml_ensemble_candidate cand[3] = {{a, 2}, {b, 2}, {c, 2}};
     aml_ensemble_problem p = problem(cand, 3, 4, bin_y, 2, "accuracy");
-    aml_ensemble_options o = {2, 0};
+    aml_ensemble_options o = {2, 0, 0};
     int counts[3], s;
 
     (void)state;
@@ -107,7 +107,7 @@ static void test_ensemble_regression(void **state)
 {
     aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
-    aml_ensemble_options o = {2, 0};
+    aml_ensemble_options o = {2, 0, 0};
     double w[3], score;
     int counts[3];
 
@@ -135,6 +135,36 @@ static void test_ensemble_regression(void **state)
 }
 
 /*
+ * The distinct cap on the regression case.  Cap 1: step 1 takes A (rmse 1);
+ * then only A may enter again, A + A = A (1, not better), so the prefix is
+ * A alone.  Cap 2 allows the uncapped A, A, B (rmse 0).  init above the cap
+ * is refused.
+ */
+static void test_ensemble_max_distinct(void **state)
+{
+    aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
+    aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
+    aml_ensemble_options o = {10, 0, 1};
+    double w[3], score;
+    int counts[3];
+
+    (void)state;
+    assert_int_equal(aml_ensemble_select(&p, &o, counts, w, &score), 0);
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[1], 0);
+    assert_int_equal(counts[2], 0);
+    assert_close(score, 1.0, TOL);
+    o.max_distinct = 2;
+    assert_int_equal(aml_ensemble_select(&p, &o, counts, w, &score), 0);
+    assert_int_equal(counts[0], 2);
+    assert_int_equal(counts[1], 1);
+    assert_close(score, 0.0, TOL);
+    o.init = 2;
+    o.max_distinct = 1;
+    assert_int_equal(aml_ensemble_select(&p, &o, counts, w, &score), AML_EINVAL);
+}
+
+/*
  * Sorted initialisation on the regression case.  Singles ranked: A (1),
  * C (1.118), B (2).  init 2 starts from A + C (rmse .75); step 3 from the
  * sum 4.5 5.5 6.5 7.5:
@@ -147,7 +177,7 @@ static void test_ensemble_init(void **state)
 {
     aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
-    aml_ensemble_options o = {3, 2};
+    aml_ensemble_options o = {3, 2, 0};
     double score;
     int counts[3];
 
@@ -184,7 +214,7 @@ static void test_ensemble_ties(void **state)
     static const double lo[] = {0, 1, 2, 3};
     aml_ensemble_candidate cand[3] = {{lo, 1}, {reg_a, 1}, {reg_a, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
-    aml_ensemble_options o = {2, 0};
+    aml_ensemble_options o = {2, 0, 0};
     double score;
     int counts[3];
 
@@ -210,7 +240,7 @@ static void test_ensemble_nan_rows(void **state)
     double y4[6] = {0, 1, 0, 1, 0, 0};
     aml_ensemble_candidate cand[3] = {{a, 2}, {b, 2}, {c, 2}};
     aml_ensemble_problem p = problem(cand, 3, 6, y, 2, "accuracy");
-    aml_ensemble_options o = {1, 0};
+    aml_ensemble_options o = {1, 0, 0};
     int counts[3];
 
     (void)state;
@@ -271,7 +301,7 @@ static void test_ensemble_cv(void **state)
     static const double a[] = {1, 1, 1, 1}, b[] = {-1, -1, 0, 0}, c[] = {0, 0, -2, -2};
     aml_ensemble_candidate cand[3] = {{a, 1}, {b, 1}, {c, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, y, 0, "rmse");
-    aml_ensemble_options o = {3, 0};
+    aml_ensemble_options o = {3, 0, 0};
     int fold_of[] = {0, 0, 1, 1}, counts[3];
     double folds[2], score;
 
@@ -353,7 +383,7 @@ static void test_ensemble_bad_input(void **state)
     static const double nan4[] = {NAN, NAN, NAN, NAN};
     aml_ensemble_candidate cand[2] = {{a, 2}, {b, 2}};
     aml_ensemble_problem p = problem(cand, 2, 4, bin_y, 2, "accuracy");
-    aml_ensemble_options o = {2, 0};
+    aml_ensemble_options o = {2, 0, 0};
     int counts[2], fold_of[] = {0, 0, 1, 1};
 
     (void)state;
@@ -388,6 +418,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ensemble_binary),
         cmocka_unit_test(test_ensemble_regression),
+        cmocka_unit_test(test_ensemble_max_distinct),
         cmocka_unit_test(test_ensemble_init),
         cmocka_unit_test(test_ensemble_ties),
         cmocka_unit_test(test_ensemble_nan_rows),
