@@ -889,6 +889,15 @@ static int bayes_ask(void *state, const aml_space *space, long trial, aml_rng *r
     return bayes_remember(s, space, trial, out);
 }
 
+/* A seed configuration, proposed by the driver: never proposed again. */
+static void bayes_note(void *state, const aml_space *space, const aml_config *c)
+{
+    bayes_state *s = state;
+
+    AML_UNUSED(space);
+    (void)aml_seen_add(&s->seen, c); /* out of memory: a repeat becomes possible */
+}
+
 const aml_search_type aml_search_bayes = {
     .name = "bayes",
     .state_size = sizeof(bayes_state),
@@ -896,6 +905,7 @@ const aml_search_type aml_search_bayes = {
     .ask = bayes_ask,
     .tell = bayes_tell,
     .dispose = bayes_dispose,
+    .note = bayes_note,
 };
 
 /* ---- the model for other strategies (bayes_internal.h) ------------------- */

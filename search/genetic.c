@@ -427,6 +427,17 @@ found:
     return AML_OK;
 }
 
+/* A seed configuration, proposed by the driver: remembered, never proposed. */
+static void genetic_note(void *state, const aml_space *space, const aml_config *c)
+{
+    genetic_state *s = state;
+    uint64_t hash = aml_config_hash(c);
+
+    AML_UNUSED(space);
+    if (genetic_find(s, c, hash) == s->n_seen)
+        (void)genetic_remember(s, c, hash); /* out of memory: a repeat is possible */
+}
+
 const aml_search_type aml_search_genetic = {
     .name = "genetic",
     .state_size = sizeof(genetic_state),
@@ -434,4 +445,5 @@ const aml_search_type aml_search_genetic = {
     .ask = genetic_ask,
     .tell = genetic_tell,
     .dispose = genetic_dispose,
+    .note = genetic_note,
 };

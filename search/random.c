@@ -177,16 +177,22 @@ static int random_ask(void *state, const aml_space *space, long trial, aml_rng *
     return random_note_trial(s, trial, idx);
 }
 
-/* A result told for a configuration never asked (a replayed store) counts as seen. */
-static void random_tell(void *state, const aml_space *space, const aml_config *c,
-                        double score, int ok)
+/* A seed configuration, proposed by the driver: never proposed again. */
+static void random_note(void *state, const aml_space *space, const aml_config *c)
 {
     random_state *s = state;
 
     AML_UNUSED(space);
+    (void)aml_seen_add(&s->seen, c); /* out of memory: a repeat becomes possible */
+}
+
+/* A result told for a configuration never asked (a replayed store) counts as seen. */
+static void random_tell(void *state, const aml_space *space, const aml_config *c,
+                        double score, int ok)
+{
     AML_UNUSED(score);
     AML_UNUSED(ok);
-    (void)aml_seen_add(&s->seen, c); /* out of memory: a repeat becomes possible */
+    random_note(state, space, c);
 }
 
 const aml_search_type aml_search_random = {
@@ -196,4 +202,5 @@ const aml_search_type aml_search_random = {
     .ask = random_ask,
     .tell = random_tell,
     .dispose = random_dispose,
+    .note = random_note,
 };

@@ -148,6 +148,10 @@ int aml_search_set_seeds(aml_search *s, const aml_config *configs, size_t n)
         s->seeds[i].resource = 0.0; /* a seed is evaluated in full */
     }
     s->n_seeds = n;
+    /* Told now, not when their results come: the first batch asks the
+     * strategy for more trials before any seed has finished. */
+    for (i = 0; s->type->note && i < n; i++)
+        s->type->note(s->state, s->space, &s->seeds[i]);
     return AML_OK;
 }
 

@@ -74,6 +74,13 @@ typedef struct aml_search_type {
      */
     int (*init_with)(void *state, const aml_space *space, uint64_t seed,
                      const aml_search_options *opt);
+    /*
+     * Optional: c was proposed by the driver itself (a seed configuration,
+     * asked before the strategy's own trials): a strategy that never repeats
+     * a configuration must not propose it either.  Its result comes later
+     * through tell, like any other.
+     */
+    void (*note)(void *state, const aml_space *space, const aml_config *c);
 } aml_search_type;
 
 extern const aml_search_type aml_search_grid;

@@ -270,6 +270,48 @@ static void test_search_driver_seeding_and_tell(void **st)
     aml_space_free(sp);
 }
 
+/*
+ * Seeds count as proposed from the start: random, bayes and genetic on a
+ * 4-point space with two seeds propose the 2 other points in a first batch
+ * asked before any result is told, then say exhausted; no point twice.
+ */
+static void test_search_seeds_never_repeated(void **st)
+{
+    static const char *const names[] = {"random", "bayes", "genetic"};
+
+    (void)st;
+    for (size_t k = 0; k < 3; k++) {
+        aml_space *sp = int_space(1, 1, 4);
+        aml_search *s = NULL;
+        aml_config seeds[2], got[5];
+        long t;
+
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(aml_config_init(&seeds[i], sp, 0), 0);
+            seeds[i].params[0].value.i = 3 - i; /* points 3 and 2 */
+            seeds[i].params[0].value.real = 3 - i;
+        }
+        assert_int_equal(aml_search_new(&s, aml_search_type_find(names[k]), sp, 7), 0);
+        assert_int_equal(aml_search_set_seeds(s, seeds, 2), 0);
+        for (t = 0; t < 4; t++)
+            assert_int_equal(aml_search_ask(s, t, &got[t]), 0);
+        for (t = 0; t < 4; t++)
+            for (long u = 0; u < t; u++)
+                if (aml_config_equal(&got[t], &got[u]))
+                    fail_msg("%s: trials %ld and %ld propose the same point", names[k], u,
+                             t);
+        for (t = 0; t < 4; t++)
+            aml_search_tell(s, &got[t], (double)t, 1);
+        assert_int_equal(aml_search_ask(s, 4, &got[4]), AML_EXHAUSTED);
+        for (t = 0; t < 4; t++)
+            aml_config_dispose(&got[t]);
+        aml_config_dispose(&seeds[0]);
+        aml_config_dispose(&seeds[1]);
+        aml_search_free(s);
+        aml_space_free(sp);
+    }
+}
+
 static void test_search_driver_errors(void **st)
 {
     aml_space *sp = int_space(1, 1, 4);
@@ -694,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_search_driver_stub),
         cmocka_unit_test(test_search_driver_seeding_and_tell),
         cmocka_unit_test(test_search_driver_errors),
+        cmocka_unit_test(test_search_seeds_never_repeated),
         cmocka_unit_test(test_search_grid_order),
         cmocka_unit_test(test_search_grid_distinct),
         cmocka_unit_test(test_search_grid_no_dims),
