@@ -58,6 +58,7 @@
  */
 #include "learner.h"
 #include "aml.h"
+#include "memo.h"
 
 #include <assert.h>
 #include <cblas.h>
@@ -1088,22 +1089,20 @@ static int knn_work_init(knn_work *wk, size_t k, size_t tile, size_t pd)
 }
 
 /*
- * Answers queries Q[0..rows) (rows <= KNN_BLOCK_ROWS): the training rows
- * are visited in tiles of `tile` so that the distance tile stays in cache,
- * each tile's distances offered to every query's heap in row order.
+ * Chooses the k nearest training rows of each query Q[0..rows) (rows <=
+ * KNN_BLOCK_ROWS), by exact distances, into wk->heap + r k (heap order,
+ * wk->len[r] of them): the training rows are visited in tiles of `tile` so
+ * that the distance tile stays in cache, each tile's distances offered to
+ * every query's heap in row order.
  */
-static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t tile,
-                              knn_work *wk, double *out)
+static void knn_choose_block(const knn *m, const double *Q, size_t rows, size_t tile,
+                             size_t k, knn_work *wk)
 {
-    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n, r, t0;
+    size_t r, t0, scanned = 0;
 
     if (m->kd) {
-        for (r = 0; r < rows; r++) {
-            size_t scanned = 0,
-                   len = knn_kd_search(m, Q + r * m->p, wk->heap, k, &scanned);
-
-            knn_finish_row(m, wk->heap, len, out + r * (size_t)m->n_out);
-        }
+        for (r = 0; r < rows; r++)
+            wk->len[r] = knn_kd_search(m, Q + r * m->p, wk->heap + r * k, k, &scanned);
         return;
     }
     for (r = 0; r < rows; r++) {
@@ -1130,11 +1129,31 @@ static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t
                 knn_offer_direct(wk->heap + r * k, &wk->len[r], k, wk->dist + r * cols,
                                  t0, cols);
     }
+    for (r = 0; r < rows && m->metric == KNN_EUCLIDEAN; r++)
+        knn_exact_choose(m, Q + r * m->p, wk->heap + r * k, &wk->len[r], k, &wk->near[r],
+                         knn_slack(m, wk->qnorm2[r]), wk->ex);
+}
+
+/*
+ * One block of queries: with nb == NULL their votes into out; else their k
+ * nearest, sorted by (distance, row), into nb + r k (the memo's layout).
+ */
+static void knn_block(const knn *m, const double *Q, size_t rows, size_t tile, size_t k,
+                      knn_work *wk, knn_nb *nb, double *out)
+{
+    size_t r;
+
+    knn_choose_block(m, Q, rows, tile, k, wk);
     for (r = 0; r < rows; r++) {
-        if (m->metric == KNN_EUCLIDEAN)
-            knn_exact_choose(m, Q + r * m->p, wk->heap + r * k, &wk->len[r], k,
-                             &wk->near[r], knn_slack(m, wk->qnorm2[r]), wk->ex);
-        knn_finish_row(m, wk->heap + r * k, wk->len[r], out + r * (size_t)m->n_out);
+        knn_nb *h = wk->heap + r * k;
+
+        if (!nb) {
+            knn_finish_row(m, h, wk->len[r], out + r * (size_t)m->n_out);
+            continue;
+        }
+        assert(wk->len[r] == k);
+        qsort(h, k, sizeof(knn_nb), knn_nb_cmp);
+        memcpy(nb + r * k, h, k * sizeof(knn_nb));
     }
 }
 
@@ -1152,24 +1171,17 @@ static int knn_check_state(const knn *m)
 /*
  * Query blocks are shared out among the fit's threads (dynamic schedule);
  * each query's answer depends only on its own block, so the result does
- * not depend on the thread count.
+ * not depend on the thread count.  Votes go to out, or with nb the k
+ * nearest of every query (knn_block).
  */
-static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
+static int knn_search(const knn *m, const aml_matrix *X, size_t k, knn_nb *nb,
+                      double *out)
 {
-    const knn *m = (const knn *)l;
-    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n, tile;
-    size_t blocks = (X->rows + KNN_BLOCK_ROWS - 1) / KNN_BLOCK_ROWS;
+    size_t tile, blocks = (X->rows + KNN_BLOCK_ROWS - 1) / KNN_BLOCK_ROWS;
     int threads = m->threads > 1 ? m->threads : 1, rc = AML_OK, t, blas;
     knn_work *wk;
     long long b;
 
-    if ((rc = knn_check_state(m)) < 0)
-        return rc;
-    if (X->cols != m->p)
-        return aml_error_set(AML_EINVAL, "knn: fitted on %zu features, got %zu", m->p,
-                             X->cols);
-    if (X->rows == 0)
-        return AML_OK;
     if ((size_t)threads > blocks)
         threads = (int)blocks;
     tile = m->n < KNN_TILE_ROWS ? m->n : KNN_TILE_ROWS;
@@ -1189,9 +1201,9 @@ static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
             size_t r0 = (size_t)b * KNN_BLOCK_ROWS;
             size_t rows = X->rows - r0 < KNN_BLOCK_ROWS ? X->rows - r0 : KNN_BLOCK_ROWS;
 
-            knn_predict_block(m, X->data + r0 * m->p, rows, tile,
-                              &wk[threads > 1 ? omp_get_thread_num() : 0],
-                              out + r0 * (size_t)m->n_out);
+            knn_block(m, X->data + r0 * m->p, rows, tile, k,
+                      &wk[threads > 1 ? omp_get_thread_num() : 0],
+                      nb ? nb + r0 * k : NULL, out ? out + r0 * (size_t)m->n_out : NULL);
         }
     }
     if (threads > 1)
@@ -1200,6 +1212,106 @@ static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
         knn_work_dispose(&wk[t]);
     free(wk);
     return rc;
+}
+
+/* ---- the search-wide memo (memo.h) --------------------------------------- */
+
+/*
+ * Under a trial runner, the kNN trials of a fold share one neighbour
+ * search: the memo keeps, per (training rows, queries, metric), every
+ * query's KNN_MEMO_K nearest (at least k, at most n) sorted by (distance,
+ * row) with their exact distances.  Neighbours are chosen by exact
+ * distances with ties to the lower row, a total order, so the k nearest
+ * are the first k of the K nearest, whichever path (brute force or k-d
+ * tree; each finds the exact order) found them: votes from the memo are
+ * the bits predict computes without it.  Sample weights, targets and vote
+ * weights play no part in the choice, so trials differing in them share.
+ */
+#define KNN_MEMO_K 50
+/* The key's tag: "knn" and the memo layout's version. */
+#define KNN_MEMO_TAG 0x6b6e6e0001ull
+
+/* The memo's key of m's neighbour search for the queries X: 128 bits of each. */
+static void knn_memo_key(const knn *m, const aml_matrix *X, aml_memo_key *key)
+{
+    uint64_t hx[2] = {0, 0}, hq[2] = {0, 0};
+
+    aml_memo_hash(m->X, m->n * m->p * sizeof(double), hx);
+    aml_memo_hash(X->data, X->rows * X->cols * sizeof(double), hq);
+    *key = (aml_memo_key){{KNN_MEMO_TAG << 8 | (uint64_t)m->metric, m->n, m->p, X->rows,
+                           hx[0], hx[1], hq[0], hq[1]}};
+}
+/* Votes of X's rows from their memo entry: each row's first k of K nearest. */
+static void knn_vote_prefix(const knn *m, const knn_nb *nb, size_t rows, size_t K,
+                            size_t k, knn_nb *scratch, double *out)
+{
+    size_t r;
+
+    for (r = 0; r < rows; r++) {
+        memcpy(scratch, nb + r * K, k * sizeof(knn_nb));
+        knn_finish_row(m, scratch, k, out + r * (size_t)m->n_out);
+    }
+}
+
+/* predict through the memo: a stored search, or a new one of KNN_MEMO_K stored. */
+static int knn_predict_memo(const knn *m, const aml_matrix *X, aml_memo *memo,
+                            double *out)
+{
+    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n, K = k, bytes;
+    knn_nb *scratch = aml_mallocarray(k, sizeof(knn_nb)), *nb = NULL;
+    aml_memo_entry *e = NULL;
+    aml_memo_key key;
+    int rc = AML_ENOMEM;
+
+    K = K < KNN_MEMO_K ? (m->n < KNN_MEMO_K ? m->n : KNN_MEMO_K) : K;
+    if (!scratch)
+        goto done;
+    knn_memo_key(m, X, &key);
+    if (!(e = aml_memo_find(memo, &key, k))) {
+        if (!(nb = aml_mallocarray(X->rows, K * sizeof(knn_nb))))
+            goto done;
+        bytes = X->rows * K * sizeof(knn_nb);
+        if ((rc = knn_search(m, X, K, nb, NULL)) < 0)
+            goto done;
+        /* The memo takes nb over, stored or not. */
+        rc = aml_memo_put(memo, &key, K, nb, bytes, &e);
+        nb = NULL;
+        if (rc < 0)
+            goto done;
+    }
+    knn_vote_prefix(m, aml_memo_blob(e), X->rows, (size_t)aml_memo_level(e), k, scratch,
+                    out);
+    rc = AML_OK;
+
+done:
+    aml_memo_release(memo, e);
+    free(nb);
+    free(scratch);
+    return rc;
+}
+
+/*
+ * Under a trial runner (a current memo on the calling thread, read before
+ * predict starts its own team) the neighbour search goes through the memo;
+ * otherwise the votes come straight from the search.
+ */
+static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
+{
+    const knn *m = (const knn *)l;
+    aml_memo *memo = aml_memo_current();
+    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n;
+    int rc;
+
+    if ((rc = knn_check_state(m)) < 0)
+        return rc;
+    if (X->cols != m->p)
+        return aml_error_set(AML_EINVAL, "knn: fitted on %zu features, got %zu", m->p,
+                             X->cols);
+    if (X->rows == 0)
+        return AML_OK;
+    if (memo)
+        return knn_predict_memo(m, X, memo, out);
+    return knn_search(m, X, k, NULL, out);
 }
 
 /* ---- C export ------------------------------------------------------------ */
