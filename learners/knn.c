@@ -17,16 +17,21 @@
  * exact distances, summed in column order (knn_sqdist), which alone decide.
  * Every search method (this one, the k-d tree, the C export) therefore
  * chooses the same neighbours to the bit, and duplicates of a training row
- * get exactly 0.  When
- * some columns are sparse (non-zero in at most an eighth of the rows: the
- * one-hot indicators of categorical data) their part of q.t goes through
- * an inverted index instead of the product, which on adult (105 columns,
- * 85 of them sparse) cuts the product to 20 columns.  Manhattan distances
- * are plain loops.  The k nearest are kept in a bounded max-heap ordered by
- * (distance, training index), so equal distances go to the lower training
- * index and the result never depends on the tiling or the order of
- * search.  Most candidates lose, so they are screened a chunk at a time
- * against the heap's root before any is inserted.
+ * get exactly 0.  On CPUs with AVX-512, dense data of at most 32 features
+ * skips BLAS: a fused kernel (knn_fused_queries) computes the product form
+ * of 8 queries x 16 training rows in registers and screens it there, so
+ * the distance tile never goes through memory and BLAS's per-call packing
+ * is gone (letter, 16 features: predict 1.5 times faster); it only
+ * screens, like the product it replaces, so the neighbours stay the same
+ * to the bit (AML_KNN_GENERIC=1 in the environment at fit turns it off,
+ * for tests).  When some columns are sparse (non-zero in at most an eighth of the rows:
+ * the one-hot indicators of categorical data) their part of q.t goes through an inverted
+ * index instead of the product, which on adult (105 columns, 85 of them sparse) cuts the
+ * product to 20 columns.  Manhattan distances are plain loops.  The k nearest are kept in
+ * a bounded max-heap ordered by (distance, training index), so equal distances go to the
+ * lower training index and the result never depends on the tiling or the order of search.
+ * Most candidates lose, so they are screened a chunk at a time against the heap's root
+ * before any is inserted.
  *
  * With at most KNN_KD_MAX_DIM features fit also builds a k-d tree with
  * bounding boxes (Friedman, Bentley and Finkel 1977) and tries it out on
@@ -94,6 +99,22 @@
 #define KNN_KD_TRIALS 64
 #define KNN_KD_LEAF 32
 #define KNN_KD_STACK 256
+/*
+ * The fused kernel (knn_fused_tile) serves dense euclidean data of at most
+ * KNN_FUSED_MAX_DIM features on CPUs with AVX-512: there BLAS's packing
+ * and the round trip of the distance tile through memory cost more than
+ * the product.  It takes KNN_FUSED_QUERIES queries against KNN_FUSED_ROWS
+ * training rows at a time, 16 accumulators of 8 lanes in registers.
+ */
+#define KNN_FUSED_MAX_DIM 32
+#define KNN_FUSED_ROWS 16
+#define KNN_FUSED_QUERIES 8
+#if defined(__GNUC__) && defined(__x86_64__)
+#define KNN_HAVE_FUSED 1
+#include <immintrin.h>
+#else
+#define KNN_HAVE_FUSED 0
+#endif
 
 enum { KNN_UNIFORM = 0, KNN_DISTANCE = 1 };
 enum { KNN_EUCLIDEAN = 0, KNN_MANHATTAN = 1 };
@@ -149,6 +170,10 @@ typedef struct knn {
     size_t *perm; /* training rows in tree order */
     double *kx;   /* n x p rows in tree order */
     double *kbox; /* n_kd x 2p: per node the lower then upper corner */
+    /* Training rows packed for the fused kernel (derived, not saved; NULL:
+     * BLAS tiles): groups of 8 rows, feature-major within a group, padded
+     * to a multiple of KNN_FUSED_ROWS rows whose norms are +inf. */
+    double *xp, *tnp;
 } knn;
 
 /* A k-d tree node: rows perm[lo..hi); children at child and child + 1 (0: leaf). */
@@ -234,8 +259,16 @@ static void knn_kd_free(knn *m)
     m->n_kd = 0;
 }
 
+static void knn_fused_free(knn *m)
+{
+    free(m->xp);
+    free(m->tnp);
+    m->xp = m->tnp = NULL;
+}
+
 static void knn_release(knn *m)
 {
+    knn_fused_free(m);
     knn_kd_free(m);
     free(m->X);
     free(m->y);
@@ -473,6 +506,47 @@ static int knn_kd_pays(const knn *m, int *pays)
     return AML_OK;
 }
 
+/* Whether this CPU runs the fused kernel; AML_KNN_GENERIC=1 says no (tests). */
+static int knn_fused_cpu(void)
+{
+    const char *env = getenv("AML_KNN_GENERIC");
+
+    if (env && strcmp(env, "1") == 0)
+        return 0;
+#if KNN_HAVE_FUSED
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+/* Packs the training rows for the fused kernel when it serves this model. */
+static int knn_fused_pack(knn *m)
+{
+    size_t np = (m->n + KNN_FUSED_ROWS - 1) / KNN_FUSED_ROWS * KNN_FUSED_ROWS, i, j;
+
+    knn_fused_free(m);
+    if (m->metric != KNN_EUCLIDEAN || m->ps > 0 || m->p == 0 ||
+        m->p > KNN_FUSED_MAX_DIM || !knn_fused_cpu())
+        return AML_OK;
+    /* 64-byte alignment: one vector load per cache line. */
+    m->xp = aligned_alloc(64, np * m->p * sizeof(double));
+    m->tnp = aligned_alloc(64, np * sizeof(double));
+    if (!m->xp || !m->tnp) {
+        knn_fused_free(m);
+        return aml_error_set(AML_ENOMEM, "knn: out of memory packing %zu rows", m->n);
+    }
+    for (i = 0; i < np; i++) {
+        double *g = m->xp + i / 8 * 8 * m->p + i % 8;
+
+        for (j = 0; j < m->p; j++)
+            g[j * 8] = i < m->n ? m->X[i * m->p + j] : 0.0;
+        m->tnp[i] = i < m->n ? m->norms2[i] : INFINITY;
+    }
+    return AML_OK;
+}
+
 /* Derived search structures: the k-d tree when it pays, else the column split. */
 static int knn_prepare(knn *m)
 {
@@ -488,7 +562,9 @@ static int knn_prepare(knn *m)
             return AML_OK;
         knn_kd_free(m);
     }
-    return knn_split(m);
+    if ((rc = knn_split(m)) < 0)
+        return rc;
+    return knn_fused_pack(m);
 }
 
 /* Checks targets and weights: labels must be class indices, weights >= 0. */
@@ -1049,6 +1125,7 @@ static void knn_finish_row(const knn *m, knn_nb *h, size_t len, double *out)
 typedef struct knn_work {
     double *dist;   /* rows x tile */
     double *qnorm2; /* rows */
+    double *thr;    /* rows: the fused kernel's screen thresholds */
     double *Qd;     /* rows x pd dense columns of the queries (split columns only) */
     knn_nb *heap;   /* rows x k */
     size_t *len;    /* rows */
@@ -1061,6 +1138,7 @@ static void knn_work_dispose(knn_work *wk)
 {
     free(wk->dist);
     free(wk->qnorm2);
+    free(wk->thr);
     free(wk->Qd);
     free(wk->heap);
     free(wk->len);
@@ -1075,17 +1153,135 @@ static int knn_work_init(knn_work *wk, size_t k, size_t tile, size_t pd)
     wk->Qd = aml_mallocarray(KNN_BLOCK_ROWS, (pd + 1) * sizeof(double));
     wk->dist = aml_mallocarray(KNN_BLOCK_ROWS, tile * sizeof(double));
     wk->qnorm2 = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(double));
+    wk->thr = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(double));
     wk->heap = aml_mallocarray(KNN_BLOCK_ROWS, k * sizeof(knn_nb));
     wk->len = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(size_t));
     wk->near = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(knn_near));
     wk->nearnb = aml_mallocarray(KNN_BLOCK_ROWS, KNN_NEAR * sizeof(knn_nb));
     wk->ex = aml_mallocarray(k ? k : 1, sizeof(knn_nb));
     if (!wk->dist || !wk->qnorm2 || !wk->Qd || !wk->heap || !wk->len || !wk->near ||
-        !wk->nearnb || !wk->ex) {
+        !wk->nearnb || !wk->ex || !wk->thr) {
         knn_work_dispose(wk);
         return AML_ENOMEM;
     }
     return AML_OK;
+}
+
+#if KNN_HAVE_FUSED
+/* Norms for knn_offer: the fused kernel's values already include them. */
+static const double knn_zeros[KNN_FUSED_ROWS];
+
+/*
+ * Offers chunk v (KNN_FUSED_ROWS values of the product form, rows i ..,
+ * the last beyond n being padding) to query r's heap, and renews its
+ * threshold: +inf while the heap is filling, else as knn_offer screens.
+ */
+static void knn_fused_offer(const knn *m, knn_work *wk, size_t r, size_t k, size_t i,
+                            const double *v)
+{
+    size_t valid = m->n - i < KNN_FUSED_ROWS ? m->n - i : KNN_FUSED_ROWS;
+    double slack = knn_slack(m, wk->qnorm2[r]);
+    knn_nb *h = wk->heap + r * k;
+
+    knn_offer(h, &wk->len[r], k, v, knn_zeros, slack, &wk->near[r], i, valid);
+    wk->thr[r] = wk->len[r] == k ? h[0].d + 2 * slack : INFINITY;
+}
+
+/* One query's two accumulators take feature j of 16 training rows (x0, x1). */
+#define KNN_FUSED_FMA(r)                                                                 \
+    do {                                                                                 \
+        __m512d qv_ = _mm512_set1_pd(q[r][j]);                                           \
+        a##r##0 = _mm512_fmadd_pd(qv_, x0, a##r##0);                                     \
+        a##r##1 = _mm512_fmadd_pd(qv_, x1, a##r##1);                                     \
+    } while (0)
+
+/* Screens query r's 16 values; a chunk with one at or below its threshold is offered. */
+#define KNN_FUSED_SCREEN(r)                                                              \
+    do {                                                                                 \
+        __m512d v0_ = _mm512_fmadd_pd(a##r##0, minus2, t0v);                             \
+        __m512d v1_ = _mm512_fmadd_pd(a##r##1, minus2, t1v);                             \
+        __m512d th_ = _mm512_set1_pd(wk->thr[r0 + r]);                                   \
+        if (r < nq && (_mm512_cmp_pd_mask(v0_, th_, _CMP_LE_OQ) |                        \
+                       _mm512_cmp_pd_mask(v1_, th_, _CMP_LE_OQ))) {                      \
+            _mm512_storeu_pd(v, v0_);                                                    \
+            _mm512_storeu_pd(v + 8, v1_);                                                \
+            knn_fused_offer(m, wk, r0 + r, k, i, v);                                     \
+        }                                                                                \
+    } while (0)
+
+/*
+ * The product form ||t||^2 - 2 q.t of queries Q[r0 ..) (8 of them; when
+ * fewer are left the last repeats and its copies are not offered) against
+ * training rows t0 .. t0 + cols - 1 (KNN_FUSED_ROWS at a time from the
+ * packed rows), screened in registers against each query's threshold:
+ * only a chunk holding a value at or below it goes to knn_offer.  An FMA
+ * dot product errs no more than the bound knn_slack assumes, and exact
+ * distances decide afterwards, so the neighbours are BLAS's to the bit.
+ * The 16 accumulators are named, not an array, so that they stay in
+ * registers.
+ */
+__attribute__((target("avx512f"))) static void
+knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0,
+                  size_t cols, size_t k, knn_work *wk)
+{
+    const double *q[KNN_FUSED_QUERIES];
+    const __m512d minus2 = _mm512_set1_pd(-2.0);
+    size_t i, j, r, p = m->p;
+    double v[KNN_FUSED_ROWS];
+
+    for (r = 0; r < KNN_FUSED_QUERIES; r++)
+        q[r] = Q + (r0 + (r < nq ? r : nq - 1)) * p;
+    for (i = t0; i < t0 + cols; i += KNN_FUSED_ROWS) {
+        const double *x = m->xp + i * p;
+        __m512d t0v = _mm512_load_pd(m->tnp + i), t1v = _mm512_load_pd(m->tnp + i + 8);
+        __m512d a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70,
+            a71;
+
+        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm512_setzero_pd();
+        a40 = a41 = a50 = a51 = a60 = a61 = a70 = a71 = _mm512_setzero_pd();
+        for (j = 0; j < p; j++) {
+            __m512d x0 = _mm512_load_pd(x + j * 8),
+                    x1 = _mm512_load_pd(x + 8 * p + j * 8);
+
+            KNN_FUSED_FMA(0);
+            KNN_FUSED_FMA(1);
+            KNN_FUSED_FMA(2);
+            KNN_FUSED_FMA(3);
+            KNN_FUSED_FMA(4);
+            KNN_FUSED_FMA(5);
+            KNN_FUSED_FMA(6);
+            KNN_FUSED_FMA(7);
+        }
+        KNN_FUSED_SCREEN(0);
+        KNN_FUSED_SCREEN(1);
+        KNN_FUSED_SCREEN(2);
+        KNN_FUSED_SCREEN(3);
+        KNN_FUSED_SCREEN(4);
+        KNN_FUSED_SCREEN(5);
+        KNN_FUSED_SCREEN(6);
+        KNN_FUSED_SCREEN(7);
+    }
+}
+#undef KNN_FUSED_FMA
+#undef KNN_FUSED_SCREEN
+#endif
+
+/* Offers tile t0 .. t0 + cols - 1 to every query of the block through the fused kernel.
+ */
+static void knn_fused_tile(const knn *m, const double *Q, size_t rows, size_t t0,
+                           size_t cols, size_t k, knn_work *wk)
+{
+#if KNN_HAVE_FUSED
+    size_t r0;
+
+    for (r0 = 0; r0 < rows; r0 += KNN_FUSED_QUERIES)
+        knn_fused_queries(m, Q, r0,
+                          rows - r0 < KNN_FUSED_QUERIES ? rows - r0 : KNN_FUSED_QUERIES,
+                          t0, cols, k, wk);
+#else
+    (void)m, (void)Q, (void)rows, (void)t0, (void)cols, (void)k, (void)wk;
+    assert(!"knn: fused kernel without its CPU");
+#endif
 }
 
 /*
@@ -1108,6 +1304,7 @@ static void knn_choose_block(const knn *m, const double *Q, size_t rows, size_t 
     for (r = 0; r < rows; r++) {
         wk->len[r] = 0;
         wk->near[r] = (knn_near){wk->nearnb + r * KNN_NEAR, 0, 0};
+        wk->thr[r] = INFINITY;
         wk->qnorm2[r] =
             m->p ? cblas_ddot((int)m->p, Q + r * m->p, 1, Q + r * m->p, 1) : 0;
         for (t0 = 0; t0 < m->pd && m->ps > 0; t0++)
@@ -1116,6 +1313,10 @@ static void knn_choose_block(const knn *m, const double *Q, size_t rows, size_t 
     for (t0 = 0; t0 < m->n; t0 += tile) {
         size_t cols = m->n - t0 < tile ? m->n - t0 : tile;
 
+        if (m->xp) {
+            knn_fused_tile(m, Q, rows, t0, cols, k, wk);
+            continue;
+        }
         if (m->metric == KNN_EUCLIDEAN)
             knn_tile_euclidean(m, Q, wk->Qd, rows, t0, cols, wk->dist);
         else

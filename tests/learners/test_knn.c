@@ -422,6 +422,61 @@ static void test_knn_tiles_threads_sparse(void **state)
     check_big(1, 17);
 }
 
+/*
+ * The fused AVX-512 kernel (dense euclidean data of at most 32 features,
+ * brute force) only screens, like the BLAS tile it replaces: exact
+ * distances choose, so both must predict the same bits.  AML_KNN_GENERIC=1
+ * at fit turns the kernel off.  Data: random values rounded to 1/8 (so
+ * exact ties occur) in p = 16 and 32 columns, plus the near ties of
+ * check_near_ties scaled into 20 columns; 1000 rows, 130 queries (two
+ * blocks and a partial group of 8 queries), k from 1 to 60.  On a CPU
+ * without AVX-512 both runs take the BLAS path and agree trivially.
+ */
+static void check_fused(size_t p, int near)
+{
+    size_t n = 1000, nq = 130, i, j, c, kk;
+    double *X = malloc((n + nq) * p * sizeof(double)), *y = malloc(n * sizeof(double));
+    double *o[2];
+    aml_matrix Xm = {n, p, X}, Qm = {nq, p, X + n * p};
+    static const long long ks[] = {1, 5, 60};
+    unsigned h = 12345;
+
+    assert_non_null(X);
+    assert_non_null(y);
+    for (i = 0; i < (n + nq) * p; i++) {
+        h = h * 1103515245u + 12345u;
+        X[i] = near ? 1e8 + (double)(h >> 16 & 7) : (double)(h >> 16 & 63) / 8.0 - 4.0;
+    }
+    for (i = 0; i < n; i++)
+        y[i] = (double)(i % 3);
+    for (kk = 0; kk < 3; kk++)
+        for (c = 0; c < 2; c++) {
+            for (j = 0; j < 2; j++) {
+                aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, ks[kk],
+                                              c ? "distance" : "uniform", "euclidean");
+
+                if (j)
+                    setenv("AML_KNN_GENERIC", "1", 1);
+                knn_fit_ok(l, &Xm, y, NULL, 3);
+                unsetenv("AML_KNN_GENERIC");
+                o[j] = aml_test_predict(l, &Qm);
+                aml_learner_free(l);
+            }
+            assert_memory_equal(o[0], o[1], nq * 3 * sizeof(double));
+            free(o[0]);
+            free(o[1]);
+        }
+    free(X);
+    free(y);
+}
+
+static void test_knn_fused_matches_blas(void **state)
+{
+    check_fused(16, 0);
+    check_fused(32, 0);
+    check_fused(20, 1);
+}
+
 /* ---- errors and model files --------------------------------------------- */
 
 static void test_knn_bad_params(void **state)
@@ -560,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_knn_tiles_threads_sparse),
         cmocka_unit_test(test_knn_bad_params),
         cmocka_unit_test(test_knn_bad_fit_and_predict),
+        cmocka_unit_test(test_knn_fused_matches_blas),
         cmocka_unit_test(test_knn_save_load),
         cmocka_unit_test(test_knn_corrupt_model),
     };
