@@ -17,21 +17,23 @@
  * exact distances, summed in column order (knn_sqdist), which alone decide.
  * Every search method (this one, the k-d tree, the C export) therefore
  * chooses the same neighbours to the bit, and duplicates of a training row
- * get exactly 0.  On CPUs with AVX-512, dense data of at most 32 features
+ * get exactly 0.  On CPUs with AVX-512, data of at most 32 dense columns
  * skips BLAS: a fused kernel (knn_fused_queries) computes the product form
  * of 8 queries x 16 training rows in registers and screens it there, so
  * the distance tile never goes through memory and BLAS's per-call packing
- * is gone (letter, 16 features: predict 1.5 times faster); it only
- * screens, like the product it replaces, so the neighbours stay the same
- * to the bit (AML_KNN_GENERIC=1 in the environment at fit turns it off,
- * for tests).  When some columns are sparse (non-zero in at most an eighth of the rows:
- * the one-hot indicators of categorical data) their part of q.t goes through an inverted
- * index instead of the product, which on adult (105 columns, 85 of them sparse) cuts the
- * product to 20 columns.  Manhattan distances are plain loops.  The k nearest are kept in
- * a bounded max-heap ordered by (distance, training index), so equal distances go to the
- * lower training index and the result never depends on the tiling or the order of search.
- * Most candidates lose, so they are screened a chunk at a time against the heap's root
- * before any is inserted.
+ * is gone (letter, 16 features: predict 1.5 times faster); with sparse
+ * columns beside them it computes the dense part into the tile and a
+ * vector screen follows the sparse part (adult: 1.5 times faster).  It
+ * only screens, like the product it replaces, so the neighbours stay the
+ * same to the bit (AML_KNN_GENERIC=1 in the environment at fit turns it
+ * off, for tests).  When some columns are sparse (non-zero in at most an eighth of the
+ * rows: the one-hot indicators of categorical data) their part of q.t goes through an
+ * inverted index instead of the product, which on adult (105 columns, 85 of them sparse)
+ * cuts the product to 20 columns.  Manhattan distances are plain loops.  The k nearest
+ * are kept in a bounded max-heap ordered by (distance, training index), so equal
+ * distances go to the lower training index and the result never depends on the tiling or
+ * the order of search. Most candidates lose, so they are screened a chunk at a time
+ * against the heap's root before any is inserted.
  *
  * With at most KNN_KD_MAX_DIM features fit also builds a k-d tree with
  * bounding boxes (Friedman, Bentley and Finkel 1977) and tries it out on
@@ -526,22 +528,24 @@ static int knn_fused_pack(knn *m)
 {
     size_t np = (m->n + KNN_FUSED_ROWS - 1) / KNN_FUSED_ROWS * KNN_FUSED_ROWS, i, j;
 
+    const double *src = m->ps > 0 ? m->Xd : m->X; /* the dense columns, pd of them */
+
     knn_fused_free(m);
-    if (m->metric != KNN_EUCLIDEAN || m->ps > 0 || m->p == 0 ||
-        m->p > KNN_FUSED_MAX_DIM || !knn_fused_cpu())
+    if (m->metric != KNN_EUCLIDEAN || m->pd == 0 || m->pd > KNN_FUSED_MAX_DIM ||
+        !knn_fused_cpu())
         return AML_OK;
     /* 64-byte alignment: one vector load per cache line. */
-    m->xp = aligned_alloc(64, np * m->p * sizeof(double));
+    m->xp = aligned_alloc(64, np * m->pd * sizeof(double));
     m->tnp = aligned_alloc(64, np * sizeof(double));
     if (!m->xp || !m->tnp) {
         knn_fused_free(m);
         return aml_error_set(AML_ENOMEM, "knn: out of memory packing %zu rows", m->n);
     }
     for (i = 0; i < np; i++) {
-        double *g = m->xp + i / 8 * 8 * m->p + i % 8;
+        double *g = m->xp + i / 8 * 8 * m->pd + i % 8;
 
-        for (j = 0; j < m->p; j++)
-            g[j * 8] = i < m->n ? m->X[i * m->p + j] : 0.0;
+        for (j = 0; j < m->pd; j++)
+            g[j * 8] = i < m->n ? src[i * m->pd + j] : 0.0;
         m->tnp[i] = i < m->n ? m->norms2[i] : INFINITY;
     }
     return AML_OK;
@@ -1195,6 +1199,42 @@ static void knn_fused_offer(const knn *m, knn_work *wk, size_t r, size_t k, size
         a##r##1 = _mm512_fmadd_pd(qv_, x1, a##r##1);                                     \
     } while (0)
 
+/*
+ * q.t for 8 queries q[] and the 16 packed training rows from i, into the
+ * 16 accumulators a00 .. a71 (named, not an array, so that they stay in
+ * registers): per feature two loads, eight broadcasts and 16 FMAs.
+ */
+#define KNN_FUSED_PRODUCT()                                                              \
+    __m512d a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70,   \
+        a71;                                                                             \
+    do {                                                                                 \
+        const double *x_ = m->xp + i * w;                                                \
+        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm512_setzero_pd();             \
+        a40 = a41 = a50 = a51 = a60 = a61 = a70 = a71 = _mm512_setzero_pd();             \
+        for (j = 0; j < w; j++) {                                                        \
+            __m512d x0 = _mm512_load_pd(x_ + j * 8);                                     \
+            __m512d x1 = _mm512_load_pd(x_ + 8 * w + j * 8);                             \
+            KNN_FUSED_FMA(0);                                                            \
+            KNN_FUSED_FMA(1);                                                            \
+            KNN_FUSED_FMA(2);                                                            \
+            KNN_FUSED_FMA(3);                                                            \
+            KNN_FUSED_FMA(4);                                                            \
+            KNN_FUSED_FMA(5);                                                            \
+            KNN_FUSED_FMA(6);                                                            \
+            KNN_FUSED_FMA(7);                                                            \
+        }                                                                                \
+    } while (0)
+
+/* The 8 queries of Q (stride w) from r0; when fewer are left the last repeats. */
+static void knn_fused_rows(const double **q, const double *Q, size_t w, size_t r0,
+                           size_t nq)
+{
+    size_t r;
+
+    for (r = 0; r < KNN_FUSED_QUERIES; r++)
+        q[r] = Q + (r0 + (r < nq ? r : nq - 1)) * w;
+}
+
 /* Screens query r's 16 values; a chunk with one at or below its threshold is offered. */
 #define KNN_FUSED_SCREEN(r)                                                              \
     do {                                                                                 \
@@ -1210,15 +1250,13 @@ static void knn_fused_offer(const knn *m, knn_work *wk, size_t r, size_t k, size
     } while (0)
 
 /*
- * The product form ||t||^2 - 2 q.t of queries Q[r0 ..) (8 of them; when
- * fewer are left the last repeats and its copies are not offered) against
- * training rows t0 .. t0 + cols - 1 (KNN_FUSED_ROWS at a time from the
- * packed rows), screened in registers against each query's threshold:
- * only a chunk holding a value at or below it goes to knn_offer.  An FMA
- * dot product errs no more than the bound knn_slack assumes, and exact
- * distances decide afterwards, so the neighbours are BLAS's to the bit.
- * The 16 accumulators are named, not an array, so that they stay in
- * registers.
+ * The product form ||t||^2 - 2 q.t of queries Q[r0 ..) (8 of them, nq
+ * real) against training rows t0 .. t0 + cols - 1, KNN_FUSED_ROWS at a
+ * time from the packed rows, screened in registers against each query's
+ * threshold: only a chunk holding a value at or below it goes to
+ * knn_offer.  An FMA dot product errs no more than the bound knn_slack
+ * assumes, and exact distances decide afterwards, so the neighbours are
+ * BLAS's to the bit.
  */
 __attribute__((target("avx512f"))) static void
 knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0,
@@ -1226,32 +1264,14 @@ knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0
 {
     const double *q[KNN_FUSED_QUERIES];
     const __m512d minus2 = _mm512_set1_pd(-2.0);
-    size_t i, j, r, p = m->p;
+    size_t i, j, w = m->pd;
     double v[KNN_FUSED_ROWS];
 
-    for (r = 0; r < KNN_FUSED_QUERIES; r++)
-        q[r] = Q + (r0 + (r < nq ? r : nq - 1)) * p;
+    knn_fused_rows(q, Q, w, r0, nq);
     for (i = t0; i < t0 + cols; i += KNN_FUSED_ROWS) {
-        const double *x = m->xp + i * p;
         __m512d t0v = _mm512_load_pd(m->tnp + i), t1v = _mm512_load_pd(m->tnp + i + 8);
-        __m512d a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70,
-            a71;
+        KNN_FUSED_PRODUCT();
 
-        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm512_setzero_pd();
-        a40 = a41 = a50 = a51 = a60 = a61 = a70 = a71 = _mm512_setzero_pd();
-        for (j = 0; j < p; j++) {
-            __m512d x0 = _mm512_load_pd(x + j * 8),
-                    x1 = _mm512_load_pd(x + 8 * p + j * 8);
-
-            KNN_FUSED_FMA(0);
-            KNN_FUSED_FMA(1);
-            KNN_FUSED_FMA(2);
-            KNN_FUSED_FMA(3);
-            KNN_FUSED_FMA(4);
-            KNN_FUSED_FMA(5);
-            KNN_FUSED_FMA(6);
-            KNN_FUSED_FMA(7);
-        }
         KNN_FUSED_SCREEN(0);
         KNN_FUSED_SCREEN(1);
         KNN_FUSED_SCREEN(2);
@@ -1262,22 +1282,122 @@ knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0
         KNN_FUSED_SCREEN(7);
     }
 }
+
+/* Stores -2 q.t of query r into its row of the distance tile (valid of 16 values). */
+#define KNN_FUSED_STORE(r)                                                               \
+    do {                                                                                 \
+        double *d_ = dist + (r0 + r) * cols + (i - t0);                                  \
+        if (r >= nq)                                                                     \
+            break;                                                                       \
+        if (valid < KNN_FUSED_ROWS)                                                      \
+            d_ = v; /* the tile's last, partial chunk: through v */                      \
+        _mm512_storeu_pd(d_, _mm512_mul_pd(a##r##0, minus2));                            \
+        _mm512_storeu_pd(d_ + 8, _mm512_mul_pd(a##r##1, minus2));                        \
+        if (valid < KNN_FUSED_ROWS)                                                      \
+            memcpy(dist + (r0 + r) * cols + (i - t0), v, valid * sizeof(double));        \
+    } while (0)
+
+/*
+ * dist (rows x cols) = -2 q.t over the dense columns for queries Qd[r0 ..)
+ * (stride pd) and training rows t0 .. t0 + cols - 1: the product BLAS
+ * would compute (knn_tile_euclidean) without its packing, for data whose
+ * sparse columns' part must still be added before the screen.
+ */
+__attribute__((target("avx512f"))) static void
+knn_fused_product(const knn *m, const double *Qd, size_t r0, size_t nq, size_t t0,
+                  size_t cols, double *dist)
+{
+    const double *q[KNN_FUSED_QUERIES];
+    const __m512d minus2 = _mm512_set1_pd(-2.0);
+    size_t i, j, w = m->pd;
+    double v[KNN_FUSED_ROWS];
+
+    knn_fused_rows(q, Qd, w, r0, nq);
+    for (i = t0; i < t0 + cols; i += KNN_FUSED_ROWS) {
+        size_t valid = t0 + cols - i < KNN_FUSED_ROWS ? t0 + cols - i : KNN_FUSED_ROWS;
+        KNN_FUSED_PRODUCT();
+
+        KNN_FUSED_STORE(0);
+        KNN_FUSED_STORE(1);
+        KNN_FUSED_STORE(2);
+        KNN_FUSED_STORE(3);
+        KNN_FUSED_STORE(4);
+        KNN_FUSED_STORE(5);
+        KNN_FUSED_STORE(6);
+        KNN_FUSED_STORE(7);
+    }
+}
+
+/*
+ * The screen of knn_offer for the rows of the distance tile (-2 q.t, the
+ * sparse part added), 16 values at a time against each query's threshold,
+ * as knn_fused_queries screens in registers.  The tile ends at a multiple
+ * of 16 rows or at n: a partial chunk is padded with +inf.
+ */
+__attribute__((target("avx512f"))) static void knn_fused_screen(const knn *m,
+                                                                knn_work *wk, size_t rows,
+                                                                size_t t0, size_t cols,
+                                                                size_t k)
+{
+    double v[KNN_FUSED_ROWS];
+    size_t r, i, j;
+
+    assert(cols % KNN_FUSED_ROWS == 0 || t0 + cols == m->n);
+    for (r = 0; r < rows; r++) {
+        const double *d = wk->dist + r * cols;
+
+        for (i = 0; i < cols; i += KNN_FUSED_ROWS) {
+            __m512d th = _mm512_set1_pd(wk->thr[r]), v0, v1;
+
+            if (cols - i < KNN_FUSED_ROWS) {
+                for (j = 0; j < KNN_FUSED_ROWS; j++)
+                    v[j] = i + j < cols ? d[i + j] + m->tnp[t0 + i + j] : INFINITY;
+                v0 = _mm512_loadu_pd(v);
+                v1 = _mm512_loadu_pd(v + 8);
+            } else {
+                v0 = _mm512_add_pd(_mm512_loadu_pd(d + i),
+                                   _mm512_load_pd(m->tnp + t0 + i));
+                v1 = _mm512_add_pd(_mm512_loadu_pd(d + i + 8),
+                                   _mm512_load_pd(m->tnp + t0 + i + 8));
+            }
+            if (!(_mm512_cmp_pd_mask(v0, th, _CMP_LE_OQ) |
+                  _mm512_cmp_pd_mask(v1, th, _CMP_LE_OQ)))
+                continue;
+            _mm512_storeu_pd(v, v0);
+            _mm512_storeu_pd(v + 8, v1);
+            knn_fused_offer(m, wk, r, k, t0 + i, v);
+        }
+    }
+}
 #undef KNN_FUSED_FMA
+#undef KNN_FUSED_PRODUCT
 #undef KNN_FUSED_SCREEN
+#undef KNN_FUSED_STORE
 #endif
 
-/* Offers tile t0 .. t0 + cols - 1 to every query of the block through the fused kernel.
+/*
+ * The fused kernel over one tile for every query of the block: for dense
+ * data the whole screen in registers (knn_fused_queries); with sparse
+ * columns, the dense columns' product into wk->dist (knn_fused_product,
+ * BLAS's part), the sparse part added, then the vector screen.
  */
 static void knn_fused_tile(const knn *m, const double *Q, size_t rows, size_t t0,
                            size_t cols, size_t k, knn_work *wk)
 {
 #if KNN_HAVE_FUSED
-    size_t r0;
+    size_t r0, nq;
 
-    for (r0 = 0; r0 < rows; r0 += KNN_FUSED_QUERIES)
-        knn_fused_queries(m, Q, r0,
-                          rows - r0 < KNN_FUSED_QUERIES ? rows - r0 : KNN_FUSED_QUERIES,
-                          t0, cols, k, wk);
+    for (r0 = 0; r0 < rows; r0 += KNN_FUSED_QUERIES) {
+        nq = rows - r0 < KNN_FUSED_QUERIES ? rows - r0 : KNN_FUSED_QUERIES;
+        if (m->ps == 0)
+            knn_fused_queries(m, Q, r0, nq, t0, cols, k, wk);
+        else
+            knn_fused_product(m, wk->Qd, r0, nq, t0, cols, wk->dist);
+    }
+    if (m->ps > 0) {
+        knn_tile_sparse(m, Q, rows, t0, cols, wk->dist);
+        knn_fused_screen(m, wk, rows, t0, cols, k);
+    }
 #else
     (void)m, (void)Q, (void)rows, (void)t0, (void)cols, (void)k, (void)wk;
     assert(!"knn: fused kernel without its CPU");

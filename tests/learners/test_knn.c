@@ -427,8 +427,10 @@ static void test_knn_tiles_threads_sparse(void **state)
  * brute force) only screens, like the BLAS tile it replaces: exact
  * distances choose, so both must predict the same bits.  AML_KNN_GENERIC=1
  * at fit turns the kernel off.  Data: random values rounded to 1/8 (so
- * exact ties occur) in p = 16 and 32 columns, plus the near ties of
- * check_near_ties scaled into 20 columns; 1000 rows, 130 queries (two
+ * exact ties occur) in p = 16 and 32 columns, the near ties of
+ * check_near_ties scaled into 20 columns, and 6 such columns beside 40
+ * one-hot ones (the sparse split: the kernel computes the dense part and
+ * screens the tile after the sparse part); 1000 rows, 130 queries (two
  * blocks and a partial group of 8 queries), k from 1 to 60.  On a CPU
  * without AVX-512 both runs take the BLAS path and agree trivially.
  */
@@ -445,7 +447,11 @@ static void check_fused(size_t p, int near)
     assert_non_null(y);
     for (i = 0; i < (n + nq) * p; i++) {
         h = h * 1103515245u + 12345u;
-        X[i] = near ? 1e8 + (double)(h >> 16 & 7) : (double)(h >> 16 & 63) / 8.0 - 4.0;
+        X[i] =
+            near == 1 ? 1e8 + (double)(h >> 16 & 7) : (double)(h >> 16 & 63) / 8.0 - 4.0;
+        /* near == 2: columns 6 .. p-1 one-hot, each set in 1 row of p - 6 */
+        if (near == 2 && i % p >= 6)
+            X[i] = (double)(X[i - i % p] * 8.0 + 32.0 == (double)(i % p - 6));
     }
     for (i = 0; i < n; i++)
         y[i] = (double)(i % 3);
@@ -475,6 +481,7 @@ static void test_knn_fused_matches_blas(void **state)
     check_fused(16, 0);
     check_fused(32, 0);
     check_fused(20, 1);
+    check_fused(46, 2);
 }
 
 /* ---- errors and model files --------------------------------------------- */
