@@ -1249,40 +1249,6 @@ static void knn_fused_rows(const double **q, const double *Q, size_t w, size_t r
         }                                                                                \
     } while (0)
 
-/*
- * The product form ||t||^2 - 2 q.t of queries Q[r0 ..) (8 of them, nq
- * real) against training rows t0 .. t0 + cols - 1, KNN_FUSED_ROWS at a
- * time from the packed rows, screened in registers against each query's
- * threshold: only a chunk holding a value at or below it goes to
- * knn_offer.  An FMA dot product errs no more than the bound knn_slack
- * assumes, and exact distances decide afterwards, so the neighbours are
- * BLAS's to the bit.
- */
-__attribute__((target("avx512f"))) static void
-knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0,
-                  size_t cols, size_t k, knn_work *wk)
-{
-    const double *q[KNN_FUSED_QUERIES];
-    const __m512d minus2 = _mm512_set1_pd(-2.0);
-    size_t i, j, w = m->pd;
-    double v[KNN_FUSED_ROWS];
-
-    knn_fused_rows(q, Q, w, r0, nq);
-    for (i = t0; i < t0 + cols; i += KNN_FUSED_ROWS) {
-        __m512d t0v = _mm512_load_pd(m->tnp + i), t1v = _mm512_load_pd(m->tnp + i + 8);
-        KNN_FUSED_PRODUCT();
-
-        KNN_FUSED_SCREEN(0);
-        KNN_FUSED_SCREEN(1);
-        KNN_FUSED_SCREEN(2);
-        KNN_FUSED_SCREEN(3);
-        KNN_FUSED_SCREEN(4);
-        KNN_FUSED_SCREEN(5);
-        KNN_FUSED_SCREEN(6);
-        KNN_FUSED_SCREEN(7);
-    }
-}
-
 /* Stores -2 q.t of query r into its row of the distance tile (valid of 16 values). */
 #define KNN_FUSED_STORE(r)                                                               \
     do {                                                                                 \
@@ -1298,33 +1264,50 @@ knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0
     } while (0)
 
 /*
- * dist (rows x cols) = -2 q.t over the dense columns for queries Qd[r0 ..)
- * (stride pd) and training rows t0 .. t0 + cols - 1: the product BLAS
- * would compute (knn_tile_euclidean) without its packing, for data whose
- * sparse columns' part must still be added before the screen.
+ * The product form ||t||^2 - 2 q.t of queries Q[r0 ..) (8 of them, nq
+ * real; stride pd) against training rows t0 .. t0 + cols - 1,
+ * KNN_FUSED_ROWS at a time from the packed rows.  With dist NULL it is
+ * screened in registers against each query's threshold: only a chunk
+ * holding a value at or below it goes to knn_offer.  Else -2 q.t goes to
+ * dist (rows x cols), as BLAS's product would (knn_tile_euclidean), for
+ * data whose sparse columns' part must be added before the screen.  An
+ * FMA dot product errs no more than the bound knn_slack assumes, and exact
+ * distances decide afterwards, so the neighbours are BLAS's to the bit.
  */
 __attribute__((target("avx512f"))) static void
-knn_fused_product(const knn *m, const double *Qd, size_t r0, size_t nq, size_t t0,
-                  size_t cols, double *dist)
+knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0,
+                  size_t cols, size_t k, knn_work *wk, double *dist)
 {
     const double *q[KNN_FUSED_QUERIES];
     const __m512d minus2 = _mm512_set1_pd(-2.0);
     size_t i, j, w = m->pd;
     double v[KNN_FUSED_ROWS];
 
-    knn_fused_rows(q, Qd, w, r0, nq);
+    knn_fused_rows(q, Q, w, r0, nq);
     for (i = t0; i < t0 + cols; i += KNN_FUSED_ROWS) {
         size_t valid = t0 + cols - i < KNN_FUSED_ROWS ? t0 + cols - i : KNN_FUSED_ROWS;
+        __m512d t0v = _mm512_load_pd(m->tnp + i), t1v = _mm512_load_pd(m->tnp + i + 8);
         KNN_FUSED_PRODUCT();
 
-        KNN_FUSED_STORE(0);
-        KNN_FUSED_STORE(1);
-        KNN_FUSED_STORE(2);
-        KNN_FUSED_STORE(3);
-        KNN_FUSED_STORE(4);
-        KNN_FUSED_STORE(5);
-        KNN_FUSED_STORE(6);
-        KNN_FUSED_STORE(7);
+        if (dist) {
+            KNN_FUSED_STORE(0);
+            KNN_FUSED_STORE(1);
+            KNN_FUSED_STORE(2);
+            KNN_FUSED_STORE(3);
+            KNN_FUSED_STORE(4);
+            KNN_FUSED_STORE(5);
+            KNN_FUSED_STORE(6);
+            KNN_FUSED_STORE(7);
+            continue;
+        }
+        KNN_FUSED_SCREEN(0);
+        KNN_FUSED_SCREEN(1);
+        KNN_FUSED_SCREEN(2);
+        KNN_FUSED_SCREEN(3);
+        KNN_FUSED_SCREEN(4);
+        KNN_FUSED_SCREEN(5);
+        KNN_FUSED_SCREEN(6);
+        KNN_FUSED_SCREEN(7);
     }
 }
 
@@ -1378,8 +1361,8 @@ __attribute__((target("avx512f"))) static void knn_fused_screen(const knn *m,
 /*
  * The fused kernel over one tile for every query of the block: for dense
  * data the whole screen in registers (knn_fused_queries); with sparse
- * columns, the dense columns' product into wk->dist (knn_fused_product,
- * BLAS's part), the sparse part added, then the vector screen.
+ * columns, the dense columns' product into wk->dist (BLAS's part), the sparse part added,
+ * then the vector screen.
  */
 static void knn_fused_tile(const knn *m, const double *Q, size_t rows, size_t t0,
                            size_t cols, size_t k, knn_work *wk)
@@ -1389,10 +1372,8 @@ static void knn_fused_tile(const knn *m, const double *Q, size_t rows, size_t t0
 
     for (r0 = 0; r0 < rows; r0 += KNN_FUSED_QUERIES) {
         nq = rows - r0 < KNN_FUSED_QUERIES ? rows - r0 : KNN_FUSED_QUERIES;
-        if (m->ps == 0)
-            knn_fused_queries(m, Q, r0, nq, t0, cols, k, wk);
-        else
-            knn_fused_product(m, wk->Qd, r0, nq, t0, cols, wk->dist);
+        knn_fused_queries(m, m->ps > 0 ? wk->Qd : Q, r0, nq, t0, cols, k, wk,
+                          m->ps > 0 ? wk->dist : NULL);
     }
     if (m->ps > 0) {
         knn_tile_sparse(m, Q, rows, t0, cols, wk->dist);
