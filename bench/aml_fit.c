@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     }
 
     aml_rng_init(&rng, seed, 0);
-    aml_blas_threads(threads);
+    aml_blas_threads(1); /* as in the product (cli/main.c): threads go to the learner */
     t0 = now();
     c0 = cpu_now();
     if (aml_learner_fit(l, &Xtr, d->y, NULL, d->n_classes, &rng, threads) < 0)

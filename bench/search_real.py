@@ -105,6 +105,7 @@ search:
   trials: {trials}
   parallel: 2
   seed: {seed}
+  defaults_first: false  # compare the strategies' own proposals only
 {preprocess}{space}store: {name}.db
 ensemble: {{method: none}}
 """

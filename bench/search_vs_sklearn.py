@@ -55,6 +55,7 @@ search:
   trials: {trials}
   parallel: 2
   seed: {seed}
+  defaults_first: false  # compare the strategies' own proposals only
 learners:
   logistic_regression:
     C: {{log_uniform: [1.0e-3, 1.0e3]}}

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "explain.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,10 +75,18 @@ static int by_importance(const void *a, const void *b)
     return (i > j) - (i < j);
 }
 
+/* Four decimals, or four significant digits for numbers too large for them. */
+static const char *num(char buf[32], double x)
+{
+    snprintf(buf, 32, fabs(x) < 1e9 || !isfinite(x) ? "%.4f" : "%.4g", x);
+    return buf;
+}
+
 static void explain_print(const explain_args *a, const aml_perm_importance *p,
                           const double *impurity, int n_trees)
 {
-    size_t *order = calloc(p->n_inputs + 1, sizeof(size_t)), i;
+    size_t *order = calloc(p->n_inputs + 1, sizeof(size_t)), i, n_inf = 0;
+    char base[32], cell[32];
     cli_table *t = cli_table_new(n_trees ? 4 : 3);
 
     if (!order || !t) {
@@ -89,10 +98,10 @@ static void explain_print(const explain_args *a, const aml_perm_importance *p,
         order[i] = i;
     sort_key = p;
     qsort(order, p->n_inputs, sizeof(size_t), by_importance);
-    printf("permutation importance on %s (%zu rows, %s %.4f unshuffled):\n"
+    printf("permutation importance on %s (%zu rows, %s %s unshuffled):\n"
            "how much worse %s gets (%s) when one column is shuffled, mean and std "
            "over %d repeats (seed %ld)\n\n",
-           a->data, p->rows, p->metric->name, p->baseline, p->metric->name,
+           a->data, p->rows, p->metric->name, num(base, p->baseline), p->metric->name,
            p->metric->greater_is_better ? "its drop" : "its rise", p->repeats, a->seed);
     cli_table_add(t, "column");
     cli_table_add(t, "importance");
@@ -105,12 +114,21 @@ static void explain_print(const explain_args *a, const aml_perm_importance *p,
         size_t k = order[i];
 
         cli_table_add(t, "%s", p->names[k]);
-        cli_table_add(t, "%.4f", p->mean[k]);
-        cli_table_add(t, "%.4f", p->std[k]);
+        cli_table_add(t, "%s", num(cell, p->mean[k]));
+        if (isfinite(p->std[k]))
+            cli_table_add(t, "%s", num(cell, p->std[k]));
+        else
+            cli_table_add(t, "-");
         if (n_trees)
             cli_table_add(t, "%.4f", impurity[k]);
+        n_inf += isinf(p->mean[k]) != 0;
     }
     cli_table_print(t, stdout);
+    if (n_inf)
+        printf("\ninf: with the column shuffled the model's %s is no longer a finite "
+               "number\non some repeat (its predictions or their errors overflow: "
+               "values far\noutside the training data's range meet in one row)\n",
+               p->metric->name);
     if (n_trees)
         printf("\nimpurity: the tree members' own importance (%d member%s), summed\n"
                "over each input column's encoded columns\n",

@@ -2,7 +2,8 @@
  * cmd_export.c - `automl export`, and the ensemble stage's output that
  * `automl run` shares with it.
  *
- *   automl export DB [--study S] [--trial N | --ensemble] --out FILE [--format c]
+ *   automl export DB [--study S] [--trial N | --ensemble [--method M] [--size N]]
+ *                 --out FILE [--format model|c]
  *
  * Export reads the spec the study's last run read (its text and path are in
  * the store), reads the training data again, checks that the search it
@@ -139,7 +140,8 @@ int cli_build_and_write(const cli_model_job *j)
     aml_model *m = NULL;
     int rc;
 
-    aml_blas_threads(j->threads); /* refits are big fits: give them every thread */
+    /* The refits get every thread through the learners' own (deterministic)
+     * parallelism; BLAS stays on one thread (cli/main.c). */
     rc = aml_build_model(&m, &r, &q);
     if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
         /* The search's result stands even when its ensemble cannot be built. */
@@ -167,13 +169,29 @@ int cli_build_and_write(const cli_model_job *j)
 
 typedef struct export_args {
     const char *db, *study, *out;
-    long trial;
+    long trial, size; /* size: --size, 0 when not given */
     int ensemble, format_c;
+    int method; /* --method as an aml_ensemble_method, -1 when not given */
 } export_args;
 
 #define EXPORT_USAGE                                                                     \
-    "usage: automl export DB [--study S] [--trial N | --ensemble] --out FILE "           \
-    "[--format model|c]"
+    "usage: automl export DB [--study S] [--trial N | --ensemble [--method M] "          \
+    "[--size N]] --out FILE [--format model|c]"
+
+/* --method's words, in aml_ensemble_method order. */
+static const char *const export_methods[] = {"selection", "stacking", "voting", "none",
+                                             NULL};
+
+static int export_parse_method(export_args *a, const char *v)
+{
+    for (int i = 0; export_methods[i]; i++)
+        if (strcmp(v, export_methods[i]) == 0) {
+            a->method = i;
+            return 0;
+        }
+    cli_error("export: unknown --method '%s' (selection, stacking, voting or none)", v);
+    return -1;
+}
 
 static int export_parse_format(export_args *a, const char *v)
 {
@@ -192,6 +210,7 @@ static int export_parse(int argc, char **argv, export_args *a)
 
     memset(a, 0, sizeof(*a));
     a->trial = -1;
+    a->method = -1;
     for (c.i = 0; c.i < argc; c.i++) {
         if (cli_opt(&c, "--study", &a->study) || cli_opt(&c, "--out", &a->out))
             continue;
@@ -205,6 +224,15 @@ static int export_parse(int argc, char **argv, export_args *a)
         } else if (cli_opt(&c, "--format", &v)) {
             if (export_parse_format(a, v) < 0)
                 return -1;
+        } else if (cli_opt(&c, "--method", &v)) {
+            if (export_parse_method(a, v) < 0)
+                return -1;
+        } else if (cli_opt(&c, "--size", &v)) {
+            if (cli_parse_long("--size", v, &a->size) < 0 || a->size < 1 ||
+                a->size > 1000) {
+                cli_error("export: --size takes a member count from 1 to 1000");
+                return -1;
+            }
         } else if (argv[c.i][0] != '-' && !a->db) {
             a->db = argv[c.i];
         } else {
@@ -219,6 +247,10 @@ static int export_parse(int argc, char **argv, export_args *a)
     }
     if (a->ensemble && a->trial >= 0) {
         cli_error("export: --trial and --ensemble exclude each other");
+        return -1;
+    }
+    if (a->trial >= 0 && (a->method >= 0 || a->size > 0)) {
+        cli_error("export: --method and --size apply to the ensemble, not to --trial");
         return -1;
     }
     return 0;
@@ -294,8 +326,8 @@ static int export_check_dir(const char *out)
     if (slash) {
         *(slash == dir ? slash + 1 : slash) = '\0';
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            rc = aml_error_set(AML_EINVAL, "export: --out %s: directory %s does not exist",
-                               out, dir);
+            rc = aml_error_set(AML_EINVAL,
+                               "export: --out %s: directory %s does not exist", out, dir);
     }
     free(dir);
     return rc;
@@ -365,6 +397,11 @@ int cli_export(int argc, char **argv)
         code = rc == EXPORT_PRINTED ? CLI_EXIT_INPUT : cli_fail(rc);
         goto out;
     }
+    /* The ensemble asked for now, in place of the spec's (the trials stay). */
+    if (x.a.method >= 0)
+        x.spec->ensemble.method = (aml_ensemble_method)x.a.method;
+    if (x.a.size > 0)
+        x.spec->ensemble.size = (int)x.a.size;
     j.spec = x.spec;
     j.data = x.data;
     j.space = x.spec->space;

@@ -12,7 +12,10 @@
  * of charts it holds (data-charts on <html>) and records any script error
  * (data-error), which the headless-browser test reads back.
  */
+#include "build.h"
 #include "cli.h"
+#include "model_job.h"
+#include "spec.h"
 #include "store.h"
 #include "svg.h"
 
@@ -56,7 +59,9 @@ typedef struct report {
     size_t nl;
     /* the study */
     char *name, *metric, *task, *stop_reason, *spec_hash;
+    char *spec_path, *spec_text; /* of the last run, for the ensemble's settings */
     int gib;
+    int any_partial; /* some trial ran on part of the budget (halving, bohb) */
     long n_ok, n_failed, n_other;
     size_t stride; /* plot every stride-th trial in scatter charts */
 } report;
@@ -112,6 +117,7 @@ static int rep_record(const aml_trial_record *rec, void *payload)
     t->score = rec->status == AML_TRIAL_OK ? rec->score : NAN;
     t->first_param = r->np;
     t->n_params = rec->n_params;
+    r->any_partial |= !isnan(rec->resource);
     if ((rc = rep_learner(r, rec->learner, &t->learner)) < 0)
         return rc;
     r->n++;
@@ -144,6 +150,8 @@ static int rep_study(const aml_study_row *row, void *payload)
         return AML_ENOMEM;
     r->stop_reason = dup_or_null(row->run_alive ? "running" : row->stop_reason);
     r->spec_hash = dup_or_null(row->spec_hash);
+    r->spec_path = dup_or_null(row->spec_path);
+    r->spec_text = dup_or_null(row->spec_text);
     return 0;
 }
 
@@ -156,6 +164,8 @@ static void rep_dispose(report *r)
     free(r->p);
     free(r->t);
     free(r->learners);
+    free(r->spec_path);
+    free(r->spec_text);
     free(r->name);
     free(r->metric);
     free(r->task);
@@ -346,24 +356,38 @@ static void page_summary(const report *r, cli_buf *b)
                        r->stride);
 }
 
+typedef struct board {
+    cli_buf b;
+    int resource; /* show the resource column */
+} board;
+
 static int board_row(const aml_trial_row *row, void *payload)
 {
-    cli_buf *b = payload;
+    board *bd = payload;
 
-    cli_buf_printf(b, "<tr><td class=\"num\">%ld</td><td>", row->number);
-    cli_buf_html(b, row->learner);
-    cli_buf_printf(
-        b, "</td><td class=\"num\">%.6g</td><td class=\"num\">%.2f</td><td><code>",
-        row->score, row->t_end - row->t_start);
-    cli_buf_html(b, row->params_json ? row->params_json : "{}");
-    cli_buf_puts(b, "</code></td></tr>\n");
+    cli_buf_printf(&bd->b, "<tr><td class=\"num\">%ld</td><td>", row->number);
+    cli_buf_html(&bd->b, row->learner);
+    cli_buf_printf(&bd->b, "</td><td class=\"num\">%.6g</td>", row->score);
+    if (bd->resource && isnan(row->resource))
+        cli_buf_puts(&bd->b, "<td class=\"num\">full</td>");
+    else if (bd->resource)
+        cli_buf_printf(&bd->b, "<td class=\"num\">%.3g (partial)</td>", row->resource);
+    cli_buf_printf(&bd->b, "<td class=\"num\">%.2f</td><td><code>",
+                   row->t_end - row->t_start);
+    cli_buf_html(&bd->b, row->params_json ? row->params_json : "{}");
+    cli_buf_puts(&bd->b, "</code></td></tr>\n");
     return 0;
 }
 
+/*
+ * The best ok trials.  Under successive halving or BOHB some ran on a
+ * fraction of the budget (trial.resource): a resource column says which,
+ * and the ranking puts every full trial before any partial one.
+ */
 static int page_leaderboard(const report *r, aml_store *s, cli_buf *b)
 {
     aml_trial_query q = {r->name, REPORT_TOP, 1, "ok", NULL};
-    cli_buf rows_buf = {0};
+    board bd = {{0}, r->any_partial};
     char *rows;
     int rc;
 
@@ -372,13 +396,20 @@ static int page_leaderboard(const report *r, aml_store *s, cli_buf *b)
                    "<th>learner</th><th>",
                    REPORT_TOP);
     cli_buf_html(b, r->metric);
-    cli_buf_puts(b, "</th><th>seconds</th><th>parameters</th></tr>\n");
-    rc = aml_store_trials(s, &q, board_row, &rows_buf);
-    if (!(rows = cli_buf_take(&rows_buf)))
+    cli_buf_puts(b, bd.resource ? "</th><th>resource</th>" : "</th>");
+    cli_buf_puts(b, "<th>seconds</th><th>parameters</th></tr>\n");
+    rc = aml_store_trials(s, &q, board_row, &bd);
+    if (!(rows = cli_buf_take(&bd.b)))
         return rc < 0 ? rc : AML_ENOMEM;
     cli_buf_puts(b, rows);
     free(rows);
     cli_buf_puts(b, "</table>\n");
+    if (bd.resource)
+        cli_buf_puts(b, "<p class=\"note\">resource: the fraction of the budget a "
+                        "trial was evaluated with (successive halving); partial "
+                        "trials rank after every full one, their scores are not "
+                        "comparable with full ones, and no model is built from "
+                        "them.</p>\n");
     return rc;
 }
 
@@ -428,6 +459,55 @@ typedef struct ens_page {
     cli_buf *b;
 } ens_page;
 
+static void html_names(cli_buf *b, char *const *names, size_t n, const char *def)
+{
+    if (n == 0) {
+        cli_buf_puts(b, "<b>");
+        cli_buf_html(b, def);
+        cli_buf_puts(b, "</b>");
+    }
+    for (size_t i = 0; i < n; i++) {
+        cli_buf_puts(b, i ? ", <b>" : "<b>");
+        cli_buf_html(b, names[i]);
+        cli_buf_puts(b, "</b>");
+    }
+}
+
+/*
+ * Names the stack's meta-learner(s).  The store keeps the spec text of the
+ * study's last run, the run that built the ensemble: its ensemble section
+ * says which learners, with the same default as trials/build.c.
+ */
+static void stack_learners(const report *r, cli_buf *b)
+{
+    const char *metrics[32], *strategies[16], *def;
+    aml_spec_vocab vocab;
+    aml_spec *spec = NULL;
+    const aml_spec_ensemble *e;
+
+    cli_spec_vocab(&vocab, metrics, 32, strategies, 16);
+    if (!r->spec_text || aml_spec_load_text(&spec, r->spec_path ? r->spec_path : "spec",
+                                            r->spec_text, &vocab) < 0) {
+        cli_buf_puts(b, "<p>Meta-learner: not known (the study keeps no readable "
+                        "spec).</p>\n");
+        return;
+    }
+    e = &spec->ensemble;
+    def = aml_build_default_meta(r->task && strcmp(r->task, "regression") == 0
+                                     ? AML_TASK_REGRESSION
+                                     : AML_TASK_CLASSIFICATION);
+    cli_buf_puts(b, e->n_meta > 1 ? "<p>Meta-learners " : "<p>Meta-learner ");
+    html_names(b, e->meta, e->meta ? e->n_meta : 0, def);
+    if (e->layers == 2) {
+        cli_buf_puts(b, ", then final learner ");
+        html_names(b, e->final ? &e->final : NULL, e->final ? 1 : 0, def);
+    }
+    cli_buf_puts(b, e->passthrough ? " over the members' out-of-fold outputs and the "
+                                     "original inputs.</p>\n"
+                                   : " over the members' out-of-fold outputs.</p>\n");
+    aml_spec_free(spec);
+}
+
 static int ensemble_section(const aml_ensemble_info *e, void *payload)
 {
     ens_page *pg = payload;
@@ -459,6 +539,8 @@ static int ensemble_section(const aml_ensemble_info *e, void *payload)
                        "it is scored on, against %s for the best single trial.</p>\n",
                        ens, best);
     }
+    if (!e->fallback_from && strcmp(e->method, "stacking") == 0)
+        stack_learners(pg->r, pg->b);
     cli_buf_puts(pg->b, "<table>\n<tr><th>trial</th><th>learner</th><th>CV score</th>"
                         "<th>weight</th></tr>\n");
     ensemble_members(pg->r, pg->b, e->members_json);

@@ -2,6 +2,7 @@
  * main.c - the automl command line: dispatch to sub-commands.
  */
 #include "cli.h"
+#include "runner.h"
 
 #include <string.h>
 
@@ -27,7 +28,8 @@ static const char usage[] =
     "                                    list the studies in a store and their state\n"
     "  report DB [--study S] --out FILE.html\n"
     "                                    write a self-contained HTML report with charts\n"
-    "  export DB [--study S] [--trial N | --ensemble] --out FILE [--format model|c]\n"
+    "  export DB [--study S] [--trial N | --ensemble [--method M] [--size N]]\n"
+    "         --out FILE [--format model|c]\n"
     "                                    write the study's model (its ensemble, or one\n"
     "                                    trial) as a model file or as C source\n"
     "  predict MODEL DATA.csv [--out FILE] [--proba]\n"
@@ -54,8 +56,7 @@ static const cli_command commands[] = {
     {"best", cli_best},       {"studies", cli_studies},
     {"predict", cli_predict}, {"learners", cli_learners},
     {"report", cli_report},   {"explain", cli_explain},
-    {"export", cli_export},
-    {NULL, NULL},
+    {"export", cli_export},   {NULL, NULL},
 };
 
 int main(int argc, char **argv)
@@ -75,6 +76,11 @@ int main(int argc, char **argv)
         printf("automl %s\n", AML_VERSION);
         return CLI_EXIT_OK;
     }
+    /* OpenBLAS's threaded calls sum in an order that depends on the thread
+     * count (MLP and SVM fits differ in the last bits between 1 and 2), so
+     * BLAS stays on one thread and models never depend on `parallel` or on
+     * the machine's cores; learners parallelise on their own, deterministically. */
+    aml_blas_threads(1);
     for (c = commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)
             return c->run(argc - 2, argv + 2);

@@ -133,9 +133,15 @@ static void canon_search_extra(cli_buf *b, const aml_spec *spec)
                        spec->min_resource > 0 ? spec->min_resource : 1.0 / 27.0,
                        spec->sampler == 2 || (bohb && spec->sampler == 0) ? "bayes"
                                                                           : "random");
+    /* Stores made before defaults first existed have no such line: their
+     * trials came without the defaults, so they must not resume with them. */
+    if (aml_spec_defaults_first(spec))
+        cli_buf_puts(b, "search.defaults_first: true\n");
     for (size_t i = 0; i < spec->n_seeds; i++) {
         const aml_spec_seed *sd = &spec->seeds[i];
 
+        if (sd->is_default)
+            continue;
         cli_buf_printf(b, "search.seed_configs.%zu: %s", i, sd->learner);
         for (size_t k = 0; k < sd->n_params; k++) {
             cli_buf_printf(b, "%s%s=", k ? ", " : " ", sd->params[k].name);

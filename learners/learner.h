@@ -18,8 +18,9 @@
  * Regression predict writes one value per row.
  *
  * Threads: an instance is used by one thread at a time.  fit receives the
- * number of threads it may use (1 inside parallel trials); learners that
- * call BLAS rely on the runner having set BLAS to that thread count.
+ * number of threads it may use (1 inside parallel trials) and must give the
+ * same bits at any count; BLAS runs on one thread (its threaded calls do
+ * not give the same bits), so a learner parallelises with OpenMP itself.
  */
 #ifndef AML_LEARNER_H
 #define AML_LEARNER_H

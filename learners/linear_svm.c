@@ -49,6 +49,7 @@
  */
 #include "aml.h"
 #include "learner.h"
+#include "platt_internal.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -307,122 +308,6 @@ static long long dcd_solve(dcd *s, double *w, long long max_iter, double tol,
 }
 
 /* ------------------------------------------------------------------------
- * Platt's sigmoid (Lin, Lin and Weng 2007, Algorithm 1, weighted)
- */
-
-/*
- * The pooled pairs: f and t hold n x kk values (row i's pairs at i kk ..),
- * and w (n, or NULL) weighs rows, so pair j has weight w[j / kk].
- */
-typedef struct platt_data {
-    const double *f, *t, *w;
-    size_t n;
-    int kk;
-} platt_data;
-
-static double platt_w(const platt_data *pd, size_t j)
-{
-    return pd->w ? pd->w[j / (size_t)pd->kk] : 1.0;
-}
-
-/* Weighted negative log likelihood of targets t under 1/(1 + exp(A f + B)). */
-static double platt_nll(const platt_data *pd, double A, double B)
-{
-    const double *f = pd->f, *t = pd->t;
-    double v = 0.0;
-    size_t i, n = pd->n * (size_t)pd->kk;
-
-    for (i = 0; i < n; i++) {
-        double z = f[i] * A + B, wi = platt_w(pd, i);
-
-        if (z >= 0.0)
-            v += wi * (t[i] * z + log1p(exp(-z)));
-        else
-            v += wi * ((t[i] - 1.0) * z + log1p(exp(z)));
-    }
-    return v;
-}
-
-/* Gradient g and Hessian h (h11, h22, h21) of platt_nll at (A, B). */
-static void platt_derivs(const platt_data *pd, double A, double B, double g[2],
-                         double h[3])
-{
-    const double *f = pd->f, *t = pd->t;
-    size_t i, n = pd->n * (size_t)pd->kk;
-
-    g[0] = g[1] = h[2] = 0.0;
-    h[0] = h[1] = 1e-12; /* keeps the Hessian positive definite */
-    for (i = 0; i < n; i++) {
-        double z = f[i] * A + B, wi = platt_w(pd, i), p, q, d2, d1;
-
-        if (z >= 0.0) {
-            p = exp(-z) / (1.0 + exp(-z));
-            q = 1.0 / (1.0 + exp(-z));
-        } else {
-            p = 1.0 / (1.0 + exp(z));
-            q = exp(z) / (1.0 + exp(z));
-        }
-        d2 = wi * p * q;
-        h[0] += f[i] * f[i] * d2;
-        h[1] += d2;
-        h[2] += f[i] * d2;
-        d1 = wi * (t[i] - p);
-        g[0] += f[i] * d1;
-        g[1] += d1;
-    }
-}
-
-/*
- * Fits (A, B) on the pairs of pd; t holds 1 for a positive pair and 0 for
- * a negative one on entry, and Platt's targets on return.
- */
-static void platt_fit(platt_data *pd, double *t, double *A, double *B)
-{
-    double npos = 0.0, nneg = 0.0, fval, g[2], h[3];
-    size_t i, n = pd->n * (size_t)pd->kk;
-    int it;
-
-    for (i = 0; i < n; i++)
-        *(t[i] > 0.5 ? &npos : &nneg) += platt_w(pd, i);
-    for (i = 0; i < n; i++)
-        t[i] = t[i] > 0.5 ? (npos + 1.0) / (npos + 2.0) : 1.0 / (nneg + 2.0);
-    pd->t = t;
-    *A = 0.0;
-    *B = log((nneg + 1.0) / (npos + 1.0));
-    fval = platt_nll(pd, *A, *B);
-    for (it = 0; it < 100; it++) {
-        double det, dA, dB, gd, step;
-
-        platt_derivs(pd, *A, *B, g, h);
-        if (fabs(g[0]) < 1e-5 && fabs(g[1]) < 1e-5)
-            break;
-        det = h[0] * h[1] - h[2] * h[2];
-        dA = -(h[1] * g[0] - h[2] * g[1]) / det;
-        dB = -(-h[2] * g[0] + h[0] * g[1]) / det;
-        gd = g[0] * dA + g[1] * dB;
-        for (step = 1.0; step >= 1e-10; step *= 0.5) {
-            double nf = platt_nll(pd, *A + step * dA, *B + step * dB);
-
-            if (nf < fval + 1e-4 * step * gd) {
-                *A += step * dA, *B += step * dB, fval = nf;
-                break;
-            }
-        }
-        if (step < 1e-10)
-            break; /* no decrease along the Newton direction: at precision limit */
-    }
-    if (!(*A < 0.0))
-        *A = -1e-12; /* keep the sigmoid decreasing: see the file comment */
-}
-
-static double platt_prob(double f, double A, double B)
-{
-    double z = f * A + B;
-
-    return z >= 0.0 ? exp(-z) / (1.0 + exp(-z)) : 1.0 / (1.0 + exp(z));
-}
-
-/* ------------------------------------------------------------------------
  * The learner
  */
 
@@ -477,7 +362,8 @@ static int svm_fit_one(linsvm *m, dcd *s, const double *y, int c, aml_rng *rng)
     for (i = 0; i < n; i++)
         s->row[i].sy = (int)y[i] == cls ? 1.0 : -1.0;
     if (dcd_solve(s, m->W + (size_t)c * (p + 1), m->max_iter, m->tol, rng) < 0)
-        return aml_error_set(AML_ETIMEOUT, "linear_svm: stopped at the trial's time limit");
+        return aml_error_set(AML_ETIMEOUT,
+                             "linear_svm: stopped at the trial's time limit");
     return AML_OK;
 }
 
@@ -489,7 +375,7 @@ static int svm_fit_platt(linsvm *m, const aml_matrix *X, const double *y, const 
     size_t i, n = X->rows;
     int c, kk = m->k == 1 ? 2 : m->k;
     double *f = aml_mallocarray(n ? n : 1, 2 * (size_t)kk * sizeof(double)), *t;
-    platt_data pd;
+    aml_platt_data pd;
 
     if (!f)
         return AML_ENOMEM;
@@ -500,8 +386,10 @@ static int svm_fit_platt(linsvm *m, const aml_matrix *X, const double *y, const 
     for (i = 0; i < n; i++)
         for (c = 0; c < kk; c++)
             t[i * kk + c] = (int)y[i] == c;
-    pd = (platt_data){f, t, w, n, kk};
-    platt_fit(&pd, t, &m->A, &m->B);
+    pd = (aml_platt_data){f, t, w, n, kk};
+    aml_platt_fit(&pd, t, &m->A, &m->B);
+    if (!(m->A < 0.0))
+        m->A = -1e-12; /* keep the sigmoid decreasing: see the file comment */
     free(f);
     return AML_OK;
 }
@@ -600,7 +488,7 @@ static int svm_predict(const aml_learner *l, const aml_matrix *X, double *out)
         double *z = out + i * k, sum = 0.0;
 
         for (c = 0; c < k; c++)
-            sum += (z[c] = platt_prob(z[c], m->A, m->B));
+            sum += (z[c] = aml_platt_prob(z[c], m->A, m->B));
         for (c = 0; c < k; c++)
             z[c] = sum > 0.0 ? z[c] / sum : 1.0 / k;
     }

@@ -45,6 +45,7 @@
  */
 #include "aml.h"
 #include "learner.h"
+#include "platt_internal.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -395,7 +396,8 @@ static int svm_smo_run(svm_smo *s, double tol)
         const double *Qi, *Qj;
         double ai, aj;
 
-        if ((it & 1023) == 0 && (rc = aml_deadline_check()) < 0)
+        /* A kernel column can cost milliseconds on big data: check often. */
+        if ((it & 63) == 0 && (rc = aml_deadline_check()) < 0)
             return rc;
         if ((rc = svm_select(s, tol, &i, &j)) != 0)
             return rc < 0 ? rc : AML_OK;
@@ -499,95 +501,6 @@ static void svm_binary_dec(const svm_data *d, const size_t *idx, const double *c
             }
         out[a] = s;
     }
-}
-
-/* ---- Platt scaling (Lin, Lin and Weng 2007, Algorithm 1) ------------------- */
-
-static double svm_platt_f(const double *dec, const double *tgt, size_t l, double A,
-                          double B)
-{
-    double f = 0.0;
-    size_t i;
-
-    for (i = 0; i < l; i++) {
-        double z = dec[i] * A + B;
-
-        f += z >= 0.0 ? tgt[i] * z + log1p(exp(-z)) : (tgt[i] - 1.0) * z + log1p(exp(z));
-    }
-    return f;
-}
-
-/* Gradient and Hessian of the Platt objective at (A, B). */
-static void svm_platt_derivs(const double *dec, const double *tgt, size_t l, double A,
-                             double B, double g[2], double h[3])
-{
-    size_t i;
-
-    g[0] = g[1] = 0.0;
-    h[0] = h[1] = 1e-12; /* LIBSVM's sigma keeps the Hessian positive definite */
-    h[2] = 0.0;
-    for (i = 0; i < l; i++) {
-        double z = dec[i] * A + B, pp, q, d2, d1;
-
-        if (z >= 0.0)
-            pp = exp(-z) / (1.0 + exp(-z)), q = 1.0 / (1.0 + exp(-z));
-        else
-            pp = 1.0 / (1.0 + exp(z)), q = exp(z) / (1.0 + exp(z));
-        d2 = pp * q;
-        h[0] += dec[i] * dec[i] * d2;
-        h[1] += d2;
-        h[2] += dec[i] * d2;
-        d1 = tgt[i] - pp;
-        g[0] += dec[i] * d1;
-        g[1] += d1;
-    }
-}
-
-/* Fits P(y = +1 | f) = 1 / (1 + exp(A f + B)); tgt holds the labels, overwritten. */
-static void svm_platt(const double *dec, double *tgt, size_t l, double *pA, double *pB)
-{
-    double np = 0.0, nn = 0.0, A = 0.0, B, f, hi, lo;
-    size_t i;
-    int it;
-
-    for (i = 0; i < l; i++)
-        tgt[i] > 0 ? np++ : nn++;
-    hi = (np + 1.0) / (np + 2.0);
-    lo = 1.0 / (nn + 2.0);
-    for (i = 0; i < l; i++)
-        tgt[i] = tgt[i] > 0 ? hi : lo;
-    B = log((nn + 1.0) / (np + 1.0));
-    f = svm_platt_f(dec, tgt, l, A, B);
-    for (it = 0; it < 100; it++) {
-        double g[2], h[3], det, dA, dB, gd, step;
-
-        svm_platt_derivs(dec, tgt, l, A, B, g, h);
-        if (fabs(g[0]) < 1e-5 && fabs(g[1]) < 1e-5)
-            break;
-        det = h[0] * h[1] - h[2] * h[2];
-        dA = -(h[1] * g[0] - h[2] * g[1]) / det;
-        dB = -(-h[2] * g[0] + h[0] * g[1]) / det;
-        gd = g[0] * dA + g[1] * dB;
-        for (step = 1.0; step >= 1e-10; step /= 2.0) {
-            double nf = svm_platt_f(dec, tgt, l, A + step * dA, B + step * dB);
-
-            if (nf < f + 1e-4 * step * gd) {
-                A += step * dA, B += step * dB, f = nf;
-                break;
-            }
-        }
-        if (step < 1e-10)
-            break;
-    }
-    *pA = A;
-    *pB = B;
-}
-
-static double svm_sigmoid(double dec, double A, double B)
-{
-    double z = dec * A + B;
-
-    return z >= 0.0 ? exp(-z) / (1.0 + exp(-z)) : 1.0 / (1.0 + exp(z));
 }
 
 /* ---- fitting ------------------------------------------------------------- */
@@ -719,8 +632,11 @@ static int svm_train_pair(svm *m, const svm_data *d, const svm_groups *g, int a,
         svm_binary_dec(d, idx, pr->coef[q], l, m->rho[q], idx, l, dec);
     for (t = 0; t < l; t++)
         dec[l + t] = y[t];
-    if (rc == 0)
-        svm_platt(dec, dec + l, l, &m->probA[q], &m->probB[q]);
+    if (rc == 0) {
+        aml_platt_data pd = {dec, dec + l, NULL, l, 1};
+
+        aml_platt_fit(&pd, dec + l, &m->probA[q], &m->probB[q]);
+    }
 out:
     free(idx);
     free(y);
@@ -972,7 +888,13 @@ int aml_svm_decision(const aml_learner *l, const aml_matrix *X, double *out)
         return AML_ENOMEM;
     for (b = 0; b < X->rows; b += block) {
         size_t rows = X->rows - b < block ? X->rows - b : block;
+        int rc;
 
+        /* Predicting a trial's validation rows counts against its timeout too. */
+        if ((rc = aml_deadline_check()) < 0) {
+            free(kv);
+            return rc;
+        }
         svm_kernel_block(m, X->data + b * m->p, rows, kv);
         for (r = 0; r < rows; r++)
             svm_row_dec(m, kv + r * m->n_sv, out + (b + r) * npairs);
@@ -1054,7 +976,7 @@ static void svm_row_prob(const svm *m, const double *dec, double *scratch, doubl
     }
     for (a = 0; a < k; a++)
         for (b = a + 1; b < k; b++, q++) {
-            double v = svm_sigmoid(dec[q], m->probA[q], m->probB[q]);
+            double v = aml_platt_prob(dec[q], m->probA[q], m->probB[q]);
 
             v = fmin(fmax(v, SVM_MIN_PROB), 1.0 - SVM_MIN_PROB);
             r[a * k + b] = v;

@@ -122,7 +122,7 @@ static const aml_learner_type spec_prep_type = {
 static const char *const spec_search_keys[] = {
     "strategy", "trials",        "parallel", "seed",         "grid",    "time_budget",
     "patience", "trial_timeout", "eta",      "min_resource", "sampler", "seed_configs",
-    NULL};
+    "defaults_first", NULL};
 /* search.sampler, in aml_search_sampler order from 1. */
 static const char *const spec_samplers[] = {"random", "bayes", NULL};
 /* Rungs successive halving keeps at most (HV_MAX_RUNGS in search/halving.c). */
@@ -1001,10 +1001,36 @@ static int spec_read_halving(spec_ctx *c, yaml_node_t *search)
     return AML_OK;
 }
 
-static int spec_read_search(spec_ctx *c, const spec_entry *search)
+/* search.seed_configs (kept for after the learners) and search.defaults_first. */
+static int spec_read_seed_keys(spec_ctx *c, yaml_node_t *search)
 {
     aml_spec *s = c->spec;
     char desc[64];
+    spec_entry e;
+    int rc;
+
+    if ((e = spec_get(c, search, "seed_configs")).val) {
+        if (e.val->type != YAML_SEQUENCE_NODE && !spec_is_null(e.val))
+            return spec_fail(c, e.val,
+                             "'seed_configs' must be a list of mappings like "
+                             "{learner: knn, k: 5}, not %s",
+                             spec_describe(e.val, desc, sizeof(desc)));
+        c->seeds = e.val->type == YAML_SEQUENCE_NODE ? e.val : NULL;
+    }
+    if ((e = spec_get(c, search, "defaults_first")).val) {
+        if ((rc = spec_get_bool(c, &e, &s->defaults_first)) < 0)
+            return rc;
+        if (s->defaults_first && strcmp(s->strategy, "grid") == 0)
+            return spec_fail(c, e.key,
+                             "'defaults_first' does not apply to strategy grid, "
+                             "which visits its points in order");
+    }
+    return AML_OK;
+}
+
+static int spec_read_search(spec_ctx *c, const spec_entry *search)
+{
+    aml_spec *s = c->spec;
     spec_entry e;
     long long v;
     int rc;
@@ -1040,14 +1066,8 @@ static int spec_read_search(spec_ctx *c, const spec_entry *search)
     }
     if ((rc = spec_read_halving(c, search->val)) < 0)
         return rc;
-    if ((e = spec_get(c, search->val, "seed_configs")).val) {
-        if (e.val->type != YAML_SEQUENCE_NODE && !spec_is_null(e.val))
-            return spec_fail(c, e.val,
-                             "'seed_configs' must be a list of mappings like "
-                             "{learner: knn, k: 5}, not %s",
-                             spec_describe(e.val, desc, sizeof(desc)));
-        c->seeds = e.val->type == YAML_SEQUENCE_NODE ? e.val : NULL;
-    }
+    if ((rc = spec_read_seed_keys(c, search->val)) < 0)
+        return rc;
     return spec_read_budget(c, search->val);
 }
 
@@ -1588,22 +1608,15 @@ static int spec_read_seed(spec_ctx *c, yaml_node_t *m, aml_spec_seed *sd)
     return AML_OK;
 }
 
-/* search.seed_configs, read after the learners (checked against the space). */
-static int spec_read_seeds(spec_ctx *c)
+/* search.seed_configs' items into c->spec->seeds (room for them is there). */
+static int spec_read_seed_list(spec_ctx *c)
 {
-    yaml_node_item_t *start, *it;
-    aml_config *cfgs = NULL;
+    yaml_node_item_t *it;
     char desc[64];
-    size_t n;
     int rc;
 
-    if (!c->seeds)
-        return AML_OK;
-    start = c->seeds->data.sequence.items.start;
-    n = (size_t)(c->seeds->data.sequence.items.top - start);
-    if (n && !(c->spec->seeds = aml_calloc(n, sizeof(*c->spec->seeds))))
-        return AML_ENOMEM;
-    for (it = start; it < c->seeds->data.sequence.items.top; it++) {
+    for (it = c->seeds->data.sequence.items.start; it < c->seeds->data.sequence.items.top;
+         it++) {
         yaml_node_t *item = spec_node(c, *it);
 
         if (item->type != YAML_MAPPING_NODE)
@@ -1615,6 +1628,46 @@ static int spec_read_seeds(spec_ctx *c)
         if (rc < 0)
             return rc;
     }
+    return AML_OK;
+}
+
+/* Defaults first: a seed naming no parameter for each learner, in spec order. */
+static int spec_add_default_seeds(spec_ctx *c)
+{
+    const aml_space *space = c->spec->space;
+
+    for (size_t li = 0; li < space->n_learners; li++) {
+        aml_spec_seed *sd = &c->spec->seeds[c->spec->n_seeds++];
+
+        if (!(sd->learner = aml_strdup(space->learners[li].name)))
+            return AML_ENOMEM;
+        sd->type = spec_find_learner(c, sd->learner);
+        sd->pos = (aml_spec_pos){space->learners[li].line, space->learners[li].col};
+        sd->is_default = 1;
+    }
+    return AML_OK;
+}
+
+/*
+ * search.seed_configs, read after the learners (checked against the space),
+ * then the defaults when the search starts with them.
+ */
+static int spec_read_seeds(spec_ctx *c)
+{
+    size_t n = 0;
+    aml_config *cfgs = NULL;
+    int rc;
+
+    if (c->seeds)
+        n = (size_t)(c->seeds->data.sequence.items.top - c->seeds->data.sequence.items.start);
+    if (aml_spec_defaults_first(c->spec))
+        n += c->spec->space->n_learners;
+    if (n && !(c->spec->seeds = aml_calloc(n, sizeof(*c->spec->seeds))))
+        return AML_ENOMEM;
+    if (c->seeds && (rc = spec_read_seed_list(c)) < 0)
+        return rc;
+    if (aml_spec_defaults_first(c->spec) && (rc = spec_add_default_seeds(c)) < 0)
+        return rc;
     if ((rc = aml_spec_seed_configs(c->spec, c->spec->space, &cfgs, &n)) < 0)
         return rc;
     aml_spec_seed_configs_free(cfgs, n);
@@ -1664,14 +1717,14 @@ static void spec_value_text(const aml_value *v, char *buf, size_t n)
         snprintf(buf, n, "%g", v->real);
 }
 
-/* An unnamed dimension's value: the default when the dimension holds it. */
-static void spec_seed_default(const aml_spec_seed *sd, const aml_dim *d, aml_value *out)
+/* An unnamed dimension's value: learner t's default when the dimension holds it. */
+static void spec_seed_default(const aml_learner_type *t, const aml_dim *d, aml_value *out)
 {
     size_t skip = sizeof(AML_PREP_PREFIX) - 1;
     const aml_param_def *def =
         strncmp(d->name, AML_PREP_PREFIX, skip) == 0
             ? aml_learner_param_find(&spec_prep_type, d->name + skip)
-            : aml_learner_param_find(sd->type, d->name);
+            : aml_learner_param_find(t, d->name);
 
     if (def && spec_dim_holds(d, &def->def, out))
         return;
@@ -1696,7 +1749,7 @@ static int spec_seed_fill(const aml_spec *s, const aml_spec_seed *sd,
         for (k = 0; k < sd->n_params && strcmp(sd->params[k].name, d->name) != 0; k++)
             ;
         if (k == sd->n_params) {
-            spec_seed_default(sd, d, &cfg->params[j].value);
+            spec_seed_default(sd->type, d, &cfg->params[j].value);
             continue;
         }
         used++;
@@ -1725,38 +1778,74 @@ static int spec_seed_fill(const aml_spec *s, const aml_spec_seed *sd,
     return AML_OK;
 }
 
+int aml_spec_defaults_first(const aml_spec *s)
+{
+    if (s->defaults_first >= 0)
+        return s->defaults_first;
+    return strcmp(s->strategy, "grid") != 0;
+}
+
+/* Is cfgs[n] equal to one of cfgs[0..n-1]? */
+static int spec_seed_repeats(const aml_config *cfgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (aml_config_equal(&cfgs[i], &cfgs[n]))
+            return 1;
+    return 0;
+}
+
+/*
+ * Seed i of the spec as cfg, a configuration of space: AML_OK, or 1 when
+ * it is a default seed of a learner space lacks (cfg untouched).
+ */
+static int spec_seed_config(const aml_spec *s, size_t i, const aml_space *space,
+                            aml_config *cfg)
+{
+    const aml_spec_seed *sd = &s->seeds[i];
+    size_t li;
+    int rc;
+
+    for (li = 0;
+         li < space->n_learners && strcmp(space->learners[li].name, sd->learner) != 0;
+         li++)
+        ;
+    if (li == space->n_learners && sd->is_default)
+        return 1;
+    if (li == space->n_learners)
+        return aml_error_set(AML_EINVAL,
+                             "%s:%d:%d: seed configuration names learner '%s', which "
+                             "'learners' does not list",
+                             s->path, sd->pos.line, sd->pos.col, sd->learner);
+    if ((rc = aml_config_init(cfg, space, li)) < 0)
+        return rc;
+    return spec_seed_fill(s, sd, &space->learners[li], cfg);
+}
+
 int aml_spec_seed_configs(const aml_spec *s, const aml_space *space, aml_config **out,
                           size_t *n)
 {
     aml_config *cfgs = NULL;
-    size_t i, li;
+    size_t i, m = 0;
     int rc = AML_OK;
 
     *out = NULL;
     *n = 0;
     if (s->n_seeds && !(cfgs = aml_calloc(s->n_seeds, sizeof(*cfgs))))
         return AML_ENOMEM;
-    for (i = 0; i < s->n_seeds && rc == AML_OK; i++) {
-        const aml_spec_seed *sd = &s->seeds[i];
-
-        for (li = 0;
-             li < space->n_learners && strcmp(space->learners[li].name, sd->learner) != 0;
-             li++)
-            ;
-        if (li == space->n_learners)
-            rc = aml_error_set(AML_EINVAL,
-                               "%s:%d:%d: seed configuration names learner '%s', which "
-                               "'learners' does not list",
-                               s->path, sd->pos.line, sd->pos.col, sd->learner);
-        else if ((rc = aml_config_init(&cfgs[i], space, li)) == AML_OK)
-            rc = spec_seed_fill(s, sd, &space->learners[li], &cfgs[i]);
+    for (i = 0; i < s->n_seeds && rc >= 0; i++) {
+        if ((rc = spec_seed_config(s, i, space, &cfgs[m])) != AML_OK)
+            continue;
+        if (spec_seed_repeats(cfgs, m))
+            aml_config_dispose(&cfgs[m]);
+        else
+            m++;
     }
-    if (rc < 0) {
+    if (rc < 0 || m == 0) {
         aml_spec_seed_configs_free(cfgs, s->n_seeds);
-        return rc;
+        return rc < 0 ? rc : AML_OK;
     }
     *out = cfgs;
-    *n = s->n_seeds;
+    *n = m;
     return AML_OK;
 }
 
@@ -2122,6 +2211,7 @@ static aml_spec *spec_new(const char *path)
     s->parallel = 1;
     s->path = aml_strdup(path);
     s->strategy = aml_strdup("random");
+    s->defaults_first = -1;
     s->space = aml_space_new();
     if (!s->path || !s->strategy || !s->space) {
         aml_spec_free(s);

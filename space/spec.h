@@ -92,7 +92,8 @@ typedef struct aml_spec_seed {
     aml_param *params;
     aml_spec_pos *param_pos; /* of each parameter's key */
     size_t n_params;
-    aml_spec_pos pos; /* of the entry */
+    aml_spec_pos pos; /* of the entry (of the learner's key for a default) */
+    int is_default;   /* added by search.defaults_first, not written by the user */
 } aml_spec_seed;
 
 typedef struct aml_spec {
@@ -138,8 +139,13 @@ typedef struct aml_spec {
      * aml_search_sampler, search/search.h) */
     double eta, min_resource;
     int sampler;
-    aml_spec_seed *seeds; /* search.seed_configs, in order */
+    /* search.seed_configs in order, then (defaults first) one seed naming no
+     * parameter per learner, in the order of `learners` */
+    aml_spec_seed *seeds;
     size_t n_seeds;
+    /* search.defaults_first: -1 not given (on for every strategy but grid), 0, 1;
+     * read it through aml_spec_defaults_first */
+    int defaults_first;
     aml_space *space;
     aml_spec_ensemble ensemble;
     char *store;  /* resolved path */
@@ -171,13 +177,16 @@ void aml_spec_free(aml_spec *s);
  * a dimension of its learner there, with a value the dimension holds; an
  * unnamed one takes the learner's default (the preprocess table's for a
  * preprocess key) when its dimension holds it, else the dimension's first
- * choice or middle value (aml_dim_at 0.5).  Strings borrow from the space
- * or the learner tables.  Errors are "spec.yaml:LINE:COL: ..." and
- * AML_EINVAL.  *out (NULL when there are none) is freed with
- * aml_spec_seed_configs_free.
+ * choice or middle value (aml_dim_at 0.5).  A seed equal to an earlier one
+ * is dropped, and so is a default seed whose learner `space` lacks (a
+ * learner the caller trimmed away).  Strings borrow from the space or the learner tables.  Errors are
+ * "spec.yaml:LINE:COL: ..." and AML_EINVAL.  *out (NULL when there are
+ * none) is freed with aml_spec_seed_configs_free.
  */
 int aml_spec_seed_configs(const aml_spec *s, const aml_space *space, aml_config **out,
                           size_t *n);
 void aml_spec_seed_configs_free(aml_config *c, size_t n);
+/* Does the search start with each learner's defaults (search.defaults_first)? */
+int aml_spec_defaults_first(const aml_spec *s);
 
 #endif

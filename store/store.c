@@ -239,8 +239,7 @@ static const char schema_v4[] =
  * cross-validated estimate, best_trial_score the best single trial's).
  */
 static const char schema_v5[] =
-    "ALTER TABLE trial ADD COLUMN resource REAL;\n"
-    SCHEMA_V5_VIEWS
+    "ALTER TABLE trial ADD COLUMN resource REAL;\n" SCHEMA_V5_VIEWS
     "ALTER TABLE study ADD COLUMN spec_path TEXT;\n"
     "CREATE TABLE ensemble (\n"
     "    study_id INTEGER PRIMARY KEY REFERENCES study(id) ON DELETE CASCADE,\n"
@@ -256,11 +255,7 @@ static const char schema_v5[] =
 
 /* store_migrations[v] takes a database from user_version v to v + 1. */
 static const char *const store_migrations[] = {
-    schema_v1,
-    schema_v2,
-    schema_v3,
-    schema_v4,
-    schema_v5,
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
 };
 #define STORE_SCHEMA_VERSION                                                             \
     ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -477,24 +472,37 @@ double store_now(void)
 /* ---- opening and the schema ----------------------------------------------- */
 
 /*
- * Opens the connection and sets the per-connection pragmas.  Foreign keys
- * are switched on only after the schema is up to date (aml_store_open):
- * a migration that rebuilds a table must run with them off, and SQLite
- * ignores that pragma inside a transaction.
+ * Opens `file` (the store's path, or the private file a new store is built
+ * in) and sets the per-connection pragmas.  Foreign keys are switched on
+ * only after the schema is up to date (aml_store_open): a migration that
+ * rebuilds a table must run with them off, and SQLite ignores that pragma
+ * inside a transaction.
+ *
+ * A read-only handle opens the file read-write too (SQLite falls back to
+ * reading only when the OS refuses writing) and sets query_only, which
+ * refuses every statement that would change the database.  The reason is
+ * the WAL's side files: the last connection to close a WAL database
+ * checkpoints it and deletes STORE-wal and STORE-shm, but only when it may
+ * write; a connection opened SQLITE_OPEN_READONLY leaves both behind, so
+ * `automl trials` would litter the directory (https://www.sqlite.org/wal.html,
+ * "Persistence of WAL mode" and "Read-Only Databases").  The checkpoint at
+ * close copies only pages a writer committed, and a reader is the last to
+ * close only when no writer is open.
  */
-static int store_connect(aml_store *s)
+static int store_connect(aml_store *s, const char *file, int create)
 {
-    int flags =
-        s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     int rc;
 
-    if ((rc = sqlite3_open_v2(s->path, &s->db, flags, NULL)) != SQLITE_OK) {
+    if ((rc = sqlite3_open_v2(file, &s->db, flags, NULL)) != SQLITE_OK) {
         if (!s->db)
             return store_fail(s, AML_ENOMEM, "%s: out of memory opening", s->path);
         return store_fail(s, rc == SQLITE_CANTOPEN ? AML_EIO : AML_ESTORE, "%s: %s",
                           s->path, sqlite3_errmsg(s->db));
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    if (s->readonly && (rc = store_exec(s, "PRAGMA query_only = ON")) < 0)
+        return rc;
 
     /* Reading user_version first makes a non-database file fail here with
      * SQLite's "file is not a database", before anything is written. */
@@ -611,6 +619,47 @@ static void store_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Removes a database file with its journal, WAL and shared-memory files. */
+static void store_unlink_db(const char *file)
+{
+    static const char *const side[] = {"", "-journal", "-wal", "-shm"};
+    char name[PATH_MAX + 16];
+
+    for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++)
+        if (snprintf(name, sizeof(name), "%s%s", file, side[i]) < (int)sizeof(name))
+            unlink(name); /* a name too long to exist is not there */
+}
+
+/*
+ * Creates a store that does not exist yet, atomically for readers: the
+ * schema (and WAL mode) is committed in a private file beside `path` (same
+ * directory, hence same file system) that link() then puts in place whole.
+ * A reader racing `automl run` thus finds no file, or the full schema,
+ * never the empty database SQLite creates at open.  link() never replaces:
+ * when another process created the store first (EEXIST), its file is used.
+ * Where the file system has no hard links the store is created in place as
+ * before, and a reader may then see it empty for a moment.
+ */
+static int store_create(aml_store *s)
+{
+    char tmp[PATH_MAX + 64];
+    int rc, linked;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.new-%ld-%lx", s->path, (long)getpid(),
+                 (unsigned long)(uintptr_t)s) >= (int)sizeof(tmp) - 16)
+        return 0;         /* too long a path for the side files: create in place */
+    store_unlink_db(tmp); /* a dead process of the same id may have left one */
+    if ((rc = store_connect(s, tmp, 1)) == 0)
+        rc = store_schema(s);
+    store_close_db(s); /* the last connection: SQLite removes tmp's WAL files */
+    linked = rc == 0 && link(tmp, s->path) == 0;
+    if (rc == 0 && !linked && errno != EEXIST && errno != EPERM && errno != ENOTSUP &&
+        errno != ENOSYS)
+        rc = store_fail(s, AML_EIO, "%s: cannot create: %s", s->path, strerror(errno));
+    store_unlink_db(tmp);
+    return rc;
+}
+
 int aml_store_open(aml_store **out, const char *path, int readonly)
 {
     aml_store *s;
@@ -631,6 +680,9 @@ int aml_store_open(aml_store **out, const char *path, int readonly)
         rc = AML_ENOMEM;
         goto fail;
     }
+    if (!readonly && access(path, F_OK) != 0 && errno == ENOENT &&
+        (rc = store_create(s)) < 0)
+        goto fail;
     /*
      * Opening can meet another process creating the same new file (the
      * journal-mode switch and the schema both need the whole file for a
@@ -640,7 +692,8 @@ int aml_store_open(aml_store **out, const char *path, int readonly)
     for (int attempt = 0;; attempt++) {
         int busy;
 
-        if ((rc = store_connect(s)) == 0 && (rc = store_schema(s)) == 0 &&
+        if ((rc = store_connect(s, path, !readonly)) == 0 &&
+            (rc = store_schema(s)) == 0 &&
             (rc = store_exec(s, "PRAGMA foreign_keys = ON")) == 0)
             break;
         busy = s->db && ((sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY ||

@@ -10,6 +10,7 @@
 #include "spec.h"
 #include "store.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,24 @@ const char *aml_test_tmpdir(void)
         atexit(tmpdir_cleanup);
     }
     return tmpdir_path;
+}
+
+void aml_test_listing(const char *dir, char *out, size_t cap)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    size_t len = 0;
+
+    assert_true(n >= 0);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (names[i]->d_name[0] != '.') {
+            len += (size_t)snprintf(out + len, cap - len, "%s;", names[i]->d_name);
+            assert_true(len < cap);
+        }
+        free(names[i]);
+    }
+    free(names);
 }
 
 double *aml_test_predict(const aml_learner *l, const aml_matrix *X)

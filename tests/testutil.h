@@ -55,6 +55,9 @@ double *aml_test_learner_importance(const struct aml_learner *l);
 
 /* A fresh temporary directory for this test process (removed at exit). */
 const char *aml_test_tmpdir(void);
+/* dir's entries but dot files, sorted, as "a;b;c;" in out (the test fails when
+ * they do not fit in cap bytes). */
+void aml_test_listing(const char *dir, char *out, size_t cap);
 
 struct aml_spec;
 struct aml_spec_vocab;

@@ -2,8 +2,8 @@
  * build.c - the ensemble stage: from a study's stored trials to a model.
  *
  * Candidates are the ok trials, best first, with their stored out-of-fold
- * (OOF) predictions of repeat 0.  The pool is the best `candidates` of
- * them plus the best few of every learner, so that members can come from
+ * (OOF) predictions (averaged over the repeats of a repeated plan).  The pool is the best
+ * `candidates` of them plus the best few of every learner, so that members can come from
  * every learner the search tried, not only from the one that won.
  *
  * Methods:
@@ -19,9 +19,9 @@
  * ensemble's is computed the same way on rows the ensemble did not choose
  * itself on: selection runs once per fold with that fold's rows masked
  * (y set to NaN) and is scored on them; stacking is scored on the stack's
- * own cross-fitted OOF; voting averages OOF that no member saw.  The choice
- * of voting's and stacking's members by CV score is not nested (a mild
- * optimism, documented in the closing notes).
+ * own cross-fitted OOF; voting averages OOF that no member saw.  Voting's
+ * and stacking's members are chosen by CV score, so for fold f they are
+ * chosen again by the scores over the other folds (build_nested).
  *
  * The OOF rows usable for all of this are those every pool member
  * validated (holdout and time-series plans leave some rows unvalidated).
@@ -49,7 +49,7 @@ typedef struct build_cand {
     double score;
     double key; /* score oriented so that smaller is better, for sorting */
     aml_config config;
-    double *oof; /* n x outputs, repeat 0 */
+    double *oof; /* n x outputs, the mean over the plan's repeats */
 } build_cand;
 
 typedef struct build_ctx {
@@ -196,6 +196,67 @@ static int build_pool(build_ctx *x, int candidates)
     return AML_OK;
 }
 
+/*
+ * Adds repeat r's OOF of a candidate into sum / count (element by element,
+ * NaN entries skipped): AML_OK, 1 when the trial has none stored for r,
+ * AML_EINVAL when its shape no longer fits the data.
+ */
+static int build_add_repeat(build_ctx *x, const build_cand *c, int r, double *sum,
+                            int *count)
+{
+    size_t n, len = x->n * (size_t)x->outputs;
+    double *v;
+    int outs, rc;
+
+    if ((rc = aml_store_oof_load(x->q->store, c->id, r, &v, &n, &outs)) == AML_EINVAL) {
+        aml_error_clear(); /* stored before schema 4, or a failed save */
+        return 1;
+    }
+    if (rc < 0)
+        return rc;
+    if (n != x->n || outs != x->outputs) {
+        free(v);
+        return aml_error_set(AML_EINVAL,
+                             "trial %ld's out-of-fold predictions are %zu x %d, not "
+                             "%zu x %d: the data changed since the search",
+                             c->number, n, outs, x->n, x->outputs);
+    }
+    for (size_t i = 0; i < len; i++)
+        if (!isnan(v[i])) {
+            sum[i] += v[i];
+            count[i]++;
+        }
+    free(v);
+    return AML_OK;
+}
+
+/*
+ * A candidate's OOF: with repeated CV, the mean over the repeats of each
+ * row's out-of-fold predictions (every one made by a model that did not
+ * see the row), so the ensemble is chosen on steadier values; NaN where
+ * no repeat validated the row.  1 when the trial has no stored OOF.
+ */
+static int build_load_one(build_ctx *x, build_cand *c)
+{
+    size_t len = x->n * (size_t)x->outputs;
+    int repeats = x->cv.k / (x->cv.per_repeat ? x->cv.per_repeat : 1);
+    int *count = aml_calloc(len ? len : 1, sizeof(int));
+    int rc = AML_OK;
+
+    c->oof = aml_calloc(len ? len : 1, sizeof(double));
+    if (!count || !c->oof) {
+        free(count);
+        return AML_ENOMEM;
+    }
+    for (int r = 0; r < (repeats > 0 ? repeats : 1) && rc == AML_OK; r++)
+        if ((rc = build_add_repeat(x, c, r, c->oof, count)) == 1 && r > 0)
+            rc = AML_OK; /* a later repeat not stored: the ones that are */
+    for (size_t i = 0; rc == AML_OK && i < len; i++)
+        c->oof[i] = count[i] ? c->oof[i] / count[i] : NAN;
+    free(count);
+    return rc;
+}
+
 /* Loads the OOF of every candidate; a trial stored without one leaves the pool. */
 static int build_load_oof(build_ctx *x)
 {
@@ -204,22 +265,14 @@ static int build_load_oof(build_ctx *x)
 
     if (!keep)
         return AML_ENOMEM;
-    for (size_t i = 0; i < x->m && rc == 0; i++) {
-        size_t n;
-        int outs;
-
-        if (aml_store_oof_load(x->q->store, x->c[i].id, 0, &x->c[i].oof, &n, &outs) < 0)
-            continue; /* stored before schema 4, or a failed save */
-        if (n != x->n || outs != x->outputs)
-            rc = aml_error_set(AML_EINVAL,
-                               "trial %ld's out-of-fold predictions are %zu x %d, not "
-                               "%zu x %d: the data changed since the search",
-                               x->c[i].number, n, outs, x->n, x->outputs);
-        keep[i] = 1;
+    for (size_t i = 0; i < x->m && rc >= 0; i++) {
+        rc = build_load_one(x, &x->c[i]);
+        keep[i] = rc == AML_OK;
     }
-    aml_error_clear();
-    if (rc == 0)
+    if (rc >= 0) {
+        rc = AML_OK;
         build_filter(x, keep);
+    }
     free(keep);
     return rc;
 }
@@ -281,22 +334,17 @@ static int build_rows(build_ctx *x)
 /* ---- scoring ------------------------------------------------------------- */
 
 /*
- * The mean over folds of the metric of pred (n_rows x outputs, usable-row
- * order) on each fold's rows, as a trial's CV score is computed.
+ * The metric of pred (n_rows x outputs, usable-row order) on each fold's
+ * rows, into per_fold[0..k).
  */
-static double build_cv_score(const build_ctx *x, const double *pred)
+static int build_fold_metrics(const build_ctx *x, const double *pred, double *per_fold)
 {
     size_t outs = (size_t)x->outputs;
     double *y = aml_mallocarray(x->n_rows, sizeof(double));
     double *p = aml_mallocarray(x->n_rows * outs, sizeof(double));
-    double sum = 0.0;
+    int rc = y && p ? AML_OK : AML_ENOMEM;
 
-    if (!y || !p) {
-        free(y);
-        free(p);
-        return NAN;
-    }
-    for (int f = 0; f < x->k; f++) {
+    for (int f = 0; rc == AML_OK && f < x->k; f++) {
         size_t m = 0;
 
         for (size_t r = 0; r < x->n_rows; r++) {
@@ -306,10 +354,25 @@ static double build_cv_score(const build_ctx *x, const double *pred)
             memcpy(p + m * outs, pred + r * outs, outs * sizeof(double));
             m++;
         }
-        sum += x->q->metric->score(y, p, m, x->q->d->n_classes);
+        per_fold[f] = x->q->metric->score(y, p, m, x->q->d->n_classes);
     }
     free(y);
     free(p);
+    return rc;
+}
+
+/* The mean over folds of the metric of pred, as a trial's CV score is computed. */
+static double build_cv_score(const build_ctx *x, const double *pred)
+{
+    double *per = aml_mallocarray((size_t)x->k, sizeof(double)), sum = 0.0;
+
+    if (!per || build_fold_metrics(x, pred, per) < 0) {
+        free(per);
+        return NAN;
+    }
+    for (int f = 0; f < x->k; f++)
+        sum += per[f];
+    free(per);
     return sum / x->k;
 }
 
@@ -350,9 +413,11 @@ static int build_choice_alloc(build_choice *ch, size_t n)
 /*
  * Learners take turns: the best trial of the learner whose best is best,
  * then the best of the next learner, ..., then every learner's second best,
- * until `size` members (candidates are sorted best first).
+ * until `size` members.  order ranks the candidates best first (NULL: as
+ * sorted, by their stored scores).
  */
-static int build_diverse(const build_ctx *x, int size, build_choice *ch)
+static int build_diverse(const build_ctx *x, int size, const size_t *order,
+                         build_choice *ch)
 {
     size_t want = (size_t)size < x->m ? (size_t)size : x->m;
     unsigned char *taken = aml_calloc(x->m ? x->m : 1, 1);
@@ -361,8 +426,8 @@ static int build_diverse(const build_ctx *x, int size, build_choice *ch)
 
     while (rc == 0 && taken && used && ch->n < want) {
         memset(used, 0, x->q->space->n_learners);
-        for (size_t i = 0; i < x->m && ch->n < want; i++) {
-            size_t l = x->c[i].config.learner;
+        for (size_t t = 0; t < x->m && ch->n < want; t++) {
+            size_t i = order ? order[t] : t, l = x->c[i].config.learner;
 
             if (taken[i] || used[l])
                 continue;
@@ -566,9 +631,130 @@ static int build_select_honest(const build_ctx *x, const build_pool_view *v, int
     return rc;
 }
 
+/* ---- voting's and stacking's members, chosen without the scored fold ------ */
+
+/*
+ * Voting and stacking take the best trials learner by learner.  For the
+ * honest estimate that ranking must not see the fold it is scored on, so
+ * fold f ranks the pool by each candidate's mean metric over the other
+ * folds, chooses members by that ranking, and predicts f's rows with them.
+ * (The pool itself, the best `candidates` plus each learner's best few, is
+ * taken from the stored scores; it holds every trial of searches up to
+ * `candidates` trials.)
+ */
+typedef struct build_rank {
+    double key; /* oriented: smaller is better; +inf when not finite */
+    long number;
+    size_t idx;
+} build_rank;
+
+static int build_rank_cmp(const void *pa, const void *pb)
+{
+    const build_rank *a = pa, *b = pb;
+
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->number > b->number) - (a->number < b->number);
+}
+
+/* S[j k + g]: candidate j's metric on fold g of the usable rows (malloc'd). */
+static int build_cand_fold_scores(const build_ctx *x, double **S)
+{
+    int rc = AML_OK;
+
+    if (!(*S = aml_mallocarray(x->m * (size_t)x->k, sizeof(double))))
+        return AML_ENOMEM;
+    for (size_t j = 0; j < x->m && rc == 0; j++) {
+        double *g = build_gather(x, j);
+
+        rc = g ? build_fold_metrics(x, g, *S + j * (size_t)x->k) : AML_ENOMEM;
+        free(g);
+    }
+    return rc;
+}
+
+/* order[0..m): the candidates ranked by their mean metric over folds other than f. */
+static int build_order_without(const build_ctx *x, const double *S, int f, size_t *order)
+{
+    build_rank *r = aml_mallocarray(x->m, sizeof(*r));
+
+    if (!r)
+        return AML_ENOMEM;
+    for (size_t j = 0; j < x->m; j++) {
+        double sum = 0.0;
+
+        for (int g = 0; g < x->k; g++)
+            sum += g == f ? 0.0 : S[j * (size_t)x->k + (size_t)g];
+        sum /= x->k - 1;
+        r[j].key = !isfinite(sum)                    ? INFINITY
+                   : x->q->metric->greater_is_better ? -sum
+                                                     : sum;
+        r[j].number = x->c[j].number;
+        r[j].idx = j;
+    }
+    qsort(r, x->m, sizeof(*r), build_rank_cmp);
+    for (size_t j = 0; j < x->m; j++)
+        order[j] = r[j].idx;
+    free(r);
+    return AML_OK;
+}
+
+/* Copies the rows of fold f from src to dst (both n_rows x outputs). */
+static void build_copy_fold(const build_ctx *x, int f, const double *src, double *dst)
+{
+    size_t outs = (size_t)x->outputs;
+
+    for (size_t r = 0; r < x->n_rows; r++)
+        if (x->fold[r] == f)
+            memcpy(dst + r * outs, src + r * outs, outs * sizeof(double));
+}
+
+/* Predicts fold f's rows into held with the members ch chose without f. */
+typedef int (*build_fold_fn)(const build_ctx *x, const build_choice *ch, int f, void *arg,
+                             double *held);
+
+/* The honest score of a learner-by-learner choice of `size` members. */
+static int build_nested(const build_ctx *x, int size, build_fold_fn fn, void *arg,
+                        double *score)
+{
+    double *S = NULL;
+    double *held = aml_mallocarray(x->n_rows * (size_t)x->outputs, sizeof(double));
+    size_t *order = aml_mallocarray(x->m, sizeof(size_t));
+    int rc = held && order ? build_cand_fold_scores(x, &S) : AML_ENOMEM;
+
+    for (int f = 0; f < x->k && rc == 0; f++) {
+        build_choice ch = {0};
+
+        if ((rc = build_order_without(x, S, f, order)) == 0 &&
+            (rc = build_diverse(x, size, order, &ch)) == 0)
+            rc = fn(x, &ch, f, arg, held);
+        build_choice_dispose(&ch);
+    }
+    if (rc == 0)
+        *score = build_cv_score(x, held);
+    free(S);
+    free(held);
+    free(order);
+    return rc;
+}
+
+/* Voting: the plain average of the members. */
+static int build_vote_fold(const build_ctx *x, const build_choice *ch, int f, void *arg,
+                           double *held)
+{
+    double *pred = NULL;
+    int rc;
+
+    (void)arg;
+    if ((rc = build_average(x, ch, &pred)) == 0)
+        build_copy_fold(x, f, pred, held);
+    free(pred);
+    return rc;
+}
+
 /* ---- stacking ------------------------------------------------------------ */
 
-static const char *build_default_meta(aml_task task)
+const char *aml_build_default_meta(aml_task task)
 {
     return task == AML_TASK_CLASSIFICATION ? "logistic_regression" : "ridge";
 }
@@ -599,48 +785,104 @@ static double *build_stack_inputs(const build_ctx *x, const build_choice *ch)
     return Z;
 }
 
-static int build_stack(const build_ctx *x, const build_choice *ch, aml_stack **st,
-                       double *score)
+/* The meta-learners must exist and do the task; passthrough needs every row. */
+static int build_stack_check(const build_ctx *x)
 {
     const aml_spec_ensemble *e = x->q->ens;
     aml_task task = x->q->d->task;
-    const char *def = build_default_meta(task);
+    int rc = AML_OK;
+
+    for (size_t i = 0; e->meta && i < e->n_meta && rc == 0; i++)
+        rc = build_check_meta(e->meta[i], task);
+    if (rc == 0 && e->layers == 2 && e->final)
+        rc = build_check_meta(e->final, task);
+    if (rc == 0 && e->passthrough && x->n_rows != x->n)
+        rc =
+            aml_error_set(AML_EINVAL, "ensemble: passthrough needs a CV plan that "
+                                      "validates every row (not holdout or time_series)");
+    return rc;
+}
+
+/*
+ * Fits the stack over members ch on the usable rows; oof (n_rows x
+ * outputs) gets its cross-fitted predictions.  st NULL: the stack is only
+ * scored and then freed.
+ */
+static int build_stack_fit(const build_ctx *x, const build_choice *ch, aml_stack **st,
+                           double *oof)
+{
+    const aml_spec_ensemble *e = x->q->ens;
+    aml_task task = x->q->d->task;
+    const char *def = aml_build_default_meta(task);
     aml_stack_options o = {e->layers, e->meta ? (const char *const *)e->meta : &def,
                            e->meta ? e->n_meta : 1, e->final ? e->final : def,
                            e->passthrough};
     size_t q = ch->n * (size_t)x->outputs;
-    double *Z = NULL, *y = NULL, *oof = NULL;
+    double *Z = build_stack_inputs(x, ch);
+    double *y = aml_mallocarray(x->n_rows, sizeof(double));
+    aml_stack *tmp = NULL;
     aml_rng rng;
-    int rc = AML_OK;
+    int rc = AML_ENOMEM;
 
-    for (size_t i = 0; i < o.n_meta && rc == 0; i++)
-        rc = build_check_meta(o.meta[i], task);
-    if (rc == 0 && o.layers == 2)
-        rc = build_check_meta(o.final, task);
-    if (rc == 0 && o.passthrough && x->n_rows != x->n)
-        rc =
-            aml_error_set(AML_EINVAL, "ensemble: passthrough needs a CV plan that "
-                                      "validates every row (not holdout or time_series)");
-    if (rc < 0)
-        return rc;
-    Z = build_stack_inputs(x, ch);
-    y = aml_mallocarray(x->n_rows, sizeof(double));
-    oof = aml_mallocarray(x->n_rows * (size_t)x->outputs, sizeof(double));
-    if (!Z || !y || !oof) {
-        rc = AML_ENOMEM;
-        goto out;
+    if (Z && y) {
+        build_y(x, -1, y);
+        /* A stream no trial uses: trial numbers stay far below it. */
+        aml_rng_init(&rng, x->q->seed, UINT64_MAX - 1);
+        rc = aml_stack_fit(st ? st : &tmp, &o, task, x->q->d->n_classes, Z, x->n_rows, q,
+                           o.passthrough ? x->q->d->features : NULL, y, x->fold, x->k,
+                           &rng, x->q->threads, oof);
     }
-    build_y(x, -1, y);
-    /* A stream no trial uses: trial numbers stay far below it. */
-    aml_rng_init(&rng, x->q->seed, UINT64_MAX - 1);
-    rc = aml_stack_fit(st, &o, task, x->q->d->n_classes, Z, x->n_rows, q,
-                       o.passthrough ? x->q->d->features : NULL, y, x->fold, x->k, &rng,
-                       x->q->threads, oof);
-    if (rc == 0)
-        *score = build_cv_score(x, oof);
-out:
+    aml_stack_free(tmp);
     free(Z);
     free(y);
+    return rc;
+}
+
+typedef struct build_stack_arg {
+    const build_choice *chosen; /* the members chosen on every row */
+    const double *oof;          /* their stack's cross-fitted predictions */
+} build_stack_arg;
+
+static int build_same_members(const build_choice *a, const build_choice *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->idx[i] != b->idx[i])
+            return 0;
+    return 1;
+}
+
+/* Stacking: the stack's cross-fitted predictions, refitted when f changed the members. */
+static int build_stack_fold(const build_ctx *x, const build_choice *ch, int f, void *arg,
+                            double *held)
+{
+    const build_stack_arg *a = arg;
+    double *oof;
+    int rc;
+
+    if (build_same_members(ch, a->chosen)) {
+        build_copy_fold(x, f, a->oof, held);
+        return AML_OK;
+    }
+    if (!(oof = aml_mallocarray(x->n_rows * (size_t)x->outputs, sizeof(double))))
+        return AML_ENOMEM;
+    if ((rc = build_stack_fit(x, ch, NULL, oof)) == 0)
+        build_copy_fold(x, f, oof, held);
+    free(oof);
+    return rc;
+}
+
+/* The stack over members ch into *st; *score is the nested honest estimate. */
+static int build_stack(const build_ctx *x, const build_choice *ch, aml_stack **st,
+                       double *score)
+{
+    double *oof = aml_mallocarray(x->n_rows * (size_t)x->outputs, sizeof(double));
+    build_stack_arg arg = {ch, oof};
+    int rc = oof ? build_stack_fit(x, ch, st, oof) : AML_ENOMEM;
+
+    if (rc == 0)
+        rc = build_nested(x, x->q->ens->size, build_stack_fold, &arg, score);
     free(oof);
     return rc;
 }
@@ -747,10 +989,11 @@ static int build_candidates(build_ctx *x)
         return AML_OK;
     }
     if (x->partial > 0)
-        return aml_error_set(AML_EINVAL,
-                             "trial %ld is a partial evaluation (resource %g of the budget, "
-                             "successive halving): export a full-resource trial",
-                             q->trial, x->partial);
+        return aml_error_set(
+            AML_EINVAL,
+            "trial %ld is a partial evaluation (resource %g of the budget, "
+            "successive halving): export a full-resource trial",
+            q->trial, x->partial);
     return aml_error_set(AML_EINVAL, "trial %ld is not a successful trial of the study",
                          q->trial);
 }
@@ -779,7 +1022,6 @@ static int build_choose(build_ctx *x, build_choice *ch, aml_stack **st, double *
 {
     const aml_spec_ensemble *e = x->q->ens;
     build_pool_view v = {0};
-    double *pred = NULL;
     double *y = NULL;
     int rc;
 
@@ -803,17 +1045,16 @@ static int build_choose(build_ctx *x, build_choice *ch, aml_stack **st, double *
         free(y);
         return rc;
     case AML_ENSEMBLE_STACKING:
-        if ((rc = build_diverse(x, e->size, ch)) < 0)
+        if ((rc = build_stack_check(x)) < 0 ||
+            (rc = build_diverse(x, e->size, NULL, ch)) < 0)
             return rc;
         free(ch->weights);
         ch->weights = NULL; /* the meta-learner weighs them */
         return build_stack(x, ch, st, score);
     default: /* voting */
-        if ((rc = build_diverse(x, e->size, ch)) == 0 &&
-            (rc = build_average(x, ch, &pred)) == 0)
-            *score = build_cv_score(x, pred);
-        free(pred);
-        return rc;
+        if ((rc = build_diverse(x, e->size, NULL, ch)) < 0)
+            return rc;
+        return build_nested(x, e->size, build_vote_fold, NULL, score);
     }
 }
 

@@ -28,10 +28,10 @@ typedef struct aml_build_request {
     long long study_id;
     int folds, stratified; /* the CV plan of the search (aml_cv_init) */
     uint64_t cv_seed;
-    uint64_t seed;   /* search seed: members refit with their trial's generator */
-    int threads;     /* for the refits (BLAS included) */
-    long trial;      /* >= 0: a model of that one trial only (export --trial) */
-    int no_fit;      /* 1: choose and score only; *out stays NULL (no output file) */
+    uint64_t seed; /* search seed: members refit with their trial's generator */
+    int threads;   /* for the refits (BLAS included) */
+    long trial;    /* >= 0: a model of that one trial only (export --trial) */
+    int no_fit;    /* 1: choose and score only; *out stays NULL (no output file) */
 } aml_build_request;
 
 /* What was built, for people and for the store's ensemble table. */
@@ -41,8 +41,8 @@ typedef struct aml_build_report {
     double best_trial_score; /* the best single trial's CV score */
     long best_trial;
     size_t n_members;
-    long *member_trials;     /* n_members, malloc'd (dispose) */
-    double *member_weights;  /* n_members, malloc'd; NaN for stacking members */
+    long *member_trials;    /* n_members, malloc'd (dispose) */
+    double *member_weights; /* n_members, malloc'd; NaN for stacking members */
     /*
      * Set when the spec's method was not kept: its honest score
      * (ensemble_score) was worse than that of picking the best single trial
@@ -55,5 +55,8 @@ typedef struct aml_build_report {
 
 int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_request *q);
 void aml_build_report_dispose(aml_build_report *rep);
+
+/* The meta-learner stacking uses when the spec names none (ensemble.meta, .final). */
+const char *aml_build_default_meta(aml_task task);
 
 #endif

@@ -374,8 +374,13 @@ static int dataset_encode(aml_dataset *d, const aml_frame *f, size_t col,
 
 /* ------------------------------------------------- uninformative columns */
 
-/* Why a numeric column carries no information, or NULL. */
-static const char *numeric_useless(const double *x, size_t n, double *sorted)
+/*
+ * Why a numeric column carries no information, or NULL.  `file_rows`
+ * counts the rows dropped for a missing target too: a row counter keeps
+ * its gaps where they were.
+ */
+static const char *numeric_useless(const double *x, size_t n, size_t file_rows,
+                                   double *sorted)
 {
     size_t i, m = 0, distinct = 0;
     int integers = 1;
@@ -392,9 +397,10 @@ static const char *numeric_useless(const double *x, size_t n, double *sorted)
     }
     if (m == n && distinct == 1)
         return "constant";
-    /* A row counter: distinct consecutive integers (1..n, 1001..1000+n). */
+    /* A row counter: distinct integers, consecutive but for the rows dropped
+     * (1..n, 1001..1000+n). */
     if (m == n && distinct == n && integers && n >= DATASET_ID_MIN_ROWS &&
-        sorted[n - 1] - sorted[0] == (double)(n - 1))
+        sorted[n - 1] - sorted[0] <= (double)(file_rows - 1))
         return "unique ID per row";
     return NULL;
 }
@@ -457,7 +463,8 @@ static int dataset_drop_useless(aml_dataset *d, aml_frame *f, const aml_spec *sp
         if (!name_in(name, spec->keep, spec->n_keep) && strcmp(name, spec->target) != 0 &&
             !(spec->cv_order && strcmp(name, spec->cv_order) == 0))
             why = aml_frame_type(f, j) == AML_COL_NUMERIC
-                      ? numeric_useless(aml_frame_real(f, j), aml_frame_rows(f), buf)
+                      ? numeric_useless(aml_frame_real(f, j), aml_frame_rows(f),
+                                        aml_frame_rows(f) + d->dropped_rows, buf)
                       : categorical_useless(f, j);
         if (!why) {
             j++;
@@ -672,14 +679,13 @@ static int dataset_prepare(aml_dataset *d, aml_frame *f, const aml_spec *spec)
         (rc = dataset_drop_useless(d, f, spec)) < 0)
         return rc;
     if (aml_frame_cols(f) == 0)
-        return aml_error_set(AML_EINVAL,
-                             "%s: no input column left besides the target '%s'%s%s%s",
-                             spec->train, spec->target,
-                             d->n_dropped_cols ? " (the others carry no information; "
-                                                 "list them under data.keep to use them)"
-                                               : "",
-                             d->n_warnings ? "; note: " : "",
-                             d->n_warnings ? d->warnings[0] : "");
+        return aml_error_set(
+            AML_EINVAL, "%s: no input column left besides the target '%s'%s%s%s",
+            spec->train, spec->target,
+            d->n_dropped_cols ? " (the others carry no information; "
+                                "list them under data.keep to use them)"
+                              : "",
+            d->n_warnings ? "; note: " : "", d->n_warnings ? d->warnings[0] : "");
     return dataset_plan(d, spec);
 }
 

@@ -256,14 +256,64 @@ static int column_importance(perm_run *r, aml_perm_importance *out, size_t i,
         aml_rng_child(&rng, &base, (uint64_t)rep);
         if ((rc = shuffled_score(r, (size_t)col, &rng, &s)) < 0)
             return rc;
-        drops[rep] = r->metric->greater_is_better ? out->baseline - s : s - out->baseline;
+        /* A score that is no number any more (the shuffled rows make the model
+         * or the metric overflow) is worse than any: an infinite drop. */
+        if (!isfinite(s))
+            drops[rep] = INFINITY;
+        else
+            drops[rep] =
+                r->metric->greater_is_better ? out->baseline - s : s - out->baseline;
         sum += drops[rep];
     }
     out->mean[i] = sum / out->repeats;
+    if (isinf(out->mean[i])) {
+        out->std[i] = NAN; /* no spread around an infinite mean */
+        return AML_OK;
+    }
     for (rep = 0; rep < out->repeats; rep++)
         ss += (drops[rep] - out->mean[i]) * (drops[rep] - out->mean[i]);
     out->std[i] = sqrt(ss / out->repeats);
     return AML_OK;
+}
+
+/*
+ * The unshuffled score is not a number: importance, a difference of
+ * scores, would be NaN for every column.  Says why: rows whose prediction
+ * is not finite (inputs beyond what the model computes with), or finite
+ * predictions whose errors overflow the metric.
+ */
+static int baseline_not_finite(const perm_run *r)
+{
+    size_t k = (size_t)aml_model_outputs(r->m), bad = 0, first = 0, i, j;
+    double big_pred = 0, big_y = 0;
+
+    for (i = 0; i < r->n; i++) {
+        int finite = 1;
+
+        for (j = 0; j < k; j++) {
+            finite &= isfinite(r->pred[i * k + j]) != 0;
+            if (isfinite(r->pred[i * k + j]))
+                big_pred = fmax(big_pred, fabs(r->pred[i * k + j]));
+        }
+        big_y = fmax(big_y, fabs(r->y[i]));
+        if (!finite && bad++ == 0)
+            first = i;
+    }
+    if (bad)
+        return aml_error_set(AML_EINVAL,
+                             "%s: the model's prediction is not finite for %zu of %zu "
+                             "rows (the first on line %zu): their inputs are beyond what "
+                             "it computes with; permutation importance needs a finite "
+                             "%s, so leave those rows out",
+                             aml_frame_path(r->f), bad, r->n, aml_frame_line(r->f, first),
+                             r->metric->name);
+    return aml_error_set(AML_EINVAL,
+                         "%s: the model's %s on these rows is not finite (largest "
+                         "|prediction| %.3g, largest |target| %.3g: the errors "
+                         "overflow); permutation importance needs a finite %s, so "
+                         "leave the rows with extreme values out",
+                         aml_frame_path(r->f), r->metric->name, big_pred, big_y,
+                         r->metric->name);
 }
 
 static int perm_alloc(aml_perm_importance *out, perm_run *r, const aml_model *m)
@@ -305,6 +355,10 @@ int aml_explain_permutation(aml_perm_importance *out, const aml_model *m, aml_fr
         out->names[i] = aml_explain_input(m, i);
     if ((rc = run_score(&r, &out->baseline)) < 0)
         goto out;
+    if (!isfinite(out->baseline)) {
+        rc = baseline_not_finite(&r);
+        goto out;
+    }
     for (i = 0; i < out->n_inputs && rc == AML_OK; i++)
         rc = column_importance(&r, out, i, seed, drops);
 out:

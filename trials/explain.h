@@ -8,6 +8,11 @@
  * its link to the target while keeping its distribution.  Repeated with R
  * shuffles per column: mean and (population) standard deviation.  A drop
  * is positive when shuffling hurts, whichever way the metric points.
+ * Scores must be numbers: when the model's unshuffled score is not finite
+ * (inputs so large its predictions or the metric overflow) there is no
+ * importance to compute and the call fails, saying which; a shuffle whose
+ * score is not finite while the unshuffled one is counts as an infinite
+ * drop (mean +inf, std NaN): the column, shuffled, breaks the model.
  *
  * Impurity importance of tree members (decision_tree, random_forest,
  * extra_trees, gradient_boosting, adaboost): the learners' own

@@ -251,11 +251,21 @@ static int metric_auc_fill(metric_scored *s, const double *y, const double *pred
     return AML_OK;
 }
 
+/*
+ * Binary: the class-1 column alone, NaN unless y holds both classes.
+ * Multiclass: the unweighted one-vs-rest mean over the classes present in
+ * y, each scored on its own probability column.  A class absent from y
+ * has no AUC (no positive row); it is left out rather than failing the
+ * fold, so a rare class that some validation folds lack (fewer rows than
+ * folds) still gives every fold a score.  With every class present this
+ * is scikit-learn's roc_auc_score(multi_class="ovr", average="macro"),
+ * which refuses a fold that lacks one.  Fewer than two classes in y: NaN.
+ */
 static double metric_roc_auc(const double *y, const double *pred, size_t n, int k)
 {
     metric_scored *s;
     double sum = 0.0;
-    int c;
+    int c, present = 0;
 
     if (!metric_check(n, k, 1))
         return NAN;
@@ -264,22 +274,33 @@ static double metric_roc_auc(const double *y, const double *pred, size_t n, int 
     if (!s)
         return NAN;
 
-    /* Binary: the class-1 column alone; otherwise one-vs-rest per class. */
     for (c = (k == 2); c < k; c++) {
         double auc = NAN;
+        size_t n_pos = 0;
 
-        if (metric_auc_fill(s, y, pred, n, k, c) == AML_OK) {
-            auc = metric_auc_sorted(s, n);
-            if (isnan(auc))
+        if (metric_auc_fill(s, y, pred, n, k, c) < 0) {
+            sum = NAN;
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            n_pos += (size_t)s[i].positive;
+        if (k > 2 && n_pos == 0)
+            continue; /* absent from y: no AUC, left out of the mean */
+        auc = metric_auc_sorted(s, n);
+        if (isnan(auc)) {
+            if (k == 2)
+                aml_error_set(AML_EINVAL, "roc_auc: undefined, y holds one class only");
+            else
                 aml_error_set(AML_EINVAL,
-                              "roc_auc: undefined, class %d is absent or alone in y", c);
+                              "roc_auc: undefined, class %d is the only class in y", c);
+            sum = NAN;
+            break;
         }
         sum += auc;
-        if (isnan(auc))
-            break;
+        present++;
     }
     free(s);
-    return k == 2 ? sum : sum / k;
+    return k == 2 || isnan(sum) ? sum : sum / present;
 }
 
 /* ------------------------------------------------------------------------ */

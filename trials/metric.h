@@ -10,11 +10,14 @@
  *
  * Conventions match scikit-learn: f1 is the macro mean over the classes
  * present in y or in the predictions; roc_auc is binary on class 1, or the
- * unweighted one-vs-rest mean over classes for multiclass; log loss clips
+ * unweighted one-vs-rest mean over the classes present in y for multiclass
+ * (a class a fold lacks is left out; scikit-learn refuses such a fold);
+ * log loss clips
  * probabilities to [1e-15, 1 - 1e-15] and renormalises each row; r2 of a
  * constant y is 1 for perfect predictions and 0 otherwise (sklearn's
  * force_finite), NaN with fewer than two rows.  A score that cannot be
- * computed (AUC with a class absent from y, a label outside 0..k-1) is NaN
+ * computed (binary AUC with a class absent from y, multiclass AUC with one
+ * class in y, a label outside 0..k-1) is NaN
  * with the reason in aml_error_message(), and the caller fails the trial.
  */
 #ifndef AML_METRIC_H

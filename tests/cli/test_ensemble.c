@@ -163,6 +163,35 @@ static void test_export_trial(void **state)
 }
 
 /*
+ * export --method / --size re-ensemble the stored trials without the spec's
+ * ensemble section: the spec's own method and size rebuild run's model byte
+ * for byte, method none is the best trial alone (export --trial's model),
+ * and another size changes the member count.
+ */
+static void test_export_method(void **state)
+{
+    char args[128];
+    long long best;
+
+    (void)state;
+    aml_cli_dir_setup("ens_method", "examples/penguins/*.csv", NULL);
+    write_spec("classification", "ensemble: {method: voting, size: 2, fallback: false}\n");
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("export s.db --ensemble --method voting --size 2 --out "
+                                 "v2.model"),
+                     0);
+    same_bytes("s.model", "v2.model");
+    assert_int_equal(aml_cli_run("export s.db --method voting --size 3 --out v3.model"), 0);
+    aml_cli_expect_in("out.txt", "ensemble: voting of 3 trials");
+    best = query_int("SELECT number FROM trial WHERE status = 'ok' ORDER BY score DESC, "
+                     "number LIMIT 1");
+    snprintf(args, sizeof(args), "export s.db --trial %lld --out t.model", best);
+    assert_int_equal(aml_cli_run(args), 0);
+    assert_int_equal(aml_cli_run("export s.db --method none --out n.model"), 0);
+    same_bytes("t.model", "n.model");
+}
+
+/*
  * export --format c: the program compiled with cc alone prints what
  * `automl predict` prints (labels; a selection ensemble of trees and kNN,
  * whose C is bit-exact).
@@ -205,6 +234,12 @@ static void test_export_bad(void **state)
     aml_cli_expect_in("err.txt", "exclude each other");
     assert_int_equal(aml_cli_run("export s.db --format rust --out x.model"), 2);
     aml_cli_expect_in("err.txt", "unknown --format 'rust'");
+    assert_int_equal(aml_cli_run("export s.db --method bagging --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "unknown --method 'bagging'");
+    assert_int_equal(aml_cli_run("export s.db --size 0 --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "--size takes a member count from 1 to 1000");
+    assert_int_equal(aml_cli_run("export s.db --trial 1 --method voting --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "apply to the ensemble, not to --trial");
     assert_int_equal(aml_cli_run("export s.db --trial 999 --out x.model"), 2);
     aml_cli_expect_in("err.txt", "trial 999 is not a successful trial");
     assert_false(access(aml_cli_at("x.model"), F_OK) == 0);
@@ -264,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_methods_classification),
         cmocka_unit_test(test_methods_regression),
         cmocka_unit_test(test_export_trial),
+        cmocka_unit_test(test_export_method),
         cmocka_unit_test(test_export_c),
         cmocka_unit_test(test_predict_not_a_number),
         cmocka_unit_test(test_export_bad),

@@ -2,12 +2,14 @@
  * test_explain.c - `automl explain` through the binary: the table of a
  * tree model on the labelled penguins (every input column, the impurity
  * column, the same output for the same seed), and the errors for
- * unlabelled data and bad options.
+ * unlabelled data and bad options; inputs so large the model or its
+ * metric overflows (a clear refusal, or an infinite importance).
  */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -89,10 +91,95 @@ static void test_cli_explain(void **state)
     free(err);
 }
 
+/* Row i of a smooth set: y = 3a + b + a little noise. */
+static void smooth_row(int i, double *a, double *b, double *c)
+{
+    *a = sin(i);
+    *b = cos(1.7 * i);
+    *c = sin(0.3 * i + 1);
+}
+
+/* DIR/name: rows first..first+n-1 of the smooth set; row `odd` gets a = big. */
+static void write_smooth(const char *name, int first, int n, int odd, double big)
+{
+    FILE *f = fopen(aml_cli_at(name), "w");
+
+    assert_non_null(f);
+    fputs("a,b,c,y\n", f);
+    for (int i = first; i < first + n; i++) {
+        double a, b, c, y;
+
+        smooth_row(i, &a, &b, &c);
+        if (i - first == odd)
+            a = big;
+        y = 3 * a + b + (odd < 0 ? 0.01 * sin(5.0 * i) : 0);
+        fprintf(f, "%.17g,%.17g,%.17g,%.17g\n", a, b, c, isfinite(y) ? y : 0.0);
+    }
+    fclose(f);
+}
+
+/*
+ * A ridge model of y = 3a + b (trained on values within [-1, 1]) meets
+ * inputs near the top of the double range.  Before, every importance was
+ * printed as nan.  Now:
+ *  - a = 1e306 on a row: the prediction (about 3e306) is finite but its
+ *    error squared is not, so rmse is inf unshuffled: refused, saying so;
+ *  - a = 1e308: 3e308 overflows the prediction itself: refused, naming
+ *    the row's line (line 2: the first data row);
+ *  - a = 1e154 on a row whose y = 3a + b: unshuffled, the error is the
+ *    model's small bias times 3e154, squared < 1e308: finite.  Shuffling a
+ *    moves 1e154 to a row with y near 0: error about 3e154, squared about
+ *    9e308 > DBL_MAX (1.8e308), so rmse is inf: importance inf, std "-",
+ *    and a footnote.  Shuffling b or c leaves a in place: finite.
+ */
+static void test_cli_explain_overflow(void **state)
+{
+    char *out, *err;
+
+    (void)state;
+    aml_cli_dir_setup("explain_overflow", NULL);
+    write_smooth("train.csv", 0, 120, -1, 0);
+    {
+        FILE *f = fopen(aml_cli_at("spec.yaml"), "w");
+
+        assert_non_null(f);
+        fputs("study: h\ndata: {train: train.csv, target: y}\ncv: {folds: 3, seed: 1}\n"
+              "metric: rmse\nsearch: {strategy: random, trials: 2, seed: 1}\n"
+              "learners:\n  ridge: {}\nstore: h.db\noutput: h.model\n",
+              f);
+        fclose(f);
+    }
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+
+    write_smooth("big.csv", 200, 20, 0, 1e306);
+    assert_int_equal(aml_cli_run("explain h.model big.csv"), 2);
+    err = aml_cli_read(aml_cli_at("err.txt"));
+    expect(err, "big.csv: the model's rmse on these rows is not finite");
+    expect(err, "the errors overflow");
+    assert_null(strstr(err, "nan"));
+    free(err);
+
+    write_smooth("inf.csv", 200, 20, 0, 1e308);
+    assert_int_equal(aml_cli_run("explain h.model inf.csv"), 2);
+    err = aml_cli_read(aml_cli_at("err.txt"));
+    expect(err, "inf.csv: the model's prediction is not finite for 1 of 20 rows (the "
+                "first on line 2)");
+    free(err);
+
+    write_smooth("shuf.csv", 200, 20, 3, 1e154);
+    assert_int_equal(aml_cli_run("explain h.model shuf.csv"), 0);
+    out = aml_cli_read(aml_cli_at("out.txt"));
+    expect(out, "\na              inf       -\n");
+    expect(out, "inf: with the column shuffled the model's rmse is no longer a finite");
+    assert_null(strstr(out, "nan"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_explain),
+        cmocka_unit_test(test_cli_explain_overflow),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

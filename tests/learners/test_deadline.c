@@ -132,12 +132,39 @@ static void test_deadline_stops_learners(void **state)
     free(yr);
 }
 
+/* An SVM's prediction (a trial's validation rows) stops at the deadline too. */
+static void test_deadline_stops_svm_predict(void **state)
+{
+    const aml_learner_type *t = aml_learner_type_find("svm");
+    aml_learner *l = NULL;
+    aml_matrix X;
+    double *y, *out;
+    aml_rng rng;
+
+    (void)state;
+    aml_test_read_xy("forest_clf_train.csv", &X, &y);
+    assert_int_equal(aml_learner_new(&l, t, AML_TASK_CLASSIFICATION), 0);
+    aml_rng_init(&rng, 1, 2);
+    assert_int_equal(aml_learner_fit(l, &X, y, NULL, 3, &rng, 1), 0);
+    out = calloc(X.rows * 3, sizeof(double));
+    assert_non_null(out);
+    aml_deadline_set(now() - 1);
+    assert_int_equal(aml_learner_predict(l, &X, out), AML_ETIMEOUT);
+    aml_deadline_set(0);
+    assert_int_equal(aml_learner_predict(l, &X, out), 0);
+    free(out);
+    aml_learner_free(l);
+    free(X.data);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deadline_basics),
         cmocka_unit_test(test_deadline_is_per_thread),
         cmocka_unit_test(test_deadline_stops_learners),
+        cmocka_unit_test(test_deadline_stops_svm_predict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

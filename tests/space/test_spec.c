@@ -403,6 +403,11 @@ static const bad_case bad_cases[] = {
      "3:10: data file 'data/nope.csv' not found (looked for '@/data/nope.csv')"},
     {"study: s\ndata:\n  train: data\n  target: y\n" TAIL,
      "3:10: data file 'data' is a directory"},
+    {HEAD "search: {strategy: grid, defaults_first: true}\n" TAIL,
+     "5:26: 'defaults_first' does not apply to strategy grid, which visits its points in "
+     "order"},
+    {HEAD "search: {defaults_first: maybe}\n" TAIL,
+     "5:26: 'defaults_first' must be true or false, not 'maybe'"},
     /* Successive halving's keys: halving and bohb only, each checked. */
     {HEAD "search: {eta: 3}\n" TAIL,
      "5:10: 'eta' applies to strategy halving or bohb, not random"},
@@ -504,7 +509,8 @@ static void check_bad_cases(const bad_case *cases, size_t n, const char *stem)
  * Seed configurations and halving's keys read back: named values as
  * written, unnamed ones the learner's default when the domain holds it
  * (weights uniform), else the domain's middle (k int [10, 20] does not hold
- * the default 5: aml_dim_at(0.5) = 10 + floor(0.5 x 11) = 15).
+ * the default 5: aml_dim_at(0.5) = 10 + floor(0.5 x 11) = 15).  Defaults
+ * first (halving's default) adds knn's defaults last: k 15, uniform.
  */
 static void test_spec_seed_configs(void **state)
 {
@@ -522,14 +528,61 @@ static void test_spec_seed_configs(void **state)
     assert_true(s->eta == 4.0);
     assert_true(s->min_resource == 0.0625);
     assert_int_equal(s->sampler, 2);
-    assert_int_equal(s->n_seeds, 2);
+    assert_int_equal(s->n_seeds, 3);
     assert_int_equal(aml_spec_seed_configs(s, s->space, &c, &n), 0);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_int_equal(c[0].params[0].value.i, 15);
     assert_string_equal(c[0].params[1].value.str, "distance");
     assert_int_equal(c[1].params[0].value.i, 12);
     assert_string_equal(c[1].params[1].value.str, "uniform");
+    assert_int_equal(c[2].params[0].value.i, 15);
+    assert_string_equal(c[2].params[1].value.str, "uniform");
     aml_spec_seed_configs_free(c, n);
+    aml_spec_free(s);
+}
+
+/*
+ * Defaults first: one default seed per learner in spec order, after the
+ * user's; a seed equal to an earlier one is dropped (the user's second seed
+ * repeats the first; knn's default k 5 uniform repeats the third); off
+ * when asked, and off for grid.
+ */
+static void test_spec_defaults_first(void **state)
+{
+    aml_spec *s = load_ok("study: s\ndata: {train: data/penguins.csv, target: species}\n"
+                          "search:\n  seed_configs:\n    - {learner: knn, k: 7}\n"
+                          "    - {learner: knn, k: 7, weights: uniform}\n"
+                          "    - {learner: knn, k: 5}\n"
+                          "learners:\n  knn: {k: {int: [1, 20]}, weights: [uniform, "
+                          "distance]}\n  decision_tree: {max_depth: {int: [1, 4]}}\n"
+                          "store: s.db\n");
+    aml_config *c = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_true(aml_spec_defaults_first(s));
+    assert_int_equal(s->n_seeds, 5);
+    assert_true(s->seeds[3].is_default && s->seeds[4].is_default);
+    assert_string_equal(s->seeds[4].learner, "decision_tree");
+    assert_int_equal(aml_spec_seed_configs(s, s->space, &c, &n), 0);
+    assert_int_equal(n, 3); /* knn 7, knn 5, decision_tree */
+    assert_int_equal(c[0].params[0].value.i, 7);
+    assert_int_equal(c[1].params[0].value.i, 5);
+    assert_int_equal(c[2].learner, 1);
+    /* decision_tree's default max_depth 0 is outside [1, 4]: the middle, 1 + 2 */
+    assert_int_equal(c[2].params[0].value.i, 3);
+    aml_spec_seed_configs_free(c, n);
+    aml_spec_free(s);
+
+    s = load_ok("study: s\ndata: {train: data/penguins.csv, target: species}\n"
+                "search: {defaults_first: false}\nlearners: {knn: {}}\nstore: s.db\n");
+    assert_false(aml_spec_defaults_first(s));
+    assert_int_equal(s->n_seeds, 0);
+    aml_spec_free(s);
+    s = load_ok("study: s\ndata: {train: data/penguins.csv, target: species}\n"
+                "search: {strategy: grid}\nlearners: {knn: {k: [1, 2]}}\nstore: s.db\n");
+    assert_false(aml_spec_defaults_first(s));
+    assert_int_equal(s->n_seeds, 0);
     aml_spec_free(s);
 }
 
@@ -958,6 +1011,7 @@ int main(void)
         cmocka_unit_test(test_param_check_wording),
         cmocka_unit_test(test_spec_bad),
         cmocka_unit_test(test_spec_seed_configs),
+        cmocka_unit_test(test_spec_defaults_first),
         cmocka_unit_test(test_spec_bad_ensemble),
         cmocka_unit_test(test_spec_ensemble),
         cmocka_unit_test(test_spec_unreadable),

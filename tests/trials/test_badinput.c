@@ -163,6 +163,24 @@ static void check_useless(const aml_spec *s, const aml_dataset *d, const aml_cv 
     column(d, "x");
 }
 
+/*
+ * useless_gaps.csv, 14 rows, rows 4 and 9 without a target: row = 1..14 is
+ * still a row counter (its gaps are the dropped rows); measure = 10 row,
+ * distinct integers spread wider than the file's rows, is kept.
+ */
+static void check_useless_gaps(const aml_spec *s, const aml_dataset *d, const aml_cv *cv)
+{
+    (void)s;
+    (void)cv;
+    assert_int_equal(d->n, 12);
+    assert_int_equal(d->dropped_rows, 2);
+    assert_int_equal(d->n_dropped_cols, 1);
+    assert_string_equal(d->dropped_cols[0].name, "row");
+    assert_string_equal(d->dropped_cols[0].reason, "unique ID per row");
+    assert_int_equal(aml_frame_cols(d->features), 1);
+    column(d, "measure");
+}
+
 /* zip codes listed categorical: three levels, sorted as text. */
 static void check_zip(const aml_spec *s, const aml_dataset *d, const aml_cv *cv)
 {
@@ -333,6 +351,7 @@ static const bad_case cases[] = {
     {"missing_target.yaml", NULL, check_missing_target},
     {"one_point_zero.yaml", NULL, check_one_point_zero},
     {"useless.yaml", NULL, check_useless},
+    {"useless_gaps.yaml", NULL, check_useless_gaps},
     {"zip.yaml", NULL, check_zip},
     {"exponents.yaml", NULL, check_exponents},
     {"groups_too_few.yaml",

@@ -5,7 +5,8 @@
  * equal aml_model_fit's refit bit for bit; fold models must reproduce the
  * stored out-of-fold predictions row for row (they are the CV's models);
  * the voting score is recomputed here from the stored OOF matrices with
- * the metric, fold by fold, as a trial's CV score is.
+ * the metric, fold by fold, as a trial's CV score is, each fold's members
+ * chosen on the other folds.
  */
 #include "testutil.h"
 
@@ -226,6 +227,7 @@ static void test_build_fold_models_reproduce_oof(void **state)
 typedef struct oofs {
     long long id[64];
     long number[64];
+    char learner[64][32];
     long n;
 } oofs;
 
@@ -235,47 +237,107 @@ static int ids_cb(const aml_trial_record *r, void *payload)
 
     if (r->status == AML_TRIAL_OK && o->n < 64) {
         o->id[o->n] = r->id;
+        snprintf(o->learner[o->n], sizeof(o->learner[0]), "%s", r->learner);
         o->number[o->n++] = r->number;
     }
     return 0;
 }
 
-/* RMSE of the plain average of the members' OOF, fold by fold, recomputed here. */
-static double voting_score(const study *s, const aml_build_report *r)
+/* RMSE of OOF column v on fold f of cv. */
+static double fold_rmse(const aml_cv *cv, const aml_dataset *d, const double *v, int f)
+{
+    const size_t *rows = cv->rows + cv->start[f];
+    size_t nv = cv->start[f + 1] - cv->start[f];
+    double se = 0.0;
+
+    for (size_t i = 0; i < nv; i++)
+        se += (v[rows[i]] - d->y[rows[i]]) * (v[rows[i]] - d->y[rows[i]]);
+    return sqrt(se / (double)nv);
+}
+
+/* A regression trial's OOF averaged over the plan's repeats (every row each time). */
+static double *mean_oof(const study *s, long long id, int repeats)
+{
+    double *mean = calloc(s->d->n, sizeof(double)), *v;
+    size_t n;
+    int outs;
+
+    assert_non_null(mean);
+    for (int r = 0; r < repeats; r++) {
+        assert_int_equal(aml_store_oof_load(s->st, id, r, &v, &n, &outs), 0);
+        assert_int_equal(n, s->d->n);
+        for (size_t i = 0; i < n; i++)
+            mean[i] += v[i] / repeats;
+        free(v);
+    }
+    return mean;
+}
+
+/*
+ * The honest voting score with as many members as learners, recomputed
+ * here (on the OOF averaged over the repeats, scored on repeat 0's folds): for each fold
+ * f, each learner's trial with the lowest mean RMSE over the other folds (ties to the
+ * lower trial number), their OOF averaged on f's rows; the mean over folds of those
+ * RMSEs.  *changed counts the folds whose members differ from the choice on all folds.
+ */
+static double voting_score(const study *s, const aml_build_report *r, int repeats,
+                           int *changed)
 {
     oofs o = {0};
+    double *v[64], rmse[64][10], sum = 0.0;
     aml_cv cv;
-    double sum = 0.0;
 
     assert_int_equal(aml_store_trial_records(s->st, s->id, ids_cb, &o), 0);
     assert_int_equal(aml_cv_init(&cv, s->d, s->spec->space, s->m, s->spec->folds, 0,
                                  s->spec->cv_seed, s->spec->seed),
                      0);
-    for (int f = 0; f < cv.k; f++) {
-        const size_t *rows = cv.rows + cv.start[f];
-        size_t nv = cv.start[f + 1] - cv.start[f];
-        double se = 0.0;
-
-        for (size_t i = 0; i < nv; i++) {
-            double avg = 0.0;
-
-            for (size_t j = 0; j < r->n_members; j++) {
-                double *v;
-                size_t n;
-                int outs;
-                long k = 0;
-
-                while (o.number[k] != r->member_trials[j])
-                    k++;
-                assert_int_equal(aml_store_oof_load(s->st, o.id[k], 0, &v, &n, &outs), 0);
-                avg += v[rows[i]];
-                free(v);
-            }
-            avg /= (double)r->n_members;
-            se += (avg - s->d->y[rows[i]]) * (avg - s->d->y[rows[i]]);
-        }
-        sum += sqrt(se / (double)nv);
+    assert_true(cv.k <= 10);
+    cv.k = cv.per_repeat; /* the scoring folds: repeat 0's */
+    for (long t = 0; t < o.n; t++) {
+        v[t] = mean_oof(s, o.id[t], repeats);
+        for (int g = 0; g < cv.k; g++)
+            rmse[t][g] = fold_rmse(&cv, s->d, v[t], g);
     }
+    *changed = 0;
+    for (int f = 0; f < cv.k; f++) {
+        long pick[64];
+        size_t m = 0;
+        double *avg = calloc(s->d->n, sizeof(double));
+
+        for (long t = 0; t < o.n; t++) {
+            double mt = 0.0;
+            long u;
+            int better = 1;
+
+            for (int g = 0; g < cv.k; g++)
+                mt += g == f ? 0.0 : rmse[t][g] / (cv.k - 1);
+            for (u = 0; u < o.n && better; u++) {
+                double mu = 0.0;
+
+                if (u == t || strcmp(o.learner[u], o.learner[t]) != 0)
+                    continue;
+                for (int g = 0; g < cv.k; g++)
+                    mu += g == f ? 0.0 : rmse[u][g] / (cv.k - 1);
+                better = mt < mu || (mt == mu && o.number[t] < o.number[u]);
+            }
+            if (better)
+                pick[m++] = t;
+        }
+        assert_int_equal(m, r->n_members);
+        for (size_t j = 0; j < m; j++) {
+            int in_model = 0;
+
+            for (size_t i = 0; i < s->d->n; i++)
+                avg[i] += v[pick[j]][i] / (double)m;
+            for (size_t i = 0; i < r->n_members; i++)
+                in_model |= r->member_trials[i] == o.number[pick[j]];
+            *changed += !in_model;
+        }
+        sum += fold_rmse(&cv, s->d, avg, f);
+        free(avg);
+    }
+    for (long t = 0; t < o.n; t++)
+        free(v[t]);
     aml_cv_dispose(&cv);
     return sum / cv.k;
 }
@@ -288,6 +350,7 @@ static void test_build_voting_regression(void **state)
     aml_build_request q;
     aml_build_report r;
     aml_model *m = NULL;
+    int changed;
 
     (void)state;
     load(&s, "runner/regression.yaml", "build_vote.db", 12);
@@ -303,7 +366,32 @@ static void test_build_voting_regression(void **state)
                             aml_model_member_learner(m, 2));
     assert_string_not_equal(aml_model_member_learner(m, 0),
                             aml_model_member_learner(m, 2));
-    assert_close(r.score, voting_score(&s, &r), 1e-9);
+    /* A grid of 10 trials: some fold's members differ from the overall choice, so the
+     * nesting is exercised, not only the plain average. */
+    assert_close(r.score, voting_score(&s, &r, 1, &changed), 1e-9);
+    assert_true(changed > 0);
+    aml_build_report_dispose(&r);
+    aml_model_free(m);
+    unload(&s);
+}
+
+/* A repeated plan: members are chosen on the OOF averaged over its repeats. */
+static void test_build_voting_repeated(void **state)
+{
+    study s;
+    aml_spec_ensemble e = method(AML_ENSEMBLE_VOTING, 3, 1);
+    aml_build_request q;
+    aml_build_report r;
+    aml_model *m = NULL;
+    int changed;
+
+    (void)state;
+    load(&s, "runner/regression_rep.yaml", "build_vote_rep.db", 12);
+    q = request(&s, &e);
+    assert_int_equal(aml_build_model(&m, &r, &q), 0);
+    assert_string_equal(r.method, "voting");
+    assert_int_equal(r.n_members, 3);
+    assert_close(r.score, voting_score(&s, &r, 2, &changed), 1e-9);
     aml_build_report_dispose(&r);
     aml_model_free(m);
     unload(&s);
@@ -445,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_build_none_is_best_refit),
         cmocka_unit_test(test_build_fold_models_reproduce_oof),
         cmocka_unit_test(test_build_voting_regression),
+        cmocka_unit_test(test_build_voting_repeated),
         cmocka_unit_test(test_build_selection),
         cmocka_unit_test(test_build_stacking),
         cmocka_unit_test(test_build_errors),
