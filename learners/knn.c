@@ -115,7 +115,10 @@
 #define KNN_FUSED_MAX_DIM 32
 #define KNN_FUSED_ROWS 16
 #define KNN_FUSED_QUERIES 8
-#if defined(__GNUC__) && defined(__x86_64__)
+/* GCC only: the leaf scan relies on its optimize("fp-contract=off") to keep
+ * the scalar distance's bits, which clang ignores (TODO(knn): clang's
+ * `#pragma clang fp contract(off)`). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define KNN_HAVE_FUSED 1
 #include <immintrin.h>
 #else
