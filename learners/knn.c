@@ -17,15 +17,22 @@
  * exact distances, summed in column order (knn_sqdist), which alone decide.
  * Every search method (this one, the k-d tree, the C export) therefore
  * chooses the same neighbours to the bit, and duplicates of a training row
- * get exactly 0.  When
- * some columns are sparse (non-zero in at most an eighth of the rows: the
- * one-hot indicators of categorical data) their part of q.t goes through
- * an inverted index instead of the product, which on adult (105 columns,
- * 85 of them sparse) cuts the product to 20 columns.  Manhattan distances
- * are plain loops.  The k nearest are kept in a bounded max-heap ordered by
- * (distance, training index), so equal distances go to the lower training
- * index and the result never depends on the tiling or the order of
- * search.  Most candidates lose, so they are screened a chunk at a time
+ * get exactly 0.  On CPUs with AVX-512, data of at most 32 dense columns
+ * skips BLAS: a fused kernel (knn_fused_queries) computes the product form
+ * of 8 queries x 16 training rows in registers and screens it there, so
+ * the distance tile never goes through memory and BLAS's per-call packing
+ * is gone (letter, 16 features: predict 1.5 times faster); with sparse
+ * columns beside them it computes the dense part into the tile and a
+ * vector screen follows the sparse part (adult: 1.5 times faster).  It
+ * only screens, like the product it replaces, so the neighbours stay the
+ * same to the bit (AML_KNN_GENERIC=1 in the environment at fit turns it
+ * off, for tests).  When some columns are sparse (non-zero in at most an eighth of the
+ * rows: the one-hot indicators of categorical data) their part of q.t goes through an
+ * inverted index instead of the product, which on adult (105 columns, 85 of them sparse)
+ * cuts the product to 20 columns.  Manhattan distances are plain loops.  The k nearest
+ * are kept in a bounded max-heap ordered by (distance, training index), so equal
+ * distances go to the lower training index and the result never depends on the tiling or
+ * the order of search. Most candidates lose, so they are screened a chunk at a time
  * against the heap's root before any is inserted.
  *
  * With at most KNN_KD_MAX_DIM features fit also builds a k-d tree with
@@ -37,7 +44,11 @@
  * one-hot) 1.8 times, while on letter (16) the brute force wins.  The tree
  * prunes a node only when its bound exceeds the farthest kept, so exact
  * ties still go to the lower index, and its neighbours are the brute
- * force's to the bit.
+ * force's to the bit.  With AVX-512 the leaves are scanned 16 rows at a
+ * time, one row per lane, each lane summing in column order without FMA
+ * (the same distances to the bit), and the box bounds are summed in
+ * vectors, scaled down by a margin above their rounding (diamonds: predict
+ * 1.6 times faster).
  *
  * Threads: predict shares the query blocks among the thread count given
  * to fit (predict has no thread argument; a loaded model uses one thread).
@@ -58,6 +69,7 @@
  */
 #include "learner.h"
 #include "aml.h"
+#include "memo.h"
 
 #include <assert.h>
 #include <cblas.h>
@@ -93,6 +105,25 @@
 #define KNN_KD_TRIALS 64
 #define KNN_KD_LEAF 32
 #define KNN_KD_STACK 256
+/*
+ * The fused kernel (knn_fused_tile) serves dense euclidean data of at most
+ * KNN_FUSED_MAX_DIM features on CPUs with AVX-512: there BLAS's packing
+ * and the round trip of the distance tile through memory cost more than
+ * the product.  It takes KNN_FUSED_QUERIES queries against KNN_FUSED_ROWS
+ * training rows at a time, 16 accumulators of 8 lanes in registers.
+ */
+#define KNN_FUSED_MAX_DIM 32
+#define KNN_FUSED_ROWS 16
+#define KNN_FUSED_QUERIES 8
+/* GCC only: the leaf scan relies on its optimize("fp-contract=off") to keep
+ * the scalar distance's bits, which clang ignores (TODO(knn): clang's
+ * `#pragma clang fp contract(off)`). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define KNN_HAVE_FUSED 1
+#include <immintrin.h>
+#else
+#define KNN_HAVE_FUSED 0
+#endif
 
 enum { KNN_UNIFORM = 0, KNN_DISTANCE = 1 };
 enum { KNN_EUCLIDEAN = 0, KNN_MANHATTAN = 1 };
@@ -148,6 +179,14 @@ typedef struct knn {
     size_t *perm; /* training rows in tree order */
     double *kx;   /* n x p rows in tree order */
     double *kbox; /* n_kd x 2p: per node the lower then upper corner */
+    /* The leaves' rows for the vector leaf scan (NULL: scalar): per leaf,
+     * groups of 8 rows feature-major, zero-padded, from offset kxo[node]. */
+    double *kxt;
+    size_t *kxo;
+    /* Training rows packed for the fused kernel (derived, not saved; NULL:
+     * BLAS tiles): groups of 8 rows, feature-major within a group, padded
+     * to a multiple of KNN_FUSED_ROWS rows whose norms are +inf. */
+    double *xp, *tnp;
 } knn;
 
 /* A k-d tree node: rows perm[lo..hi); children at child and child + 1 (0: leaf). */
@@ -227,14 +266,24 @@ static void knn_kd_free(knn *m)
     free(m->perm);
     free(m->kx);
     free(m->kbox);
+    free(m->kxt);
+    free(m->kxo);
     m->kd = NULL;
-    m->perm = NULL;
-    m->kx = m->kbox = NULL;
+    m->perm = m->kxo = NULL;
+    m->kx = m->kbox = m->kxt = NULL;
     m->n_kd = 0;
+}
+
+static void knn_fused_free(knn *m)
+{
+    free(m->xp);
+    free(m->tnp);
+    m->xp = m->tnp = NULL;
 }
 
 static void knn_release(knn *m)
 {
+    knn_fused_free(m);
     knn_kd_free(m);
     free(m->X);
     free(m->y);
@@ -412,6 +461,34 @@ static size_t knn_kd_box(knn *m, size_t i)
     return dim;
 }
 
+static int knn_fused_cpu(void);
+
+/* Packs the leaves' rows for the vector leaf scan, when the CPU has it
+ * (padded to pairs of 8-row groups, which the scan takes together). */
+static int knn_kd_pack(knn *m)
+{
+    size_t i, r, j, off = 0;
+
+    if (!knn_fused_cpu())
+        return AML_OK;
+    if (!(m->kxo = aml_mallocarray(m->n_kd, sizeof(size_t))))
+        return AML_ENOMEM;
+    for (i = 0; i < m->n_kd; i++) {
+        m->kxo[i] = off;
+        if (!m->kd[i].child)
+            off += (m->kd[i].hi - m->kd[i].lo + 15) / 16 * 16 * m->p;
+    }
+    if (!(m->kxt = aligned_alloc(64, (off + 8) * sizeof(double))))
+        return aml_error_set(AML_ENOMEM, "knn: out of memory packing %zu rows", m->n);
+    memset(m->kxt, 0, (off + 8) * sizeof(double));
+    for (i = 0; i < m->n_kd; i++)
+        for (r = m->kd[i].lo; r < m->kd[i].hi && !m->kd[i].child; r++)
+            for (j = 0; j < m->p; j++)
+                m->kxt[m->kxo[i] + (r - m->kd[i].lo) / 8 * 8 * m->p + j * 8 +
+                       (r - m->kd[i].lo) % 8] = m->kx[r * m->p + j];
+    return AML_OK;
+}
+
 /* Builds the tree breadth first: each node over KNN_KD_LEAF rows splits at its median. */
 static int knn_kd_build(knn *m)
 {
@@ -443,7 +520,7 @@ static int knn_kd_build(knn *m)
     }
     for (r = 0; r < m->n; r++)
         memcpy(m->kx + r * m->p, m->X + m->perm[r] * m->p, m->p * sizeof(double));
-    return AML_OK;
+    return knn_kd_pack(m);
 }
 
 /* Derived search structures: the k-d tree for few features, else the column split. */
@@ -472,6 +549,49 @@ static int knn_kd_pays(const knn *m, int *pays)
     return AML_OK;
 }
 
+/* Whether this CPU runs the fused kernel; AML_KNN_GENERIC=1 says no (tests). */
+static int knn_fused_cpu(void)
+{
+    const char *env = getenv("AML_KNN_GENERIC");
+
+    if (env && strcmp(env, "1") == 0)
+        return 0;
+#if KNN_HAVE_FUSED
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+/* Packs the training rows for the fused kernel when it serves this model. */
+static int knn_fused_pack(knn *m)
+{
+    size_t np = (m->n + KNN_FUSED_ROWS - 1) / KNN_FUSED_ROWS * KNN_FUSED_ROWS, i, j;
+
+    const double *src = m->ps > 0 ? m->Xd : m->X; /* the dense columns, pd of them */
+
+    knn_fused_free(m);
+    if (m->metric != KNN_EUCLIDEAN || m->pd == 0 || m->pd > KNN_FUSED_MAX_DIM ||
+        !knn_fused_cpu())
+        return AML_OK;
+    /* 64-byte alignment: one vector load per cache line. */
+    m->xp = aligned_alloc(64, np * m->pd * sizeof(double));
+    m->tnp = aligned_alloc(64, np * sizeof(double));
+    if (!m->xp || !m->tnp) {
+        knn_fused_free(m);
+        return aml_error_set(AML_ENOMEM, "knn: out of memory packing %zu rows", m->n);
+    }
+    for (i = 0; i < np; i++) {
+        double *g = m->xp + i / 8 * 8 * m->pd + i % 8;
+
+        for (j = 0; j < m->pd; j++)
+            g[j * 8] = i < m->n ? src[i * m->pd + j] : 0.0;
+        m->tnp[i] = i < m->n ? m->norms2[i] : INFINITY;
+    }
+    return AML_OK;
+}
+
 /* Derived search structures: the k-d tree when it pays, else the column split. */
 static int knn_prepare(knn *m)
 {
@@ -487,7 +607,9 @@ static int knn_prepare(knn *m)
             return AML_OK;
         knn_kd_free(m);
     }
-    return knn_split(m);
+    if ((rc = knn_split(m)) < 0)
+        return rc;
+    return knn_fused_pack(m);
 }
 
 /* Checks targets and weights: labels must be class indices, weights >= 0. */
@@ -937,6 +1059,80 @@ static void knn_kd_leaf(const knn *m, size_t i, const double *q, knn_nb *h, size
     }
 }
 
+#if KNN_HAVE_FUSED
+/*
+ * knn_kd_leaf 8 rows at a time, one per lane: each lane sums its row's
+ * terms in column order with separate multiply and add (fp-contract off:
+ * no FMA), so its distance is knn_sqdist's or knn_manhattan's to the bit,
+ * and the rows are then offered in order as knn_kd_leaf offers them.  It
+ * computes whole sums where the scalar scan stops at the cap, which
+ * decides nothing: a row past the cap loses either way.
+ */
+__attribute__((target("avx512f"), optimize("fp-contract=off"))) static void
+knn_kd_leaf8(const knn *m, size_t i, const double *q, knn_nb *h, size_t *len, size_t k)
+{
+    size_t lo = m->kd[i].lo, cnt = m->kd[i].hi - lo, g, j, l, p = m->p;
+    const double *x = m->kxt + m->kxo[i];
+    double d[16];
+
+    /* Two groups at a time: two independent chains of adds. */
+    for (g = 0; g < cnt; g += 16, x += 16 * p) {
+        __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+
+        for (j = 0; j < p; j++) {
+            __m512d qv = _mm512_set1_pd(q[j]);
+            __m512d t0 = _mm512_sub_pd(qv, _mm512_load_pd(x + j * 8));
+            __m512d t1 = _mm512_sub_pd(qv, _mm512_load_pd(x + 8 * p + j * 8));
+
+            if (m->metric == KNN_EUCLIDEAN) {
+                s0 = _mm512_add_pd(s0, _mm512_mul_pd(t0, t0));
+                s1 = _mm512_add_pd(s1, _mm512_mul_pd(t1, t1));
+            } else {
+                s0 = _mm512_add_pd(s0, _mm512_abs_pd(t0));
+                s1 = _mm512_add_pd(s1, _mm512_abs_pd(t1));
+            }
+        }
+        _mm512_storeu_pd(d, s0);
+        _mm512_storeu_pd(d + 8, s1);
+        for (l = 0; l < 16 && g + l < cnt; l++) {
+            knn_nb c = {d[l], m->perm[lo + g + l]};
+
+            if (*len < k)
+                knn_push(h, len, c);
+            else if (c.d <= h[0].d)
+                knn_replace(h, *len, c);
+        }
+    }
+}
+
+/*
+ * knn_kd_bound in vectors of 8 features.  Its sum runs in another order
+ * than the rows' distances, so it could exceed by rounding the distance
+ * of a row on the box's surface; scaled down by (p + 2) 2^-48, far more
+ * than that rounding, it stays a lower bound and prunes only what the
+ * scalar bound prunes, or less (the neighbours do not change).
+ */
+__attribute__((target("avx512f"))) static double knn_kd_bound8(const knn *m, size_t i,
+                                                               const double *q)
+{
+    const double *lo = m->kbox + i * 2 * m->p, *hi = lo + m->p;
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d s = zero;
+    size_t j, p = m->p;
+
+    for (j = 0; j < p; j += 8) {
+        __mmask8 mk = p - j >= 8 ? 0xff : (__mmask8)((1u << (p - j)) - 1);
+        __m512d qv = _mm512_maskz_loadu_pd(mk, q + j);
+        __m512d g = _mm512_max_pd(_mm512_sub_pd(_mm512_maskz_loadu_pd(mk, lo + j), qv),
+                                  _mm512_sub_pd(qv, _mm512_maskz_loadu_pd(mk, hi + j)));
+
+        g = _mm512_max_pd(g, zero);
+        s = m->metric == KNN_EUCLIDEAN ? _mm512_fmadd_pd(g, g, s) : _mm512_add_pd(s, g);
+    }
+    return _mm512_reduce_add_pd(s) * (1.0 - (double)(p + 2) * 0x1p-48);
+}
+#endif
+
 /*
  * Depth-first search, nearer child first.  A node is skipped only when its
  * bound exceeds the farthest kept distance: at equality it may still hold
@@ -957,13 +1153,26 @@ static size_t knn_kd_search(const knn *m, const double *q, knn_nb *h, size_t k,
         if (len == k && bound[top] > h[0].d)
             continue;
         if (!(c = m->kd[i].child)) {
-            knn_kd_leaf(m, i, q, h, &len, k);
+#if KNN_HAVE_FUSED
+            if (m->kxt)
+                knn_kd_leaf8(m, i, q, h, &len, k);
+            else
+#endif
+                knn_kd_leaf(m, i, q, h, &len, k);
             *scanned += m->kd[i].hi - m->kd[i].lo;
             continue;
         }
         assert(top + 2 <= KNN_KD_STACK);
-        b0 = knn_kd_bound(m, c, q, len == k ? h[0].d : INFINITY);
-        b1 = knn_kd_bound(m, c + 1, q, len == k ? h[0].d : INFINITY);
+#if KNN_HAVE_FUSED
+        if (m->kxt) {
+            b0 = knn_kd_bound8(m, c, q);
+            b1 = knn_kd_bound8(m, c + 1, q);
+        } else
+#endif
+        {
+            b0 = knn_kd_bound(m, c, q, len == k ? h[0].d : INFINITY);
+            b1 = knn_kd_bound(m, c + 1, q, len == k ? h[0].d : INFINITY);
+        }
         stack[top] = b0 <= b1 ? c + 1 : c, bound[top++] = b0 <= b1 ? b1 : b0;
         stack[top] = b0 <= b1 ? c : c + 1, bound[top++] = b0 <= b1 ? b0 : b1;
     }
@@ -1048,6 +1257,7 @@ static void knn_finish_row(const knn *m, knn_nb *h, size_t len, double *out)
 typedef struct knn_work {
     double *dist;   /* rows x tile */
     double *qnorm2; /* rows */
+    double *thr;    /* rows: the fused kernel's screen thresholds */
     double *Qd;     /* rows x pd dense columns of the queries (split columns only) */
     knn_nb *heap;   /* rows x k */
     size_t *len;    /* rows */
@@ -1060,6 +1270,7 @@ static void knn_work_dispose(knn_work *wk)
 {
     free(wk->dist);
     free(wk->qnorm2);
+    free(wk->thr);
     free(wk->Qd);
     free(wk->heap);
     free(wk->len);
@@ -1074,41 +1285,255 @@ static int knn_work_init(knn_work *wk, size_t k, size_t tile, size_t pd)
     wk->Qd = aml_mallocarray(KNN_BLOCK_ROWS, (pd + 1) * sizeof(double));
     wk->dist = aml_mallocarray(KNN_BLOCK_ROWS, tile * sizeof(double));
     wk->qnorm2 = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(double));
+    wk->thr = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(double));
     wk->heap = aml_mallocarray(KNN_BLOCK_ROWS, k * sizeof(knn_nb));
     wk->len = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(size_t));
     wk->near = aml_mallocarray(KNN_BLOCK_ROWS, sizeof(knn_near));
     wk->nearnb = aml_mallocarray(KNN_BLOCK_ROWS, KNN_NEAR * sizeof(knn_nb));
     wk->ex = aml_mallocarray(k ? k : 1, sizeof(knn_nb));
     if (!wk->dist || !wk->qnorm2 || !wk->Qd || !wk->heap || !wk->len || !wk->near ||
-        !wk->nearnb || !wk->ex) {
+        !wk->nearnb || !wk->ex || !wk->thr) {
         knn_work_dispose(wk);
         return AML_ENOMEM;
     }
     return AML_OK;
 }
 
+#if KNN_HAVE_FUSED
+/* Norms for knn_offer: the fused kernel's values already include them. */
+static const double knn_zeros[KNN_FUSED_ROWS];
+
 /*
- * Answers queries Q[0..rows) (rows <= KNN_BLOCK_ROWS): the training rows
- * are visited in tiles of `tile` so that the distance tile stays in cache,
- * each tile's distances offered to every query's heap in row order.
+ * Offers chunk v (KNN_FUSED_ROWS values of the product form, rows i ..,
+ * the last beyond n being padding) to query r's heap, and renews its
+ * threshold: +inf while the heap is filling, else as knn_offer screens.
  */
-static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t tile,
-                              knn_work *wk, double *out)
+static void knn_fused_offer(const knn *m, knn_work *wk, size_t r, size_t k, size_t i,
+                            const double *v)
 {
-    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n, r, t0;
+    size_t valid = m->n - i < KNN_FUSED_ROWS ? m->n - i : KNN_FUSED_ROWS;
+    double slack = knn_slack(m, wk->qnorm2[r]);
+    knn_nb *h = wk->heap + r * k;
+
+    knn_offer(h, &wk->len[r], k, v, knn_zeros, slack, &wk->near[r], i, valid);
+    wk->thr[r] = wk->len[r] == k ? h[0].d + 2 * slack : INFINITY;
+}
+
+/* One query's two accumulators take feature j of 16 training rows (x0, x1). */
+#define KNN_FUSED_FMA(r)                                                                 \
+    do {                                                                                 \
+        __m512d qv_ = _mm512_set1_pd(q[r][j]);                                           \
+        a##r##0 = _mm512_fmadd_pd(qv_, x0, a##r##0);                                     \
+        a##r##1 = _mm512_fmadd_pd(qv_, x1, a##r##1);                                     \
+    } while (0)
+
+/*
+ * q.t for 8 queries q[] and the 16 packed training rows from i, into the
+ * 16 accumulators a00 .. a71 (named, not an array, so that they stay in
+ * registers): per feature two loads, eight broadcasts and 16 FMAs.
+ */
+#define KNN_FUSED_PRODUCT()                                                              \
+    __m512d a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70,   \
+        a71;                                                                             \
+    do {                                                                                 \
+        const double *x_ = m->xp + i * w;                                                \
+        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm512_setzero_pd();             \
+        a40 = a41 = a50 = a51 = a60 = a61 = a70 = a71 = _mm512_setzero_pd();             \
+        for (j = 0; j < w; j++) {                                                        \
+            __m512d x0 = _mm512_load_pd(x_ + j * 8);                                     \
+            __m512d x1 = _mm512_load_pd(x_ + 8 * w + j * 8);                             \
+            KNN_FUSED_FMA(0);                                                            \
+            KNN_FUSED_FMA(1);                                                            \
+            KNN_FUSED_FMA(2);                                                            \
+            KNN_FUSED_FMA(3);                                                            \
+            KNN_FUSED_FMA(4);                                                            \
+            KNN_FUSED_FMA(5);                                                            \
+            KNN_FUSED_FMA(6);                                                            \
+            KNN_FUSED_FMA(7);                                                            \
+        }                                                                                \
+    } while (0)
+
+/* The 8 queries of Q (stride w) from r0; when fewer are left the last repeats. */
+static void knn_fused_rows(const double **q, const double *Q, size_t w, size_t r0,
+                           size_t nq)
+{
+    size_t r;
+
+    for (r = 0; r < KNN_FUSED_QUERIES; r++)
+        q[r] = Q + (r0 + (r < nq ? r : nq - 1)) * w;
+}
+
+/* Screens query r's 16 values; a chunk with one at or below its threshold is offered. */
+#define KNN_FUSED_SCREEN(r)                                                              \
+    do {                                                                                 \
+        __m512d v0_ = _mm512_fmadd_pd(a##r##0, minus2, t0v);                             \
+        __m512d v1_ = _mm512_fmadd_pd(a##r##1, minus2, t1v);                             \
+        __m512d th_ = _mm512_set1_pd(wk->thr[r0 + r]);                                   \
+        if (r < nq && (_mm512_cmp_pd_mask(v0_, th_, _CMP_LE_OQ) |                        \
+                       _mm512_cmp_pd_mask(v1_, th_, _CMP_LE_OQ))) {                      \
+            _mm512_storeu_pd(v, v0_);                                                    \
+            _mm512_storeu_pd(v + 8, v1_);                                                \
+            knn_fused_offer(m, wk, r0 + r, k, i, v);                                     \
+        }                                                                                \
+    } while (0)
+
+/* Stores -2 q.t of query r into its row of the distance tile (valid of 16 values). */
+#define KNN_FUSED_STORE(r)                                                               \
+    do {                                                                                 \
+        double *d_ = dist + (r0 + r) * cols + (i - t0);                                  \
+        if (r >= nq)                                                                     \
+            break;                                                                       \
+        if (valid < KNN_FUSED_ROWS)                                                      \
+            d_ = v; /* the tile's last, partial chunk: through v */                      \
+        _mm512_storeu_pd(d_, _mm512_mul_pd(a##r##0, minus2));                            \
+        _mm512_storeu_pd(d_ + 8, _mm512_mul_pd(a##r##1, minus2));                        \
+        if (valid < KNN_FUSED_ROWS)                                                      \
+            memcpy(dist + (r0 + r) * cols + (i - t0), v, valid * sizeof(double));        \
+    } while (0)
+
+/*
+ * The product form ||t||^2 - 2 q.t of queries Q[r0 ..) (8 of them, nq
+ * real; stride pd) against training rows t0 .. t0 + cols - 1,
+ * KNN_FUSED_ROWS at a time from the packed rows.  With dist NULL it is
+ * screened in registers against each query's threshold: only a chunk
+ * holding a value at or below it goes to knn_offer.  Else -2 q.t goes to
+ * dist (rows x cols), as BLAS's product would (knn_tile_euclidean), for
+ * data whose sparse columns' part must be added before the screen.  An
+ * FMA dot product errs no more than the bound knn_slack assumes, and exact
+ * distances decide afterwards, so the neighbours are BLAS's to the bit.
+ */
+__attribute__((target("avx512f"))) static void
+knn_fused_queries(const knn *m, const double *Q, size_t r0, size_t nq, size_t t0,
+                  size_t cols, size_t k, knn_work *wk, double *dist)
+{
+    const double *q[KNN_FUSED_QUERIES];
+    const __m512d minus2 = _mm512_set1_pd(-2.0);
+    size_t i, j, w = m->pd;
+    double v[KNN_FUSED_ROWS];
+
+    knn_fused_rows(q, Q, w, r0, nq);
+    for (i = t0; i < t0 + cols; i += KNN_FUSED_ROWS) {
+        size_t valid = t0 + cols - i < KNN_FUSED_ROWS ? t0 + cols - i : KNN_FUSED_ROWS;
+        __m512d t0v = _mm512_load_pd(m->tnp + i), t1v = _mm512_load_pd(m->tnp + i + 8);
+        KNN_FUSED_PRODUCT();
+
+        if (dist) {
+            KNN_FUSED_STORE(0);
+            KNN_FUSED_STORE(1);
+            KNN_FUSED_STORE(2);
+            KNN_FUSED_STORE(3);
+            KNN_FUSED_STORE(4);
+            KNN_FUSED_STORE(5);
+            KNN_FUSED_STORE(6);
+            KNN_FUSED_STORE(7);
+            continue;
+        }
+        KNN_FUSED_SCREEN(0);
+        KNN_FUSED_SCREEN(1);
+        KNN_FUSED_SCREEN(2);
+        KNN_FUSED_SCREEN(3);
+        KNN_FUSED_SCREEN(4);
+        KNN_FUSED_SCREEN(5);
+        KNN_FUSED_SCREEN(6);
+        KNN_FUSED_SCREEN(7);
+    }
+}
+
+/*
+ * The screen of knn_offer for the rows of the distance tile (-2 q.t, the
+ * sparse part added), 16 values at a time against each query's threshold,
+ * as knn_fused_queries screens in registers.  The tile ends at a multiple
+ * of 16 rows or at n: a partial chunk is padded with +inf.
+ */
+__attribute__((target("avx512f"))) static void knn_fused_screen(const knn *m,
+                                                                knn_work *wk, size_t rows,
+                                                                size_t t0, size_t cols,
+                                                                size_t k)
+{
+    double v[KNN_FUSED_ROWS];
+    size_t r, i, j;
+
+    assert(cols % KNN_FUSED_ROWS == 0 || t0 + cols == m->n);
+    for (r = 0; r < rows; r++) {
+        const double *d = wk->dist + r * cols;
+
+        for (i = 0; i < cols; i += KNN_FUSED_ROWS) {
+            __m512d th = _mm512_set1_pd(wk->thr[r]), v0, v1;
+
+            if (cols - i < KNN_FUSED_ROWS) {
+                for (j = 0; j < KNN_FUSED_ROWS; j++)
+                    v[j] = i + j < cols ? d[i + j] + m->tnp[t0 + i + j] : INFINITY;
+                v0 = _mm512_loadu_pd(v);
+                v1 = _mm512_loadu_pd(v + 8);
+            } else {
+                v0 = _mm512_add_pd(_mm512_loadu_pd(d + i),
+                                   _mm512_load_pd(m->tnp + t0 + i));
+                v1 = _mm512_add_pd(_mm512_loadu_pd(d + i + 8),
+                                   _mm512_load_pd(m->tnp + t0 + i + 8));
+            }
+            if (!(_mm512_cmp_pd_mask(v0, th, _CMP_LE_OQ) |
+                  _mm512_cmp_pd_mask(v1, th, _CMP_LE_OQ)))
+                continue;
+            _mm512_storeu_pd(v, v0);
+            _mm512_storeu_pd(v + 8, v1);
+            knn_fused_offer(m, wk, r, k, t0 + i, v);
+        }
+    }
+}
+#undef KNN_FUSED_FMA
+#undef KNN_FUSED_PRODUCT
+#undef KNN_FUSED_SCREEN
+#undef KNN_FUSED_STORE
+#endif
+
+/*
+ * The fused kernel over one tile for every query of the block: for dense
+ * data the whole screen in registers (knn_fused_queries); with sparse
+ * columns, the dense columns' product into wk->dist (BLAS's part), the sparse part added,
+ * then the vector screen.
+ */
+static void knn_fused_tile(const knn *m, const double *Q, size_t rows, size_t t0,
+                           size_t cols, size_t k, knn_work *wk)
+{
+#if KNN_HAVE_FUSED
+    size_t r0, nq;
+
+    for (r0 = 0; r0 < rows; r0 += KNN_FUSED_QUERIES) {
+        nq = rows - r0 < KNN_FUSED_QUERIES ? rows - r0 : KNN_FUSED_QUERIES;
+        knn_fused_queries(m, m->ps > 0 ? wk->Qd : Q, r0, nq, t0, cols, k, wk,
+                          m->ps > 0 ? wk->dist : NULL);
+    }
+    if (m->ps > 0) {
+        knn_tile_sparse(m, Q, rows, t0, cols, wk->dist);
+        knn_fused_screen(m, wk, rows, t0, cols, k);
+    }
+#else
+    (void)m, (void)Q, (void)rows, (void)t0, (void)cols, (void)k, (void)wk;
+    assert(!"knn: fused kernel without its CPU");
+#endif
+}
+
+/*
+ * Chooses the k nearest training rows of each query Q[0..rows) (rows <=
+ * KNN_BLOCK_ROWS), by exact distances, into wk->heap + r k (heap order,
+ * wk->len[r] of them): the training rows are visited in tiles of `tile` so
+ * that the distance tile stays in cache, each tile's distances offered to
+ * every query's heap in row order.
+ */
+static void knn_choose_block(const knn *m, const double *Q, size_t rows, size_t tile,
+                             size_t k, knn_work *wk)
+{
+    size_t r, t0, scanned = 0;
 
     if (m->kd) {
-        for (r = 0; r < rows; r++) {
-            size_t scanned = 0,
-                   len = knn_kd_search(m, Q + r * m->p, wk->heap, k, &scanned);
-
-            knn_finish_row(m, wk->heap, len, out + r * (size_t)m->n_out);
-        }
+        for (r = 0; r < rows; r++)
+            wk->len[r] = knn_kd_search(m, Q + r * m->p, wk->heap + r * k, k, &scanned);
         return;
     }
     for (r = 0; r < rows; r++) {
         wk->len[r] = 0;
         wk->near[r] = (knn_near){wk->nearnb + r * KNN_NEAR, 0, 0};
+        wk->thr[r] = INFINITY;
         wk->qnorm2[r] =
             m->p ? cblas_ddot((int)m->p, Q + r * m->p, 1, Q + r * m->p, 1) : 0;
         for (t0 = 0; t0 < m->pd && m->ps > 0; t0++)
@@ -1117,6 +1542,10 @@ static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t
     for (t0 = 0; t0 < m->n; t0 += tile) {
         size_t cols = m->n - t0 < tile ? m->n - t0 : tile;
 
+        if (m->xp) {
+            knn_fused_tile(m, Q, rows, t0, cols, k, wk);
+            continue;
+        }
         if (m->metric == KNN_EUCLIDEAN)
             knn_tile_euclidean(m, Q, wk->Qd, rows, t0, cols, wk->dist);
         else
@@ -1130,11 +1559,31 @@ static void knn_predict_block(const knn *m, const double *Q, size_t rows, size_t
                 knn_offer_direct(wk->heap + r * k, &wk->len[r], k, wk->dist + r * cols,
                                  t0, cols);
     }
+    for (r = 0; r < rows && m->metric == KNN_EUCLIDEAN; r++)
+        knn_exact_choose(m, Q + r * m->p, wk->heap + r * k, &wk->len[r], k, &wk->near[r],
+                         knn_slack(m, wk->qnorm2[r]), wk->ex);
+}
+
+/*
+ * One block of queries: with nb == NULL their votes into out; else their k
+ * nearest, sorted by (distance, row), into nb + r k (the memo's layout).
+ */
+static void knn_block(const knn *m, const double *Q, size_t rows, size_t tile, size_t k,
+                      knn_work *wk, knn_nb *nb, double *out)
+{
+    size_t r;
+
+    knn_choose_block(m, Q, rows, tile, k, wk);
     for (r = 0; r < rows; r++) {
-        if (m->metric == KNN_EUCLIDEAN)
-            knn_exact_choose(m, Q + r * m->p, wk->heap + r * k, &wk->len[r], k,
-                             &wk->near[r], knn_slack(m, wk->qnorm2[r]), wk->ex);
-        knn_finish_row(m, wk->heap + r * k, wk->len[r], out + r * (size_t)m->n_out);
+        knn_nb *h = wk->heap + r * k;
+
+        if (!nb) {
+            knn_finish_row(m, h, wk->len[r], out + r * (size_t)m->n_out);
+            continue;
+        }
+        assert(wk->len[r] == k);
+        qsort(h, k, sizeof(knn_nb), knn_nb_cmp);
+        memcpy(nb + r * k, h, k * sizeof(knn_nb));
     }
 }
 
@@ -1152,24 +1601,17 @@ static int knn_check_state(const knn *m)
 /*
  * Query blocks are shared out among the fit's threads (dynamic schedule);
  * each query's answer depends only on its own block, so the result does
- * not depend on the thread count.
+ * not depend on the thread count.  Votes go to out, or with nb the k
+ * nearest of every query (knn_block).
  */
-static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
+static int knn_search(const knn *m, const aml_matrix *X, size_t k, knn_nb *nb,
+                      double *out)
 {
-    const knn *m = (const knn *)l;
-    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n, tile;
-    size_t blocks = (X->rows + KNN_BLOCK_ROWS - 1) / KNN_BLOCK_ROWS;
+    size_t tile, blocks = (X->rows + KNN_BLOCK_ROWS - 1) / KNN_BLOCK_ROWS;
     int threads = m->threads > 1 ? m->threads : 1, rc = AML_OK, t, blas;
     knn_work *wk;
     long long b;
 
-    if ((rc = knn_check_state(m)) < 0)
-        return rc;
-    if (X->cols != m->p)
-        return aml_error_set(AML_EINVAL, "knn: fitted on %zu features, got %zu", m->p,
-                             X->cols);
-    if (X->rows == 0)
-        return AML_OK;
     if ((size_t)threads > blocks)
         threads = (int)blocks;
     tile = m->n < KNN_TILE_ROWS ? m->n : KNN_TILE_ROWS;
@@ -1189,9 +1631,9 @@ static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
             size_t r0 = (size_t)b * KNN_BLOCK_ROWS;
             size_t rows = X->rows - r0 < KNN_BLOCK_ROWS ? X->rows - r0 : KNN_BLOCK_ROWS;
 
-            knn_predict_block(m, X->data + r0 * m->p, rows, tile,
-                              &wk[threads > 1 ? omp_get_thread_num() : 0],
-                              out + r0 * (size_t)m->n_out);
+            knn_block(m, X->data + r0 * m->p, rows, tile, k,
+                      &wk[threads > 1 ? omp_get_thread_num() : 0],
+                      nb ? nb + r0 * k : NULL, out ? out + r0 * (size_t)m->n_out : NULL);
         }
     }
     if (threads > 1)
@@ -1200,6 +1642,106 @@ static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
         knn_work_dispose(&wk[t]);
     free(wk);
     return rc;
+}
+
+/* ---- the search-wide memo (memo.h) --------------------------------------- */
+
+/*
+ * Under a trial runner, the kNN trials of a fold share one neighbour
+ * search: the memo keeps, per (training rows, queries, metric), every
+ * query's KNN_MEMO_K nearest (at least k, at most n) sorted by (distance,
+ * row) with their exact distances.  Neighbours are chosen by exact
+ * distances with ties to the lower row, a total order, so the k nearest
+ * are the first k of the K nearest, whichever path (brute force or k-d
+ * tree; each finds the exact order) found them: votes from the memo are
+ * the bits predict computes without it.  Sample weights, targets and vote
+ * weights play no part in the choice, so trials differing in them share.
+ */
+#define KNN_MEMO_K 50
+/* The key's tag: "knn" and the memo layout's version. */
+#define KNN_MEMO_TAG 0x6b6e6e0001ull
+
+/* The memo's key of m's neighbour search for the queries X: 128 bits of each. */
+static void knn_memo_key(const knn *m, const aml_matrix *X, aml_memo_key *key)
+{
+    uint64_t hx[2] = {0, 0}, hq[2] = {0, 0};
+
+    aml_memo_hash(m->X, m->n * m->p * sizeof(double), hx);
+    aml_memo_hash(X->data, X->rows * X->cols * sizeof(double), hq);
+    *key = (aml_memo_key){{KNN_MEMO_TAG << 8 | (uint64_t)m->metric, m->n, m->p, X->rows,
+                           hx[0], hx[1], hq[0], hq[1]}};
+}
+/* Votes of X's rows from their memo entry: each row's first k of K nearest. */
+static void knn_vote_prefix(const knn *m, const knn_nb *nb, size_t rows, size_t K,
+                            size_t k, knn_nb *scratch, double *out)
+{
+    size_t r;
+
+    for (r = 0; r < rows; r++) {
+        memcpy(scratch, nb + r * K, k * sizeof(knn_nb));
+        knn_finish_row(m, scratch, k, out + r * (size_t)m->n_out);
+    }
+}
+
+/* predict through the memo: a stored search, or a new one of KNN_MEMO_K stored. */
+static int knn_predict_memo(const knn *m, const aml_matrix *X, aml_memo *memo,
+                            double *out)
+{
+    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n, K = k, bytes;
+    knn_nb *scratch = aml_mallocarray(k, sizeof(knn_nb)), *nb = NULL;
+    aml_memo_entry *e = NULL;
+    aml_memo_key key;
+    int rc = AML_ENOMEM;
+
+    K = K < KNN_MEMO_K ? (m->n < KNN_MEMO_K ? m->n : KNN_MEMO_K) : K;
+    if (!scratch)
+        goto done;
+    knn_memo_key(m, X, &key);
+    if (!(e = aml_memo_find(memo, &key, k))) {
+        if (!(nb = aml_mallocarray(X->rows, K * sizeof(knn_nb))))
+            goto done;
+        bytes = X->rows * K * sizeof(knn_nb);
+        if ((rc = knn_search(m, X, K, nb, NULL)) < 0)
+            goto done;
+        /* The memo takes nb over, stored or not. */
+        rc = aml_memo_put(memo, &key, K, nb, bytes, &e);
+        nb = NULL;
+        if (rc < 0)
+            goto done;
+    }
+    knn_vote_prefix(m, aml_memo_blob(e), X->rows, (size_t)aml_memo_level(e), k, scratch,
+                    out);
+    rc = AML_OK;
+
+done:
+    aml_memo_release(memo, e);
+    free(nb);
+    free(scratch);
+    return rc;
+}
+
+/*
+ * Under a trial runner (a current memo on the calling thread, read before
+ * predict starts its own team) the neighbour search goes through the memo;
+ * otherwise the votes come straight from the search.
+ */
+static int knn_predict(const aml_learner *l, const aml_matrix *X, double *out)
+{
+    const knn *m = (const knn *)l;
+    aml_memo *memo = aml_memo_current();
+    size_t k = (size_t)m->k < m->n ? (size_t)m->k : m->n;
+    int rc;
+
+    if ((rc = knn_check_state(m)) < 0)
+        return rc;
+    if (X->cols != m->p)
+        return aml_error_set(AML_EINVAL, "knn: fitted on %zu features, got %zu", m->p,
+                             X->cols);
+    if (X->rows == 0)
+        return AML_OK;
+    if (memo)
+        return knn_predict_memo(m, X, memo, out);
+    return knn_search(m, X, k, NULL, out);
 }
 
 /* ---- C export ------------------------------------------------------------ */

@@ -176,6 +176,21 @@ void aml_test_learner_roundtrip(const aml_learner *l, const aml_matrix *X)
     aml_writer_dispose(&w);
 }
 
+aml_learner *aml_test_knn(int task, long long k, const char *weights, const char *metric)
+{
+    aml_learner *l = NULL;
+    aml_value vk = {.kind = AML_VAL_INT, .i = k};
+    aml_value vw = {.kind = AML_VAL_STR, .str = weights};
+    aml_value vm = {.kind = AML_VAL_STR, .str = metric};
+
+    assert_int_equal(aml_learner_new(&l, aml_learner_type_find("knn"), (aml_task)task),
+                     AML_OK);
+    assert_int_equal(aml_learner_set_param(l, "k", &vk), AML_OK);
+    assert_int_equal(aml_learner_set_param(l, "weights", &vw), AML_OK);
+    assert_int_equal(aml_learner_set_param(l, "metric", &vm), AML_OK);
+    return l;
+}
+
 double *aml_test_learner_importance(const aml_learner *l)
 {
     size_t j, p = l->n_features;

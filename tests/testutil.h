@@ -47,6 +47,9 @@ double *aml_test_predict(const struct aml_learner *l, const struct aml_matrix *X
  * and that the saved bytes cut short fail to load with AML_EFORMAT.
  */
 void aml_test_learner_roundtrip(const struct aml_learner *l, const struct aml_matrix *X);
+/* A new kNN learner of the task with k, weights and metric set. */
+struct aml_learner *aml_test_knn(int task, long long k, const char *weights,
+                                 const char *metric);
 /* l's importances: non-negative, summing to 1 (or all 0); malloc'd. */
 double *aml_test_learner_importance(const struct aml_learner *l);
 

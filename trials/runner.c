@@ -4,6 +4,7 @@
  */
 #include "runner.h"
 #include "aml.h"
+#include "memo.h"
 
 #include <math.h>
 #include <omp.h>
@@ -38,6 +39,7 @@ typedef struct run_batch {
     double *oof[AML_RUN_BATCH];
     size_t n_rows;
     int outputs, repeats;
+    aml_memo *memo; /* the run's memo, current on each task's thread; NULL: none */
 } run_batch;
 
 /* Per-task scratch of batch_evaluate: one slot per (trial, fold). */
@@ -461,8 +463,10 @@ static int batch_evaluate(run_batch *b, const aml_cv *cv, int threads,
             continue;
         }
         aml_deadline_set(limit > 0 ? clock_deadline(clock, limit) : 0.0);
-        rc = aml_cv_fold_oof(cv, &r->config, r->number, f, &r->fold_scores[f], tasks[t].msg,
-                             sizeof(tasks[t].msg), b->oof[t / cv->k]);
+        aml_memo_set_current(b->memo);
+        rc = aml_cv_fold_oof(cv, &r->config, r->number, f, &r->fold_scores[f],
+                             tasks[t].msg, sizeof(tasks[t].msg), b->oof[t / cv->k]);
+        aml_memo_set_current(NULL);
         aml_deadline_set(0.0);
         tasks[t].timed_out = rc == AML_ETIMEOUT;
         tasks[t].failed = rc < 0 && rc != AML_ETIMEOUT;
@@ -650,8 +654,10 @@ static int run_loop(aml_run_summary *out, aml_search *search, const aml_cv *cv,
     run_batch *b = calloc(1, sizeof(*b));
     int rc = AML_OK, asked;
 
-    if (!b)
+    if (!b || (!opt->no_memo && aml_memo_new(&b->memo, AML_RUN_MEMO_BYTES) < 0)) {
+        free(b);
         return aml_error_set(AML_ENOMEM, "out of memory starting the search");
+    }
     while ((out->reason = run_budget_check(opt, out, t_begin)) == AML_STOP_NONE) {
         asked = batch_ask(b, search, out->n_trials, run_batch_size(opt, out->n_trials),
                           cv->k);
@@ -673,6 +679,7 @@ static int run_loop(aml_run_summary *out, aml_search *search, const aml_cv *cv,
         }
     }
     batch_dispose(b);
+    aml_memo_free(b->memo);
     free(b);
     return rc;
 }

@@ -62,6 +62,11 @@
  * the search goes on.
  * Which trials time out depends on the machine and its load, so with a
  * trial timeout the determinism promise above no longer holds.
+ *
+ * Memo.  The run owns a memo (learners/memo.h, AML_RUN_MEMO_BYTES at most)
+ * made current on the thread of each (trial, fold) task, so that trials
+ * sharing work (the neighbour search of kNN trials on one fold) do it
+ * once; it changes no result, only the time (opt.no_memo turns it off).
  */
 #ifndef AML_RUNNER_H
 #define AML_RUNNER_H
@@ -75,6 +80,8 @@
 
 /* Trials proposed between two observations; see the threading design above. */
 #define AML_RUN_BATCH 8
+/* The search-wide memo's cap. */
+#define AML_RUN_MEMO_BYTES ((size_t)256 << 20)
 
 typedef struct aml_run_options {
     int folds;
@@ -89,6 +96,7 @@ typedef struct aml_run_options {
     const aml_search_options *search; /* strategy options; NULL: defaults */
     const aml_config *seeds;          /* proposals of trials 0..n_seeds-1 */
     size_t n_seeds;
+    int no_memo; /* 1: no search-wide memo (tests compare; results are the same) */
 } aml_run_options;
 
 typedef struct aml_run_summary {

@@ -54,21 +54,6 @@ static void knn_data_free(knn_data *d)
     free(d->raw);
 }
 
-static aml_learner *knn_make(aml_task task, long long k, const char *weights,
-                             const char *metric)
-{
-    aml_learner *l = NULL;
-    aml_value vk = {.kind = AML_VAL_INT, .i = k};
-    aml_value vw = {.kind = AML_VAL_STR, .str = weights};
-    aml_value vm = {.kind = AML_VAL_STR, .str = metric};
-
-    assert_int_equal(aml_learner_new(&l, &aml_learner_knn, task), AML_OK);
-    assert_int_equal(aml_learner_set_param(l, "k", &vk), AML_OK);
-    assert_int_equal(aml_learner_set_param(l, "weights", &vw), AML_OK);
-    assert_int_equal(aml_learner_set_param(l, "metric", &vm), AML_OK);
-    return l;
-}
-
 static void knn_fit_ok(aml_learner *l, const aml_matrix *X, const double *y,
                        const double *w, int n_classes)
 {
@@ -96,7 +81,7 @@ static void check_fixture(aml_task task, const char *weights, const char *metric
     snprintf(name, sizeof(name), "knn_%s_%s_%s.csv", kind, weights, metric);
     knn_data_read(&ex, name, 0);
 
-    l = knn_make(task, 7, weights, metric);
+    l = aml_test_knn(task, 7, weights, metric);
     knn_fit_ok(l, &tr.X, tr.y, NULL, 3);
     assert_int_equal(ex.X.rows, te.X.rows);
     assert_int_equal(ex.X.cols, (size_t)aml_learner_outputs(l));
@@ -146,7 +131,7 @@ static void predict1(aml_learner *l, double q, double *out)
 
 static void test_knn_hand_votes(void **state)
 {
-    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
     double p[2];
 
     /* q = 1.5: distances 1.5, 0.5, 0.5, 2.5; nearest rows 1, 2, 0 -> 1, 1, 0. */
@@ -157,7 +142,7 @@ static void test_knn_hand_votes(void **state)
     aml_learner_free(l);
 
     /* distance: weights 2, 2, 1/1.5 -> p0 = (2/3) / (4 + 2/3) = 1/7. */
-    l = knn_make(AML_TASK_CLASSIFICATION, 3, "distance", "euclidean");
+    l = aml_test_knn(AML_TASK_CLASSIFICATION, 3, "distance", "euclidean");
     knn_fit_ok(l, &line, line_c, NULL, 2);
     predict1(l, 1.5, p);
     assert_close(p[0], 1.0 / 7, 1e-15);
@@ -171,7 +156,7 @@ static void test_knn_hand_votes(void **state)
 
 static void test_knn_hand_sample_weights(void **state)
 {
-    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
     double w[] = {3, 1, 1, 1}, p[2];
 
     /* q = 1.5: rows 1, 2, 0 vote 1, 1, 3 -> class 1 gets 2/5, class 0 3/5. */
@@ -182,7 +167,7 @@ static void test_knn_hand_sample_weights(void **state)
     aml_learner_free(l);
 
     /* k = 10 > 4 rows: all rows vote, 3 + 1 for class 0 and 1 + 1 for class 1. */
-    l = knn_make(AML_TASK_CLASSIFICATION, 10, "uniform", "euclidean");
+    l = aml_test_knn(AML_TASK_CLASSIFICATION, 10, "uniform", "euclidean");
     knn_fit_ok(l, &line, line_c, w, 2);
     predict1(l, 100, p);
     assert_close(p[0], 4.0 / 6, 1e-15);
@@ -191,7 +176,7 @@ static void test_knn_hand_sample_weights(void **state)
 
     /* q = 1.5, k = 3: rows 1, 2, 0 all weigh 0, so they vote plainly: 2/3 for 1. */
     w[0] = w[1] = w[2] = 0;
-    l = knn_make(AML_TASK_CLASSIFICATION, 3, "distance", "euclidean");
+    l = aml_test_knn(AML_TASK_CLASSIFICATION, 3, "distance", "euclidean");
     knn_fit_ok(l, &line, line_c, w, 2);
     predict1(l, 1.5, p);
     assert_close(p[0], 1.0 / 3, 1e-15);
@@ -201,7 +186,7 @@ static void test_knn_hand_sample_weights(void **state)
 
 static void test_knn_hand_regression(void **state)
 {
-    aml_learner *l = knn_make(AML_TASK_REGRESSION, 3, "uniform", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_REGRESSION, 3, "uniform", "euclidean");
     double v;
 
     /* q = 1.5: rows 1, 2, 0 -> (10 + 20 + 0) / 3 = 10. */
@@ -211,7 +196,7 @@ static void test_knn_hand_regression(void **state)
     aml_learner_free(l);
 
     /* distance: (2 * 10 + 2 * 20 + (2/3) * 0) / (14/3) = 180 / 14. */
-    l = knn_make(AML_TASK_REGRESSION, 3, "distance", "manhattan");
+    l = aml_test_knn(AML_TASK_REGRESSION, 3, "distance", "manhattan");
     knn_fit_ok(l, &line, line_t, NULL, 0);
     predict1(l, 1.5, &v);
     assert_close(v, 180.0 / 14, 1e-14);
@@ -220,7 +205,7 @@ static void test_knn_hand_regression(void **state)
 
 static void test_knn_ties_lower_index(void **state)
 {
-    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, 1, "uniform", "euclidean");
     double p[2];
 
     /* q = 3 is at distance 1 from rows 2 (class 1) and 3 (class 0): row 2 wins. */
@@ -229,7 +214,7 @@ static void test_knn_ties_lower_index(void **state)
     assert_close(p[1], 1.0, 0);
     aml_learner_free(l);
 
-    l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "manhattan");
+    l = aml_test_knn(AML_TASK_CLASSIFICATION, 1, "uniform", "manhattan");
     knn_fit_ok(l, &line, line_c, NULL, 2);
     predict1(l, 3, p);
     assert_close(p[1], 1.0, 0);
@@ -242,14 +227,14 @@ static void test_knn_metric_changes_neighbour(void **state)
      * picks A; euclidean 3 vs sqrt(8) = 2.83 picks B. */
     double x[] = {0, 3, 2, 2}, y[] = {0, 1}, q[] = {0, 0}, p[2];
     aml_matrix X = {2, 2, x}, Q = {1, 2, q};
-    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "manhattan");
+    aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, 1, "uniform", "manhattan");
 
     knn_fit_ok(l, &X, y, NULL, 2);
     assert_int_equal(aml_learner_predict(l, &Q, p), AML_OK);
     assert_close(p[0], 1.0, 0);
     aml_learner_free(l);
 
-    l = knn_make(AML_TASK_CLASSIFICATION, 1, "uniform", "euclidean");
+    l = aml_test_knn(AML_TASK_CLASSIFICATION, 1, "uniform", "euclidean");
     knn_fit_ok(l, &X, y, NULL, 2);
     assert_int_equal(aml_learner_predict(l, &Q, p), AML_OK);
     assert_close(p[1], 1.0, 0);
@@ -259,7 +244,7 @@ static void test_knn_metric_changes_neighbour(void **state)
 /* More queries than one block (256 rows) must give the row-by-row answers. */
 static void test_knn_many_queries(void **state)
 {
-    aml_learner *l = knn_make(AML_TASK_REGRESSION, 2, "distance", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_REGRESSION, 2, "distance", "euclidean");
     size_t n = 600, i;
     double *q = malloc(n * sizeof(double)), *out = malloc(n * sizeof(double)), v;
     aml_matrix Q = {n, 1, q};
@@ -298,8 +283,8 @@ static void check_near_ties(size_t n, size_t p)
     double *X = malloc(n * p * sizeof(double)), *y = malloc(n * sizeof(double));
     double *q = malloc(p * sizeof(double)), out;
     aml_matrix M = {n, p, X}, Q = {1, p, q};
-    aml_learner *l1 = knn_make(AML_TASK_REGRESSION, 1, "uniform", "euclidean");
-    aml_learner *l3 = knn_make(AML_TASK_REGRESSION, 3, "distance", "euclidean");
+    aml_learner *l1 = aml_test_knn(AML_TASK_REGRESSION, 1, "uniform", "euclidean");
+    aml_learner *l3 = aml_test_knn(AML_TASK_REGRESSION, 3, "distance", "euclidean");
     size_t i, j;
 
     assert_non_null(X);
@@ -338,7 +323,7 @@ static void test_knn_no_features(void **state)
 {
     double y[] = {0, 1, 1}, q, p[2];
     aml_matrix X = {3, 0, y}, Q = {1, 0, &q};
-    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 2, "distance", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, 2, "distance", "euclidean");
 
     /* k = 2: rows 0 and 1 (lower indices win the tie), one vote each. */
     knn_fit_ok(l, &X, y, NULL, 2);
@@ -394,8 +379,8 @@ static void check_big(int manhattan, size_t hot)
     double *o2 = malloc(nq * 3 * sizeof(double)), ref[3];
     aml_matrix Xm = {n, p, X}, Qm = {nq, p, Q};
     const char *metric = manhattan ? "manhattan" : "euclidean";
-    aml_learner *l1 = knn_make(AML_TASK_CLASSIFICATION, 7, "uniform", metric);
-    aml_learner *l2 = knn_make(AML_TASK_CLASSIFICATION, 7, "uniform", metric);
+    aml_learner *l1 = aml_test_knn(AML_TASK_CLASSIFICATION, 7, "uniform", metric);
+    aml_learner *l2 = aml_test_knn(AML_TASK_CLASSIFICATION, 7, "uniform", metric);
     aml_rng rng;
 
     for (i = 0; i < n + nq; i++) {
@@ -437,6 +422,68 @@ static void test_knn_tiles_threads_sparse(void **state)
     check_big(1, 17);
 }
 
+/*
+ * The fused AVX-512 kernel (dense euclidean data of at most 32 features,
+ * brute force) only screens, like the BLAS tile it replaces: exact
+ * distances choose, so both must predict the same bits.  AML_KNN_GENERIC=1
+ * at fit turns the kernel off.  Data: random values rounded to 1/8 (so
+ * exact ties occur) in p = 16 and 32 columns, the near ties of
+ * check_near_ties scaled into 20 columns, and 6 such columns beside 40
+ * one-hot ones (the sparse split: the kernel computes the dense part and
+ * screens the tile after the sparse part); 1000 rows, 130 queries (two
+ * blocks and a partial group of 8 queries), k from 1 to 60.  On a CPU
+ * without AVX-512 both runs take the BLAS path and agree trivially.
+ */
+static void check_fused(size_t p, int near)
+{
+    size_t n = 1000, nq = 130, i, j, c, kk;
+    double *X = malloc((n + nq) * p * sizeof(double)), *y = malloc(n * sizeof(double));
+    double *o[2];
+    aml_matrix Xm = {n, p, X}, Qm = {nq, p, X + n * p};
+    static const long long ks[] = {1, 5, 60};
+    unsigned h = 12345;
+
+    assert_non_null(X);
+    assert_non_null(y);
+    for (i = 0; i < (n + nq) * p; i++) {
+        h = h * 1103515245u + 12345u;
+        X[i] =
+            near == 1 ? 1e8 + (double)(h >> 16 & 7) : (double)(h >> 16 & 63) / 8.0 - 4.0;
+        /* near == 2: columns 6 .. p-1 one-hot, each set in 1 row of p - 6 */
+        if (near == 2 && i % p >= 6)
+            X[i] = (double)(X[i - i % p] * 8.0 + 32.0 == (double)(i % p - 6));
+    }
+    for (i = 0; i < n; i++)
+        y[i] = (double)(i % 3);
+    for (kk = 0; kk < 3; kk++)
+        for (c = 0; c < 2; c++) {
+            for (j = 0; j < 2; j++) {
+                aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, ks[kk],
+                                              c ? "distance" : "uniform", "euclidean");
+
+                if (j)
+                    setenv("AML_KNN_GENERIC", "1", 1);
+                knn_fit_ok(l, &Xm, y, NULL, 3);
+                unsetenv("AML_KNN_GENERIC");
+                o[j] = aml_test_predict(l, &Qm);
+                aml_learner_free(l);
+            }
+            assert_memory_equal(o[0], o[1], nq * 3 * sizeof(double));
+            free(o[0]);
+            free(o[1]);
+        }
+    free(X);
+    free(y);
+}
+
+static void test_knn_fused_matches_blas(void **state)
+{
+    check_fused(16, 0);
+    check_fused(32, 0);
+    check_fused(20, 1);
+    check_fused(46, 2);
+}
+
 /* ---- errors and model files --------------------------------------------- */
 
 static void test_knn_bad_params(void **state)
@@ -460,7 +507,7 @@ static void test_knn_bad_params(void **state)
 
 static void test_knn_bad_fit_and_predict(void **state)
 {
-    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
     double bad_y[] = {0, 1, 2, 0}, bad_w[] = {1, -1, 1, 1}, q[] = {1, 2}, p[4];
     aml_matrix Q = {1, 2, q};
     aml_rng rng;
@@ -492,7 +539,7 @@ static void test_knn_save_load(void **state)
 
     knn_data_read(&tr, "trees_knn_clf_train.csv", 1);
     knn_data_read(&te, "trees_knn_clf_test.csv", 0);
-    l = knn_make(AML_TASK_CLASSIFICATION, 9, "distance", "manhattan");
+    l = aml_test_knn(AML_TASK_CLASSIFICATION, 9, "distance", "manhattan");
     knn_fit_ok(l, &tr.X, tr.y, NULL, 3);
     save_blob(l, &w);
     aml_reader_init(&r, w.data, w.len);
@@ -523,7 +570,7 @@ static void test_knn_save_load(void **state)
 
 static void test_knn_corrupt_model(void **state)
 {
-    aml_learner *l = knn_make(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
+    aml_learner *l = aml_test_knn(AML_TASK_CLASSIFICATION, 3, "uniform", "euclidean");
     aml_learner *back = NULL;
     aml_writer w;
     aml_reader r;
@@ -575,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_knn_tiles_threads_sparse),
         cmocka_unit_test(test_knn_bad_params),
         cmocka_unit_test(test_knn_bad_fit_and_predict),
+        cmocka_unit_test(test_knn_fused_matches_blas),
         cmocka_unit_test(test_knn_save_load),
         cmocka_unit_test(test_knn_corrupt_model),
     };
