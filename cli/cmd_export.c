@@ -377,7 +377,7 @@ static int export_check_out(const export_ctx *x)
     free(out);
     if (rc == 0)
         rc = export_check_dir(x->a.out);
-    return rc;
+    return rc == 0 ? cli_check_out("export", x->a.out) : rc;
 }
 
 static int export_load(export_ctx *x)

@@ -20,6 +20,7 @@
  * stdout makes writes fail, not the run die between two store writes.
  */
 #include "cli.h"
+#include "outfile.h"
 #include "model.h"
 #include "model_job.h"
 #include "progress.h"
@@ -546,9 +547,9 @@ static int run_export(const run_ctx *c, int threads)
     struct sigaction old[RUN_N_STOP_SIGNALS];
     int code;
 
-    if (c->spec->output)
-        snprintf(run_tmp_path, sizeof(run_tmp_path), "%s.tmp%ld", c->spec->output,
-                 (long)getpid());
+    if (c->spec->output &&
+        aml_outfile_tmp_name(c->spec->output, run_tmp_path, sizeof(run_tmp_path)) < 0)
+        return cli_fail(AML_EINVAL); /* changed since the spec was checked */
     run_catch(run_on_signal_final, old);
 
     j.spec = c->spec;
@@ -773,9 +774,15 @@ int cli_run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     run_print_header(&c, st, threads);
     code = run_search(&c, st, threads);
-    if (fflush(stdout) != 0 || ferror(stdout))
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && (errno == EPIPE || errno == 0)) {
         fprintf(stderr, "automl: standard output was closed early; the run went on to "
                         "its end (see automl trials)\n");
+        /* Said once: drop what is left so the exit check (cli/main.c) does
+         * not fail on it again; other write errors are left to that check. */
+        if (!freopen("/dev/null", "w", stdout))
+            code = code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
+    }
 out:
     free(c.canonical);
     aml_store_free(c.store);

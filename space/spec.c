@@ -61,6 +61,7 @@
  * that task is refused here; otherwise the caller checks after inferring it.
  */
 #include "spec.h"
+#include "outfile.h"
 #include "aml.h"
 #include "prep.h"
 
@@ -568,6 +569,20 @@ static int spec_canonical(const char *path, char *out, size_t n)
     return snprintf(out, n, "%s/%s", real, base) < (int)n ? 0 : -1;
 }
 
+/* The output must be a file a rename may replace (space/outfile.h). */
+static int spec_check_replaceable(spec_ctx *c, const spec_entry *e, const char *path)
+{
+    char *target = NULL, why[512];
+    int rc = aml_outfile_target(path, &target);
+
+    free(target);
+    if (rc == AML_ENOMEM || rc == AML_OK)
+        return rc;
+    /* The message lives in the slot spec_fail writes: copy it out first. */
+    snprintf(why, sizeof(why), "%s", aml_error_message());
+    return spec_fail(c, e->val, "output: %s", why);
+}
+
 /*
  * Checks, before any work, a file the run will write (store or output): its
  * directory exists and is writable, it is not a directory, and it is none of
@@ -592,6 +607,8 @@ static int spec_check_written(spec_ctx *c, const spec_entry *e, const char *path
                          spec_text(e->val));
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return spec_fail(c, e->val, "%s '%s' is a directory", what, spec_text(e->val));
+    if (strcmp(what, "output") == 0 && spec_check_replaceable(c, e, path) < 0)
+        return AML_EINVAL;
     *strrchr(me, '/') = '\0';
     if (access(me, W_OK) != 0)
         return spec_fail(c, e->val, "%s '%s': cannot write in directory %s", what,
