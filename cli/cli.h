@@ -52,6 +52,12 @@ int cli_fail(int rc);
  * "automl: CMD: --out PATH is ..." for cli_fail.
  */
 int cli_check_out(const char *cmd, const char *path);
+
+/*
+ * The threads a command runs with for search.parallel (0: every core), never
+ * more than AML_SPEC_MAX_PARALLEL whatever the machine (cli/cmd_run.c).
+ */
+int cli_threads(int parallel);
 /* Exit code for a library return code: input errors 2, the rest 1. */
 int cli_exit_code(int rc);
 

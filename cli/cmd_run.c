@@ -107,6 +107,14 @@ struct run_ctx {
     cli_progress progress;
 };
 
+int cli_threads(int parallel)
+{
+    int n = aml_resolve_threads(parallel);
+
+    /* parallel: 0 on a machine with more cores than the spec may name. */
+    return n < AML_SPEC_MAX_PARALLEL ? n : AML_SPEC_MAX_PARALLEL;
+}
+
 int cli_spec_vocab(aml_spec_vocab *v, const char **metrics, size_t n_metrics,
                    const char **strategies, size_t n_strategies)
 {
@@ -767,7 +775,7 @@ int cli_run(int argc, char **argv)
         code = cli_fail(rc);
         goto out;
     }
-    threads = aml_resolve_threads(spec->parallel);
+    threads = cli_threads(spec->parallel);
     /* A reader of stdout that goes away (`automl run spec | head`) must not
      * kill the run between two store writes: writes then fail (EPIPE) and
      * are ignored, and the run finishes its trials and model. */

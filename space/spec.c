@@ -33,7 +33,7 @@
  *   preprocess: {KEY: DOMAIN, ...}  keys of aml_prep_params (learners/prep.h)
  *   metric: NAME from vocab->metrics
  *   search: {strategy: NAME from vocab->strategies, trials: INT >= 0,
- *            parallel: INT >= 0, seed: UINT, grid: INT >= 2,
+ *            parallel: 0..1024, seed: UINT, grid: INT >= 2,
  *            time_budget: DURATION, patience: INT >= 1, trial_timeout: DURATION,
  *            eta: INT in [2, 100], min_resource: REAL in (0, 1],
  *            sampler: random|bayes          (these three: halving and bohb only)
@@ -1076,7 +1076,7 @@ static int spec_read_search(spec_ctx *c, const spec_entry *search)
         s->trials = (long)v;
     }
     if ((e = spec_get(c, search->val, "parallel")).val) {
-        if ((rc = spec_get_int(c, &e, 0, INT_MAX, &v)) < 0)
+        if ((rc = spec_get_int(c, &e, 0, AML_SPEC_MAX_PARALLEL, &v)) < 0)
             return rc;
         s->parallel = (int)v;
     }
