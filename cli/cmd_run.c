@@ -177,8 +177,14 @@ static int run_check_meta(const aml_spec *s, aml_task task)
         const aml_learner_type *t = name ? aml_learner_type_find(name) : NULL;
 
         if (t && !(t->tasks & AML_TASK_BIT(task))) {
+            /* At the name itself; the section when the spec lost it. */
+            aml_spec_pos at = i < e->n_meta ? (e->meta_pos ? e->meta_pos[i] : e->pos)
+                                            : e->final_pos;
+
+            if (at.line == 0)
+                at = e->pos;
             fprintf(stderr, "%s:%d:%d: ensemble: meta-learner '%s' does not do %s\n",
-                    s->path, e->pos.line, e->pos.col, name, task_name(task));
+                    s->path, at.line, at.col, name, task_name(task));
             return -1;
         }
     }

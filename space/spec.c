@@ -1988,16 +1988,23 @@ static int spec_read_meta(spec_ctx *c, const spec_entry *e)
         if ((rc = spec_get_text(c, e, "a learner name", &en->meta[0])) < 0)
             return rc;
         en->n_meta = 1;
+        if (!(en->meta_pos = aml_calloc(1, sizeof(*en->meta_pos))))
+            return AML_ENOMEM;
+        en->meta_pos[0] = spec_pos(e->val);
         return spec_meta_name(c, e->val, "meta");
     }
     if ((rc = spec_get_list(c, e, 0, &en->meta, &en->n_meta)) < 0)
         return rc;
     if (en->n_meta == 0)
         return spec_fail(c, e->val, "'meta' must name at least one learner");
+    if (!(en->meta_pos = aml_calloc(en->n_meta, sizeof(*en->meta_pos))))
+        return AML_ENOMEM;
     it = e->val->data.sequence.items.start;
-    for (; it < e->val->data.sequence.items.top; it++)
+    for (size_t i = 0; it < e->val->data.sequence.items.top; it++, i++) {
         if ((rc = spec_meta_name(c, spec_node(c, *it), "meta")) < 0)
             return rc;
+        en->meta_pos[i] = spec_pos(spec_node(c, *it));
+    }
     return AML_OK;
 }
 
@@ -2077,6 +2084,8 @@ static int spec_read_ensemble(spec_ctx *c, const spec_entry *sec)
         ((rc = spec_get_text(c, &e, "a learner name", &en->final)) < 0 ||
          (rc = spec_meta_name(c, e.val, "final")) < 0))
         return rc;
+    if (e.val)
+        en->final_pos = spec_pos(e.val);
     if ((e = spec_get(c, sec->val, "final")).val && en->layers != 2)
         return spec_fail(c, e.key, "'final' needs 'layers: 2'");
     if ((e = spec_get(c, sec->val, "passthrough")).val &&
@@ -2384,6 +2393,7 @@ void aml_spec_free(aml_spec *s)
     free(s->seeds);
     aml_space_free(s->space);
     spec_free_list(s->ensemble.meta, s->ensemble.n_meta);
+    free(s->ensemble.meta_pos);
     free(s->ensemble.final);
     free(s->store);
     free(s->output);

@@ -77,7 +77,9 @@ typedef struct aml_spec_ensemble {
      * better than the ensemble (both honestly); 0: always keep the method.
      */
     int fallback;
-    aml_spec_pos pos; /* of the section, for late errors */
+    aml_spec_pos pos;       /* of the section, for late errors */
+    aml_spec_pos *meta_pos; /* of each meta name (n_meta), for late errors */
+    aml_spec_pos final_pos; /* of final's value */
 } aml_spec_ensemble;
 
 /*
