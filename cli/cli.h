@@ -45,6 +45,19 @@ long cli_halving_first_full(const aml_search_type *type, const aml_space *space,
 void cli_error(const char *fmt, ...) AML_PRINTF(1, 2);
 /* Prints the library's last message and returns the exit code for `rc`. */
 int cli_fail(int rc);
+
+/*
+ * Checks, before any work, that --out PATH of command cmd names a file a
+ * rename may replace (space/outfile.h); else sets AML_EINVAL with a message
+ * "automl: CMD: --out PATH is ..." for cli_fail.
+ */
+int cli_check_out(const char *cmd, const char *path);
+
+/*
+ * The threads a command runs with for search.parallel (0: every core), never
+ * more than AML_SPEC_MAX_PARALLEL whatever the machine (cli/cmd_run.c).
+ */
+int cli_threads(int parallel);
 /* Exit code for a library return code: input errors 2, the rest 1. */
 int cli_exit_code(int rc);
 

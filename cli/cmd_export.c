@@ -377,7 +377,7 @@ static int export_check_out(const export_ctx *x)
     free(out);
     if (rc == 0)
         rc = export_check_dir(x->a.out);
-    return rc;
+    return rc == 0 ? cli_check_out("export", x->a.out) : rc;
 }
 
 static int export_load(export_ctx *x)
@@ -428,7 +428,7 @@ int cli_export(int argc, char **argv)
     j.trial = x.a.trial;
     j.out = x.a.out;
     j.format_c = x.a.format_c;
-    j.threads = aml_resolve_threads(x.spec->parallel);
+    j.threads = cli_threads(x.spec->parallel);
     code = cli_build_and_write(&j);
 out:
     aml_dataset_free(x.data);

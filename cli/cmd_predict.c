@@ -11,6 +11,7 @@
  * Rows come out in input order, one per input row.
  */
 #include "cli.h"
+#include "outfile.h"
 #include "model.h"
 
 #include <csv.h>
@@ -61,6 +62,10 @@ static int predict_parse(predict_args *p, int argc, char **argv)
         (predict_same_file(p->out, p->data) || predict_same_file(p->out, p->model))) {
         cli_error("predict: --out %s would overwrite the %s it reads", p->out,
                   predict_same_file(p->out, p->data) ? "data" : "model");
+        return -1;
+    }
+    if (p->out && cli_check_out("predict", p->out) < 0) {
+        cli_fail(AML_EINVAL);
         return -1;
     }
     return 0;
@@ -157,25 +162,21 @@ static void predict_rows(FILE *f, const aml_model *m, const double *pred, size_t
 static int predict_write(const predict_args *a, const aml_model *m, const double *pred,
                          size_t n)
 {
-    char tmp[4096];
+    aml_outfile o = {0};
     FILE *f = stdout;
+    int rc;
 
     if (a->out) {
-        snprintf(tmp, sizeof(tmp), "%s.tmp%ld", a->out, (long)getpid());
-        if (!(f = fopen(tmp, "w"))) {
-            cli_error("%s: %s", a->out, strerror(errno));
-            return CLI_EXIT_FAIL;
-        }
+        if ((rc = aml_outfile_open(&o, a->out)) < 0)
+            return cli_fail(rc);
+        f = o.f;
     }
     predict_header(f, m, a->proba);
     predict_rows(f, m, pred, n, a->proba);
     if (!a->out)
-        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-    if (ferror(f) | fclose(f) || rename(tmp, a->out) != 0) {
-        cli_error("%s: %s", a->out, strerror(errno));
-        unlink(tmp);
-        return CLI_EXIT_FAIL;
-    }
+        return CLI_EXIT_OK; /* stdout is checked at exit (cli/main.c) */
+    if ((rc = aml_outfile_commit(&o, 0)) < 0)
+        return cli_fail(rc);
     return CLI_EXIT_OK;
 }
 

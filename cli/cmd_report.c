@@ -16,6 +16,7 @@
  */
 #include "build.h"
 #include "cli.h"
+#include "outfile.h"
 #include "model_job.h"
 #include "spec.h"
 #include "store.h"
@@ -635,28 +636,10 @@ out:
     return rc;
 }
 
-/* Writes to PATH.tmp and renames, so the report appears whole or not at all. */
+/* Writes through a temporary file, so the report appears whole or not at all. */
 static int write_atomic(const char *path, const char *text)
 {
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    FILE *f;
-    int ok;
-
-    if (!tmp)
-        return aml_error_set(AML_ENOMEM, "out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    if (!(f = fopen(tmp, "w"))) {
-        free(tmp);
-        return aml_error_set(AML_EIO, "%s: cannot write the report", path);
-    }
-    ok = fputs(text, f) >= 0;
-    ok = (fclose(f) == 0) && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok)
-        remove(tmp);
-    free(tmp);
-    return ok ? 0 : aml_error_set(AML_EIO, "%s: cannot write the report", path);
+    return aml_outfile_write(path, text, strlen(text), 0);
 }
 
 static int report_parse(int argc, char **argv, const char **db, const char **study,
@@ -680,6 +663,10 @@ static int report_parse(int argc, char **argv, const char **db, const char **stu
     }
     if (!*db || !*out) {
         cli_error("report: usage: automl report DB [--study S] --out FILE.html");
+        return -1;
+    }
+    if (cli_check_out("report", *out) < 0) {
+        cli_fail(AML_EINVAL);
         return -1;
     }
     return 0;

@@ -20,6 +20,7 @@
  * stdout makes writes fail, not the run die between two store writes.
  */
 #include "cli.h"
+#include "outfile.h"
 #include "model.h"
 #include "model_job.h"
 #include "progress.h"
@@ -106,6 +107,14 @@ struct run_ctx {
     cli_progress progress;
 };
 
+int cli_threads(int parallel)
+{
+    int n = aml_resolve_threads(parallel);
+
+    /* parallel: 0 on a machine with more cores than the spec may name. */
+    return n < AML_SPEC_MAX_PARALLEL ? n : AML_SPEC_MAX_PARALLEL;
+}
+
 int cli_spec_vocab(aml_spec_vocab *v, const char **metrics, size_t n_metrics,
                    const char **strategies, size_t n_strategies)
 {
@@ -168,8 +177,14 @@ static int run_check_meta(const aml_spec *s, aml_task task)
         const aml_learner_type *t = name ? aml_learner_type_find(name) : NULL;
 
         if (t && !(t->tasks & AML_TASK_BIT(task))) {
+            /* At the name itself; the section when the spec lost it. */
+            aml_spec_pos at = i < e->n_meta ? (e->meta_pos ? e->meta_pos[i] : e->pos)
+                                            : e->final_pos;
+
+            if (at.line == 0)
+                at = e->pos;
             fprintf(stderr, "%s:%d:%d: ensemble: meta-learner '%s' does not do %s\n",
-                    s->path, e->pos.line, e->pos.col, name, task_name(task));
+                    s->path, at.line, at.col, name, task_name(task));
             return -1;
         }
     }
@@ -546,9 +561,9 @@ static int run_export(const run_ctx *c, int threads)
     struct sigaction old[RUN_N_STOP_SIGNALS];
     int code;
 
-    if (c->spec->output)
-        snprintf(run_tmp_path, sizeof(run_tmp_path), "%s.tmp%ld", c->spec->output,
-                 (long)getpid());
+    if (c->spec->output &&
+        aml_outfile_tmp_name(c->spec->output, run_tmp_path, sizeof(run_tmp_path)) < 0)
+        return cli_fail(AML_EINVAL); /* changed since the spec was checked */
     run_catch(run_on_signal_final, old);
 
     j.spec = c->spec;
@@ -766,16 +781,22 @@ int cli_run(int argc, char **argv)
         code = cli_fail(rc);
         goto out;
     }
-    threads = aml_resolve_threads(spec->parallel);
+    threads = cli_threads(spec->parallel);
     /* A reader of stdout that goes away (`automl run spec | head`) must not
      * kill the run between two store writes: writes then fail (EPIPE) and
      * are ignored, and the run finishes its trials and model. */
     signal(SIGPIPE, SIG_IGN);
     run_print_header(&c, st, threads);
     code = run_search(&c, st, threads);
-    if (fflush(stdout) != 0 || ferror(stdout))
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && (errno == EPIPE || errno == 0)) {
         fprintf(stderr, "automl: standard output was closed early; the run went on to "
                         "its end (see automl trials)\n");
+        /* Said once: drop what is left so the exit check (cli/main.c) does
+         * not fail on it again; other write errors are left to that check. */
+        if (!freopen("/dev/null", "w", stdout))
+            code = code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
+    }
 out:
     free(c.canonical);
     aml_store_free(c.store);

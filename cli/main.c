@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "runner.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 /* clang-format off */
@@ -61,6 +63,33 @@ static const cli_command commands[] = {
     {"export", cli_export},   {NULL, NULL},
 };
 
+/*
+ * Every command's output is checked once at the end: a write that failed
+ * (disk full) is an error, exit 1, whatever the command thought.  A reader
+ * that went away (`automl trials db | head -1`) is not: the command ends as
+ * the default SIGPIPE would have ended it, silently with 128 + SIGPIPE = 141,
+ * whether the failed write came during the command (killed there) or only at
+ * this final flush; `run` ignores SIGPIPE to finish its work and says so.
+ */
+static int cli_finish_stdout(int code)
+{
+    int bad, err;
+
+    errno = 0;
+    bad = fflush(stdout) != 0;
+    err = errno;
+    bad = ferror(stdout) || bad;
+    if (!bad)
+        return code;
+    if (err == EPIPE) {
+        if (signal(SIGPIPE, SIG_DFL) != SIG_ERR) /* run ignored it */
+            raise(SIGPIPE);
+        return 128 + SIGPIPE;
+    }
+    cli_error("error writing standard output: %s", err ? strerror(err) : "a write failed");
+    return code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
+}
+
 int main(int argc, char **argv)
 {
     const cli_command *c;
@@ -85,7 +114,7 @@ int main(int argc, char **argv)
     aml_blas_threads(1);
     for (c = commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)
-            return c->run(argc - 2, argv + 2);
+            return cli_finish_stdout(c->run(argc - 2, argv + 2));
     cli_error("unknown command '%s' (see automl --help)", argv[1]);
     return CLI_EXIT_INPUT;
 }

@@ -2,6 +2,7 @@
  * output.c - error reporting, option parsing and tables for the CLI.
  */
 #include "cli.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,6 +35,19 @@ int cli_fail(int rc)
     /* Spec and data errors already start with "file:line:col:"; print them bare. */
     fprintf(stderr, "%s\n", msg[0] ? msg : "unknown error");
     return cli_exit_code(rc);
+}
+
+int cli_check_out(const char *cmd, const char *path)
+{
+    char *target = NULL, why[512];
+    int rc = aml_outfile_target(path, &target);
+
+    free(target);
+    if (rc != AML_EINVAL)
+        return rc;
+    /* The message lives in the slot aml_error_set writes: copy it out first. */
+    snprintf(why, sizeof(why), "%s", aml_error_message());
+    return aml_error_set(AML_EINVAL, "automl: %s: --out %s", cmd, why);
 }
 
 int cli_opt(cli_args *a, const char *name, const char **value)

@@ -12,6 +12,7 @@
  */
 #include "cgen.h"
 #include "aml.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -193,28 +194,7 @@ const char *aml_cgen_text(const aml_cgen *g, size_t *len)
 
 int aml_cgen_save(const aml_cgen *g, const char *path)
 {
-    size_t plen = strlen(path) + 32;
-    char *tmp;
-    FILE *f;
-    int ok, rc = AML_OK;
-
     if (g->failed)
         return aml_error_set(AML_ENOMEM, "%s: the C source is incomplete", path);
-    if (!(tmp = aml_malloc(plen)))
-        return AML_ENOMEM;
-    snprintf(tmp, plen, "%s.tmp%ld", path, (long)getpid());
-    if (!(f = fopen(tmp, "wb"))) {
-        rc = aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    ok = fwrite(g->text, 1, g->len, f) == g->len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        rc = aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-out:
-    free(tmp);
-    return rc;
+    return aml_outfile_write(path, g->text, g->len, 0);
 }

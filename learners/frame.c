@@ -644,11 +644,16 @@ static int is_missing(const frame_conv *cv, const char *s)
     return 0;
 }
 
+/* parse_number's answer for a number too large for a double. */
+#define FRAME_OVERFLOW 2
+
 /* Longest number text the decimal-comma path copies (longer is not a number). */
 #define FRAME_NUMBER_MAX 64
 
 /*
- * Parses a whole cell as a finite C-locale number.  Only digits, signs,
+ * Parses a whole cell as a finite C-locale number: 1, or 0 for text, or
+ * FRAME_OVERFLOW for a number written out in full that overflows a double
+ * ("1e999"), which is neither (see try_numeric).  Only digits, signs,
  * the decimal mark and exponents are allowed, so strtod's "inf", "nan"
  * and hex forms stay text: an ID column like "0x1A" is not a number.
  * With decimal commas the cell is copied with ',' turned into '.', and a
@@ -684,8 +689,10 @@ static int parse_number(const frame_conv *cv, const char *s, double *out)
         a = 0;
     }
     v = strtod_l(s + a, &end, cv->c_locale);
-    if (end != s + b || !isfinite(v))
+    if (end != s + b)
         return 0;
+    if (!isfinite(v))
+        return FRAME_OVERFLOW;
     *out = v;
     return 1;
 }
@@ -718,6 +725,11 @@ static int name_listed(const char *name, const char *const *list, size_t n)
 static int not_number_error(const csv_reader *rd, size_t row, size_t j,
                             const frame_col *col, const char *s, int infnan)
 {
+    if (infnan == FRAME_OVERFLOW)
+        return aml_error_set(AML_EFORMAT,
+                             "%s:%zu:%zu: column '%s': '%s' is too large for a number "
+                             "(beyond +-1.8e308)",
+                             rd->path, rd->lines[row], j + 1, col->name, s);
     if (infnan)
         return aml_error_set(AML_EFORMAT,
                              "%s:%zu:%zu: column '%s': '%s' is not a number; list it "
@@ -731,13 +743,15 @@ static int not_number_error(const csv_reader *rd, size_t row, size_t j,
  * Converts a column to numbers in one pass.  Returns 1 when every
  * non-missing cell is a number; otherwise 0 with nothing kept, or an error
  * naming the first bad cell for a column forced numeric, or for a column
- * of numbers holding an inf/nan word (see frame.h).
+ * of numbers holding an inf/nan word or a number that overflows (see
+ * frame.h): such a cell would otherwise turn the column into text.
  */
 static int try_numeric(frame_col *col, const frame_conv *cv, const cell_text *c,
                        const csv_reader *rd, size_t j, int forced)
 {
     const char *s = c->text, *infnan = NULL;
     size_t i, infnan_row = 0, numbers = 0;
+    int kind = 0, p = 0;
 
     col->real = aml_mallocarray(rd->rows, sizeof(double));
     if (!col->real)
@@ -745,12 +759,13 @@ static int try_numeric(frame_col *col, const frame_conv *cv, const cell_text *c,
     for (i = 0; i < rd->rows; i++, s += strlen(s) + 1) {
         if (is_missing(cv, s)) {
             col->real[i] = NAN;
-        } else if (parse_number(cv, s, &col->real[i])) {
+        } else if ((p = parse_number(cv, s, &col->real[i])) == 1) {
             numbers++;
-        } else if (is_infnan_word(s)) {
+        } else if (p == FRAME_OVERFLOW || is_infnan_word(s)) {
             if (!infnan) {
                 infnan = s;
                 infnan_row = i;
+                kind = p == FRAME_OVERFLOW ? FRAME_OVERFLOW : 1;
             }
         } else {
             break;
@@ -758,8 +773,8 @@ static int try_numeric(frame_col *col, const frame_conv *cv, const cell_text *c,
     }
     if (i == rd->rows && !infnan)
         return 1;
-    if (infnan && (forced || (i == rd->rows && numbers > 0)))
-        return not_number_error(rd, infnan_row, j, col, infnan, 1);
+    if (infnan && (forced || (i == rd->rows && (numbers > 0 || kind == FRAME_OVERFLOW))))
+        return not_number_error(rd, infnan_row, j, col, infnan, kind);
     if (forced)
         return not_number_error(rd, i, j, col, s, 0);
     free(col->real);

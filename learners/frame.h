@@ -13,7 +13,7 @@
  * case, any sign) is an error naming the cell, unless that word is one of
  * the column's missing tokens: such words are how spreadsheets and pandas
  * spell a failed computation, and silently reading the column as text
- * would lose every number in it.
+ * would lose every number in it.  So is a number beyond a double ("1e999").
  *
  * Delimiter: when the options give none, the first lines of the file are
  * sniffed for ',', ';', TAB and '|' (see frame.c).  Decimal commas

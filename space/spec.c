@@ -33,7 +33,7 @@
  *   preprocess: {KEY: DOMAIN, ...}  keys of aml_prep_params (learners/prep.h)
  *   metric: NAME from vocab->metrics
  *   search: {strategy: NAME from vocab->strategies, trials: INT >= 0,
- *            parallel: INT >= 0, seed: UINT, grid: INT >= 2,
+ *            parallel: 0..1024, seed: UINT, grid: INT >= 2,
  *            time_budget: DURATION, patience: INT >= 1, trial_timeout: DURATION,
  *            eta: INT in [2, 100], min_resource: REAL in (0, 1],
  *            sampler: random|bayes          (these three: halving and bohb only)
@@ -61,6 +61,7 @@
  * that task is refused here; otherwise the caller checks after inferring it.
  */
 #include "spec.h"
+#include "outfile.h"
 #include "aml.h"
 #include "prep.h"
 
@@ -568,6 +569,20 @@ static int spec_canonical(const char *path, char *out, size_t n)
     return snprintf(out, n, "%s/%s", real, base) < (int)n ? 0 : -1;
 }
 
+/* The output must be a file a rename may replace (space/outfile.h). */
+static int spec_check_replaceable(spec_ctx *c, const spec_entry *e, const char *path)
+{
+    char *target = NULL, why[512];
+    int rc = aml_outfile_target(path, &target);
+
+    free(target);
+    if (rc == AML_ENOMEM || rc == AML_OK)
+        return rc;
+    /* The message lives in the slot spec_fail writes: copy it out first. */
+    snprintf(why, sizeof(why), "%s", aml_error_message());
+    return spec_fail(c, e->val, "output: %s", why);
+}
+
 /*
  * Checks, before any work, a file the run will write (store or output): its
  * directory exists and is writable, it is not a directory, and it is none of
@@ -592,6 +607,8 @@ static int spec_check_written(spec_ctx *c, const spec_entry *e, const char *path
                          spec_text(e->val));
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return spec_fail(c, e->val, "%s '%s' is a directory", what, spec_text(e->val));
+    if (strcmp(what, "output") == 0 && spec_check_replaceable(c, e, path) < 0)
+        return AML_EINVAL;
     *strrchr(me, '/') = '\0';
     if (access(me, W_OK) != 0)
         return spec_fail(c, e->val, "%s '%s': cannot write in directory %s", what,
@@ -1059,7 +1076,7 @@ static int spec_read_search(spec_ctx *c, const spec_entry *search)
         s->trials = (long)v;
     }
     if ((e = spec_get(c, search->val, "parallel")).val) {
-        if ((rc = spec_get_int(c, &e, 0, INT_MAX, &v)) < 0)
+        if ((rc = spec_get_int(c, &e, 0, AML_SPEC_MAX_PARALLEL, &v)) < 0)
             return rc;
         s->parallel = (int)v;
     }
@@ -1971,16 +1988,23 @@ static int spec_read_meta(spec_ctx *c, const spec_entry *e)
         if ((rc = spec_get_text(c, e, "a learner name", &en->meta[0])) < 0)
             return rc;
         en->n_meta = 1;
+        if (!(en->meta_pos = aml_calloc(1, sizeof(*en->meta_pos))))
+            return AML_ENOMEM;
+        en->meta_pos[0] = spec_pos(e->val);
         return spec_meta_name(c, e->val, "meta");
     }
     if ((rc = spec_get_list(c, e, 0, &en->meta, &en->n_meta)) < 0)
         return rc;
     if (en->n_meta == 0)
         return spec_fail(c, e->val, "'meta' must name at least one learner");
+    if (!(en->meta_pos = aml_calloc(en->n_meta, sizeof(*en->meta_pos))))
+        return AML_ENOMEM;
     it = e->val->data.sequence.items.start;
-    for (; it < e->val->data.sequence.items.top; it++)
+    for (size_t i = 0; it < e->val->data.sequence.items.top; it++, i++) {
         if ((rc = spec_meta_name(c, spec_node(c, *it), "meta")) < 0)
             return rc;
+        en->meta_pos[i] = spec_pos(spec_node(c, *it));
+    }
     return AML_OK;
 }
 
@@ -2060,6 +2084,8 @@ static int spec_read_ensemble(spec_ctx *c, const spec_entry *sec)
         ((rc = spec_get_text(c, &e, "a learner name", &en->final)) < 0 ||
          (rc = spec_meta_name(c, e.val, "final")) < 0))
         return rc;
+    if (e.val)
+        en->final_pos = spec_pos(e.val);
     if ((e = spec_get(c, sec->val, "final")).val && en->layers != 2)
         return spec_fail(c, e.key, "'final' needs 'layers: 2'");
     if ((e = spec_get(c, sec->val, "passthrough")).val &&
@@ -2367,6 +2393,7 @@ void aml_spec_free(aml_spec *s)
     free(s->seeds);
     aml_space_free(s->space);
     spec_free_list(s->ensemble.meta, s->ensemble.n_meta);
+    free(s->ensemble.meta_pos);
     free(s->ensemble.final);
     free(s->store);
     free(s->output);

@@ -77,7 +77,9 @@ typedef struct aml_spec_ensemble {
      * better than the ensemble (both honestly); 0: always keep the method.
      */
     int fallback;
-    aml_spec_pos pos; /* of the section, for late errors */
+    aml_spec_pos pos;       /* of the section, for late errors */
+    aml_spec_pos *meta_pos; /* of each meta name (n_meta), for late errors */
+    aml_spec_pos final_pos; /* of final's value */
 } aml_spec_ensemble;
 
 /*
@@ -95,6 +97,13 @@ typedef struct aml_spec_seed {
     aml_spec_pos pos; /* of the entry (of the learner's key for a default) */
     int is_default;   /* added by search.defaults_first, not written by the user */
 } aml_spec_seed;
+
+/*
+ * The most threads search.parallel may ask for: far beyond any machine the
+ * tool runs on, and far below what makes OpenMP fail to create its team
+ * (50000: "Thread creation failed"; 100000: a crash inside libgomp).
+ */
+#define AML_SPEC_MAX_PARALLEL 1024
 
 typedef struct aml_spec {
     char *path; /* the spec file as given */
@@ -129,7 +138,7 @@ typedef struct aml_spec {
     /* search: */
     char *strategy;
     long trials;          /* budget; 0 = none given (grid: whole grid; random: 50) */
-    int parallel;         /* 0 = all cores */
+    int parallel;         /* 0 = all cores; at most AML_SPEC_MAX_PARALLEL */
     double time_budget;   /* seconds; 0 = none */
     long patience;        /* finished trials without improvement; 0 = none */
     double trial_timeout; /* seconds per trial; 0 = none */

@@ -22,6 +22,7 @@
  */
 #include "model_internal.h"
 #include "aml.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -129,38 +130,6 @@ static int model_encode(const aml_model *m, aml_writer *w)
     return rc;
 }
 
-/* Writes bytes to path through a temporary file and a rename. */
-static int model_write_file(const char *path, const void *data, size_t len)
-{
-    size_t plen = strlen(path) + 32;
-    char *tmp = aml_malloc(plen);
-    FILE *f;
-    int ok;
-
-    if (!tmp)
-        return AML_ENOMEM;
-    snprintf(tmp, plen, "%s.tmp%ld", path, (long)getpid());
-    if (!(f = fopen(tmp, "wb"))) {
-        int rc = aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
-
-        free(tmp);
-        return rc;
-    }
-    ok = fwrite(data, 1, len, f) == len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int rc = aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
-
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    free(tmp);
-    return AML_OK;
-}
-
 int aml_model_save(const aml_model *m, const char *path)
 {
     aml_writer w;
@@ -168,7 +137,7 @@ int aml_model_save(const aml_model *m, const char *path)
 
     aml_writer_init(&w);
     if ((rc = model_encode(m, &w)) == AML_OK)
-        rc = model_write_file(path, w.data, w.len);
+        rc = aml_outfile_write(path, w.data, w.len, 1);
     aml_writer_dispose(&w);
     return rc;
 }

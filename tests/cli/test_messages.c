@@ -151,12 +151,35 @@ static void test_small_wordings(void **state)
     aml_cli_expect_in("err.txt", "export: --size does not apply to --method none");
 }
 
+/*
+ * A stacking meta-learner that cannot do the task is an error at its name
+ * (line 7; columns counted from the text), not at the section's line:1.
+ */
+static void test_meta_task_position(void **state)
+{
+    (void)state;
+    setup();
+    write_spec("m", "body_mass_g",
+               "cv: {folds: 2}\nsearch: {trials: 2}\nlearners: {ridge: {}}\n"
+               "ensemble: {method: stacking, meta: [ridge, logistic_regression]}\n");
+    assert_int_equal(aml_cli_run("run m.yaml --quiet"), 2);
+    aml_cli_expect_in("err.txt", "m.yaml:7:44: ensemble: meta-learner "
+                                 "'logistic_regression' does not do regression");
+    write_spec("m", "body_mass_g",
+               "cv: {folds: 2}\nsearch: {trials: 2}\nlearners: {ridge: {}}\n"
+               "ensemble: {method: stacking, layers: 2, final: logistic_regression}\n");
+    assert_int_equal(aml_cli_run("run m.yaml --quiet"), 2);
+    aml_cli_expect_in("err.txt", "m.yaml:7:48: ensemble: meta-learner "
+                                 "'logistic_regression' does not do regression");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halving_all_partial),
         cmocka_unit_test(test_classification_options_on_regression),
         cmocka_unit_test(test_small_wordings),
+        cmocka_unit_test(test_meta_task_position),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

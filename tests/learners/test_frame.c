@@ -235,6 +235,26 @@ static void test_frame_force_numeric_infinity(void **state)
                "to read it as missing");
 }
 
+/*
+ * A number beyond a double (-1e999) would make strtod's -inf and turn the
+ * column into text (then dropped as a row ID); it is an error naming the
+ * cell, also in a column of nothing else, and with the column forced
+ * numeric (predict).  An underflow (1e-999) is a number, 0.
+ */
+static void test_frame_overflow(void **state)
+{
+    static const char *const numeric[] = {"a"};
+    aml_csv_options opt = {.numeric = numeric, .n_numeric = 1};
+
+    (void)state;
+    read_fails("overflow.csv", NULL, AML_EFORMAT,
+               "3:1: column 'a': '-1e999' is too large for a number (beyond +-1.8e308)");
+    read_fails("overflow.csv", &opt, AML_EFORMAT,
+               "3:1: column 'a': '-1e999' is too large for a number (beyond +-1.8e308)");
+    read_fails("overflow_alone.csv", NULL, AML_EFORMAT,
+               "2:2: column 'u': '1E400' is too large for a number (beyond +-1.8e308)");
+}
+
 /* The cell's line counts the line break inside the quoted cell above it. */
 static void test_frame_force_numeric_text(void **state)
 {
@@ -482,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_frame_drop_filter),
         cmocka_unit_test(test_frame_chunks),
         cmocka_unit_test(test_frame_penguins),
+        cmocka_unit_test(test_frame_overflow),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -385,6 +385,9 @@ static const bad_case bad_cases[] = {
                                    "18446744073709551615, not '-1'"},
     {HEAD "cv: {stratified: maybe}\n" TAIL,
      "5:18: 'stratified' must be true or false, not 'maybe'"},
+    /* OpenMP fails (or crashes in libgomp) on teams of tens of thousands. */
+    {HEAD "search: {parallel: 100000}\n" TAIL,
+     "5:20: 'parallel' must be at most 1024, not 100000"},
     /* Vocabulary names. */
     {HEAD "metric: auc\n" TAIL, "5:9: unknown metric 'auc'; known metrics: accuracy, f1, "
                                 "rmse"},
