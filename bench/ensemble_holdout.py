@@ -26,9 +26,9 @@ ensemble is at least as good as the best trial and as the baseline) and the
 two counts the issue's targets are about.
 """
 import argparse
+import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -185,8 +185,7 @@ def run_set(name, task, target, a, work):
     t0 = time.time()
     out = automl(["run", "spec.yaml", "--quiet"], d)
     secs = time.time() - t0
-    m = re.search(r"best single trial (\d+)", out) or re.search(r"trial (\d+) alone", out)
-    best = m.group(1)
+    best = str(json.loads(automl(["best", "s.db", "--format", "json"], d))["number"])
     automl(["export", "s.db", "--trial", best, "--out", "best.model"], d)
     ens = automl_test_score("ensemble.model", d, target, task)
     single = automl_test_score("best.model", d, target, task)
