@@ -173,6 +173,8 @@ int cli_build_and_write(const cli_model_job *j)
     }
     if (rc == 0 && j->out)
         rc = export_write(j, m, &r);
+    else if (rc == 0) /* run without `output:` (export always has --out) */
+        printf("model: not written (the spec names no output file)\n");
     aml_model_free(m);
     aml_build_report_dispose(&r);
     return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
@@ -241,6 +243,10 @@ static int export_parse(int argc, char **argv, export_args *a)
             if (export_parse_method(a, v) < 0)
                 return -1;
         } else if (cli_opt(&c, "--size", &v)) {
+            if (a->size > 0) {
+                cli_error("export: --size given twice");
+                return -1;
+            }
             if (cli_parse_long("--size", v, &a->size) < 0 || a->size < 1 ||
                 a->size > 1000) {
                 cli_error("export: --size takes a member count from 1 to 1000");
@@ -267,7 +273,8 @@ static int export_parse(int argc, char **argv, export_args *a)
         return -1;
     }
     if (a->method == AML_ENSEMBLE_NONE && a->size > 0) {
-        cli_error("export: --size does not apply to --method none (the best trial alone)");
+        cli_error(
+            "export: --size does not apply to --method none (the best trial alone)");
         return -1;
     }
     return 0;

@@ -91,9 +91,10 @@ static void check_method(const char *task, const char *method, const char *secti
         aml_cli_expect_in("out.txt", name);
         /* Kept: the rival printed is the single trial chosen the same honest
          * way (the score the decision compared), beside the best trial's own. */
-        aml_cli_expect_in("out.txt", "for the best single trial chosen the same way (both "
-                                     "cross-validated, no selection on the scored rows), "
-                                     "so the ensemble is kept; the best trial ");
+        aml_cli_expect_in("out.txt",
+                          "for the best single trial chosen the same way (both "
+                          "cross-validated, no selection on the scored rows), "
+                          "so the ensemble is kept; the best trial ");
     } else {
         /* none, or an ensemble whose honest score lost to the best trial's */
         aml_cli_expect_in("out.txt", "alone");
@@ -191,13 +192,15 @@ static void test_export_method(void **state)
 
     (void)state;
     aml_cli_dir_setup("ens_method", "examples/penguins/*.csv", NULL);
-    write_spec("classification", "ensemble: {method: voting, size: 2, fallback: false}\n");
+    write_spec("classification",
+               "ensemble: {method: voting, size: 2, fallback: false}\n");
     assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
     assert_int_equal(aml_cli_run("export s.db --ensemble --method voting --size 2 --out "
                                  "v2.model"),
                      0);
     same_bytes("s.model", "v2.model");
-    assert_int_equal(aml_cli_run("export s.db --method voting --size 3 --out v3.model"), 0);
+    assert_int_equal(aml_cli_run("export s.db --method voting --size 3 --out v3.model"),
+                     0);
     aml_cli_expect_in("out.txt", "ensemble: voting of 3 trials");
     best = query_int("SELECT number FROM trial WHERE status = 'ok' ORDER BY score DESC, "
                      "number LIMIT 1");
@@ -254,7 +257,10 @@ static void test_export_bad(void **state)
     aml_cli_expect_in("err.txt", "unknown --method 'bagging'");
     assert_int_equal(aml_cli_run("export s.db --size 0 --out x.model"), 2);
     aml_cli_expect_in("err.txt", "--size takes a member count from 1 to 1000");
-    assert_int_equal(aml_cli_run("export s.db --trial 1 --method voting --out x.model"), 2);
+    assert_int_equal(aml_cli_run("export s.db --size 3 --size 4 --out x.model"), 2);
+    aml_cli_expect_in("err.txt", "--size given twice");
+    assert_int_equal(aml_cli_run("export s.db --trial 1 --method voting --out x.model"),
+                     2);
     aml_cli_expect_in("err.txt", "apply to the ensemble, not to --trial");
     assert_int_equal(aml_cli_run("export s.db --trial 999 --out x.model"), 2);
     aml_cli_expect_in("err.txt", "trial 999 is not a successful trial");
@@ -281,6 +287,21 @@ static void test_export_bad(void **state)
     assert_false(access(aml_cli_at("y.model"), F_OK) == 0);
 }
 
+/* A spec without `output:` builds the ensemble and says no file was written. */
+static void test_run_without_output(void **state)
+{
+    char cmd[1024];
+
+    (void)state;
+    aml_cli_dir_setup("ens_noout", "examples/penguins/*.csv", NULL);
+    write_spec("classification", "");
+    snprintf(cmd, sizeof(cmd), "sed -i '/^output:/d' '%s'", aml_cli_at("spec.yaml"));
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    aml_cli_expect_in("out.txt", "model: not written (the spec names no output file)");
+    assert_false(access(aml_cli_at("s.model"), F_OK) == 0);
+}
+
 /* A prediction that is not a number is an error naming the line, never "nan". */
 static void test_predict_not_a_number(void **state)
 {
@@ -304,8 +325,9 @@ static void test_predict_not_a_number(void **state)
           f);
     fclose(f);
     assert_int_equal(aml_cli_run("predict nb.model huge.csv --out p.csv"), 1);
-    aml_cli_expect_in("err.txt", "huge.csv:3: the model's prediction for this row is not a "
-                                 "number");
+    aml_cli_expect_in("err.txt",
+                      "huge.csv:3: the model's prediction for this row is not a "
+                      "number");
     assert_int_equal(access(aml_cli_at("p.csv"), F_OK), -1);
 }
 
@@ -316,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_methods_regression),
         cmocka_unit_test(test_export_trial),
         cmocka_unit_test(test_export_method),
+        cmocka_unit_test(test_run_without_output),
         cmocka_unit_test(test_export_c),
         cmocka_unit_test(test_predict_not_a_number),
         cmocka_unit_test(test_export_bad),
