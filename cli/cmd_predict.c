@@ -72,19 +72,21 @@ static int predict_parse(predict_args *p, int argc, char **argv)
 }
 
 /*
- * A prediction that is not a number (inputs far outside anything seen in
- * training, such as 1e300, can overflow a model's arithmetic) is an error
- * naming its line, not a "nan" written as if it were an answer.
+ * A prediction that is not a finite number (inputs far outside anything
+ * seen in training, such as 1e300, can overflow a model's arithmetic) is a
+ * bad-input error naming its line, not a "nan" written as if it were an
+ * answer.
  */
 static int predict_check_finite(const aml_frame *f, const char *path, const double *pred,
                                 size_t count, size_t outs)
 {
     for (size_t i = 0; i < count; i++)
         if (!isfinite(pred[i]))
-            return aml_error_set(AML_ENUMERIC,
-                                 "%s:%zu: the model's prediction for this row is not a "
-                                 "number (are its inputs far outside the training data?)",
-                                 path, aml_frame_line(f, i / outs));
+            return aml_error_set(AML_EINVAL,
+                                 "%s:%zu: the model's prediction for this row is %s "
+                                 "(are its inputs far outside the training data?)",
+                                 path, aml_frame_line(f, i / outs),
+                                 isnan(pred[i]) ? "not a number" : "infinite");
     return AML_OK;
 }
 

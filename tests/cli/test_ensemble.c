@@ -324,11 +324,31 @@ static void test_predict_not_a_number(void **state)
           "male,3750,181,18.7,39.1,Torgersen\nmale,1e300,181,18.7,39.1,Torgersen\n",
           f);
     fclose(f);
-    assert_int_equal(aml_cli_run("predict nb.model huge.csv --out p.csv"), 1);
+    assert_int_equal(aml_cli_run("predict nb.model huge.csv --out p.csv"), 2);
     aml_cli_expect_in("err.txt",
                       "huge.csv:3: the model's prediction for this row is not a "
                       "number");
     assert_int_equal(access(aml_cli_at("p.csv"), F_OK), -1);
+
+    /* A linear model's sum overflows to infinity on 1e308. */
+    f = fopen(aml_cli_at("r.yaml"), "w");
+    assert_non_null(f);
+    fputs("study: r\ndata: {train: penguins.csv, target: body_mass_g, drop: [year]}\n"
+          "search: {trials: 1}\nlearners:\n  ridge: {alpha: 1.0}\nstore: r.db\n"
+          "output: r.model\n",
+          f);
+    fclose(f);
+    assert_int_equal(aml_cli_run("run r.yaml --quiet"), 0);
+    f = fopen(aml_cli_at("huge2.csv"), "w");
+    assert_non_null(f);
+    fputs("species,sex,flipper_length_mm,bill_depth_mm,bill_length_mm,island\n"
+          "Adelie,male,1e308,18.7,39.1,Torgersen\n",
+          f);
+    fclose(f);
+    assert_int_equal(aml_cli_run("predict r.model huge2.csv --out q.csv"), 2);
+    aml_cli_expect_in("err.txt", "huge2.csv:2: the model's prediction for this row is "
+                                 "infinite");
+    assert_int_equal(access(aml_cli_at("q.csv"), F_OK), -1);
 }
 
 int main(void)
