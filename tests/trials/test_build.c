@@ -273,73 +273,102 @@ static double *mean_oof(const study *s, long long id, int repeats)
     return mean;
 }
 
+/* Every ok trial's OOF (averaged over `repeats`) and its RMSE on each of repeat 0's
+ * folds. */
+typedef struct fold_table {
+    oofs o;
+    double *v[64], rmse[64][10];
+    aml_cv cv;
+} fold_table;
+
+static void fold_table_load(fold_table *t, const study *s, int repeats)
+{
+    memset(&t->o, 0, sizeof(t->o));
+    assert_int_equal(aml_store_trial_records(s->st, s->id, ids_cb, &t->o), 0);
+    assert_int_equal(aml_cv_init(&t->cv, s->d, s->spec->space, s->m, s->spec->folds, 0,
+                                 s->spec->cv_seed, s->spec->seed),
+                     0);
+    assert_true(t->cv.k <= 10);
+    t->cv.k = t->cv.per_repeat; /* the scoring folds: repeat 0's */
+    for (long i = 0; i < t->o.n; i++) {
+        t->v[i] = mean_oof(s, t->o.id[i], repeats);
+        for (int g = 0; g < t->cv.k; g++)
+            t->rmse[i][g] = fold_rmse(&t->cv, s->d, t->v[i], g);
+    }
+}
+
+static void fold_table_free(fold_table *t)
+{
+    for (long i = 0; i < t->o.n; i++)
+        free(t->v[i]);
+    aml_cv_dispose(&t->cv);
+}
+
+/* Trial i's mean RMSE over the folds other than f. */
+static double mean_without(const fold_table *t, long i, int f)
+{
+    double m = 0.0;
+
+    for (int g = 0; g < t->cv.k; g++)
+        m += g == f ? 0.0 : t->rmse[i][g] / (t->cv.k - 1);
+    return m;
+}
+
+/* Is trial i better than trial u on the folds other than f (ties: lower number)? */
+static int better_without(const fold_table *t, long i, long u, int f)
+{
+    double mi = mean_without(t, i, f), mu = mean_without(t, u, f);
+
+    return mi < mu || (mi == mu && t->o.number[i] < t->o.number[u]);
+}
+
 /*
  * The honest voting score with as many members as learners, recomputed
- * here (on the OOF averaged over the repeats, scored on repeat 0's folds): for each fold
- * f, each learner's trial with the lowest mean RMSE over the other folds (ties to the
- * lower trial number), their OOF averaged on f's rows; the mean over folds of those
- * RMSEs.  *changed counts the folds whose members differ from the choice on all folds.
+ * here (on the OOF averaged over the repeats, scored on repeat 0's folds):
+ * for each fold f, each learner's trial with the lowest mean RMSE over the
+ * other folds (ties to the lower trial number), their OOF averaged on f's
+ * rows; the mean over folds of those RMSEs.  *changed counts the folds
+ * whose members differ from the choice on all folds.
  */
 static double voting_score(const study *s, const aml_build_report *r, int repeats,
                            int *changed)
 {
-    oofs o = {0};
-    double *v[64], rmse[64][10], sum = 0.0;
-    aml_cv cv;
+    fold_table t;
+    double sum = 0.0;
 
-    assert_int_equal(aml_store_trial_records(s->st, s->id, ids_cb, &o), 0);
-    assert_int_equal(aml_cv_init(&cv, s->d, s->spec->space, s->m, s->spec->folds, 0,
-                                 s->spec->cv_seed, s->spec->seed),
-                     0);
-    assert_true(cv.k <= 10);
-    cv.k = cv.per_repeat; /* the scoring folds: repeat 0's */
-    for (long t = 0; t < o.n; t++) {
-        v[t] = mean_oof(s, o.id[t], repeats);
-        for (int g = 0; g < cv.k; g++)
-            rmse[t][g] = fold_rmse(&cv, s->d, v[t], g);
-    }
+    fold_table_load(&t, s, repeats);
     *changed = 0;
-    for (int f = 0; f < cv.k; f++) {
+    for (int f = 0; f < t.cv.k; f++) {
         long pick[64];
         size_t m = 0;
         double *avg = calloc(s->d->n, sizeof(double));
 
-        for (long t = 0; t < o.n; t++) {
-            double mt = 0.0;
-            long u;
-            int better = 1;
+        assert_non_null(avg);
+        for (long i = 0; i < t.o.n; i++) {
+            int best = 1;
 
-            for (int g = 0; g < cv.k; g++)
-                mt += g == f ? 0.0 : rmse[t][g] / (cv.k - 1);
-            for (u = 0; u < o.n && better; u++) {
-                double mu = 0.0;
-
-                if (u == t || strcmp(o.learner[u], o.learner[t]) != 0)
-                    continue;
-                for (int g = 0; g < cv.k; g++)
-                    mu += g == f ? 0.0 : rmse[u][g] / (cv.k - 1);
-                better = mt < mu || (mt == mu && o.number[t] < o.number[u]);
-            }
-            if (better)
-                pick[m++] = t;
+            for (long u = 0; u < t.o.n && best; u++)
+                if (u != i && strcmp(t.o.learner[u], t.o.learner[i]) == 0)
+                    best = better_without(&t, i, u, f);
+            if (best)
+                pick[m++] = i;
         }
         assert_int_equal(m, r->n_members);
         for (size_t j = 0; j < m; j++) {
             int in_model = 0;
 
             for (size_t i = 0; i < s->d->n; i++)
-                avg[i] += v[pick[j]][i] / (double)m;
+                avg[i] += t.v[pick[j]][i] / (double)m;
             for (size_t i = 0; i < r->n_members; i++)
-                in_model |= r->member_trials[i] == o.number[pick[j]];
+                in_model |= r->member_trials[i] == t.o.number[pick[j]];
             *changed += !in_model;
         }
-        sum += fold_rmse(&cv, s->d, avg, f);
+        sum += fold_rmse(&t.cv, s->d, avg, f);
         free(avg);
     }
-    for (long t = 0; t < o.n; t++)
-        free(v[t]);
-    aml_cv_dispose(&cv);
-    return sum / cv.k;
+    sum /= t.cv.k;
+    fold_table_free(&t);
+    return sum;
 }
 
 /*
@@ -349,39 +378,21 @@ static double voting_score(const study *s, const aml_build_report *r, int repeat
  */
 static double single_score(const study *s)
 {
-    oofs o = {0};
-    double *v[64], rmse[64][10], sum = 0.0;
-    aml_cv cv;
+    fold_table t;
+    double sum = 0.0;
 
-    assert_int_equal(aml_store_trial_records(s->st, s->id, ids_cb, &o), 0);
-    assert_int_equal(aml_cv_init(&cv, s->d, s->spec->space, s->m, s->spec->folds, 0,
-                                 s->spec->cv_seed, s->spec->seed),
-                     0);
-    for (long t = 0; t < o.n; t++) {
-        v[t] = mean_oof(s, o.id[t], 1);
-        for (int g = 0; g < cv.k; g++)
-            rmse[t][g] = fold_rmse(&cv, s->d, v[t], g);
+    fold_table_load(&t, s, 1);
+    for (int f = 0; f < t.cv.k; f++) {
+        long pick = 0;
+
+        for (long i = 1; i < t.o.n; i++)
+            if (better_without(&t, i, pick, f))
+                pick = i;
+        sum += t.rmse[pick][f];
     }
-    for (int f = 0; f < cv.k; f++) {
-        long pick = -1;
-        double best_m = INFINITY;
-
-        for (long t = 0; t < o.n; t++) {
-            double mt = 0.0;
-
-            for (int g = 0; g < cv.k; g++)
-                mt += g == f ? 0.0 : rmse[t][g] / (cv.k - 1);
-            if (mt < best_m || (mt == best_m && o.number[t] < o.number[pick])) {
-                best_m = mt;
-                pick = t;
-            }
-        }
-        sum += rmse[pick][f];
-    }
-    for (long t = 0; t < o.n; t++)
-        free(v[t]);
-    aml_cv_dispose(&cv);
-    return sum / cv.k;
+    sum /= t.cv.k;
+    fold_table_free(&t);
+    return sum;
 }
 
 /* The fallback's yardstick: the best single trial chosen on the other folds. */
@@ -404,8 +415,13 @@ static void test_build_single_honest(void **state)
     unload(&s);
 }
 
-/* Voting: equal weights, learners taking turns, the score as a trial's would be. */
-static void test_build_voting_regression(void **state)
+/*
+ * Voting on a 12-trial study of `fixture`: equal weights, learners taking
+ * turns (three learners, three members: one of each), the honest score as
+ * recomputed here; returns how many folds' members differ from the overall
+ * choice.
+ */
+static int check_voting(const char *fixture, const char *db, int repeats)
 {
     study s;
     aml_spec_ensemble e = method(AML_ENSEMBLE_VOTING, 3, 1);
@@ -414,49 +430,35 @@ static void test_build_voting_regression(void **state)
     aml_model *m = NULL;
     int changed;
 
-    (void)state;
-    load(&s, "runner/regression.yaml", "build_vote.db", 12);
+    load(&s, fixture, db, 12);
     q = request(&s, &e);
     assert_int_equal(aml_build_model(&m, &r, &q), 0);
     assert_string_equal(r.method, "voting");
     assert_int_equal(r.n_members, 3);
     assert_int_equal(aml_model_n_members(m), 3);
-    /* Three learners, three members: one of each. */
-    assert_string_not_equal(aml_model_member_learner(m, 0),
-                            aml_model_member_learner(m, 1));
-    assert_string_not_equal(aml_model_member_learner(m, 1),
-                            aml_model_member_learner(m, 2));
-    assert_string_not_equal(aml_model_member_learner(m, 0),
-                            aml_model_member_learner(m, 2));
-    /* A grid of 10 trials: some fold's members differ from the overall choice, so the
-     * nesting is exercised, not only the plain average. */
-    assert_close(r.score, voting_score(&s, &r, 1, &changed), 1e-9);
-    assert_true(changed > 0);
+    for (int i = 0; i < 3; i++)
+        assert_string_not_equal(aml_model_member_learner(m, i),
+                                aml_model_member_learner(m, (i + 1) % 3));
+    assert_close(r.score, voting_score(&s, &r, repeats, &changed), 1e-9);
     aml_build_report_dispose(&r);
     aml_model_free(m);
     unload(&s);
+    return changed;
+}
+
+/* A grid of 10 trials: some fold's members differ from the overall choice, so the
+ * nesting is exercised, not only the plain average. */
+static void test_build_voting_regression(void **state)
+{
+    (void)state;
+    assert_true(check_voting("runner/regression.yaml", "build_vote.db", 1) > 0);
 }
 
 /* A repeated plan: members are chosen on the OOF averaged over its repeats. */
 static void test_build_voting_repeated(void **state)
 {
-    study s;
-    aml_spec_ensemble e = method(AML_ENSEMBLE_VOTING, 3, 1);
-    aml_build_request q;
-    aml_build_report r;
-    aml_model *m = NULL;
-    int changed;
-
     (void)state;
-    load(&s, "runner/regression_rep.yaml", "build_vote_rep.db", 12);
-    q = request(&s, &e);
-    assert_int_equal(aml_build_model(&m, &r, &q), 0);
-    assert_string_equal(r.method, "voting");
-    assert_int_equal(r.n_members, 3);
-    assert_close(r.score, voting_score(&s, &r, 2, &changed), 1e-9);
-    aml_build_report_dispose(&r);
-    aml_model_free(m);
-    unload(&s);
+    check_voting("runner/regression_rep.yaml", "build_vote_rep.db", 2);
 }
 
 /* Selection: at most `size` members, weights summing to 1, an honest score. */
