@@ -232,10 +232,8 @@ static int export_parse(int argc, char **argv, export_args *a)
         if (cli_opt(&c, "--ensemble", NULL)) {
             a->ensemble = 1;
         } else if (cli_opt(&c, "--trial", &v)) {
-            if (cli_parse_long("--trial", v, &a->trial) < 0 || a->trial < 0) {
-                cli_error("export: --trial takes a trial number (0 or more)");
-                return -1;
-            }
+            if (cli_parse_long("--trial", v, &a->trial) < 0)
+                return -1; /* it said why */
         } else if (cli_opt(&c, "--format", &v)) {
             if (export_parse_format(a, v) < 0)
                 return -1;
@@ -247,8 +245,9 @@ static int export_parse(int argc, char **argv, export_args *a)
                 cli_error("export: --size given twice");
                 return -1;
             }
-            if (cli_parse_long("--size", v, &a->size) < 0 || a->size < 1 ||
-                a->size > 1000) {
+            if (cli_parse_long("--size", v, &a->size) < 0)
+                return -1; /* it said why */
+            if (a->size < 1 || a->size > 1000) {
                 cli_error("export: --size takes a member count from 1 to 1000");
                 return -1;
             }
