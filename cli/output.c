@@ -166,29 +166,51 @@ void cli_table_align_right(cli_table *t, size_t col)
         t->right[col] = 1;
 }
 
+/* Columns a cell takes on a terminal: UTF-8 code points, not bytes. */
+static size_t cli_text_width(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80; /* not a continuation byte */
+    return n;
+}
+
+static void cli_pad(FILE *out, size_t n)
+{
+    while (n--)
+        fputc(' ', out);
+}
+
 void cli_table_print(const cli_table *t, FILE *out)
 {
     size_t width[CLI_TABLE_MAX_COLS] = {0};
     size_t i, c;
 
     for (i = 0; i < t->n_cells; i++) {
-        size_t n = strlen(t->cells[i]);
+        size_t n = cli_text_width(t->cells[i]);
 
         c = i % t->n_cols;
         if (n > width[c])
             width[c] = n;
     }
     for (i = 0; i < t->n_cells; i++) {
-        int w, last;
+        size_t pad;
+        int last;
 
         c = i % t->n_cols;
-        w = (int)width[c];
+        pad = width[c] - cli_text_width(t->cells[i]);
         last = c + 1 == t->n_cols;
-        if (last && !t->right[c])
-            fprintf(out, "%s\n", t->cells[i]); /* no trailing blanks */
-        else
-            fprintf(out, t->right[c] ? "%*s%s" : "%-*s%s", w, t->cells[i],
-                    last ? "\n" : "  ");
+        if (t->right[c])
+            cli_pad(out, pad);
+        fputs(t->cells[i], out);
+        if (last) {
+            fputc('\n', out); /* no trailing blanks */
+            continue;
+        }
+        if (!t->right[c])
+            cli_pad(out, pad);
+        fputs("  ", out);
     }
 }
 

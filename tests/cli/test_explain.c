@@ -175,11 +175,79 @@ static void test_cli_explain_overflow(void **state)
     free(out);
 }
 
+/* Code points of s up to byte offset `bytes` (UTF-8). */
+static size_t columns_to(const char *s, size_t bytes)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < bytes; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Where the number after `name` starts on its line, in terminal columns. */
+static size_t number_column(const char *text, const char *name)
+{
+    char needle[64];
+    const char *line, *p;
+
+    snprintf(needle, sizeof(needle), "\n%s ", name);
+    line = strstr(text, needle);
+    assert_non_null(line);
+    line++;
+    for (p = line + strlen(name); *p == ' '; p++)
+        ;
+    return columns_to(line, (size_t)(p - line));
+}
+
+/* Tables align by characters, not bytes: a column named größe lines up. */
+static void test_cli_table_unicode(void **state)
+{
+    char *out, *text;
+    size_t len;
+
+    (void)state;
+    aml_cli_dir_setup("explain_unicode", NULL);
+    write_smooth("train.csv", 0, 120, -1, 0);
+    out = aml_cli_read(aml_cli_at("train.csv"));
+    len = strlen(out);
+    text = malloc(len + 8);
+    assert_non_null(text);
+    snprintf(text, len + 8,
+             "gr\xc3\xb6\xc3\x9f"
+             "e%s",
+             out + 1); /* "a,..." -> "größe,..." */
+    free(out);
+    {
+        FILE *f = fopen(aml_cli_at("train.csv"), "w");
+
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        f = fopen(aml_cli_at("spec.yaml"), "w");
+        assert_non_null(f);
+        fputs("study: u\ndata: {train: train.csv, target: y}\ncv: {folds: 3, seed: 1}\n"
+              "metric: rmse\nsearch: {strategy: random, trials: 2, seed: 1}\n"
+              "learners:\n  ridge: {}\nstore: u.db\noutput: u.model\n",
+              f);
+        fclose(f);
+    }
+    free(text);
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    assert_int_equal(aml_cli_run("explain u.model train.csv"), 0);
+    out = aml_cli_read(aml_cli_at("out.txt"));
+    assert_int_equal(number_column(out, "gr\xc3\xb6\xc3\x9f"
+                                        "e"),
+                     number_column(out, "b"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_explain),
         cmocka_unit_test(test_cli_explain_overflow),
+        cmocka_unit_test(test_cli_table_unicode),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
