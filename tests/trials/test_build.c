@@ -345,12 +345,12 @@ static double voting_score(const study *s, const aml_build_report *r, int repeat
 
         assert_non_null(avg);
         for (long i = 0; i < t.o.n; i++) {
-            int best = 1;
+            int top = 1;
 
-            for (long u = 0; u < t.o.n && best; u++)
+            for (long u = 0; u < t.o.n && top; u++)
                 if (u != i && strcmp(t.o.learner[u], t.o.learner[i]) == 0)
-                    best = better_without(&t, i, u, f);
-            if (best)
+                    top = better_without(&t, i, u, f);
+            if (top)
                 pick[m++] = i;
         }
         assert_int_equal(m, r->n_members);
