@@ -14,6 +14,7 @@
  * fractions 1 a member is the base learner fitted on the data as given.
  */
 #include "testutil.h"
+#include "wrap_test.h"
 
 #include "aml.h"
 #include "codec.h"
@@ -95,65 +96,6 @@ static void fit(aml_learner *l, const aml_matrix *X, const double *y, const doub
                 int k, uint64_t seed)
 {
     fit_t(l, X, y, w, k, seed, 1);
-}
-
-/* Accuracy of probabilities p (rows x k), or RMSE of values (k = 1). */
-static double score(const double *p, const double *y, size_t rows, int k)
-{
-    double s = 0;
-    size_t i;
-
-    for (i = 0; i < rows; i++) {
-        if (k > 1) {
-            s += (double)aml_subfit_argmax(p + i * (size_t)k, (size_t)k) == y[i];
-        } else {
-            s += (p[i] - y[i]) * (p[i] - y[i]);
-        }
-    }
-    return k > 1 ? s / (double)rows : sqrt(s / (double)rows);
-}
-
-/* Every row of p (rows x k) is a probability vector. */
-static void check_proba(const double *p, size_t rows, int k)
-{
-    size_t i, c;
-
-    for (i = 0; i < rows; i++) {
-        double s = 0;
-
-        for (c = 0; c < (size_t)k; c++) {
-            assert_true(p[i * (size_t)k + c] >= 0 && p[i * (size_t)k + c] <= 1);
-            s += p[i * (size_t)k + c];
-        }
-        assert_close(s, 1.0, 1e-12);
-    }
-}
-
-typedef struct set_xy {
-    aml_matrix X;
-    double *y;
-} set_xy;
-
-static void xy_free(set_xy *d)
-{
-    free(d->X.data);
-    free(d->y);
-}
-
-/* scikit-learn's mean score of a case in wrap_scores.csv. */
-static double sk_mean(const char *name)
-{
-    FILE *f = fopen(aml_test_fixture("wrap_scores.csv"), "r");
-    char line[256], key[64];
-    double mean = NAN, m, sd;
-
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "%63[^,],%lf,%lf", key, &m, &sd) == 3 && strcmp(key, name) == 0)
-            mean = m;
-    fclose(f);
-    assert_false(isnan(mean));
-    return mean;
 }
 
 /* ---- the base table ----------------------------------------------------- */
