@@ -190,9 +190,9 @@ void aml_spec_free(aml_spec *s);
  * preprocess key) when its dimension holds it, else the dimension's first
  * choice or middle value (aml_dim_at 0.5).  A seed equal to an earlier one
  * is dropped, and so is a default seed whose learner `space` lacks (a
- * learner the caller trimmed away).  Strings borrow from the space or the learner tables.  Errors are
- * "spec.yaml:LINE:COL: ..." and AML_EINVAL.  *out (NULL when there are
- * none) is freed with aml_spec_seed_configs_free.
+ * learner the caller trimmed away).  Strings borrow from the space or the
+ * learner tables.  Errors are "spec.yaml:LINE:COL: ..." and AML_EINVAL.
+ * *out (NULL when there are none) is freed with aml_spec_seed_configs_free.
  */
 int aml_spec_seed_configs(const aml_spec *s, const aml_space *space, aml_config **out,
                           size_t *n);
