@@ -82,22 +82,6 @@ static aml_learner *plain(const char *name, aml_task task)
     return l;
 }
 
-static void fit_t(aml_learner *l, const aml_matrix *X, const double *y, const double *w,
-                  int k, uint64_t seed, int threads)
-{
-    aml_rng rng;
-
-    aml_rng_init(&rng, seed, 0);
-    if (aml_learner_fit(l, X, y, w, k, &rng, threads) != AML_OK)
-        fail_msg("fit: %s", aml_error_message());
-}
-
-static void fit(aml_learner *l, const aml_matrix *X, const double *y, const double *w,
-                int k, uint64_t seed)
-{
-    fit_t(l, X, y, w, k, seed, 1);
-}
-
 /* ---- the base table ----------------------------------------------------- */
 
 /* The static `base` choices are exactly the registry minus the wrappers. */
@@ -338,23 +322,6 @@ static void test_bagging_sklearn(void **state)
 }
 
 /* ---- edge cases --------------------------------------------------------- */
-
-/* Fits, predicts valid outputs, and round-trips. */
-static void check_fits(aml_learner *l, const aml_matrix *X, const double *y,
-                       const double *w, int k)
-{
-    double *p;
-    size_t i;
-
-    fit(l, X, y, w, k, 5);
-    p = aml_test_predict(l, X);
-    if (l->task == CLF)
-        check_proba(p, X->rows, k);
-    for (i = 0; i < X->rows && l->task == REG; i++)
-        assert_true(isfinite(p[i]));
-    aml_test_learner_roundtrip(l, X);
-    free(p);
-}
 
 static void test_bagging_edge_cases(void **state)
 {

@@ -8,6 +8,8 @@
 
 #include "testutil.h"
 
+#include "aml.h"
+#include "learner.h"
 #include "subfit_internal.h"
 
 #include <math.h>
@@ -72,6 +74,39 @@ static inline double sk_mean(const char *name)
     fclose(f);
     assert_false(isnan(mean));
     return mean;
+}
+
+static inline void fit_t(aml_learner *l, const aml_matrix *X, const double *y,
+                         const double *w, int k, uint64_t seed, int threads)
+{
+    aml_rng rng;
+
+    aml_rng_init(&rng, seed, 0);
+    if (aml_learner_fit(l, X, y, w, k, &rng, threads) != AML_OK)
+        fail_msg("fit: %s", aml_error_message());
+}
+
+static inline void fit(aml_learner *l, const aml_matrix *X, const double *y,
+                       const double *w, int k, uint64_t seed)
+{
+    fit_t(l, X, y, w, k, seed, 1);
+}
+
+/* Fits, predicts valid outputs, and round-trips. */
+static inline void check_fits(aml_learner *l, const aml_matrix *X, const double *y,
+                              const double *w, int k)
+{
+    double *p;
+    size_t i;
+
+    fit(l, X, y, w, k, 5);
+    p = aml_test_predict(l, X);
+    if (l->task == AML_TASK_CLASSIFICATION)
+        check_proba(p, X->rows, k);
+    for (i = 0; i < X->rows && l->task == AML_TASK_REGRESSION; i++)
+        assert_true(isfinite(p[i]));
+    aml_test_learner_roundtrip(l, X);
+    free(p);
 }
 
 #endif
