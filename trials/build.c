@@ -65,7 +65,8 @@ typedef struct build_ctx {
     size_t n_rows;
     int *fold; /* per usable row, in [0, k) */
     int k;
-    double partial; /* the resource of q->trial when it is a partial evaluation */
+    double partial;      /* the resource of q->trial when it is a partial evaluation */
+    double *fold_scores; /* m x k: each candidate's metric on each fold (build_rows) */
 } build_ctx;
 
 /* ---- candidates from the store ------------------------------------------ */
@@ -314,6 +315,9 @@ static void build_assign_folds(build_ctx *x)
         x->fold[r] = (int)(r * (size_t)x->k / x->n_rows);
 }
 
+static int build_cand_fold_scores(const build_ctx *x, double **S);
+
+/* The usable rows, their folds, and every candidate's metric on each fold. */
 static int build_rows(build_ctx *x)
 {
     if (!(x->rows = aml_mallocarray(x->n ? x->n : 1, sizeof(size_t))) ||
@@ -328,7 +332,7 @@ static int build_rows(build_ctx *x)
                              "ensemble (%zu)",
                              x->n_rows);
     build_assign_folds(x);
-    return AML_OK;
+    return build_cand_fold_scores(x, &x->fold_scores);
 }
 
 /* ---- scoring ------------------------------------------------------------- */
@@ -657,22 +661,20 @@ typedef int (*build_fold_fn)(const build_ctx *x, const build_choice *ch, int f, 
 static int build_nested(const build_ctx *x, int size, build_fold_fn fn, void *arg,
                         double *score)
 {
-    double *S = NULL;
     double *held = aml_mallocarray(x->n_rows * (size_t)x->outputs, sizeof(double));
     size_t *order = aml_mallocarray(x->m, sizeof(size_t));
-    int rc = held && order ? build_cand_fold_scores(x, &S) : AML_ENOMEM;
+    int rc = held && order ? AML_OK : AML_ENOMEM;
 
     for (int f = 0; f < x->k && rc == 0; f++) {
         build_choice ch = {0};
 
-        if ((rc = build_order_without(x, S, f, order)) == 0 &&
+        if ((rc = build_order_without(x, x->fold_scores, f, order)) == 0 &&
             (rc = build_diverse(x, size, order, &ch)) == 0)
             rc = fn(x, &ch, f, arg, held);
         build_choice_dispose(&ch);
     }
     if (rc == 0)
         *score = build_cv_score(x, held);
-    free(S);
     free(held);
     free(order);
     return rc;
@@ -898,6 +900,7 @@ static void build_ctx_dispose(build_ctx *x)
     free(x->c);
     free(x->rows);
     free(x->fold);
+    free(x->fold_scores);
     if (x->cv_ready)
         aml_cv_dispose(&x->cv);
 }
