@@ -144,6 +144,10 @@ static aml_build_request export_request(const cli_model_job *j,
     return q;
 }
 
+/* The ensemble methods' words (spec and --method), in aml_ensemble_method order. */
+static const char *const export_methods[] = {"selection", "stacking", "voting", "none",
+                                             NULL};
+
 int cli_build_and_write(const cli_model_job *j)
 {
     aml_spec_ensemble none = j->spec->ensemble;
@@ -157,10 +161,8 @@ int cli_build_and_write(const cli_model_job *j)
     rc = aml_build_model(&m, &r, &q);
     if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
         /* The search's result stands even when its ensemble cannot be built. */
-        static const char *const names[] = {"selection", "stacking", "voting"};
-
         cli_error("warning: no %s ensemble (%s); using the best trial alone",
-                  names[q.ens->method], aml_error_message());
+                  export_methods[q.ens->method], aml_error_message());
         aml_build_report_dispose(&r);
         none.method = AML_ENSEMBLE_NONE;
         q.ens = &none;
@@ -192,10 +194,6 @@ typedef struct export_args {
 #define EXPORT_USAGE                                                                     \
     "usage: automl export DB [--study S] [--trial N | --ensemble [--method M] "          \
     "[--size N]] --out FILE [--format model|c]"
-
-/* --method's words, in aml_ensemble_method order. */
-static const char *const export_methods[] = {"selection", "stacking", "voting", "none",
-                                             NULL};
 
 static int export_parse_method(export_args *a, const char *v)
 {
