@@ -55,10 +55,10 @@ static void export_print(const cli_model_job *j, const aml_build_report *r)
 
         cli_format_score(e, sizeof(e), isfinite(r->ensemble_score), r->ensemble_score);
         cli_format_score(s, sizeof(s), isfinite(r->single_score), r->single_score);
-        printf(
-            "ensemble: %s scored %s %s, below the best single trial chosen the same way "
-            "(%s; both cross-validated with no selection on the scored rows)\n",
-            r->fallback_from, j->metric->name, e, s);
+        printf("ensemble: %s scored %s %s, no better than the best single trial chosen "
+               "the same way "
+               "(%s; both cross-validated with no selection on the scored rows)\n",
+               r->fallback_from, j->metric->name, e, s);
     }
     if (strcmp(r->method, "none") == 0) {
         printf("model: trial %ld alone (%s %s)\n", r->member_trials[0], j->metric->name,

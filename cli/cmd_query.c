@@ -249,7 +249,8 @@ static void best_ensemble_head(const aml_ensemble_info *e)
     if (e->fallback_from) {
         cli_format_score(f, sizeof(f), isfinite(e->fallback_score), e->fallback_score);
         cli_format_score(s1, sizeof(s1), isfinite(e->single_score), e->single_score);
-        printf("ensemble none: %s scored %s, below the best single trial chosen the same "
+        printf("ensemble none: %s scored %s, no better than the best single trial chosen "
+               "the same "
                "way (%s; both cross-validated with no selection on the scored rows), so "
                "the model is that trial alone (CV score %s)",
                e->fallback_from, f, s1, best);

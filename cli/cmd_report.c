@@ -553,11 +553,12 @@ static int ensemble_section(const aml_ensemble_info *e, void *payload)
         cli_format_score(f, sizeof(f), isfinite(e->fallback_score), e->fallback_score);
         cli_format_score(s1, sizeof(s1), isfinite(e->single_score), e->single_score);
         cli_buf_html(pg->b, e->fallback_from);
-        cli_buf_printf(pg->b,
-                       " scored %s, below the best single trial chosen the same way (%s; "
-                       "both cross-validated with no selection on the rows scored), so "
-                       "the model is that trial alone (CV score %s).</p>\n",
-                       f, s1, best);
+        cli_buf_printf(
+            pg->b,
+            " scored %s, no better than the best single trial chosen the same way (%s; "
+            "both cross-validated with no selection on the rows scored), so "
+            "the model is that trial alone (CV score %s).</p>\n",
+            f, s1, best);
     } else if (strcmp(e->method, "none") == 0) {
         cli_buf_printf(pg->b, "the best trial alone (CV score %s).</p>\n", best);
     } else if (isfinite(e->single_score)) {

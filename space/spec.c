@@ -124,9 +124,9 @@ static const aml_learner_type spec_prep_type = {
     .params = aml_prep_params,
 };
 static const char *const spec_search_keys[] = {
-    "strategy", "trials",        "parallel", "seed",         "grid",    "time_budget",
-    "patience", "trial_timeout", "eta",      "min_resource", "sampler", "seed_configs",
-    "defaults_first", NULL};
+    "strategy",    "trials",       "parallel",       "seed", "grid",
+    "time_budget", "patience",     "trial_timeout",  "eta",  "min_resource",
+    "sampler",     "seed_configs", "defaults_first", NULL};
 /* search.sampler, in aml_search_sampler order from 1. */
 static const char *const spec_samplers[] = {"random", "bayes", NULL};
 /* Rungs successive halving keeps at most (HV_MAX_RUNGS in search/halving.c). */
@@ -136,8 +136,8 @@ static const char *const spec_domain_keys[] = {"choice",  "uniform", "log_unifor
                                                "int_log", "grid",    NULL};
 static const char *const spec_tasks[] = {"classification", "regression", NULL};
 static const char *const spec_ensemble_keys[] = {
-    "method", "size",  "candidates", "layers",   "meta",
-    "final",  "passthrough", "refit",      "fallback", NULL};
+    "method",      "size",  "candidates", "layers", "meta", "final",
+    "passthrough", "refit", "fallback",   "bags",   NULL};
 /* In aml_ensemble_method order. */
 static const char *const spec_ensemble_methods[] = {"selection", "stacking", "voting",
                                                     "none", NULL};
@@ -595,7 +595,8 @@ static int spec_check_written(spec_ctx *c, const spec_entry *e, const char *path
     const aml_spec *s = c->spec;
     char me[PATH_MAX], other[PATH_MAX];
     const char *const others[3][2] = {
-        {s->train, "the training data"}, {c->path, "the spec itself"},
+        {s->train, "the training data"},
+        {c->path, "the spec itself"},
         {strcmp(what, "output") == 0 ? s->store : NULL, "the store"}};
     struct stat st;
     size_t i;
@@ -910,7 +911,8 @@ static int spec_duration_text(const char *s, double *out)
     double x;
 
     /* A digit first keeps out inf and nan; no x keeps out hex, which strtod reads. */
-    if ((!isdigit((unsigned char)p[0]) && !(p[0] == '.' && isdigit((unsigned char)p[1]))) ||
+    if ((!isdigit((unsigned char)p[0]) &&
+         !(p[0] == '.' && isdigit((unsigned char)p[1]))) ||
         strpbrk(p, "xX"))
         return 0;
     errno = 0;
@@ -1408,8 +1410,9 @@ static int spec_default_choice(spec_ctx *c, aml_space_learner *l, const yaml_nod
 }
 
 /* The default search dimension of one parameter (learner listed without any). */
-static int spec_default_dim_add(spec_ctx *c, const aml_learner_type *t, aml_space_learner *l,
-                            const yaml_node_t *at, const aml_param_def *def)
+static int spec_default_dim_add(spec_ctx *c, const aml_learner_type *t,
+                                aml_space_learner *l, const yaml_node_t *at,
+                                const aml_param_def *def)
 {
     aml_value fixed;
     char buf[256];
@@ -1683,7 +1686,8 @@ static int spec_read_seeds(spec_ctx *c)
     int rc;
 
     if (c->seeds)
-        n = (size_t)(c->seeds->data.sequence.items.top - c->seeds->data.sequence.items.start);
+        n = (size_t)(c->seeds->data.sequence.items.top -
+                     c->seeds->data.sequence.items.start);
     if (aml_spec_defaults_first(c->spec))
         n += c->spec->space->n_learners;
     if (n && !(c->spec->seeds = aml_calloc(n, sizeof(*c->spec->seeds))))
@@ -1884,7 +1888,8 @@ void aml_spec_seed_configs_free(aml_config *c, size_t n)
 
 /* Reads preprocess: into a scratch learner, dimensions named preprocess.KEY. */
 /* True when dimension `name` of l may take the word `word`. */
-static int spec_dim_has_word(const aml_space_learner *l, const char *name, const char *word)
+static int spec_dim_has_word(const aml_space_learner *l, const char *name,
+                             const char *word)
 {
     for (size_t j = 0; j < l->n_dims; j++) {
         const aml_dim *d = &l->dims[j];
@@ -1898,7 +1903,8 @@ static int spec_dim_has_word(const aml_space_learner *l, const char *name, const
     return 0;
 }
 
-/* impute_value is read by impute: constant only; without it the value would be ignored. */
+/* impute_value is read by impute: constant only; without it the value would be ignored.
+ */
 static int spec_check_impute_value(spec_ctx *c, yaml_node_t *pre,
                                    const aml_space_learner *l)
 {
@@ -2025,6 +2031,11 @@ static int spec_read_ensemble_ints(spec_ctx *c, yaml_node_t *m)
             return rc;
         en->candidates = (int)v;
     }
+    if ((e = spec_get(c, m, "bags")).val) {
+        if ((rc = spec_get_int(c, &e, 1, 1000, &v)) < 0)
+            return rc;
+        en->bags = (int)v;
+    }
     if ((e = spec_get(c, m, "layers")).val) {
         if ((rc = spec_get_int(c, &e, 1, 2, &v)) < 0)
             return rc;
@@ -2040,7 +2051,8 @@ static int spec_read_ensemble_ints(spec_ctx *c, yaml_node_t *m)
  */
 static int spec_check_method_keys(spec_ctx *c, yaml_node_t *m)
 {
-    static const char *const stacking[] = {"layers", "meta", "final", "passthrough", NULL};
+    static const char *const stacking[] = {"layers", "meta", "final", "passthrough",
+                                           NULL};
     static const char *const combined[] = {"size", "candidates", "fallback", NULL};
     aml_ensemble_method method = c->spec->ensemble.method;
     spec_entry e;
@@ -2050,6 +2062,8 @@ static int spec_check_method_keys(spec_ctx *c, yaml_node_t *m)
         if ((e = spec_get(c, m, stacking[i])).val)
             return spec_fail(c, e.key, "'%s' applies to method stacking only",
                              stacking[i]);
+    if (method != AML_ENSEMBLE_SELECTION && (e = spec_get(c, m, "bags")).val)
+        return spec_fail(c, e.key, "'bags' applies to method selection only");
     for (i = 0; method == AML_ENSEMBLE_NONE && combined[i]; i++)
         if ((e = spec_get(c, m, combined[i])).val)
             return spec_fail(c, e.key,
@@ -2275,6 +2289,7 @@ static aml_spec *spec_new(const char *path)
     s->fraction = 0.2;
     s->ensemble.size = 10;
     s->ensemble.candidates = 50;
+    s->ensemble.bags = 20;
     s->ensemble.layers = 1;
     s->ensemble.refit = 1;
     s->ensemble.fallback = 1;

@@ -66,6 +66,7 @@ typedef struct aml_spec_ensemble {
     aml_ensemble_method method;
     int size;       /* most distinct members; default 10 */
     int candidates; /* ok trials considered (best first, across learners); default 50 */
+    int bags;       /* selection: bagged selection's bags, 1 for none; default 20 */
     int layers;     /* stacking: 1 or 2; default 1 */
     char **meta;    /* stacking: layer-1 learners; NULL: logistic_regression / ridge */
     size_t n_meta;
@@ -73,8 +74,8 @@ typedef struct aml_spec_ensemble {
     int passthrough; /* stacking: original inputs also reach layer 1; default 0 */
     int refit;       /* 1 (default): members refit on all rows; 0: fold models averaged */
     /*
-     * 1 (default): keep the best trial alone when it estimates strictly
-     * better than the ensemble (both honestly); 0: always keep the method.
+     * 1 (default): keep the best trial alone unless the ensemble estimates
+     * strictly better (both honestly); 0: always keep the method.
      */
     int fallback;
     aml_spec_pos pos;       /* of the section, for late errors */

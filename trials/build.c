@@ -40,6 +40,8 @@
 
 /* Per learner, this many of its best trials join the pool beside the top ones. */
 #define BUILD_PER_LEARNER 3
+/* Share of the pool each bag of bagged selection draws (Caruana et al. used half). */
+#define BUILD_BAG_FRACTION 0.5
 /* Folds for the honest estimate when the plan has fewer than two (holdout). */
 #define BUILD_INNER_FOLDS 5
 
@@ -508,33 +510,34 @@ static int build_view(const build_ctx *x, build_pool_view *v)
 
 /*
  * Selection over the pool with at most `size` distinct members, y on the
- * usable rows (NaN rows ignored).
+ * usable rows (NaN rows ignored), bagged as the spec says (ensemble.h).
+ * Steps: 4 per allowed member within [10, 100], so that weights can settle
+ * finer than 1/size without the hillclimb running on for long.
  */
 static int build_select(const build_ctx *x, const build_pool_view *v, const double *y,
                         int size, build_choice *ch)
 {
     aml_ensemble_problem p = {v->cand,     v->m, x->n_rows, y, x->q->d->n_classes,
                               x->q->metric};
-    aml_ensemble_options o = {4 * size, 0, size};
+    aml_ensemble_options o = {4 * size,           0,         size, x->q->ens->bags,
+                              BUILD_BAG_FRACTION, x->q->seed};
     int *counts = aml_calloc(v->m, sizeof(int));
-    int rc, total = 0;
+    double *w = aml_calloc(v->m, sizeof(double));
+    int rc = counts && w ? AML_OK : AML_ENOMEM;
     double score;
 
     o.steps = o.steps < 10 ? 10 : o.steps > 100 ? 100 : o.steps;
-    if (!counts)
-        return AML_ENOMEM;
-    if ((rc = aml_ensemble_select(&p, &o, counts, NULL, &score)) == 0 &&
-        (rc = build_choice_alloc(ch, (size_t)size)) == 0) {
-        for (size_t i = 0; i < v->m; i++)
-            total += counts[i];
+    if (rc == 0 && (rc = aml_ensemble_select(&p, &o, counts, w, &score)) == 0 &&
+        (rc = build_choice_alloc(ch, v->m)) == 0) {
         for (size_t i = 0; i < v->m; i++) {
-            if (counts[i] == 0)
+            if (w[i] == 0.0)
                 continue;
             ch->idx[ch->n] = i;
-            ch->weights[ch->n++] = (double)counts[i] / total;
+            ch->weights[ch->n++] = w[i];
         }
     }
     free(counts);
+    free(w);
     return rc;
 }
 
@@ -1029,8 +1032,10 @@ static int build_prepare(build_ctx *x, aml_build_report *rep)
 }
 
 /*
- * Keeps the ensemble unless picking the best single trial, estimated the
- * same honest way, scores strictly better; then the model is that trial.
+ * Keeps the ensemble only when it scores strictly better than picking the
+ * best single trial, estimated the same honest way; otherwise, ties
+ * included, the model is that trial: a combination of many models must
+ * earn its cost in size, predict time and opacity.
  */
 static int build_keep_or_fall_back(build_ctx *x, build_choice *ch, aml_stack **st,
                                    aml_build_report *rep)
@@ -1040,7 +1045,7 @@ static int build_keep_or_fall_back(build_ctx *x, build_choice *ch, aml_stack **s
     rep->ensemble_score = rep->score;
     if ((rc = build_single_honest(x, &rep->single_score)) < 0)
         return rc;
-    if (!aml_metric_better(x->q->metric, rep->single_score, rep->ensemble_score))
+    if (aml_metric_better(x->q->metric, rep->ensemble_score, rep->single_score))
         return AML_OK;
     rep->fallback_from = rep->method;
     rep->method = "none";

@@ -15,6 +15,7 @@
  */
 #include "ensemble.h"
 #include "aml.h"
+#include "rng.h"
 
 #include <assert.h>
 #include <math.h>
@@ -63,6 +64,10 @@ static int ens_check(const aml_ensemble_problem *p, const aml_ensemble_options *
     if (o->max_distinct < 0 || (o->max_distinct > 0 && o->init > o->max_distinct))
         return aml_error_set(AML_EINVAL, "ensemble: max_distinct %d below init %d",
                              o->max_distinct, o->init);
+    if (o->bags < 0 ||
+        (o->bags >= 2 && !(o->bag_fraction > 0.0 && o->bag_fraction <= 1.0)))
+        return aml_error_set(AML_EINVAL, "ensemble: %d bags of fraction %g", o->bags,
+                             o->bag_fraction);
     return AML_OK;
 }
 
@@ -268,12 +273,13 @@ static void ens_counts(size_t m, const long *picks, int keep, int *counts,
 }
 
 /*
- * Selection on the r listed rows (r >= 1): counts, weights (may be NULL;
- * a scratch copy is used for the score) and the score of those weights.
+ * One selection over every candidate on the r listed rows (r >= 1):
+ * counts, weights (may be NULL; a scratch copy is used for the score) and
+ * the score of those weights.
  */
-static int ens_select_rows(const aml_ensemble_problem *p, const aml_ensemble_options *o,
-                           const size_t *rows, size_t r, int *counts, double *weights,
-                           double *score)
+static int ens_select_plain(const aml_ensemble_problem *p, const aml_ensemble_options *o,
+                            const size_t *rows, size_t r, int *counts, double *weights,
+                            double *score)
 {
     ens_sel s = {p, rows, r, ens_outputs(p), NULL, NULL, NULL,
                  0, NULL, 0, o->max_distinct};
@@ -307,6 +313,136 @@ out:
     free(s.trial);
     free(s.used);
     return rc;
+}
+
+/*
+ * Bag b's candidates: a uniform draw of ms of the m, without replacement,
+ * in increasing index order so that ties still go to the better-ranked one.
+ */
+static void ens_bag_draw(aml_rng *rng, size_t m, size_t ms, size_t *idx)
+{
+    size_t i, j;
+
+    for (i = 0; i < m; i++)
+        idx[i] = i;
+    for (i = 0; i < ms; i++) { /* partial Fisher-Yates: idx[0..ms) is the draw */
+        size_t t = i + (size_t)aml_rng_below(rng, m - i), v = idx[t];
+
+        idx[t] = idx[i];
+        idx[i] = v;
+    }
+    for (i = 1; i < ms; i++) /* insertion sort: ms is tens */
+        for (j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
+            size_t v = idx[j];
+
+            idx[j] = idx[j - 1];
+            idx[j - 1] = v;
+        }
+}
+
+/* Drops the lightest weights (ties: the higher index) to `cap` nonzero; renormalises. */
+static void ens_cap_weights(size_t m, int cap, int *counts, double *w)
+{
+    size_t i, nz = 0;
+    double total = 0.0;
+
+    for (i = 0; i < m; i++)
+        nz += w[i] > 0.0;
+    while (cap > 0 && nz > (size_t)cap) {
+        size_t lo = m;
+
+        for (i = 0; i < m; i++)
+            if (w[i] > 0.0 && (lo == m || w[i] <= w[lo]))
+                lo = i;
+        w[lo] = 0.0;
+        counts[lo] = 0;
+        nz--;
+    }
+    for (i = 0; i < m; i++)
+        total += w[i];
+    for (i = 0; i < m; i++)
+        w[i] /= total;
+}
+
+/* One bag: selection over the drawn candidates, its weights added into w / bags. */
+static int ens_bag(const aml_ensemble_problem *p, const aml_ensemble_options *o,
+                   const size_t *rows, size_t r, const size_t *idx, size_t ms,
+                   aml_ensemble_candidate *sub, int *sub_counts, double *sub_w,
+                   int *counts, double *w)
+{
+    aml_ensemble_problem q = *p;
+    aml_ensemble_options one = *o;
+    double inner;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < ms; i++)
+        sub[i] = p->cand[idx[i]];
+    q.cand = sub;
+    q.m = ms;
+    one.bags = 0;
+    one.init = o->init < (int)ms ? o->init : (int)ms;
+    if ((rc = ens_select_plain(&q, &one, rows, r, sub_counts, sub_w, &inner)) < 0)
+        return rc;
+    for (i = 0; i < ms; i++) {
+        counts[idx[i]] += sub_counts[i];
+        w[idx[i]] += sub_w[i] / (double)o->bags;
+    }
+    return AML_OK;
+}
+
+/* Bagged selection (bags >= 2) on the r listed rows; outputs as ens_select_plain. */
+static int ens_select_bagged(const aml_ensemble_problem *p, const aml_ensemble_options *o,
+                             const size_t *rows, size_t r, int *counts, double *weights,
+                             double *score)
+{
+    size_t ms = (size_t)lround(o->bag_fraction * (double)p->m),
+           w = (size_t)ens_outputs(p);
+    size_t *idx = aml_mallocarray(p->m, sizeof(*idx));
+    aml_ensemble_candidate *sub = aml_mallocarray(p->m, sizeof(*sub));
+    int *sub_counts = aml_mallocarray(p->m, sizeof(*sub_counts));
+    double *sub_w = aml_mallocarray(p->m, sizeof(*sub_w));
+    double *wts = aml_calloc(p->m, sizeof(*wts));
+    double *y = aml_mallocarray(r, sizeof(*y)),
+           *scratch = aml_mallocarray(r * w, sizeof(*y));
+    aml_rng rng;
+    int b, rc = AML_ENOMEM;
+
+    if (!idx || !sub || !sub_counts || !sub_w || !wts || !y || !scratch)
+        goto out;
+    ms = ms < 1 ? 1 : ms > p->m ? p->m : ms;
+    aml_rng_init(&rng, o->seed, AML_ENSEMBLE_BAG_STREAM);
+    memset(counts, 0, p->m * sizeof(*counts));
+    rc = AML_OK;
+    for (b = 0; b < o->bags && rc == AML_OK; b++) {
+        ens_bag_draw(&rng, p->m, ms, idx);
+        rc = ens_bag(p, o, rows, r, idx, ms, sub, sub_counts, sub_w, counts, wts);
+    }
+    if (rc != AML_OK)
+        goto out;
+    ens_cap_weights(p->m, o->max_distinct, counts, wts);
+    if (weights)
+        memcpy(weights, wts, p->m * sizeof(*wts));
+    *score = ens_score_rows(p, rows, r, wts, y, scratch);
+out:
+    free(idx);
+    free(sub);
+    free(sub_counts);
+    free(sub_w);
+    free(wts);
+    free(y);
+    free(scratch);
+    return rc;
+}
+
+/* Selection on the r listed rows: plain, or bagged when o->bags >= 2. */
+static int ens_select_rows(const aml_ensemble_problem *p, const aml_ensemble_options *o,
+                           const size_t *rows, size_t r, int *counts, double *weights,
+                           double *score)
+{
+    if (o->bags >= 2)
+        return ens_select_bagged(p, o, rows, r, counts, weights, score);
+    return ens_select_plain(p, o, rows, r, counts, weights, score);
 }
 
 int aml_ensemble_select(const aml_ensemble_problem *p, const aml_ensemble_options *o,

@@ -57,7 +57,24 @@ typedef struct aml_ensemble_options {
      * in, a step may only add one of them again.  init <= max_distinct.
      */
     int max_distinct;
+    /*
+     * Caruana's bagged selection (section 5.3 of the paper), against the
+     * hillclimb overfitting its rows when candidates are many and rows few:
+     * bags >= 2 runs the selection above `bags` times, each over a random
+     * subset of max(1, round(bag_fraction m)) candidates drawn without
+     * replacement from the stream (seed, AML_ENSEMBLE_BAG_STREAM), and
+     * averages the bags' weights.  When the union holds more than
+     * max_distinct candidates, the lightest are dropped (ties: the higher
+     * index first) and the rest renormalised.  bags 0 or 1: one selection
+     * over every candidate (bag_fraction and seed unused).
+     */
+    int bags;
+    double bag_fraction; /* in (0, 1] when bags >= 2 */
+    unsigned long long seed;
 } aml_ensemble_options;
+
+/* The RNG stream of the bags' candidate draws. */
+#define AML_ENSEMBLE_BAG_STREAM 0x62616773u
 
 /*
  * Selects an ensemble on all usable rows.  Each step adds the candidate
@@ -67,7 +84,10 @@ typedef struct aml_ensemble_options {
  * keeps the best "hillclimb" ensemble, not the last one): counts[j]
  * (m ints) is how often candidate j occurs in that prefix, weights[j]
  * (m doubles, may be NULL) is counts[j] / total, and *score is the metric
- * of aml_ensemble_average with those weights on the usable rows.
+ * of aml_ensemble_average with those weights on the usable rows.  With
+ * bags >= 2, counts[j] sums candidate j's additions over the bags (0 for a
+ * candidate the cap dropped) and weights[j] is its averaged, renormalised
+ * weight, no longer counts[j] / total.
  * AML_EINVAL for bad input (no candidates, mismatched outputs, S < 1, no
  * usable row); AML_ENUMERIC when every candidate scores NaN.
  */

@@ -85,7 +85,8 @@ static void check_method(const char *task, const char *method, const char *secti
     write_spec(task, ens);
     if (aml_cli_run("run spec.yaml --quiet") != 0)
         fail_msg("run failed: %s", aml_cli_slurp(aml_cli_at("err.txt"), NULL));
-    kept = !contains("out.txt", "below the best single trial chosen the same way");
+    kept =
+        !contains("out.txt", "no better than the best single trial chosen the same way");
     if (strcmp(method, "none") != 0 && kept) {
         snprintf(name, sizeof(name), "ensemble: %s of ", method);
         aml_cli_expect_in("out.txt", name);

@@ -476,7 +476,8 @@ static const bad_case bad_ensemble_cases[] = {
     /* Stacking-only keys under another method: the key's column. */
     {HEAD TAIL "ensemble: {method: voting, meta: ridge}\n",
      "8:28: 'meta' applies to method stacking only"},
-    {HEAD TAIL "ensemble: {meta: ridge}\n", "8:12: 'meta' applies to method stacking only"},
+    {HEAD TAIL "ensemble: {meta: ridge}\n",
+     "8:12: 'meta' applies to method stacking only"},
     /* The keys of a combination under none (the best trial alone), like those. */
     {HEAD TAIL "ensemble: {method: none, size: 5}\n",
      "8:26: 'size' does not apply to method none (the best trial alone)"},
@@ -490,11 +491,16 @@ static const bad_case bad_ensemble_cases[] = {
      "8:36: 'meta' must name at least one learner"},
     {HEAD TAIL "ensemble: {method: stacking, final: ridge}\n",
      "8:30: 'final' needs 'layers: 2'"},
+    /* bags: selection only, 1..1000. */
+    {HEAD TAIL "ensemble: {method: voting, bags: 5}\n",
+     "8:28: 'bags' applies to method selection only"},
+    {HEAD TAIL "ensemble: {bags: 0}\n", "8:18: 'bags' must be at least 1, not 0"},
+    {HEAD TAIL "ensemble: {bags: 1001}\n", "8:18: 'bags' must be at most 1000, not 1001"},
     {HEAD TAIL "ensemble: {refit: sometimes}\n",
      "8:19: 'refit' must be true or false, not 'sometimes'"},
     {HEAD TAIL "ensemble: {colour: red}\n",
      "8:12: unknown key 'colour' in 'ensemble'; allowed keys: method, size, candidates, "
-     "layers, meta, final, passthrough, refit, fallback"},
+     "layers, meta, final, passthrough, refit, fallback, bags"},
     {HEAD TAIL "ensemble: selection\n",
      "8:11: 'ensemble' must be a mapping, not 'selection'"},
 };
@@ -607,7 +613,8 @@ static void test_spec_bad_ensemble(void **state)
 {
     (void)state;
     check_bad_cases(bad_ensemble_cases,
-                    sizeof(bad_ensemble_cases) / sizeof(bad_ensemble_cases[0]), "bad_ens");
+                    sizeof(bad_ensemble_cases) / sizeof(bad_ensemble_cases[0]),
+                    "bad_ens");
 }
 
 static void test_spec_ensemble(void **state)
@@ -615,10 +622,9 @@ static void test_spec_ensemble(void **state)
     aml_spec *s;
 
     (void)state;
-    s = load_ok(HEAD TAIL
-                "ensemble:\n  method: stacking\n  size: 4\n  candidates: 12\n"
-                "  layers: 2\n  meta: [ridge, knn]\n  final: ridge\n"
-                "  passthrough: yes\n  refit: false\n  fallback: false\n");
+    s = load_ok(HEAD TAIL "ensemble:\n  method: stacking\n  size: 4\n  candidates: 12\n"
+                          "  layers: 2\n  meta: [ridge, knn]\n  final: ridge\n"
+                          "  passthrough: yes\n  refit: false\n  fallback: false\n");
     assert_int_equal(s->ensemble.method, AML_ENSEMBLE_STACKING);
     assert_int_equal(s->ensemble.size, 4);
     assert_int_equal(s->ensemble.candidates, 12);
@@ -631,6 +637,10 @@ static void test_spec_ensemble(void **state)
     assert_int_equal(s->ensemble.refit, 0);
     assert_int_equal(s->ensemble.fallback, 0);
     assert_int_equal(s->ensemble.pos.line, 8);
+    aml_spec_free(s);
+
+    s = load_ok(HEAD TAIL "ensemble: {method: selection, bags: 1}\n");
+    assert_int_equal(s->ensemble.bags, 1);
     aml_spec_free(s);
 
     s = load_ok(HEAD TAIL "ensemble: {method: stacking, meta: ridge}\n");
@@ -829,10 +839,11 @@ static void test_spec_defaults(void **state)
     assert_true(s->trial_timeout == 0.0);
     assert_null(s->output);
     check_path(s->store, "s.db");
-    /* No ensemble section: selection of up to 10 members among the best 50, refit. */
+    /* No ensemble section: selection (20 bags) of up to 10 members among the best 50. */
     assert_int_equal(s->ensemble.method, AML_ENSEMBLE_SELECTION);
     assert_int_equal(s->ensemble.size, 10);
     assert_int_equal(s->ensemble.candidates, 50);
+    assert_int_equal(s->ensemble.bags, 20);
     assert_int_equal(s->ensemble.layers, 1);
     assert_null(s->ensemble.meta);
     assert_null(s->ensemble.final);

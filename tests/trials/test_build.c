@@ -461,8 +461,11 @@ static void test_build_voting_repeated(void **state)
     check_voting("runner/regression_rep.yaml", "build_vote_rep.db", 2);
 }
 
-/* Selection: at most `size` members, weights summing to 1, an honest score. */
-static void test_build_selection(void **state)
+/*
+ * Selection (plain, or bagged with `bags`): at most `size` members, weights
+ * summing to 1, an honest score.
+ */
+static void check_selection(int bags, const char *db)
 {
     study s;
     aml_spec_ensemble e = method(AML_ENSEMBLE_SELECTION, 2, 1);
@@ -472,21 +475,20 @@ static void test_build_selection(void **state)
     double *p, wsum = 0.0;
 
     e.fallback = 1;
-
-    (void)state;
-    load(&s, "runner/penguins.yaml", "build_sel.db", 16);
+    e.bags = bags;
+    load(&s, "runner/penguins.yaml", db, 16);
     q = request(&s, &e);
     assert_int_equal(aml_build_model(&m, &r, &q), 0);
-    /* The selection is kept unless the best single trial, estimated the same
-     * honest way, does strictly better. */
+    /* The selection is kept only when it does strictly better than the best
+     * single trial estimated the same honest way. */
     assert_true(isfinite(r.ensemble_score) && isfinite(r.single_score));
     if (r.fallback_from) {
         assert_string_equal(r.fallback_from, "selection");
         assert_string_equal(r.method, "none");
-        assert_true(r.single_score > r.ensemble_score);
+        assert_true(r.single_score >= r.ensemble_score);
     } else {
         assert_string_equal(r.method, "selection");
-        assert_true(r.ensemble_score >= r.single_score);
+        assert_true(r.ensemble_score > r.single_score);
         assert_true(r.score == r.ensemble_score);
     }
     assert_true(r.n_members >= 1 && r.n_members <= 2);
@@ -515,6 +517,18 @@ static void test_build_selection(void **state)
     }
     aml_build_report_dispose(&r);
     unload(&s);
+}
+
+static void test_build_selection(void **state)
+{
+    (void)state;
+    check_selection(1, "build_sel.db");
+}
+
+static void test_build_selection_bagged(void **state)
+{
+    (void)state;
+    check_selection(20, "build_sel_bag.db");
 }
 
 /* Stacking: a logistic meta-model whose outputs are probabilities. */
@@ -600,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_build_voting_repeated),
         cmocka_unit_test(test_build_single_honest),
         cmocka_unit_test(test_build_selection),
+        cmocka_unit_test(test_build_selection_bagged),
         cmocka_unit_test(test_build_stacking),
         cmocka_unit_test(test_build_errors),
     };

@@ -55,7 +55,7 @@ static void test_ensemble_binary(void **state)
     double a[8], b[8], c[8], w[3], score;
     aml_ensemble_candidate cand[3] = {{a, 2}, {b, 2}, {c, 2}};
     aml_ensemble_problem p = problem(cand, 3, 4, bin_y, 2, "accuracy");
-    aml_ensemble_options o = {2, 0, 0};
+    aml_ensemble_options o = {2, 0, 0, 0, 0.0, 0};
     int counts[3], s;
 
     (void)state;
@@ -107,7 +107,7 @@ static void test_ensemble_regression(void **state)
 {
     aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
-    aml_ensemble_options o = {2, 0, 0};
+    aml_ensemble_options o = {2, 0, 0, 0, 0.0, 0};
     double w[3], score;
     int counts[3];
 
@@ -144,7 +144,7 @@ static void test_ensemble_max_distinct(void **state)
 {
     aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
-    aml_ensemble_options o = {10, 0, 1};
+    aml_ensemble_options o = {10, 0, 1, 0, 0.0, 0};
     double w[3], score;
     int counts[3];
 
@@ -177,7 +177,7 @@ static void test_ensemble_init(void **state)
 {
     aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
-    aml_ensemble_options o = {3, 2, 0};
+    aml_ensemble_options o = {3, 2, 0, 0, 0.0, 0};
     double score;
     int counts[3];
 
@@ -214,7 +214,7 @@ static void test_ensemble_ties(void **state)
     static const double lo[] = {0, 1, 2, 3};
     aml_ensemble_candidate cand[3] = {{lo, 1}, {reg_a, 1}, {reg_a, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
-    aml_ensemble_options o = {2, 0, 0};
+    aml_ensemble_options o = {2, 0, 0, 0, 0.0, 0};
     double score;
     int counts[3];
 
@@ -240,7 +240,7 @@ static void test_ensemble_nan_rows(void **state)
     double y4[6] = {0, 1, 0, 1, 0, 0};
     aml_ensemble_candidate cand[3] = {{a, 2}, {b, 2}, {c, 2}};
     aml_ensemble_problem p = problem(cand, 3, 6, y, 2, "accuracy");
-    aml_ensemble_options o = {1, 0, 0};
+    aml_ensemble_options o = {1, 0, 0, 0, 0.0, 0};
     int counts[3];
 
     (void)state;
@@ -301,7 +301,7 @@ static void test_ensemble_cv(void **state)
     static const double a[] = {1, 1, 1, 1}, b[] = {-1, -1, 0, 0}, c[] = {0, 0, -2, -2};
     aml_ensemble_candidate cand[3] = {{a, 1}, {b, 1}, {c, 1}};
     aml_ensemble_problem p = problem(cand, 3, 4, y, 0, "rmse");
-    aml_ensemble_options o = {3, 0, 0};
+    aml_ensemble_options o = {3, 0, 0, 0, 0.0, 0};
     int fold_of[] = {0, 0, 1, 1}, counts[3];
     double folds[2], score;
 
@@ -377,13 +377,118 @@ static void expect_einval(int rc)
     aml_error_clear();
 }
 
+/*
+ * Bagged selection, the regression case above with 4 steps and bags of 2
+ * of the 3 candidates (bag_fraction 2/3).  Selection within each pair, by
+ * hand as above:
+ *   {A, B}: A (1), B (.5), A (0), then A -> .25 or B -> .5, worse: A A B,
+ *           weights (2/3, 1/3, 0), counts (2, 1, 0).
+ *   {A, C}: A (1), C (.75); step 3 +A = (2y + 4.5) / 3 -> .764, +C = (y + 6) / 3
+ *           -> .816; step 4 from A A C: +A -> .800, +C = (2y + 7) / 4 -> .75,
+ *           equal, not better: prefix A C, weights (1/2, 0, 1/2), counts (1, 0, 1).
+ *   {B, C}: C (1.118); step 2 C again (C + B = (y + .5) / 2 -> 1.146);
+ *           step 3 +B = (y + 3) / 3 -> 1.0; step 4 +C = (y + 5.5) / 4 -> .976:
+ *           C C B C, weights (0, 1/4, 3/4), counts (0, 1, 3).
+ * So the bagged weights are (a w_AB + b w_AC + c w_BC) / bags for bag
+ * counts a + b + c = bags, whichever pairs the generator drew.
+ */
+static const double bag_w[3][3] = {{2.0 / 3, 1.0 / 3, 0}, {0.5, 0, 0.5}, {0, 0.25, 0.75}};
+static const int bag_c[3][3] = {{2, 1, 0}, {1, 0, 1}, {0, 1, 3}};
+
+/* Finds bag counts (a, b, c) that explain w and counts; returns 0 when none does. */
+static int bag_explain(int bags, const double *w, const int *counts, int *abc)
+{
+    for (int a = 0; a <= bags; a++)
+        for (int b = 0; a + b <= bags; b++) {
+            int c = bags - a - b, ok = 1;
+
+            for (int j = 0; j < 3; j++) {
+                double wj = (a * bag_w[0][j] + b * bag_w[1][j] + c * bag_w[2][j]) / bags;
+
+                ok &= fabs(w[j] - wj) < TOL;
+                ok &= counts[j] == a * bag_c[0][j] + b * bag_c[1][j] + c * bag_c[2][j];
+            }
+            if (ok) {
+                abc[0] = a, abc[1] = b, abc[2] = c;
+                return 1;
+            }
+        }
+    return 0;
+}
+
+static void test_ensemble_bagged(void **state)
+{
+    aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
+    aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
+    aml_ensemble_options o = {4, 0, 0, 60, 2.0 / 3, 7};
+    double w[3], w2[3], avg[4], score, score2;
+    int counts[3], counts2[3], abc[3];
+
+    (void)state;
+    assert_int_equal(aml_ensemble_select(&p, &o, counts, w, &score), 0);
+    assert_true(bag_explain(60, w, counts, abc));
+    /* 60 uniform draws of one pair in three: each pair about 20 times. */
+    for (int j = 0; j < 3; j++)
+        assert_true(abc[j] >= 8 && abc[j] <= 32);
+    /* The score is that of the averaged weights. */
+    assert_int_equal(aml_ensemble_average(cand, 3, 4, w, avg), 0);
+    assert_close(score, p.metric->score(reg_y, avg, 4, 0), TOL);
+    /* The same seed draws the same bags. */
+    assert_int_equal(aml_ensemble_select(&p, &o, counts2, w2, &score2), 0);
+    assert_memory_equal(w, w2, sizeof(w));
+    assert_memory_equal(counts, counts2, sizeof(counts));
+    assert_true(score == score2);
+
+    /* Bags of every candidate are the plain selection: A A B. */
+    o.bag_fraction = 1.0;
+    o.bags = 5;
+    assert_int_equal(aml_ensemble_select(&p, &o, counts, w, &score), 0);
+    assert_close(w[0], 2.0 / 3, TOL);
+    assert_close(w[1], 1.0 / 3, TOL);
+    assert_close(w[2], 0.0, TOL);
+    assert_int_equal(counts[0], 10);
+    assert_int_equal(counts[1], 5);
+    assert_close(score, 0.0, TOL);
+}
+
+/*
+ * The cap on distinct members applies to the bags' union: with bags of one
+ * candidate each (bag_fraction 1/3), bag b's selection is its candidate
+ * alone (a repeat never scores strictly better, so the prefix is 1), the
+ * weights are the shares of bags that drew each, and max_distinct 1 keeps
+ * only the heaviest (ties: the lower index), at weight 1.
+ */
+static void test_ensemble_bagged_cap(void **state)
+{
+    aml_ensemble_candidate cand[3] = {{reg_a, 1}, {reg_b, 1}, {reg_c, 1}};
+    aml_ensemble_problem p = problem(cand, 3, 4, reg_y, 0, "rmse");
+    aml_ensemble_options o = {4, 0, 0, 10, 1.0 / 3, 3};
+    double w[3], score;
+    int counts[3], capped[3], heavy = 0;
+
+    (void)state;
+    assert_int_equal(aml_ensemble_select(&p, &o, counts, w, &score), 0);
+    assert_int_equal(counts[0] + counts[1] + counts[2], 10);
+    for (int j = 0; j < 3; j++) {
+        assert_close(w[j], counts[j] / 10.0, TOL);
+        if (counts[j] > counts[heavy])
+            heavy = j;
+    }
+    o.max_distinct = 1;
+    assert_int_equal(aml_ensemble_select(&p, &o, capped, w, &score), 0);
+    for (int j = 0; j < 3; j++) {
+        assert_close(w[j], j == heavy ? 1.0 : 0.0, TOL);
+        assert_int_equal(capped[j], j == heavy ? counts[j] : 0);
+    }
+    assert_close(score, p.metric->score(reg_y, cand[heavy].oof, 4, 0), TOL);
+}
 static void test_ensemble_bad_input(void **state)
 {
     double a[8], b[8], score, folds[2];
     static const double nan4[] = {NAN, NAN, NAN, NAN};
     aml_ensemble_candidate cand[2] = {{a, 2}, {b, 2}};
     aml_ensemble_problem p = problem(cand, 2, 4, bin_y, 2, "accuracy");
-    aml_ensemble_options o = {2, 0, 0};
+    aml_ensemble_options o = {2, 0, 0, 0, 0.0, 0};
     int counts[2], fold_of[] = {0, 0, 1, 1};
 
     (void)state;
@@ -404,6 +509,15 @@ static void test_ensemble_bad_input(void **state)
     o.init = 3; /* more initial members than candidates */
     expect_einval(aml_ensemble_select(&p, &o, counts, NULL, &score));
     o.init = 0;
+    o.bags = -1;
+    expect_einval(aml_ensemble_select(&p, &o, counts, NULL, &score));
+    o.bags = 2; /* bags need a fraction in (0, 1] */
+    expect_einval(aml_ensemble_select(&p, &o, counts, NULL, &score));
+    o.bag_fraction = 1.5;
+    expect_einval(aml_ensemble_select(&p, &o, counts, NULL, &score));
+    o.bag_fraction = 0.5;
+    assert_int_equal(aml_ensemble_select(&p, &o, counts, NULL, &score), 0);
+    o.bags = 0;
     expect_einval(aml_ensemble_select_cv(&p, &o, fold_of, 1, folds, &score));
     fold_of[0] = 2; /* fold outside 0..k-1 */
     expect_einval(aml_ensemble_select_cv(&p, &o, fold_of, 2, folds, &score));
@@ -424,6 +538,8 @@ int main(void)
         cmocka_unit_test(test_ensemble_nan_rows),
         cmocka_unit_test(test_ensemble_cv),
         cmocka_unit_test(test_ensemble_average),
+        cmocka_unit_test(test_ensemble_bagged),
+        cmocka_unit_test(test_ensemble_bagged_cap),
         cmocka_unit_test(test_ensemble_bad_input),
     };
 
