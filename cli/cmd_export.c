@@ -76,8 +76,12 @@ static void export_print(const cli_model_job *j, const aml_build_report *r)
         cli_format_score(s, sizeof(s), 1, r->single_score);
         printf("  %s %s vs %s for the best single trial chosen the same way (both "
                "cross-validated, no selection on the scored rows), so the ensemble is "
-               "kept; the best trial %ld scored %s on the rows it was selected on\n",
-               j->metric->name, ens, s, r->best_trial, best);
+               "kept%s; the best trial %ld scored %s on the rows it was selected on\n",
+               j->metric->name, ens, s,
+               aml_metric_better(j->metric, r->ensemble_score, r->single_score)
+                   ? ""
+                   : " (fallback: false)",
+               r->best_trial, best);
         return;
     }
     printf(

@@ -566,13 +566,12 @@ static int ensemble_section(const aml_ensemble_info *e, void *payload)
 
         cli_format_score(s1, sizeof(s1), 1, e->single_score);
         cli_buf_html(pg->b, pg->r->metric);
-        cli_buf_printf(
-            pg->b,
-            " %s, estimated by cross-validation with no selection on the rows "
-            "it is scored on, against %s for the best single trial chosen the "
-            "same way, so the ensemble is kept (the best trial's own CV score, "
-            "%s, was selected on the rows it is scored on).</p>\n",
-            ens, s1, best);
+        cli_buf_printf(pg->b,
+                       " %s, estimated by cross-validation with no selection on the rows "
+                       "it is scored on, against %s for the best single trial chosen the "
+                       "same way; the ensemble is kept (the best trial's own CV score, "
+                       "%s, was selected on the rows it is scored on).</p>\n",
+                       ens, s1, best);
     } else {
         cli_buf_html(pg->b, pg->r->metric);
         cli_buf_printf(pg->b,

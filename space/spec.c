@@ -2105,6 +2105,13 @@ static int spec_read_ensemble(spec_ctx *c, const spec_entry *sec)
     if ((e = spec_get(c, sec->val, "passthrough")).val &&
         (rc = spec_get_bool(c, &e, &en->passthrough)) < 0)
         return rc;
+    /* The stack's inputs are every row's OOF, which these plans leave unvalidated. */
+    if (en->passthrough &&
+        (c->spec->cv_kind == AML_CV_HOLDOUT || c->spec->cv_kind == AML_CV_TIME_SERIES))
+        return spec_fail(c, e.val,
+                         "'passthrough' needs a CV plan that validates every row, "
+                         "not %s",
+                         c->spec->cv_kind == AML_CV_HOLDOUT ? "holdout" : "time_series");
     if ((e = spec_get(c, sec->val, "refit")).val &&
         (rc = spec_get_bool(c, &e, &en->refit)) < 0)
         return rc;

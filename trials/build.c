@@ -25,13 +25,14 @@
  *
  * The OOF rows usable for all of this are those every pool member
  * validated (holdout and time-series plans leave some rows unvalidated).
- * Scoring folds are the plan's folds of repeat 0 over those rows; a plan
- * with fewer than two of them (holdout) is split into five folds by row
- * order for the honest estimate.
+ * Scoring folds are the plan's folds of repeat 0 over those rows (more
+ * than 50 are merged into five); a plan with fewer than two of them
+ * (holdout) gets five shuffled, stratified folds drawn from the CV seed.
  */
 #include "build.h"
 #include "aml.h"
 #include "ensemble.h"
+#include "folds.h"
 #include "trial.h"
 
 #include <math.h>
@@ -44,6 +45,8 @@
 #define BUILD_BAG_FRACTION 0.5
 /* Folds for the honest estimate when the plan has fewer than two (holdout). */
 #define BUILD_INNER_FOLDS 5
+/* More plan folds than this are merged into BUILD_INNER_FOLDS for the estimate. */
+#define BUILD_MAX_FOLDS 50
 
 typedef struct build_cand {
     long long id;
@@ -293,28 +296,73 @@ static int build_row_usable(const build_ctx *x, size_t i)
     return 1;
 }
 
-/* Maps the plan's fold ids of the usable rows onto 0..k-1 (BUILD_INNER_FOLDS if < 2). */
-static void build_assign_folds(build_ctx *x)
+/*
+ * Inner folds over the usable rows when the plan's cannot serve (holdout:
+ * one fold): BUILD_INNER_FOLDS shuffled folds drawn from the CV seed,
+ * stratified by class where the plan is, never blocks in file order (a file
+ * sorted by its target would give one-class folds).
+ */
+static int build_inner_folds(build_ctx *x)
 {
-    int map[256], top = -1;
+    const aml_dataset *d = x->q->d;
+    double *y = aml_mallocarray(x->n_rows, sizeof(double));
+    int strat = x->q->stratified && d->n_classes > 0, rc;
 
-    memset(map, -1, sizeof(map));
+    if (!y)
+        return AML_ENOMEM;
+    for (size_t r = 0; r < x->n_rows; r++)
+        y[r] = d->y[x->rows[r]];
+    x->k = x->n_rows < BUILD_INNER_FOLDS ? (int)x->n_rows : BUILD_INNER_FOLDS;
+    rc =
+        aml_folds_assign(x->fold, x->n_rows, x->k, strat, y, d->n_classes, x->q->cv_seed);
+    if (rc < 0 && strat) /* a class too small to stratify: plain shuffled folds */
+        rc =
+            aml_folds_assign(x->fold, x->n_rows, x->k, 0, y, d->n_classes, x->q->cv_seed);
+    free(y);
+    return rc;
+}
+
+/*
+ * The scoring folds of the usable rows: the plan's own folds (repeat 0),
+ * numbered 0..k-1 in order of appearance; more than BUILD_MAX_FOLDS of them
+ * (leave-one-out-like plans) are merged into BUILD_INNER_FOLDS groups by
+ * fold id, which keeps each plan fold (and so each group of a group plan)
+ * whole; fewer than two, or usable rows that repeat 0 only trained on
+ * (a repeated holdout): build_inner_folds.
+ */
+static int build_assign_folds(build_ctx *x)
+{
+    int top = -1, low = 0, rc = AML_OK;
+    int *map;
+
+    for (size_t r = 0; r < x->n_rows; r++) {
+        int f = x->cv.fold_of[x->rows[r]];
+
+        top = f > top ? f : top;
+        low = f < low ? f : low;
+    }
+    if (top < 1 || low < 0) /* one fold, or rows repeat 0 did not validate */
+        return build_inner_folds(x);
+    if (!(map = aml_mallocarray((size_t)top + 1, sizeof(int))))
+        return AML_ENOMEM;
+    memset(map, -1, ((size_t)top + 1) * sizeof(int));
     x->k = 0;
     for (size_t r = 0; r < x->n_rows; r++) {
         int f = x->cv.fold_of[x->rows[r]];
 
-        if (f >= 0 && f < 256 && map[f] < 0)
+        if (map[f] < 0)
             map[f] = x->k++;
-        top = f > top ? f : top;
+        x->fold[r] = map[f];
     }
-    if (x->k >= 2 && top < 256) {
+    if (x->k < 2)
+        rc = build_inner_folds(x);
+    else if (x->k > BUILD_MAX_FOLDS) {
         for (size_t r = 0; r < x->n_rows; r++)
-            x->fold[r] = map[x->cv.fold_of[x->rows[r]]];
-        return;
+            x->fold[r] = x->cv.fold_of[x->rows[r]] % BUILD_INNER_FOLDS;
+        x->k = BUILD_INNER_FOLDS;
     }
-    x->k = x->n_rows < BUILD_INNER_FOLDS ? (int)x->n_rows : BUILD_INNER_FOLDS;
-    for (size_t r = 0; r < x->n_rows; r++)
-        x->fold[r] = (int)(r * (size_t)x->k / x->n_rows);
+    free(map);
+    return rc;
 }
 
 static int build_cand_fold_scores(const build_ctx *x, double **S);
@@ -322,6 +370,8 @@ static int build_cand_fold_scores(const build_ctx *x, double **S);
 /* The usable rows, their folds, and every candidate's metric on each fold. */
 static int build_rows(build_ctx *x)
 {
+    int rc;
+
     if (!(x->rows = aml_mallocarray(x->n ? x->n : 1, sizeof(size_t))) ||
         !(x->fold = aml_mallocarray(x->n ? x->n : 1, sizeof(int))))
         return AML_ENOMEM;
@@ -333,7 +383,8 @@ static int build_rows(build_ctx *x)
                              "too few rows with out-of-fold predictions to build an "
                              "ensemble (%zu)",
                              x->n_rows);
-    build_assign_folds(x);
+    if ((rc = build_assign_folds(x)) < 0)
+        return rc;
     return build_cand_fold_scores(x, &x->fold_scores);
 }
 
@@ -1075,6 +1126,10 @@ int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_requ
                 : build_choose(&x, &ch, &st, &rep->score);
     if (rc == 0 && !single && q->ens->fallback)
         rc = build_keep_or_fall_back(&x, &ch, &st, rep);
+    else if (rc == 0 && !single) { /* still printed and stored beside it */
+        rep->ensemble_score = rep->score;
+        rc = build_single_honest(&x, &rep->single_score);
+    }
     if (rc < 0 || (rc = build_report_members(&ch, &x, rep)) < 0 || q->no_fit)
         goto out;
     if ((rc = aml_model_new(&m, q->d, q->metric->name)) < 0 ||

@@ -45,11 +45,12 @@ typedef struct aml_build_report {
     double *member_weights; /* n_members, malloc'd; NaN for stacking members */
     /*
      * Set when the spec's method was not kept: its honest score
-     * (ensemble_score) was worse than that of picking the best single trial
+     * (ensemble_score) was no better than that of picking the best single trial
      * the same way (single_score: chosen without each fold, scored on it),
      * so the model is the best trial alone and method is "none".
      */
     const char *fallback_from; /* the method not kept (static), or NULL */
+    /* Both estimated for every method but none, whether fallback is on or not. */
     double ensemble_score, single_score;
 } aml_build_report;
 

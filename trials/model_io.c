@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MODEL_MAGIC "AMLMODEL"
@@ -144,36 +145,57 @@ int aml_model_save(const aml_model *m, const char *path)
 
 /* ------------------------------------------------------------- loading */
 
-static int model_read_file(unsigned char **out, size_t *len, const char *path)
+/*
+ * Reads the whole file in growing chunks rather than by its size, so that a
+ * pipe or FIFO (`automl predict /dev/stdin`) serves as well as a regular
+ * file; more than MODEL_MAX_BYTES is refused as not a model.
+ */
+static int model_read_stream(FILE *f, unsigned char **out, size_t *len, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char *data = NULL;
-    long size;
+    size_t cap = 1 << 16, n = 0, got;
+    unsigned char *data = aml_malloc(cap), *grown;
 
-    if (!f)
-        return aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return aml_error_set(AML_EIO, "%s: cannot determine the file size", path);
-    }
-    if ((uint64_t)size > MODEL_MAX_BYTES) {
-        fclose(f);
-        return aml_error_set(AML_EFORMAT, "%s: not a model file (too large)", path);
-    }
-    if (!(data = aml_malloc(size ? (size_t)size : 1))) {
-        fclose(f);
+    if (!data)
         return AML_ENOMEM;
+    while ((got = fread(data + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n > MODEL_MAX_BYTES) {
+            free(data);
+            return aml_error_set(AML_EFORMAT, "%s: not a model file (too large)", path);
+        }
+        if (n == cap) {
+            if (!(grown = realloc(data, cap * 2))) {
+                free(data);
+                return AML_ENOMEM;
+            }
+            data = grown;
+            cap *= 2;
+        }
     }
-    if (fread(data, 1, (size_t)size, f) != (size_t)size) {
-        fclose(f);
+    if (ferror(f)) {
         free(data);
         return aml_error_set(AML_EIO, "%s: read error", path);
     }
-    fclose(f);
     *out = data;
-    *len = (size_t)size;
+    *len = n;
     return AML_OK;
+}
+
+static int model_read_file(unsigned char **out, size_t *len, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    int rc;
+
+    if (!f)
+        return aml_error_set(AML_EIO, "%s: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return aml_error_set(AML_EIO, "%s: is a directory, not a model file", path);
+    }
+    rc = model_read_stream(f, out, len, path);
+    fclose(f);
+    return rc;
 }
 
 /* Checks magic, version, length and checksum; on success r covers the payload. */

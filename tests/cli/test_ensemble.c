@@ -129,7 +129,7 @@ static void check_method(const char *task, const char *method, const char *secti
     /* and so does the report */
     assert_int_equal(aml_cli_run("report s.db --out r.html"), 0);
     if (kept && strcmp(method, "none") != 0)
-        aml_cli_expect_in("r.html", "for the best single trial chosen the same way, so "
+        aml_cli_expect_in("r.html", "for the best single trial chosen the same way; "
                                     "the ensemble is kept");
 
     /* export rebuilds exactly the model run wrote. */
@@ -196,6 +196,10 @@ static void test_export_method(void **state)
     write_spec("classification",
                "ensemble: {method: voting, size: 2, fallback: false}\n");
     assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    /* fallback: false still estimates the single-trial rival, prints and stores it */
+    aml_cli_expect_in("out.txt", "for the best single trial chosen the same way");
+    assert_int_equal(
+        query_int("SELECT count(*) FROM ensemble WHERE single_score IS NULL"), 0);
     assert_int_equal(aml_cli_run("export s.db --ensemble --method voting --size 2 --out "
                                  "v2.model"),
                      0);
@@ -209,6 +213,14 @@ static void test_export_method(void **state)
     assert_int_equal(aml_cli_run(args), 0);
     assert_int_equal(aml_cli_run("export s.db --method none --out n.model"), 0);
     same_bytes("t.model", "n.model");
+
+    /* A model read from a pipe serves as the file does; a directory is named so. */
+    assert_int_equal(aml_cli_run("predict s.model penguins.csv --out p1.csv"), 0);
+    assert_int_equal(
+        aml_cli_run("predict /dev/stdin penguins.csv --out p2.csv < s.model"), 0);
+    same_bytes("p1.csv", "p2.csv");
+    assert_int_equal(aml_cli_run("predict . penguins.csv"), 2);
+    aml_cli_expect_in("err.txt", ".: is a directory, not a model file");
 }
 
 /*

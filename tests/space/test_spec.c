@@ -491,6 +491,10 @@ static const bad_case bad_ensemble_cases[] = {
      "8:36: 'meta' must name at least one learner"},
     {HEAD TAIL "ensemble: {method: stacking, final: ridge}\n",
      "8:30: 'final' needs 'layers: 2'"},
+    /* passthrough with a plan that leaves rows unvalidated. */
+    {HEAD "cv: {kind: holdout}\n" TAIL
+          "ensemble: {method: stacking, passthrough: true}\n",
+     "9:43: 'passthrough' needs a CV plan that validates every row, not holdout"},
     /* bags: selection only, 1..1000. */
     {HEAD TAIL "ensemble: {method: voting, bags: 5}\n",
      "8:28: 'bags' applies to method selection only"},
