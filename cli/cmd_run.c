@@ -155,13 +155,13 @@ static int run_fit_params(const aml_spec *s, aml_space_learner *l,
         } else if (l->dims[j].implicit) {
             aml_space_remove_dim(l, j);
         } else {
-            fprintf(stderr,
-                    "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task\n",
-                    s->path, l->dims[j].line, l->dims[j].col, l->name, d->name,
-                    task_name(task == AML_TASK_CLASSIFICATION ? AML_TASK_REGRESSION
-                                                              : AML_TASK_CLASSIFICATION),
-                    task_name(task));
-            return -1;
+            return aml_error_set(
+                AML_EINVAL,
+                "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task", s->path,
+                l->dims[j].line, l->dims[j].col, l->name, d->name,
+                task_name(task == AML_TASK_CLASSIFICATION ? AML_TASK_REGRESSION
+                                                          : AML_TASK_CLASSIFICATION),
+                task_name(task));
         }
     }
     return 0;
@@ -178,14 +178,14 @@ static int run_check_meta(const aml_spec *s, aml_task task)
 
         if (t && !(t->tasks & AML_TASK_BIT(task))) {
             /* At the name itself; the section when the spec lost it. */
-            aml_spec_pos at = i < e->n_meta ? (e->meta_pos ? e->meta_pos[i] : e->pos)
-                                            : e->final_pos;
+            aml_spec_pos at =
+                i < e->n_meta ? (e->meta_pos ? e->meta_pos[i] : e->pos) : e->final_pos;
 
             if (at.line == 0)
                 at = e->pos;
-            fprintf(stderr, "%s:%d:%d: ensemble: meta-learner '%s' does not do %s\n",
-                    s->path, at.line, at.col, name, task_name(task));
-            return -1;
+            return aml_error_set(AML_EINVAL,
+                                 "%s:%d:%d: ensemble: meta-learner '%s' does not do %s",
+                                 s->path, at.line, at.col, name, task_name(task));
         }
     }
     return 0;
@@ -209,22 +209,20 @@ static int run_check_options(const aml_spec *s, const aml_space *space, aml_task
             continue;
         for (size_t i = 0; i < dim->n_choices; i++)
             if (dim->choices[i].kind == AML_VAL_STR &&
-                strcmp(dim->choices[i].str, "none") != 0) {
-                fprintf(stderr,
-                        "%s:%d:%d: preprocess: balance '%s' applies to classification "
-                        "only, and this is a regression task\n",
-                        s->path, dim->line, dim->col, dim->choices[i].str);
-                return -1;
-            }
+                strcmp(dim->choices[i].str, "none") != 0)
+                return aml_error_set(
+                    AML_EINVAL,
+                    "%s:%d:%d: preprocess: balance '%s' applies to classification "
+                    "only, and this is a regression task",
+                    s->path, dim->line, dim->col, dim->choices[i].str);
     }
     if (s->cv_kind == AML_CV_STRATIFIED ||
-        (s->cv_kind == AML_CV_AUTO && s->pos_cv_kind.line)) {
-        fprintf(stderr,
-                "%s:%d:%d: cv: a stratified plan needs classes, and this is a "
-                "regression task (use cv.kind: kfold)\n",
-                s->path, s->pos_cv_kind.line, s->pos_cv_kind.col);
-        return -1;
-    }
+        (s->cv_kind == AML_CV_AUTO && s->pos_cv_kind.line))
+        return aml_error_set(
+            AML_EINVAL,
+            "%s:%d:%d: cv: a stratified plan needs classes, and this is a "
+            "regression task (use cv.kind: kfold)",
+            s->path, s->pos_cv_kind.line, s->pos_cv_kind.col);
     return 0;
 }
 
@@ -257,12 +255,11 @@ static int run_check_bases(const aml_spec *s, const aml_space_learner *l, aml_ta
                 dim->choices[i].kind == AML_VAL_STR ? dim->choices[i].str : "";
             const aml_learner_type *t = aml_learner_type_find(name);
 
-            if (t && !(t->tasks & AML_TASK_BIT(task))) {
-                fprintf(stderr, "%s:%d:%d: %s: base learner '%s' does not do %s\n",
-                        s->path, dim->line ? dim->line : l->line,
-                        dim->line ? dim->col : l->col, l->name, name, task_name(task));
-                return -1;
-            }
+            if (t && !(t->tasks & AML_TASK_BIT(task)))
+                return aml_error_set(
+                    AML_EINVAL, "%s:%d:%d: %s: base learner '%s' does not do %s", s->path,
+                    dim->line ? dim->line : l->line, dim->line ? dim->col : l->col,
+                    l->name, name, task_name(task));
         }
     }
     return 0;
@@ -274,6 +271,7 @@ static int run_check_task(run_ctx *c)
     const aml_spec *s = c->spec;
     aml_task task = c->data->task;
     size_t i;
+    int rc;
 
     /* When the task was inferred, the likely fix is to state it. */
     const char *hint =
@@ -284,32 +282,30 @@ static int run_check_task(run_ctx *c)
             : " (inferred from the target; set data.task: classification "
               "if it holds labels)";
 
-    if (aml_frame_cols(c->data->features) == 0) {
-        fprintf(stderr,
-                "%s: no input columns are left once the target, data.drop and "
-                "uninformative columns are removed\n",
-                s->path);
-        return -1;
-    }
+    if (aml_frame_cols(c->data->features) == 0)
+        return aml_error_set(
+            AML_EINVAL,
+            "%s: no input columns are left once the target, data.drop and "
+            "uninformative columns are removed",
+            s->path);
     c->metric = s->metric ? aml_metric_find(s->metric) : aml_metric_default(task);
-    if (!(c->metric->tasks & AML_TASK_BIT(task))) {
-        fprintf(stderr, "%s:%d:%d: metric '%s' does not apply to a %s task%s\n", s->path,
-                s->pos_metric.line, s->pos_metric.col, c->metric->name, task_name(task),
-                hint);
-        return -1;
-    }
+    if (!(c->metric->tasks & AML_TASK_BIT(task)))
+        return aml_error_set(AML_EINVAL,
+                             "%s:%d:%d: metric '%s' does not apply to a %s task%s",
+                             s->path, s->pos_metric.line, s->pos_metric.col,
+                             c->metric->name, task_name(task), hint);
     for (i = 0; i < c->space->n_learners; i++) {
         aml_space_learner *l = &c->space->learners[i];
         const aml_learner_type *t = aml_learner_type_find(l->name);
 
-        if (run_fit_params(s, l, t, task) < 0 || run_check_bases(s, l, task) < 0)
-            return -1;
-        if (!(t->tasks & AML_TASK_BIT(task))) {
-            fprintf(stderr, "%s:%d:%d: learner '%s' does not do %s (target '%s')%s\n",
-                    s->path, l->line, l->col, l->name, task_name(task), c->data->target,
-                    hint);
-            return -1;
-        }
+        if ((rc = run_fit_params(s, l, t, task)) < 0 ||
+            (rc = run_check_bases(s, l, task)) < 0)
+            return rc;
+        if (!(t->tasks & AML_TASK_BIT(task)))
+            return aml_error_set(AML_EINVAL,
+                                 "%s:%d:%d: learner '%s' does not do %s (target '%s')%s",
+                                 s->path, l->line, l->col, l->name, task_name(task),
+                                 c->data->target, hint);
     }
     return 0;
 }
@@ -545,8 +541,9 @@ static char run_tmp_path[4096];
  */
 static void run_on_signal_final(int sig)
 {
-    static const char msg[] = "\nautoml: interrupted while building the model; the trials "
-                              "are stored: run again to build it\n";
+    static const char msg[] =
+        "\nautoml: interrupted while building the model; the trials "
+        "are stored: run again to build it\n";
 
     if (run_tmp_path[0])
         unlink(run_tmp_path);
@@ -729,7 +726,7 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
 static int run_parse_args(int argc, char **argv, const char **spec, int *fresh,
                           int *quiet)
 {
-    cli_args a = {argc, argv, 0};
+    cli_args a = {argc, argv, 0, "run"};
 
     *spec = NULL;
     for (a.i = 0; a.i < argc; a.i++) {
@@ -772,8 +769,10 @@ int cli_run(int argc, char **argv)
         code = cli_fail(rc);
         goto out;
     }
-    if (cli_check_task(spec, c.space, c.data, &c.metric) < 0)
+    if ((rc = cli_check_task(spec, c.space, c.data, &c.metric)) < 0) {
+        code = cli_fail(rc);
         goto out;
+    }
     st = aml_search_type_find(spec->strategy);
     c.budget = run_budget_trials(spec, st);
     if ((rc = cli_study_canonical(spec, c.data, c.metric, &c.canonical, c.hash)) < 0 ||
