@@ -16,8 +16,13 @@
  * flag: folds in flight finish, the rest of the batch is recorded
  * `interrupted`, the study's stop reason is stored and the exit code is
  * 128 + the signal (130 for Ctrl-C).  A second one ends the process at
- * once; the next run resumes it all the same.  SIGPIPE is ignored: a closed
- * stdout makes writes fail, not the run die between two store writes.
+ * once; the next run resumes it all the same.  Before the search (the spec
+ * and data read, the store opened) the first one likewise lets the step in
+ * progress finish, then the run ends with the same exit code and nothing
+ * written but, once the store was opened, the study released as
+ * `interrupted` with no new trial.  The handlers restart interrupted system
+ * calls (SA_RESTART), so a signal never turns a read into an I/O error.  SIGPIPE is
+ * ignored: a closed stdout makes writes fail, not the run die between two store writes.
  */
 #include "cli.h"
 #include "outfile.h"
@@ -42,27 +47,38 @@
 static aml_budget *run_budget; /* for the signal handlers only */
 /* The signal that stopped the run (SIGINT, SIGTERM, SIGHUP), 0 before any. */
 static volatile sig_atomic_t run_signal;
+/* 1 from the start of `automl run` until the search loop takes the signals over. */
+static volatile sig_atomic_t run_early;
 /* The signals that stop a run cleanly: Ctrl-C, kill's default, a closed terminal. */
 static const int run_stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define RUN_N_STOP_SIGNALS 3
 
-/* Async-signal-safe: sets a flag, writes with write(2), re-raises the second time. */
+/*
+ * Async-signal-safe: sets flags, writes with write(2), re-raises the second
+ * time (and outside the run's two stages: before the search, the loop).
+ */
 static void run_on_stop_signal(int sig)
 {
     static const char msg_int[] = "\nautoml: stopping after the folds in progress "
                                   "(Ctrl-C again to quit at once)\n";
     static const char msg_other[] = "\nautoml: stopping after the folds in progress "
                                     "(signal again to quit at once)\n";
+    static const char msg_early[] = "automl: stopping before the search starts "
+                                    "(signal again to quit at once)\n";
+    const char *msg = sig == SIGINT ? msg_int : msg_other;
+    size_t len = sig == SIGINT ? sizeof(msg_int) - 1 : sizeof(msg_other) - 1;
 
-    if (!run_budget || run_budget->stop_flag) {
+    if (run_signal || (run_budget ? run_budget->stop_flag : !run_early)) {
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
     run_signal = sig;
-    run_budget->stop_flag = 1;
-    if (sig == SIGINT ? write(STDERR_FILENO, msg_int, sizeof(msg_int) - 1) < 0
-                      : write(STDERR_FILENO, msg_other, sizeof(msg_other) - 1) < 0)
+    if (run_budget)
+        run_budget->stop_flag = 1;
+    else
+        msg = msg_early, len = sizeof(msg_early) - 1;
+    if (write(STDERR_FILENO, msg, len) < 0)
         return;
 }
 
@@ -73,6 +89,7 @@ static void run_catch(void (*handler)(int), struct sigaction old[RUN_N_STOP_SIGN
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART; /* a read of the data goes on, not fails with EINTR */
     sigemptyset(&sa.sa_mask);
     for (int i = 0; i < RUN_N_STOP_SIGNALS; i++)
         sigaction(run_stop_signals[i], &sa, &old[i]);
@@ -619,6 +636,9 @@ static int run_loop_signals(run_ctx *c, const aml_search_type *st, aml_run_optio
 
     run_budget = &opt->budget;
     run_catch(run_on_stop_signal, old);
+    run_early = 0;
+    if (run_signal) /* came after run_prepare's last look: stop before any trial */
+        opt->budget.stop_flag = 1;
     cli_progress_init(&c->progress, stdout, run_display_budget(c), c->metric->name,
                       c->space, c->quiet);
     rc = aml_run_search(s, c->data, c->space, st, opt, run_on_trial, c);
@@ -749,37 +769,66 @@ static int run_parse_args(int argc, char **argv, const char **spec, int *fresh,
     return 0;
 }
 
+/*
+ * A stop signal came before the search: the store (when it was opened) is
+ * released with no new trial, and the run ends as a stopped search does.
+ */
+static int run_stopped_early(const run_ctx *c)
+{
+    int rc;
+
+    if (c->store &&
+        (rc = aml_store_study_release(c->store, c->study_id, "interrupted")) < 0)
+        return cli_fail(rc);
+    printf("search stopped before its first trial: interrupted%s\n",
+           c->store ? "; the study is kept with no new trial" : "; nothing was written");
+    return run_stopped_code();
+}
+
+/* Loads and checks spec and data, opens the store: CLI_EXIT_OK to search, else the
+ * exit code.  A stop signal is looked for after each step that may take long. */
+static int run_prepare(run_ctx *c, aml_spec **spec, const char *path, int fresh)
+{
+    const char *metrics[32], *strategies[16];
+    aml_spec_vocab vocab;
+    int rc;
+
+    cli_spec_vocab(&vocab, metrics, 32, strategies, 16);
+    if ((rc = aml_spec_load(spec, path, &vocab)) < 0)
+        return cli_fail(rc);
+    c->spec = *spec;
+    c->space = (*spec)->space;
+    if ((rc = aml_dataset_load(&c->data, *spec)) < 0 ||
+        (rc = cli_check_task(*spec, c->space, c->data, &c->metric)) < 0)
+        return cli_fail(rc);
+    if (run_signal)
+        return run_stopped_early(c);
+    if ((rc = cli_study_canonical(*spec, c->data, c->metric, &c->canonical, c->hash)) <
+            0 ||
+        (rc = run_open_store(c, fresh)) < 0)
+        return cli_fail(rc);
+    return run_signal ? run_stopped_early(c) : CLI_EXIT_OK;
+}
+
 int cli_run(int argc, char **argv)
 {
-    const char *metrics[32], *strategies[16], *path;
-    aml_spec_vocab vocab;
+    const char *path;
     aml_spec *spec = NULL;
     const aml_search_type *st;
+    struct sigaction old[RUN_N_STOP_SIGNALS];
     run_ctx c = {0};
-    int fresh = 0, rc, threads, code = CLI_EXIT_INPUT;
+    int fresh = 0, threads, code;
 
     if (run_parse_args(argc, argv, &path, &fresh, &c.quiet) < 0)
         return CLI_EXIT_INPUT;
-    cli_spec_vocab(&vocab, metrics, 32, strategies, 16);
-    if ((rc = aml_spec_load(&spec, path, &vocab)) < 0)
-        return cli_fail(rc);
-    c.spec = spec;
-    c.space = spec->space;
-    if ((rc = aml_dataset_load(&c.data, spec)) < 0) {
-        code = cli_fail(rc);
+    /* Reading a large data set takes a while: a stop signal then ends the run
+     * as cleanly as one during the search (run_prepare, run_loop_signals). */
+    run_early = 1;
+    run_catch(run_on_stop_signal, old);
+    if ((code = run_prepare(&c, &spec, path, fresh)) != CLI_EXIT_OK)
         goto out;
-    }
-    if ((rc = cli_check_task(spec, c.space, c.data, &c.metric)) < 0) {
-        code = cli_fail(rc);
-        goto out;
-    }
     st = aml_search_type_find(spec->strategy);
     c.budget = run_budget_trials(spec, st);
-    if ((rc = cli_study_canonical(spec, c.data, c.metric, &c.canonical, c.hash)) < 0 ||
-        (rc = run_open_store(&c, fresh)) < 0) {
-        code = cli_fail(rc);
-        goto out;
-    }
     threads = cli_threads(spec->parallel);
     /* A reader of stdout that goes away (`automl run spec | head`) must not
      * kill the run between two store writes: writes then fail (EPIPE) and
@@ -797,6 +846,8 @@ int cli_run(int argc, char **argv)
             code = code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
     }
 out:
+    run_uncatch(old);
+    run_early = 0;
     free(c.canonical);
     aml_store_free(c.store);
     aml_dataset_free(c.data);
