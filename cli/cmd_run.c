@@ -822,7 +822,9 @@ int cli_run(int argc, char **argv)
     if (run_parse_args(argc, argv, &path, &fresh, &c.quiet) < 0)
         return CLI_EXIT_INPUT;
     /* Reading a large data set takes a while: a stop signal then ends the run
-     * as cleanly as one during the search (run_prepare, run_loop_signals). */
+     * as cleanly as one during the search (run_prepare, run_loop_signals).
+     * TODO(signals): the first signal waits for the whole read (the CSV
+     * reader has no stop flag to look at); only a second one ends it at once. */
     run_early = 1;
     run_catch(run_on_stop_signal, old);
     if ((code = run_prepare(&c, &spec, path, fresh)) != CLI_EXIT_OK)
