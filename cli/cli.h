@@ -45,13 +45,19 @@ long cli_halving_first_full(const aml_search_type *type, const aml_space *space,
 void cli_error(const char *fmt, ...) AML_PRINTF(1, 2);
 /* Prints the library's last message and returns the exit code for `rc`. */
 int cli_fail(int rc);
+/*
+ * The same as one line "automl: CMD: <message>" (line breaks in the message
+ * become spaces), for the commands whose every error carries their name;
+ * cli_fail when cmd is NULL.
+ */
+int cli_fail_in(const char *cmd, int rc);
 
 /*
- * Checks, before any work, that --out PATH of command cmd names a file a
- * rename may replace (space/outfile.h); else sets AML_EINVAL with a message
- * "automl: CMD: --out PATH is ..." for cli_fail.
+ * Checks, before any work, that --out PATH names a file a rename may
+ * replace (space/outfile.h); else sets AML_EINVAL with a message
+ * "--out PATH is ..." for cli_fail_in.
  */
-int cli_check_out(const char *cmd, const char *path);
+int cli_check_out(const char *path);
 
 /*
  * The threads a command runs with for search.parallel (0: every core), never
@@ -66,9 +72,13 @@ typedef struct cli_args {
     int argc;
     char **argv;
     int i;
+    const char *cmd; /* the command, named in the option errors ("CMD: option ...") */
 } cli_args;
 
-/* True when argv[i] is option `name`; sets *value for options that take one. */
+/*
+ * True when argv[i] is option `name`; sets *value for options that take one
+ * (NULL, said, when the value is missing).
+ */
 int cli_opt(cli_args *a, const char *name, const char **value);
 /*
  * Takes argv[i], not an option, as the next of the command's positional
@@ -78,8 +88,9 @@ int cli_opt(cli_args *a, const char *name, const char **value);
  * returns 0 or -1.
  */
 int cli_positional(cli_args *a, const char *cmd, const char **const slots[], size_t n);
-/* Parses a non-negative integer option value, printing an error on failure. */
-int cli_parse_long(const char *opt, const char *s, long *out);
+/* Parses a non-negative integer value of option opt of a's command, printing an
+ * error on failure. */
+int cli_parse_long(const cli_args *a, const char *opt, const char *s, long *out);
 
 /* A simple aligned text table. */
 typedef struct cli_table cli_table;

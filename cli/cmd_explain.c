@@ -27,7 +27,7 @@ static int explain_option(explain_args *p, cli_args *a)
     const char *v;
 
     if (cli_opt(a, "--repeats", &v)) {
-        if (cli_parse_long("--repeats", v, &p->repeats) < 0)
+        if (cli_parse_long(a, "--repeats", v, &p->repeats) < 0)
             return -1;
         if (p->repeats < 1 || p->repeats > 1000) {
             cli_error("explain: --repeats must be 1 to 1000, not %ld", p->repeats);
@@ -36,13 +36,13 @@ static int explain_option(explain_args *p, cli_args *a)
         return 1;
     }
     if (cli_opt(a, "--seed", &v))
-        return cli_parse_long("--seed", v, &p->seed) < 0 ? -1 : 1;
+        return cli_parse_long(a, "--seed", v, &p->seed) < 0 ? -1 : 1;
     return 0;
 }
 
 static int explain_parse(explain_args *p, int argc, char **argv)
 {
-    cli_args a = {argc, argv, 0};
+    cli_args a = {argc, argv, 0, "explain"};
     const char **const pos[] = {&p->model, &p->data};
     int rc;
 

@@ -165,8 +165,9 @@ int cli_build_and_write(const cli_model_job *j)
     rc = aml_build_model(&m, &r, &q);
     if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
         /* The search's result stands even when its ensemble cannot be built. */
-        cli_error("warning: no %s ensemble (%s); using the best trial alone",
-                  export_methods[q.ens->method], aml_error_message());
+        cli_error("%s%swarning: no %s ensemble (%s); using the best trial alone",
+                  j->cmd ? j->cmd : "", j->cmd ? ": " : "", export_methods[q.ens->method],
+                  aml_error_message());
         aml_build_report_dispose(&r);
         none.method = AML_ENSEMBLE_NONE;
         q.ens = &none;
@@ -183,7 +184,7 @@ int cli_build_and_write(const cli_model_job *j)
         printf("model: not written (the spec names no output file)\n");
     aml_model_free(m);
     aml_build_report_dispose(&r);
-    return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
+    return rc < 0 ? cli_fail_in(j->cmd, rc) : CLI_EXIT_OK;
 }
 
 /* ---- automl export ------------------------------------------------------- */
@@ -220,40 +221,60 @@ static int export_parse_format(export_args *a, const char *v)
     return -1;
 }
 
+static int export_parse_size(export_args *a, const cli_args *c, const char *v)
+{
+    if (a->size > 0) {
+        cli_error("export: --size given twice");
+        return -1;
+    }
+    if (cli_parse_long(c, "--size", v, &a->size) < 0)
+        return -1; /* it said why */
+    if (a->size < 1 || a->size > 1000) {
+        cli_error("export: --size takes a member count from 1 to 1000");
+        return -1;
+    }
+    return 0;
+}
+
+/* One option of argv[c->i]: 1 taken, 0 not an option of export, -1 said why. */
+static int export_option(export_args *a, cli_args *c)
+{
+    const char *v = NULL;
+    int rc;
+
+    if (cli_opt(c, "--ensemble", NULL))
+        return a->ensemble = 1;
+    if (cli_opt(c, "--study", &v))
+        rc = (a->study = v) ? 0 : -1;
+    else if (cli_opt(c, "--out", &v))
+        rc = (a->out = v) ? 0 : -1;
+    else if (cli_opt(c, "--trial", &v))
+        rc = cli_parse_long(c, "--trial", v, &a->trial);
+    else if (cli_opt(c, "--format", &v))
+        rc = v ? export_parse_format(a, v) : -1;
+    else if (cli_opt(c, "--method", &v))
+        rc = v ? export_parse_method(a, v) : -1;
+    else if (cli_opt(c, "--size", &v))
+        rc = v ? export_parse_size(a, c, v) : -1;
+    else
+        return 0;
+    return rc < 0 ? -1 : 1; /* a missing value: cli_opt said so */
+}
+
 static int export_parse(int argc, char **argv, export_args *a)
 {
-    cli_args c = {argc, argv, 0};
-    const char *v;
+    cli_args c = {argc, argv, 0, "export"};
+    int rc;
 
     memset(a, 0, sizeof(*a));
     a->trial = -1;
     a->method = -1;
     for (c.i = 0; c.i < argc; c.i++) {
-        if (cli_opt(&c, "--study", &a->study) || cli_opt(&c, "--out", &a->out))
+        if ((rc = export_option(a, &c)) < 0)
+            return -1;
+        if (rc > 0)
             continue;
-        if (cli_opt(&c, "--ensemble", NULL)) {
-            a->ensemble = 1;
-        } else if (cli_opt(&c, "--trial", &v)) {
-            if (cli_parse_long("--trial", v, &a->trial) < 0)
-                return -1; /* it said why */
-        } else if (cli_opt(&c, "--format", &v)) {
-            if (export_parse_format(a, v) < 0)
-                return -1;
-        } else if (cli_opt(&c, "--method", &v)) {
-            if (export_parse_method(a, v) < 0)
-                return -1;
-        } else if (cli_opt(&c, "--size", &v)) {
-            if (a->size > 0) {
-                cli_error("export: --size given twice");
-                return -1;
-            }
-            if (cli_parse_long("--size", v, &a->size) < 0)
-                return -1; /* it said why */
-            if (a->size < 1 || a->size > 1000) {
-                cli_error("export: --size takes a member count from 1 to 1000");
-                return -1;
-            }
-        } else if (argv[c.i][0] != '-' && !a->db) {
+        if (argv[c.i][0] != '-' && !a->db) {
             a->db = argv[c.i];
         } else {
             cli_error("export: unexpected argument '%s' (" EXPORT_USAGE ")", argv[c.i]);
@@ -351,15 +372,12 @@ static int export_check_dir(const char *out)
     if (slash) {
         *(slash == dir ? slash + 1 : slash) = '\0';
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            rc = aml_error_set(AML_EINVAL,
-                               "export: --out %s: directory %s does not exist", out, dir);
+            rc = aml_error_set(AML_EINVAL, "--out %s: directory %s does not exist", out,
+                               dir);
     }
     free(dir);
     return rc;
 }
-
-/* A message already printed (cli_check_task prints its own, pointing into the spec). */
-#define EXPORT_PRINTED 1
 
 /*
  * The output must not replace the store, the spec or the training data, and
@@ -375,17 +393,16 @@ static int export_check_out(const export_ctx *x)
         char *other = realpath(keep[i], NULL);
 
         if (other && strcmp(out, other) == 0)
-            rc =
-                aml_error_set(AML_EINVAL, "export: --out %s would overwrite %s", x->a.out,
-                              i == 0   ? "the store"
-                              : i == 1 ? "the spec"
-                                       : "the training data");
+            rc = aml_error_set(AML_EINVAL, "--out %s would overwrite %s", x->a.out,
+                               i == 0   ? "the store"
+                               : i == 1 ? "the spec"
+                                        : "the training data");
         free(other);
     }
     free(out);
     if (rc == 0)
         rc = export_check_dir(x->a.out);
-    return rc == 0 ? cli_check_out("export", x->a.out) : rc;
+    return rc == 0 ? cli_check_out(x->a.out) : rc;
 }
 
 static int export_load(export_ctx *x)
@@ -403,9 +420,8 @@ static int export_load(export_ctx *x)
             0 ||
         (rc = aml_dataset_load(&x->data, x->spec)) < 0)
         return rc;
-    if (cli_check_task(x->spec, x->spec->space, x->data, &x->metric) < 0)
-        return EXPORT_PRINTED;
-    if ((rc = export_check_same(&x->st, x->spec, x->data, x->metric)) < 0)
+    if ((rc = cli_check_task(x->spec, x->spec->space, x->data, &x->metric)) < 0 ||
+        (rc = export_check_same(&x->st, x->spec, x->data, x->metric)) < 0)
         return rc;
     return export_check_out(x);
 }
@@ -419,7 +435,7 @@ int cli_export(int argc, char **argv)
     if (export_parse(argc, argv, &x.a) < 0)
         return CLI_EXIT_INPUT;
     if ((rc = export_load(&x)) != 0) {
-        code = rc == EXPORT_PRINTED ? CLI_EXIT_INPUT : cli_fail(rc);
+        code = cli_fail_in("export", rc);
         goto out;
     }
     /* The ensemble asked for now, in place of the spec's (the trials stay). */
@@ -437,6 +453,7 @@ int cli_export(int argc, char **argv)
     j.out = x.a.out;
     j.format_c = x.a.format_c;
     j.threads = cli_threads(x.spec->parallel);
+    j.cmd = "export";
     code = cli_build_and_write(&j);
 out:
     aml_dataset_free(x.data);

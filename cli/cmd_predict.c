@@ -38,7 +38,7 @@ static int predict_same_file(const char *a, const char *b)
 
 static int predict_parse(predict_args *p, int argc, char **argv)
 {
-    cli_args a = {argc, argv, 0};
+    cli_args a = {argc, argv, 0, "predict"};
     const char **const pos[] = {&p->model, &p->data};
     const char *v;
 
@@ -64,8 +64,8 @@ static int predict_parse(predict_args *p, int argc, char **argv)
                   predict_same_file(p->out, p->data) ? "data" : "model");
         return -1;
     }
-    if (p->out && cli_check_out("predict", p->out) < 0) {
-        cli_fail(AML_EINVAL);
+    if (p->out && cli_check_out(p->out) < 0) {
+        cli_fail_in("predict", AML_EINVAL);
         return -1;
     }
     return 0;

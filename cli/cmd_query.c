@@ -56,7 +56,7 @@ static int query_option(query_args *q, cli_args *a, int takes)
     if (cli_opt(a, "--format", &v))
         return query_format_parse(v, &q->format) < 0 ? -1 : 1;
     if ((takes & TAKES_TOP) && cli_opt(a, "--top", &v)) {
-        if (cli_parse_long("--top", v, &q->top) < 0)
+        if (cli_parse_long(a, "--top", v, &q->top) < 0)
             return -1;
         if (q->top == 0) { /* 0 is "not given" inside: it would list every trial */
             cli_error("--top takes a count of at least 1 (--all lists every trial)");
@@ -75,7 +75,7 @@ static int query_option(query_args *q, cli_args *a, int takes)
 
 static int query_parse(query_args *q, int argc, char **argv, const char *cmd, int takes)
 {
-    cli_args a = {argc, argv, 0};
+    cli_args a = {argc, argv, 0, cmd};
     int taken;
 
     memset(q, 0, sizeof(*q));

@@ -645,7 +645,7 @@ static int write_atomic(const char *path, const char *text)
 static int report_parse(int argc, char **argv, const char **db, const char **study,
                         const char **out)
 {
-    cli_args a = {argc, argv, 0};
+    cli_args a = {argc, argv, 0, "report"};
 
     *db = *study = *out = NULL;
     for (a.i = 0; a.i < argc; a.i++) {
@@ -665,8 +665,8 @@ static int report_parse(int argc, char **argv, const char **db, const char **stu
         cli_error("report: usage: automl report DB [--study S] --out FILE.html");
         return -1;
     }
-    if (cli_check_out("report", *out) < 0) {
-        cli_fail(AML_EINVAL);
+    if (cli_check_out(*out) < 0) {
+        cli_fail_in("report", AML_EINVAL);
         return -1;
     }
     return 0;

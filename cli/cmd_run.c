@@ -16,8 +16,13 @@
  * flag: folds in flight finish, the rest of the batch is recorded
  * `interrupted`, the study's stop reason is stored and the exit code is
  * 128 + the signal (130 for Ctrl-C).  A second one ends the process at
- * once; the next run resumes it all the same.  SIGPIPE is ignored: a closed
- * stdout makes writes fail, not the run die between two store writes.
+ * once; the next run resumes it all the same.  Before the search (the spec
+ * and data read, the store opened) the first one likewise lets the step in
+ * progress finish, then the run ends with the same exit code and nothing
+ * written but, once the store was opened, the study released as
+ * `interrupted` with no new trial.  The handlers restart interrupted system
+ * calls (SA_RESTART), so a signal never turns a read into an I/O error.  SIGPIPE is
+ * ignored: a closed stdout makes writes fail, not the run die between two store writes.
  */
 #include "cli.h"
 #include "outfile.h"
@@ -42,27 +47,38 @@
 static aml_budget *run_budget; /* for the signal handlers only */
 /* The signal that stopped the run (SIGINT, SIGTERM, SIGHUP), 0 before any. */
 static volatile sig_atomic_t run_signal;
+/* 1 from the start of `automl run` until the search loop takes the signals over. */
+static volatile sig_atomic_t run_early;
 /* The signals that stop a run cleanly: Ctrl-C, kill's default, a closed terminal. */
 static const int run_stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define RUN_N_STOP_SIGNALS 3
 
-/* Async-signal-safe: sets a flag, writes with write(2), re-raises the second time. */
+/*
+ * Async-signal-safe: sets flags, writes with write(2), re-raises the second
+ * time (and outside the run's two stages: before the search, the loop).
+ */
 static void run_on_stop_signal(int sig)
 {
     static const char msg_int[] = "\nautoml: stopping after the folds in progress "
                                   "(Ctrl-C again to quit at once)\n";
     static const char msg_other[] = "\nautoml: stopping after the folds in progress "
                                     "(signal again to quit at once)\n";
+    static const char msg_early[] = "automl: stopping before the search starts "
+                                    "(signal again to quit at once)\n";
+    const char *msg = sig == SIGINT ? msg_int : msg_other;
+    size_t len = sig == SIGINT ? sizeof(msg_int) - 1 : sizeof(msg_other) - 1;
 
-    if (!run_budget || run_budget->stop_flag) {
+    if (run_signal || (run_budget ? run_budget->stop_flag : !run_early)) {
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
     run_signal = sig;
-    run_budget->stop_flag = 1;
-    if (sig == SIGINT ? write(STDERR_FILENO, msg_int, sizeof(msg_int) - 1) < 0
-                      : write(STDERR_FILENO, msg_other, sizeof(msg_other) - 1) < 0)
+    if (run_budget)
+        run_budget->stop_flag = 1;
+    else
+        msg = msg_early, len = sizeof(msg_early) - 1;
+    if (write(STDERR_FILENO, msg, len) < 0)
         return;
 }
 
@@ -73,6 +89,7 @@ static void run_catch(void (*handler)(int), struct sigaction old[RUN_N_STOP_SIGN
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART; /* a read of the data goes on, not fails with EINTR */
     sigemptyset(&sa.sa_mask);
     for (int i = 0; i < RUN_N_STOP_SIGNALS; i++)
         sigaction(run_stop_signals[i], &sa, &old[i]);
@@ -155,13 +172,13 @@ static int run_fit_params(const aml_spec *s, aml_space_learner *l,
         } else if (l->dims[j].implicit) {
             aml_space_remove_dim(l, j);
         } else {
-            fprintf(stderr,
-                    "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task\n",
-                    s->path, l->dims[j].line, l->dims[j].col, l->name, d->name,
-                    task_name(task == AML_TASK_CLASSIFICATION ? AML_TASK_REGRESSION
-                                                              : AML_TASK_CLASSIFICATION),
-                    task_name(task));
-            return -1;
+            return aml_error_set(
+                AML_EINVAL,
+                "%s:%d:%d: %s: '%s' applies to %s only, and this is a %s task", s->path,
+                l->dims[j].line, l->dims[j].col, l->name, d->name,
+                task_name(task == AML_TASK_CLASSIFICATION ? AML_TASK_REGRESSION
+                                                          : AML_TASK_CLASSIFICATION),
+                task_name(task));
         }
     }
     return 0;
@@ -178,14 +195,14 @@ static int run_check_meta(const aml_spec *s, aml_task task)
 
         if (t && !(t->tasks & AML_TASK_BIT(task))) {
             /* At the name itself; the section when the spec lost it. */
-            aml_spec_pos at = i < e->n_meta ? (e->meta_pos ? e->meta_pos[i] : e->pos)
-                                            : e->final_pos;
+            aml_spec_pos at =
+                i < e->n_meta ? (e->meta_pos ? e->meta_pos[i] : e->pos) : e->final_pos;
 
             if (at.line == 0)
                 at = e->pos;
-            fprintf(stderr, "%s:%d:%d: ensemble: meta-learner '%s' does not do %s\n",
-                    s->path, at.line, at.col, name, task_name(task));
-            return -1;
+            return aml_error_set(AML_EINVAL,
+                                 "%s:%d:%d: ensemble: meta-learner '%s' does not do %s",
+                                 s->path, at.line, at.col, name, task_name(task));
         }
     }
     return 0;
@@ -209,22 +226,20 @@ static int run_check_options(const aml_spec *s, const aml_space *space, aml_task
             continue;
         for (size_t i = 0; i < dim->n_choices; i++)
             if (dim->choices[i].kind == AML_VAL_STR &&
-                strcmp(dim->choices[i].str, "none") != 0) {
-                fprintf(stderr,
-                        "%s:%d:%d: preprocess: balance '%s' applies to classification "
-                        "only, and this is a regression task\n",
-                        s->path, dim->line, dim->col, dim->choices[i].str);
-                return -1;
-            }
+                strcmp(dim->choices[i].str, "none") != 0)
+                return aml_error_set(
+                    AML_EINVAL,
+                    "%s:%d:%d: preprocess: balance '%s' applies to classification "
+                    "only, and this is a regression task",
+                    s->path, dim->line, dim->col, dim->choices[i].str);
     }
     if (s->cv_kind == AML_CV_STRATIFIED ||
-        (s->cv_kind == AML_CV_AUTO && s->pos_cv_kind.line)) {
-        fprintf(stderr,
-                "%s:%d:%d: cv: a stratified plan needs classes, and this is a "
-                "regression task (use cv.kind: kfold)\n",
-                s->path, s->pos_cv_kind.line, s->pos_cv_kind.col);
-        return -1;
-    }
+        (s->cv_kind == AML_CV_AUTO && s->pos_cv_kind.line))
+        return aml_error_set(
+            AML_EINVAL,
+            "%s:%d:%d: cv: a stratified plan needs classes, and this is a "
+            "regression task (use cv.kind: kfold)",
+            s->path, s->pos_cv_kind.line, s->pos_cv_kind.col);
     return 0;
 }
 
@@ -257,12 +272,11 @@ static int run_check_bases(const aml_spec *s, const aml_space_learner *l, aml_ta
                 dim->choices[i].kind == AML_VAL_STR ? dim->choices[i].str : "";
             const aml_learner_type *t = aml_learner_type_find(name);
 
-            if (t && !(t->tasks & AML_TASK_BIT(task))) {
-                fprintf(stderr, "%s:%d:%d: %s: base learner '%s' does not do %s\n",
-                        s->path, dim->line ? dim->line : l->line,
-                        dim->line ? dim->col : l->col, l->name, name, task_name(task));
-                return -1;
-            }
+            if (t && !(t->tasks & AML_TASK_BIT(task)))
+                return aml_error_set(
+                    AML_EINVAL, "%s:%d:%d: %s: base learner '%s' does not do %s", s->path,
+                    dim->line ? dim->line : l->line, dim->line ? dim->col : l->col,
+                    l->name, name, task_name(task));
         }
     }
     return 0;
@@ -274,6 +288,7 @@ static int run_check_task(run_ctx *c)
     const aml_spec *s = c->spec;
     aml_task task = c->data->task;
     size_t i;
+    int rc;
 
     /* When the task was inferred, the likely fix is to state it. */
     const char *hint =
@@ -284,32 +299,30 @@ static int run_check_task(run_ctx *c)
             : " (inferred from the target; set data.task: classification "
               "if it holds labels)";
 
-    if (aml_frame_cols(c->data->features) == 0) {
-        fprintf(stderr,
-                "%s: no input columns are left once the target, data.drop and "
-                "uninformative columns are removed\n",
-                s->path);
-        return -1;
-    }
+    if (aml_frame_cols(c->data->features) == 0)
+        return aml_error_set(
+            AML_EINVAL,
+            "%s: no input columns are left once the target, data.drop and "
+            "uninformative columns are removed",
+            s->path);
     c->metric = s->metric ? aml_metric_find(s->metric) : aml_metric_default(task);
-    if (!(c->metric->tasks & AML_TASK_BIT(task))) {
-        fprintf(stderr, "%s:%d:%d: metric '%s' does not apply to a %s task%s\n", s->path,
-                s->pos_metric.line, s->pos_metric.col, c->metric->name, task_name(task),
-                hint);
-        return -1;
-    }
+    if (!(c->metric->tasks & AML_TASK_BIT(task)))
+        return aml_error_set(AML_EINVAL,
+                             "%s:%d:%d: metric '%s' does not apply to a %s task%s",
+                             s->path, s->pos_metric.line, s->pos_metric.col,
+                             c->metric->name, task_name(task), hint);
     for (i = 0; i < c->space->n_learners; i++) {
         aml_space_learner *l = &c->space->learners[i];
         const aml_learner_type *t = aml_learner_type_find(l->name);
 
-        if (run_fit_params(s, l, t, task) < 0 || run_check_bases(s, l, task) < 0)
-            return -1;
-        if (!(t->tasks & AML_TASK_BIT(task))) {
-            fprintf(stderr, "%s:%d:%d: learner '%s' does not do %s (target '%s')%s\n",
-                    s->path, l->line, l->col, l->name, task_name(task), c->data->target,
-                    hint);
-            return -1;
-        }
+        if ((rc = run_fit_params(s, l, t, task)) < 0 ||
+            (rc = run_check_bases(s, l, task)) < 0)
+            return rc;
+        if (!(t->tasks & AML_TASK_BIT(task)))
+            return aml_error_set(AML_EINVAL,
+                                 "%s:%d:%d: learner '%s' does not do %s (target '%s')%s",
+                                 s->path, l->line, l->col, l->name, task_name(task),
+                                 c->data->target, hint);
     }
     return 0;
 }
@@ -545,8 +558,9 @@ static char run_tmp_path[4096];
  */
 static void run_on_signal_final(int sig)
 {
-    static const char msg[] = "\nautoml: interrupted while building the model; the trials "
-                              "are stored: run again to build it\n";
+    static const char msg[] =
+        "\nautoml: interrupted while building the model; the trials "
+        "are stored: run again to build it\n";
 
     if (run_tmp_path[0])
         unlink(run_tmp_path);
@@ -622,6 +636,9 @@ static int run_loop_signals(run_ctx *c, const aml_search_type *st, aml_run_optio
 
     run_budget = &opt->budget;
     run_catch(run_on_stop_signal, old);
+    run_early = 0;
+    if (run_signal) /* came after run_prepare's last look: stop before any trial */
+        opt->budget.stop_flag = 1;
     cli_progress_init(&c->progress, stdout, run_display_budget(c), c->metric->name,
                       c->space, c->quiet);
     rc = aml_run_search(s, c->data, c->space, st, opt, run_on_trial, c);
@@ -729,7 +746,7 @@ static int run_search(run_ctx *c, const aml_search_type *st, int threads)
 static int run_parse_args(int argc, char **argv, const char **spec, int *fresh,
                           int *quiet)
 {
-    cli_args a = {argc, argv, 0};
+    cli_args a = {argc, argv, 0, "run"};
 
     *spec = NULL;
     for (a.i = 0; a.i < argc; a.i++) {
@@ -752,35 +769,68 @@ static int run_parse_args(int argc, char **argv, const char **spec, int *fresh,
     return 0;
 }
 
+/*
+ * A stop signal came before the search: the store (when it was opened) is
+ * released with no new trial, and the run ends as a stopped search does.
+ */
+static int run_stopped_early(const run_ctx *c)
+{
+    int rc;
+
+    if (c->store &&
+        (rc = aml_store_study_release(c->store, c->study_id, "interrupted")) < 0)
+        return cli_fail(rc);
+    printf("search stopped before its first trial: interrupted%s\n",
+           c->store ? "; the study is kept with no new trial" : "; nothing was written");
+    return run_stopped_code();
+}
+
+/* Loads and checks spec and data, opens the store: CLI_EXIT_OK to search, else the
+ * exit code.  A stop signal is looked for after each step that may take long. */
+static int run_prepare(run_ctx *c, aml_spec **spec, const char *path, int fresh)
+{
+    const char *metrics[32], *strategies[16];
+    aml_spec_vocab vocab;
+    int rc;
+
+    cli_spec_vocab(&vocab, metrics, 32, strategies, 16);
+    if ((rc = aml_spec_load(spec, path, &vocab)) < 0)
+        return cli_fail(rc);
+    c->spec = *spec;
+    c->space = (*spec)->space;
+    if ((rc = aml_dataset_load(&c->data, *spec)) < 0 ||
+        (rc = cli_check_task(*spec, c->space, c->data, &c->metric)) < 0)
+        return cli_fail(rc);
+    if (run_signal)
+        return run_stopped_early(c);
+    if ((rc = cli_study_canonical(*spec, c->data, c->metric, &c->canonical, c->hash)) <
+            0 ||
+        (rc = run_open_store(c, fresh)) < 0)
+        return cli_fail(rc);
+    return run_signal ? run_stopped_early(c) : CLI_EXIT_OK;
+}
+
 int cli_run(int argc, char **argv)
 {
-    const char *metrics[32], *strategies[16], *path;
-    aml_spec_vocab vocab;
+    const char *path;
     aml_spec *spec = NULL;
     const aml_search_type *st;
+    struct sigaction old[RUN_N_STOP_SIGNALS];
     run_ctx c = {0};
-    int fresh = 0, rc, threads, code = CLI_EXIT_INPUT;
+    int fresh = 0, threads, code;
 
     if (run_parse_args(argc, argv, &path, &fresh, &c.quiet) < 0)
         return CLI_EXIT_INPUT;
-    cli_spec_vocab(&vocab, metrics, 32, strategies, 16);
-    if ((rc = aml_spec_load(&spec, path, &vocab)) < 0)
-        return cli_fail(rc);
-    c.spec = spec;
-    c.space = spec->space;
-    if ((rc = aml_dataset_load(&c.data, spec)) < 0) {
-        code = cli_fail(rc);
-        goto out;
-    }
-    if (cli_check_task(spec, c.space, c.data, &c.metric) < 0)
+    /* Reading a large data set takes a while: a stop signal then ends the run
+     * as cleanly as one during the search (run_prepare, run_loop_signals).
+     * TODO(signals): the first signal waits for the whole read (the CSV
+     * reader has no stop flag to look at); only a second one ends it at once. */
+    run_early = 1;
+    run_catch(run_on_stop_signal, old);
+    if ((code = run_prepare(&c, &spec, path, fresh)) != CLI_EXIT_OK)
         goto out;
     st = aml_search_type_find(spec->strategy);
     c.budget = run_budget_trials(spec, st);
-    if ((rc = cli_study_canonical(spec, c.data, c.metric, &c.canonical, c.hash)) < 0 ||
-        (rc = run_open_store(&c, fresh)) < 0) {
-        code = cli_fail(rc);
-        goto out;
-    }
     threads = cli_threads(spec->parallel);
     /* A reader of stdout that goes away (`automl run spec | head`) must not
      * kill the run between two store writes: writes then fail (EPIPE) and
@@ -798,6 +848,8 @@ int cli_run(int argc, char **argv)
             code = code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
     }
 out:
+    run_uncatch(old);
+    run_early = 0;
     free(c.canonical);
     aml_store_free(c.store);
     aml_dataset_free(c.data);

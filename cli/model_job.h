@@ -21,10 +21,12 @@ typedef struct cli_model_job {
     const char *out; /* NULL: score and store the ensemble only */
     int format_c;    /* write C source instead of a model file */
     int threads;
-    int save_row; /* record the ensemble in the store */
+    int save_row;    /* record the ensemble in the store */
+    const char *cmd; /* names every error ("automl: CMD: ..."); NULL: run's bare ones */
 } cli_model_job;
 
-/* Runs the ensemble stage, prints what it built, writes it.  Returns 0 or a CLI exit code. */
+/* Runs the ensemble stage, prints what it built, writes it.  Returns 0 or a CLI exit
+ * code. */
 int cli_build_and_write(const cli_model_job *j);
 
 /* cmd_run.c: the names the spec may use, and the checks that need the data. */

@@ -10,15 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "automl: CMD: <message>" on stderr, "automl: <message>" when cmd is NULL. */
+static void cli_verror(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "automl: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("automl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_verror(NULL, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int cli_exit_code(int rc)
@@ -37,7 +43,21 @@ int cli_fail(int rc)
     return cli_exit_code(rc);
 }
 
-int cli_check_out(const char *cmd, const char *path)
+int cli_fail_in(const char *cmd, int rc)
+{
+    const char *msg = aml_error_message();
+
+    if (!cmd)
+        return cli_fail(rc);
+    /* One line whatever the message holds (a name from the data, SQLite's text). */
+    fprintf(stderr, "automl: %s: ", cmd);
+    for (const char *p = msg[0] ? msg : "unknown error"; *p; p++)
+        fputc(*p == '\n' || *p == '\r' ? ' ' : *p, stderr);
+    fputc('\n', stderr);
+    return cli_exit_code(rc);
+}
+
+int cli_check_out(const char *path)
 {
     char *target = NULL, why[512];
     int rc = aml_outfile_target(path, &target);
@@ -47,7 +67,18 @@ int cli_check_out(const char *cmd, const char *path)
         return rc;
     /* The message lives in the slot aml_error_set writes: copy it out first. */
     snprintf(why, sizeof(why), "%s", aml_error_message());
-    return aml_error_set(AML_EINVAL, "automl: %s: --out %s", cmd, why);
+    return aml_error_set(AML_EINVAL, "--out %s", why);
+}
+
+/* An option error, naming a's command when it has one. */
+static void cli_option_error(const cli_args *a, const char *fmt, ...) AML_PRINTF(2, 3);
+static void cli_option_error(const cli_args *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_verror(a->cmd, fmt, ap);
+    va_end(ap);
 }
 
 int cli_opt(cli_args *a, const char *name, const char **value)
@@ -66,7 +97,7 @@ int cli_opt(cli_args *a, const char *name, const char **value)
     if (arg[n] != '\0')
         return 0;
     if (a->i + 1 >= a->argc) {
-        cli_error("option %s needs a value", name);
+        cli_option_error(a, "option %s needs a value", name);
         *value = NULL;
         return 1;
     }
@@ -92,7 +123,7 @@ int cli_positional(cli_args *a, const char *cmd, const char **const slots[], siz
     return -1;
 }
 
-int cli_parse_long(const char *opt, const char *s, long *out)
+int cli_parse_long(const cli_args *a, const char *opt, const char *s, long *out)
 {
     char *end;
     long v;
@@ -102,7 +133,7 @@ int cli_parse_long(const char *opt, const char *s, long *out)
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < 0) {
-        cli_error("option %s takes a non-negative integer, not '%s'", opt, s);
+        cli_option_error(a, "option %s takes a non-negative integer, not '%s'", opt, s);
         return -1;
     }
     *out = v;

@@ -62,6 +62,14 @@ const char *aml_error_where(void);
 void aml_error_clear(void);
 
 /*
+ * A text from the data (a class label) as a message quotes it: whole when
+ * at most AML_QUOTE_MAX bytes, else its first bytes up to that many, cut
+ * between UTF-8 characters, and "...".  Returns text itself or buf.
+ */
+#define AML_QUOTE_MAX 40
+const char *aml_quote_short(const char *text, char buf[AML_QUOTE_MAX + 4]);
+
+/*
  * Checked allocation.  On failure these set AML_ENOMEM and return NULL.
  * aml_calloc and aml_mallocarray check the size product for overflow.
  * Memory is released with free().

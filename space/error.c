@@ -1,9 +1,13 @@
 /*
- * error.c - the thread-local error slot and checked allocation.
+ * error.c - the thread-local error slot, checked allocation, and the short
+ * form in which messages quote text from the data.
  *
  * Each thread owns one message buffer, so trials running on OpenMP workers
  * keep their own failure reasons.  Messages longer than the buffer are
- * truncated rather than allocated: recording an error must not fail.
+ * truncated rather than allocated: recording an error must not fail.  A
+ * class label may be any length; quoted whole, a long one would push the
+ * rest of the message (what to do about it) off the line or out of the
+ * buffer, so messages quote it shortened (aml_quote_short).
  */
 #include "aml.h"
 
@@ -29,6 +33,20 @@ int aml_error__set(int code, const char *file, int line, const char *fmt, ...)
     snprintf(error_where, sizeof(error_where), "%s:%d", file, line);
     error_code_value = code;
     return code;
+}
+
+const char *aml_quote_short(const char *text, char buf[AML_QUOTE_MAX + 4])
+{
+    size_t n = AML_QUOTE_MAX;
+
+    if (strlen(text) <= AML_QUOTE_MAX)
+        return text;
+    /* Back off continuation bytes (10xxxxxx) so no character is cut in two. */
+    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, text, n);
+    memcpy(buf + n, "...", 4);
+    return buf;
 }
 
 const char *aml_error_message(void)

@@ -231,16 +231,15 @@ static int spec_is_null(const yaml_node_t *n)
 /* How a node looks, for "must be X, not Y" messages. */
 static const char *spec_describe(const yaml_node_t *n, char *buf, size_t len)
 {
+    char shown[AML_QUOTE_MAX + 4];
+
     if (n->type == YAML_MAPPING_NODE)
         return "a mapping";
     if (n->type == YAML_SEQUENCE_NODE)
         return "a list";
     if (n->type != YAML_SCALAR_NODE || spec_is_null(n))
         return "nothing";
-    if (strlen(spec_text(n)) > 40)
-        snprintf(buf, len, "'%.40s...'", spec_text(n));
-    else
-        snprintf(buf, len, "'%s'", spec_text(n));
+    snprintf(buf, len, "'%s'", aml_quote_short(spec_text(n), shown));
     return buf;
 }
 

@@ -322,12 +322,15 @@ static int encode_text_classes(aml_dataset *d, const aml_frame *f, size_t col)
 
 static int check_classes(const aml_dataset *d, const aml_spec *spec)
 {
+    char label[AML_QUOTE_MAX + 4];
+
     if (d->n_classes < 2)
-        return aml_error_set(AML_EINVAL,
-                             "%s:%d:%d: target '%s' has a single class ('%s') in %s; "
-                             "classification needs at least two",
-                             spec->path, spec->pos_target.line, spec->pos_target.col,
-                             d->target, d->n_classes ? d->classes[0] : "", spec->train);
+        return aml_error_set(
+            AML_EINVAL,
+            "%s:%d:%d: target '%s' has a single class ('%s') in %s; "
+            "classification needs at least two",
+            spec->path, spec->pos_target.line, spec->pos_target.col, d->target,
+            aml_quote_short(d->n_classes ? d->classes[0] : "", label), spec->train);
     return AML_OK;
 }
 

@@ -133,12 +133,14 @@ static int encode_target(const aml_model *m, const aml_frame *t, const char *pat
             const char *label = aml_frame_level(t, 0, (size_t)aml_frame_codes(t, 0)[i]);
             int k = class_of(m, label);
 
+            char shown[AML_QUOTE_MAX + 4];
+
             if (k < 0)
                 return aml_error_set(AML_EINVAL,
                                      "%s:%zu: class '%s' of '%s' is not one "
                                      "the model knows",
-                                     path, aml_frame_line(t, i), label,
-                                     aml_model_target(m));
+                                     path, aml_frame_line(t, i),
+                                     aml_quote_short(label, shown), aml_model_target(m));
             y[i] = (double)k;
         }
     }

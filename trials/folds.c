@@ -364,16 +364,18 @@ static int folds_check_size(const aml_folds_plan *p, size_t n)
 /* Stratified plans: a one-row class, or every class smaller than k, is fatal. */
 static int folds_check_strata(const aml_folds_plan *p, const size_t *count)
 {
+    char label[AML_QUOTE_MAX + 4];
     size_t most = 0;
     int c;
 
     for (c = 0; c < p->n_classes; c++) {
         if (count[c] == 1)
-            return aml_error_set(AML_EINVAL,
-                                 "class '%s' has a single row: a stratified plan needs "
-                                 "at least 2 rows of every class (remove it, or use "
-                                 "cv.kind: kfold)",
-                                 p->classes ? p->classes[c] : "?");
+            return aml_error_set(
+                AML_EINVAL,
+                "class '%s' has a single row: a stratified plan needs "
+                "at least 2 rows of every class (remove it, or use "
+                "cv.kind: kfold)",
+                aml_quote_short(p->classes ? p->classes[c] : "?", label));
         most = count[c] > most ? count[c] : most;
     }
     if (most < (size_t)p->k)
@@ -387,7 +389,7 @@ static int folds_check_strata(const aml_folds_plan *p, const size_t *count)
 int aml_folds_check(const aml_folds_plan *p, size_t n,
                     int (*warn)(void *payload, const char *line), void *payload)
 {
-    char line[512];
+    char line[512], label[AML_QUOTE_MAX + 4];
     size_t *count = NULL, i;
     int c, rc;
     int kfold = p->kind != AML_CV_HOLDOUT && p->kind != AML_CV_TIME_SERIES;
@@ -407,8 +409,8 @@ int aml_folds_check(const aml_folds_plan *p, size_t n,
         snprintf(line, sizeof(line),
                  "class '%s' has %zu row%s, fewer than the %d folds: some "
                  "validation folds will not hold it",
-                 p->classes ? p->classes[c] : "?", count[c], count[c] == 1 ? "" : "s",
-                 p->k);
+                 aml_quote_short(p->classes ? p->classes[c] : "?", label), count[c],
+                 count[c] == 1 ? "" : "s", p->k);
         rc = warn(payload, line);
     }
     free(count);

@@ -34,6 +34,7 @@
 #include "metric.h"
 #include "aml.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,9 +341,84 @@ static double metric_log_loss(const double *y, const double *pred, size_t n, int
 /* ------------------------------------------------------------------------ */
 /* Regression                                                                */
 
+/*
+ * Targets near 1e300 square to infinity, and near DBL_MAX a difference or a
+ * plain sum of targets overflows too, though rmse, mae and r2 are finite;
+ * tiny ones (1e-170) square to nothing.  Each metric sums the plain way
+ * first (the common case, whose bits stay the textbook formula's), and only
+ * when a sum of finite inputs overflowed or underflowed to nothing sums
+ * again safely: differences of halved values when any value lies beyond
+ * DBL_MAX / 2, means as sums of y_i / n, and squares as LAPACK's scaled sum
+ * of squares (xLASSQ: the sum is scale^2 * ssq, scale the largest term so
+ * far; see Anderson, "Algorithm 978: Safe Scaling in the Level 1 BLAS",
+ * ACM TOMS 44(1), 2017).
+ */
+typedef struct metric_ssq {
+    double scale, ssq; /* the sum is scale^2 * ssq, with ssq in [1, n] once > 0 */
+} metric_ssq;
+
+static void metric_ssq_add(metric_ssq *s, double v)
+{
+    double a = fabs(v), r;
+
+    if (a == 0.0)
+        return;
+    if (a > s->scale) {
+        r = s->scale / a;
+        s->ssq = 1.0 + s->ssq * r * r;
+        s->scale = a;
+    } else {
+        r = a / s->scale;
+        s->ssq += r * r;
+    }
+}
+
+static int metric_all_finite(const double *y, const double *pred, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i]) || !isfinite(pred[i]))
+            return 0;
+    return 1;
+}
+
+/*
+ * True when a plain sum lost the answer: it overflowed, or (a sum of squares
+ * of which one is not zero) underflowed below DBL_MIN, while the inputs are
+ * finite (inf or NaN in gives inf or NaN out).
+ */
+static int metric_sum_lost(double sum, int nonzero, const double *y, const double *pred,
+                           size_t n)
+{
+    if (isfinite(sum) && (sum >= DBL_MIN || !nonzero))
+        return 0;
+    return metric_all_finite(y, pred, n);
+}
+
+/* 0.5 when the difference of two of the values may overflow, else 1. */
+static double metric_diff_factor(const double *y, const double *pred, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fabs(y[i]) > 0x1p1022 || fabs(pred[i]) > 0x1p1022)
+            return 0.5;
+    return 1.0;
+}
+
+/* Sum of (f y_i - f c_i)^2, c_i = pred[i] or, when pred is NULL, c. */
+static metric_ssq metric_ssq_diff(const double *y, const double *pred, double c, size_t n,
+                                  double f)
+{
+    metric_ssq s = {0.0, 0.0};
+
+    for (size_t i = 0; i < n; i++)
+        metric_ssq_add(&s, f * y[i] - f * (pred ? pred[i] : c));
+    return s;
+}
+
 static double metric_rmse(const double *y, const double *pred, size_t n, int k)
 {
-    double sum = 0.0;
+    double sum = 0.0, f;
+    int nonzero = 0;
+    metric_ssq s;
     size_t i;
 
     AML_UNUSED(k);
@@ -352,13 +428,18 @@ static double metric_rmse(const double *y, const double *pred, size_t n, int k)
         double e = y[i] - pred[i];
 
         sum += e * e;
+        nonzero |= e != 0.0;
     }
-    return sqrt(sum / (double)n);
+    if (!metric_sum_lost(sum, nonzero, y, pred, n))
+        return sqrt(sum / (double)n);
+    f = metric_diff_factor(y, pred, n);
+    s = metric_ssq_diff(y, pred, 0.0, n, f);
+    return s.scale * sqrt(s.ssq / (double)n) / f;
 }
 
 static double metric_mae(const double *y, const double *pred, size_t n, int k)
 {
-    double sum = 0.0;
+    double sum = 0.0, f;
     size_t i;
 
     AML_UNUSED(k);
@@ -366,13 +447,45 @@ static double metric_mae(const double *y, const double *pred, size_t n, int k)
         return NAN;
     for (i = 0; i < n; i++)
         sum += fabs(y[i] - pred[i]);
-    return sum / (double)n;
+    if (!metric_sum_lost(sum, 0, y, pred, n))
+        return sum / (double)n;
+    /* Each term at most DBL_MAX / n: the sum cannot overflow. */
+    f = metric_diff_factor(y, pred, n);
+    for (sum = 0.0, i = 0; i < n; i++)
+        sum += fabs(f * y[i] - f * pred[i]) / (double)n;
+    return sum / f;
+}
+
+/* The mean of y, as sums of y_i / n when the plain sum overflows. */
+static double metric_mean(const double *y, size_t n)
+{
+    double sum = 0.0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        sum += y[i];
+    if (isfinite(sum) || !metric_all_finite(y, y, n))
+        return sum / (double)n;
+    for (sum = 0.0, i = 0; i < n; i++)
+        sum += y[i] / (double)n;
+    return sum;
+}
+
+/* 1 - ss_res / ss_tot from scaled sums (both > 0). */
+static double metric_r2_scaled(const double *y, const double *pred, size_t n, double mean)
+{
+    double f = metric_diff_factor(y, pred, n);
+    metric_ssq res = metric_ssq_diff(y, pred, 0.0, n, f);
+    metric_ssq tot = metric_ssq_diff(y, NULL, mean, n, f);
+    double r = res.scale / tot.scale;
+
+    return 1.0 - r * r * (res.ssq / tot.ssq);
 }
 
 static double metric_r2(const double *y, const double *pred, size_t n, int k)
 {
-    double mean = 0.0, ss_res = 0.0, ss_tot = 0.0;
-    int constant = 1;
+    double mean, ss_res = 0.0, ss_tot = 0.0;
+    int constant = 1, nonzero = 0;
     size_t i;
 
     AML_UNUSED(k);
@@ -384,18 +497,21 @@ static double metric_r2(const double *y, const double *pred, size_t n, int k)
     for (i = 0; i < n; i++) {
         double e = y[i] - pred[i];
 
-        mean += y[i];
         ss_res += e * e;
+        nonzero |= e != 0.0;
         constant &= (y[i] == y[0]);
     }
-    mean /= (double)n;
+    mean = metric_mean(y, n);
     for (i = 0; i < n; i++)
         ss_tot += (y[i] - mean) * (y[i] - mean);
 
-    if (ss_res == 0.0)
+    if (!nonzero)
         return 1.0;
-    if (constant || ss_tot == 0.0)
+    if (constant)
         return 0.0;
+    /* Both sums are positive here unless one under- or overflowed. */
+    if (metric_sum_lost(ss_res, 1, y, pred, n) || metric_sum_lost(ss_tot, 1, y, pred, n))
+        return metric_r2_scaled(y, pred, n, mean);
     return 1.0 - ss_res / ss_tot;
 }
 

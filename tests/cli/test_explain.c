@@ -118,19 +118,42 @@ static void write_smooth(const char *name, int first, int n, int odd, double big
     fclose(f);
 }
 
+/* DIR/name: n rows of the smooth set whose a is big, -big, big, ... and y =
+ * sign (3a + b). */
+static void write_alternating(const char *name, int n, double big, double sign)
+{
+    FILE *f = fopen(aml_cli_at(name), "w");
+
+    assert_non_null(f);
+    fputs("a,b,c,y\n", f);
+    for (int i = 0; i < n; i++) {
+        double a, b, c;
+
+        smooth_row(i, &a, &b, &c);
+        a = i % 2 ? -big : big;
+        fprintf(f, "%.17g,%.17g,%.17g,%.17g\n", a, b, c, sign * (3 * a + b));
+    }
+    fclose(f);
+}
+
 /*
  * A ridge model of y = 3a + b (trained on values within [-1, 1]) meets
  * inputs near the top of the double range.  Before, every importance was
  * printed as nan.  Now:
- *  - a = 1e306 on a row: the prediction (about 3e306) is finite but its
- *    error squared is not, so rmse is inf unshuffled: refused, saying so;
+ *  - a = 1e306 on a row: the prediction (about 3e306) is finite, and so is
+ *    rmse although the error's square is not (trials/metric.c scales the
+ *    sum; before, this was refused as an overflow);
  *  - a = 1e308: 3e308 overflows the prediction itself: refused, naming
  *    the row's line (line 2: the first data row);
- *  - a = 1e154 on a row whose y = 3a + b: unshuffled, the error is the
- *    model's small bias times 3e154, squared < 1e308: finite.  Shuffling a
- *    moves 1e154 to a row with y near 0: error about 3e154, squared about
- *    9e308 > DBL_MAX (1.8e308), so rmse is inf: importance inf, std "-",
- *    and a footnote.  Shuffling b or c leaves a in place: finite.
+ *  - a = 5e307, -5e307, ... with y = 3a + b (about +-1.5e308): unshuffled,
+ *    the errors are the model's small bias times a, finite.  Shuffling a
+ *    puts -5e307 on about half the rows whose y is +1.5e308 (and the other
+ *    way round): errors about 3e308, beyond DBL_MAX, on half of the 20 rows,
+ *    so rmse is about 3e308 sqrt(1/2) = 2.1e308 > DBL_MAX (1.8e308), truly
+ *    not finite: importance inf, std "-", and a footnote.  Shuffling b or c
+ *    leaves a in place: finite;
+ *  - the same with y = -(3a + b): every error is about 3e308, rmse too,
+ *    beyond DBL_MAX unshuffled: refused, saying the errors overflow.
  */
 static void test_cli_explain_overflow(void **state)
 {
@@ -152,9 +175,16 @@ static void test_cli_explain_overflow(void **state)
     assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
 
     write_smooth("big.csv", 200, 20, 0, 1e306);
-    assert_int_equal(aml_cli_run("explain h.model big.csv"), 2);
+    assert_int_equal(aml_cli_run("explain h.model big.csv"), 0);
+    out = aml_cli_read(aml_cli_at("out.txt"));
+    assert_null(strstr(out, "nan"));
+    assert_null(strstr(out, "inf"));
+    free(out);
+
+    write_alternating("over.csv", 20, 5e307, -1.0);
+    assert_int_equal(aml_cli_run("explain h.model over.csv"), 2);
     err = aml_cli_read(aml_cli_at("err.txt"));
-    expect(err, "big.csv: the model's rmse on these rows is not finite");
+    expect(err, "over.csv: the model's rmse on these rows is not finite");
     expect(err, "the errors overflow");
     assert_null(strstr(err, "nan"));
     free(err);
@@ -166,7 +196,7 @@ static void test_cli_explain_overflow(void **state)
                 "first on line 2)");
     free(err);
 
-    write_smooth("shuf.csv", 200, 20, 3, 1e154);
+    write_alternating("shuf.csv", 20, 5e307, 1.0);
     assert_int_equal(aml_cli_run("explain h.model shuf.csv"), 0);
     out = aml_cli_read(aml_cli_at("out.txt"));
     expect(out, "\na              inf       -\n");

@@ -12,6 +12,7 @@
 #include "folds.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static int *assign(size_t n, int k, int stratified, const double *y, int n_classes,
@@ -339,17 +340,26 @@ static int collect(void *payload, const char *line)
     return 0;
 }
 
+/* A stratified 3-fold plan over labels y (class indices) naming the classes. */
+static aml_folds_plan stratified_3(const double *y, const char *const *names,
+                                   int n_classes)
+{
+    aml_folds_plan p = {.kind = AML_CV_AUTO,
+                        .k = 3,
+                        .stratified = 1,
+                        .y = y,
+                        .n_classes = n_classes,
+                        .classes = names};
+
+    return p;
+}
+
 /* Class counts a:6, b:2, c:1 (y = 0 x6, 1 x2, 2 x1). */
 static void test_folds_check(void **state)
 {
     static const double y[9] = {0, 0, 0, 0, 0, 0, 1, 1, 2};
     static const char *const names[] = {"a", "b", "c"};
-    aml_folds_plan p = {.kind = AML_CV_AUTO,
-                        .k = 3,
-                        .stratified = 1,
-                        .y = y,
-                        .n_classes = 3,
-                        .classes = names};
+    aml_folds_plan p = stratified_3(y, names, 3);
     char warn[1000] = "";
 
     (void)state;
@@ -375,6 +385,43 @@ static void test_folds_check(void **state)
     assert_non_null(strstr(aml_error_message(), "use cv.folds: 8 at most"));
 }
 
+/*
+ * A long class label is quoted shortened: its first 40 bytes (backed off to
+ * 39 here, so as not to split the two-byte 'é' at bytes 39-40) and "...",
+ * in the error and in the warning alike, whose advice stays on the line.
+ */
+static void test_folds_long_label(void **state)
+{
+    static const double y[7] = {0, 0, 0, 0, 0, 0, 1};
+    char label[160], want[256], warn[1000] = "", buf[AML_QUOTE_MAX + 4];
+    const char *names[] = {"a", label};
+    aml_folds_plan p = stratified_3(y, names, 2);
+
+    (void)state;
+    memset(label, 'x', 39);
+    snprintf(label + 39, sizeof(label) - 39, "\xc3\xa9%0100d", 0); /* é, 100 zeros */
+    assert_int_equal(aml_folds_check(&p, 7, collect, warn), AML_EINVAL);
+    snprintf(want, sizeof(want), "class '%.39s...' has a single row: a stratified plan",
+             label);
+    assert_non_null(strstr(aml_error_message(), want));
+    p.stratified = 0;
+    assert_int_equal(aml_folds_check(&p, 7, collect, warn), AML_OK);
+    snprintf(want, sizeof(want),
+             "class '%.39s...' has 1 row, fewer than the 3 folds: some validation "
+             "folds will not hold it\n",
+             label);
+    assert_string_equal(warn, want);
+
+    /* At most 40 bytes stay whole; 41 ASCII bytes keep 40. */
+    label[40] = '\0';
+    label[39] = 'x';
+    assert_ptr_equal(aml_quote_short(label, buf), label);
+    label[40] = 'z';
+    label[41] = '\0';
+    assert_string_equal(aml_quote_short(label, buf),
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_folds_time_series),
         cmocka_unit_test(test_folds_holdout),
         cmocka_unit_test(test_folds_check),
+        cmocka_unit_test(test_folds_long_label),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -281,6 +281,67 @@ static void test_metric_regression_hand(void **state)
     assert_close(score("r2", y, p, 3, 0), -1.5, TOL);
 }
 
+/*
+ * The hand case above at the ends of the double range, where the plain sums
+ * overflow (or underflow) though every score is finite.
+ *
+ * Scaled by 1e300: errors 0, 1e300, 2e300 (squares overflow): rmse =
+ * sqrt(5/3) 1e300, mae = 1e300, r2 = 1 - 5e600 / 2e600 = -1.5.  Scaled by
+ * 1e-170 (squares underflow to zero): sqrt(5/3) 1e-170, 1e-170, -1.5.
+ */
+static void test_metric_regression_extreme(void **state)
+{
+    const double scales[] = {1e300, 1e-170};
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        const double c = scales[i];
+        const double y[] = {1 * c, 2 * c, 3 * c};
+        const double p[] = {1 * c, 3 * c, 5 * c};
+
+        assert_close(score("rmse", y, p, 3, 0) / c, sqrt(5.0 / 3.0), TOL);
+        assert_close(score("mae", y, p, 3, 0) / c, 1.0, TOL);
+        assert_close(score("r2", y, p, 3, 0), -1.5, TOL);
+    }
+}
+
+/*
+ * Near DBL_MAX (1.797e308) even a difference or the sum of y overflows.
+ *
+ * y = 1.2e308, -1.2e308 and six 0, pred = -y: errors +-2.4e308 (beyond
+ * DBL_MAX) and six 0.  rmse = sqrt(2 (2.4e308)^2 / 8) = 2.4e308 / 2 =
+ * 1.2e308; mae = 2 (2.4e308) / 8 = 6e307; mean 0, ss_tot = 2 (1.2e308)^2,
+ * ss_res = 2 (2.4e308)^2 = 4 ss_tot, r2 = 1 - 4 = -3.
+ *
+ * y = 1.5e308 1.5e308 1e308 1e308 (sum 5e308 overflows), pred = 1e308
+ * 1.5e308 1.5e308 1e308: errors 5e307 0 -5e307 0.  rmse = sqrt(2 (5e307)^2
+ * / 4) = 5e307 / sqrt(2); mae = 1e308 / 4 = 2.5e307; mean 1.25e308,
+ * deviations +-2.5e307, ss_tot = 4 (2.5e307)^2 = 2.5e615, ss_res =
+ * 2 (5e307)^2 = 5e615, r2 = 1 - 2 = -1.
+ *
+ * Infinite or NaN inputs still give infinite or NaN scores.
+ */
+static void test_metric_regression_near_max(void **state)
+{
+    const double y1[] = {1.2e308, -1.2e308, 0, 0, 0, 0, 0, 0};
+    const double p1[] = {-1.2e308, 1.2e308, 0, 0, 0, 0, 0, 0};
+    const double y2[] = {1.5e308, 1.5e308, 1e308, 1e308};
+    const double p2[] = {1e308, 1.5e308, 1.5e308, 1e308};
+    const double yi[] = {1, 2}, pi[] = {1, INFINITY}, pn[] = {1, NAN};
+
+    (void)state;
+    assert_close(score("rmse", y1, p1, 8, 0), 1.2e308, TOL);
+    assert_close(score("mae", y1, p1, 8, 0), 6e307, TOL);
+    assert_close(score("r2", y1, p1, 8, 0), -3.0, TOL);
+    assert_close(score("rmse", y2, p2, 4, 0), 5e307 / sqrt(2.0), TOL);
+    assert_close(score("mae", y2, p2, 4, 0), 2.5e307, TOL);
+    assert_close(score("r2", y2, p2, 4, 0), -1.0, TOL);
+    assert_true(isinf(score("rmse", yi, pi, 2, 0)));
+    assert_true(isinf(score("mae", yi, pi, 2, 0)));
+    assert_true(isnan(score("rmse", yi, pn, 2, 0)));
+    assert_true(isnan(score("r2", yi, pn, 2, 0)));
+}
+
 /* sklearn 1.2 r2: constant y -> 1 if perfect else 0; under two rows NaN. */
 static void test_metric_r2_degenerate(void **state)
 {
@@ -410,6 +471,8 @@ int main(void)
         cmocka_unit_test(test_metric_predicted_only_class),
         cmocka_unit_test(test_metric_log_loss_hand),
         cmocka_unit_test(test_metric_regression_hand),
+        cmocka_unit_test(test_metric_regression_extreme),
+        cmocka_unit_test(test_metric_regression_near_max),
         cmocka_unit_test(test_metric_r2_degenerate),
         cmocka_unit_test(test_metric_bad_labels),
         cmocka_unit_test(test_metric_auc_nan_score),
