@@ -5,7 +5,7 @@ scikit-learn's HistGradientBoosting with default settings.
 Run from the repository root after building (bench/run.sh does both):
 
     /usr/bin/python3 bench/ensemble_holdout.py [--trials 40] [--time 90s]
-        [--datasets iris,wine,...] [--method selection] [--seed 1]
+        [--datasets iris,wine,...] [--method selection] [--seed 1[,2,3]]
 
 For every classification and regression set in ../shared/datasets (the
 catalog's main table), the file's data lines are shuffled with the seed and
@@ -23,7 +23,9 @@ the original: quoting, missing tokens and separators untouched).  On the 75%:
 
 It prints one row per set (test accuracy or RMSE of each, and whether the
 ensemble is at least as good as the best trial and as the baseline) and the
-two counts the issue's targets are about.
+two counts the issue's targets are about, per split seed; with several
+seeds (--seed 1,2,3) also the counts over all of them, since on the small
+sets one split moves the counts by several sets.
 """
 import argparse
 import json
@@ -193,18 +195,8 @@ def run_set(name, task, target, a, work):
     return ens, single, base, secs
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--trials", type=int, default=40)
-    p.add_argument("--time", default="90s")
-    p.add_argument("--method", default="selection")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--datasets", default="")
-    a = p.parse_args()
-    sets = catalog()
-    if a.datasets:
-        want = a.datasets.split(",")
-        sets = [s for s in sets if s[0] in want]
+def run_seed(a, sets):
+    """One split seed: the table and its two counts; returns (wins_best, wins_hgb, n)."""
     print("%-20s %-6s %10s %10s %10s %6s %6s %7s" % ("data set", "metric", "ensemble",
           "best trial", "HGB", ">=best", ">=HGB", "seconds"))
     wins_best = wins_hgb = n = 0
@@ -224,8 +216,35 @@ def main():
                 name, "acc" if task == "classification" else "rmse", ens, single, base,
                 "yes" if b1 else "no", "yes" if b2 else "no", secs))
             sys.stdout.flush()
-    print("ensemble >= best single trial on %d of %d sets; >= HistGradientBoosting on %d "
-          "of %d" % (wins_best, n, wins_hgb, n))
+    print("seed %d: ensemble >= best single trial on %d of %d sets; >= HistGradientBoosting "
+          "on %d of %d" % (a.seed, wins_best, n, wins_hgb, n))
+    return wins_best, wins_hgb, n
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--trials", type=int, default=40)
+    p.add_argument("--time", default="90s")
+    p.add_argument("--method", default="selection")
+    p.add_argument("--seed", default="1", help="a split seed, or several: 1,2,3")
+    p.add_argument("--datasets", default="")
+    a = p.parse_args()
+    sets = catalog()
+    if a.datasets:
+        want = a.datasets.split(",")
+        sets = [s for s in sets if s[0] in want]
+    totals = [0, 0, 0]
+    seeds = [int(x) for x in str(a.seed).split(",")]
+    for seed in seeds:
+        a.seed = seed
+        for i, v in enumerate(run_seed(a, sets)):
+            totals[i] += v
+        print()
+    if len(seeds) > 1:
+        b1, b2, n = totals
+        print("all %d seeds: ensemble >= best single trial on %d of %d (%.0f%%); >= "
+              "HistGradientBoosting on %d of %d (%.0f%%)" % (len(seeds), b1, n, 100.0 * b1 / n,
+                                                            b2, n, 100.0 * b2 / n))
 
 
 if __name__ == "__main__":
