@@ -251,6 +251,30 @@ static void test_export_c(void **state)
     assert_int_equal(aml_cli_run("predict s.model new_penguins.csv --proba --out ap.csv"),
                      0);
     same_bytes("cp.csv", "ap.csv");
+
+    /* A NUL byte in a field: predict refuses it, and so does the program. */
+    {
+        static const char nul[] =
+            "sex,body_mass_g,flipper_length_mm,bill_depth_mm,"
+            "bill_length_mm,island\nmale,3750,181,18.7,39.1,Torgersen\n"
+            "male,37\0"
+            "50,181,18.7,39.1,Torgersen\n";
+        FILE *f = fopen(aml_cli_at("nul.csv"), "wb");
+        int rc;
+
+        assert_non_null(f);
+        assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, f), sizeof(nul) - 1);
+        fclose(f);
+        assert_int_equal(aml_cli_run("predict s.model nul.csv --out n.csv"), 2);
+        aml_cli_expect_in("err.txt", "nul.csv:3:2: NUL byte in a field");
+        snprintf(cmd, sizeof(cmd), "cd '%s' && ./model < nul.csv > cn.csv 2> cn.txt",
+                 aml_cli_dir());
+        rc = system(cmd);
+        assert_true(WIFEXITED(rc));
+        assert_int_equal(WEXITSTATUS(rc), 2);
+        aml_cli_expect_in("cn.txt",
+                          "automl_predict: stdin:3: NUL byte in a field (column 2)\n");
+    }
 }
 
 /*
