@@ -107,6 +107,33 @@ static int export_save_row(const cli_model_job *j, const aml_build_report *r)
     return aml_store_ensemble_save(j->store, j->study_id, &row);
 }
 
+/*
+ * The line that says what was written.  Without a refit a member is its
+ * trial's cross-validation models, each fitted on its split's training rows
+ * only: k of them averaged, or one under holdout (the only plan with a
+ * single split, since k-fold plans need two folds or more).
+ */
+static void export_say_written(const cli_model_job *j, const aml_model *m,
+                               const aml_build_report *r)
+{
+    const char *what = j->format_c ? "C source" : "model";
+    const char *each = r->n_members == 1 ? "" : "each ";
+    int folds = aml_model_member_n_pipes(m, 0);
+
+    printf("%s: %zu member%s", what, r->n_members, r->n_members == 1 ? "" : "s");
+    if (j->spec->ensemble.refit || j->trial >= 0)
+        printf(" refitted on %zu rows", j->data->n);
+    else if (folds == 1)
+        printf(", %sits trial's model fitted on the holdout split's training rows "
+               "(not all %zu)",
+               each, j->data->n);
+    else
+        printf(", %sthe average of its trial's %d cross-validation fold models "
+               "(each fitted on its fold's training rows, not all %zu)",
+               each, folds, j->data->n);
+    printf(", written to %s\n", j->out);
+}
+
 static int export_write(const cli_model_job *j, aml_model *m, const aml_build_report *r)
 {
     const aml_spec *s = j->spec;
@@ -117,13 +144,7 @@ static int export_write(const cli_model_job *j, aml_model *m, const aml_build_re
         return rc;
     rc = j->format_c ? aml_model_export_c(m, j->out) : aml_model_save(m, j->out);
     if (rc == 0)
-        printf("%s: %zu member%s %s %zu rows, written to %s\n",
-               j->format_c ? "C source" : "model", r->n_members,
-               r->n_members == 1 ? "" : "s",
-               s->ensemble.refit || j->trial >= 0
-                   ? "refitted on"
-                   : "as their cross-validation fold models (averaged), trained on",
-               j->data->n, j->out);
+        export_say_written(j, m, r);
     return rc;
 }
 

@@ -379,6 +379,43 @@ static void test_run_without_output(void **state)
     assert_false(access(aml_cli_at("s.model"), F_OK) == 0);
 }
 
+/*
+ * refit: false says what the members are: k fold models averaged, each
+ * fitted on its fold's training rows, or under holdout the one model of the
+ * split (no average, and never all rows); one member or several.
+ */
+static void test_no_refit_wording(void **state)
+{
+    char cmd[1024];
+
+    (void)state;
+    aml_cli_dir_setup("ens_norefit", "examples/penguins/*.csv", NULL);
+    write_spec("classification", "ensemble: {method: none, refit: false}\n");
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    aml_cli_expect_in("out.txt",
+                      "model: 1 member, the average of its trial's 4 "
+                      "cross-validation fold models (each fitted on its "
+                      "fold's training rows, not all 344), written to s.model");
+
+    /* holdout: one model per member, and with several members "each" */
+    snprintf(
+        cmd, sizeof(cmd),
+        "sed -i -e 's/^cv:.*/cv: {kind: holdout, seed: 3}/' -e 's/^study: s/study: h/' "
+        "-e 's/^ensemble:.*/ensemble: {method: voting, size: 2, fallback: false, "
+        "refit: false}/' '%s'",
+        aml_cli_at("spec.yaml"));
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    aml_cli_expect_in("out.txt",
+                      "model: 2 members, each its trial's model fitted on the "
+                      "holdout split's training rows (not all 344), written to "
+                      "s.model");
+    assert_int_equal(aml_cli_run("export s.db --study h --method none --out n.model"), 0);
+    aml_cli_expect_in("out.txt",
+                      "model: 1 member, its trial's model fitted on the holdout "
+                      "split's training rows (not all 344), written to n.model");
+}
+
 /* A prediction that is not a number is an error naming the line, never "nan". */
 static void test_predict_not_a_number(void **state)
 {
@@ -437,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_export_method),
         cmocka_unit_test(test_run_without_output),
         cmocka_unit_test(test_export_c),
+        cmocka_unit_test(test_no_refit_wording),
         cmocka_unit_test(test_predict_not_a_number),
         cmocka_unit_test(test_export_bad),
     };
