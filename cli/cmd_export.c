@@ -173,9 +173,35 @@ static aml_build_request export_request(const cli_model_job *j,
 static const char *const export_methods[] = {"selection", "stacking", "voting", "none",
                                              NULL};
 
-int cli_build_and_write(const cli_model_job *j)
+/*
+ * The spec's ensemble could not be built: the best trial alone instead, as
+ * the search's result stands.  The warning is printed only when that model
+ * can be built, since it promises it (with no successful trial, the one
+ * error says so).
+ */
+static int export_fall_back(const cli_model_job *j, aml_model **m, aml_build_report *r,
+                            aml_build_request *q)
 {
     aml_spec_ensemble none = j->spec->ensemble;
+    int method = q->ens->method, rc;
+    char *why = aml_strdup(aml_error_message());
+
+    if (!why)
+        return AML_ENOMEM;
+    aml_build_report_dispose(r);
+    none.method = AML_ENSEMBLE_NONE;
+    q->ens = &none;
+    rc = aml_build_model(m, r, q);
+    q->ens = &j->spec->ensemble;
+    if (rc == 0)
+        cli_error("%s%swarning: no %s ensemble (%s); using the best trial alone",
+                  j->cmd ? j->cmd : "", j->cmd ? ": " : "", export_methods[method], why);
+    free(why);
+    return rc;
+}
+
+int cli_build_and_write(const cli_model_job *j)
+{
     aml_build_request q = export_request(j, &j->spec->ensemble);
     aml_build_report r;
     aml_model *m = NULL;
@@ -184,16 +210,8 @@ int cli_build_and_write(const cli_model_job *j)
     /* The refits get every thread through the learners' own (deterministic)
      * parallelism; BLAS stays on one thread (cli/main.c). */
     rc = aml_build_model(&m, &r, &q);
-    if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
-        /* The search's result stands even when its ensemble cannot be built. */
-        cli_error("%s%swarning: no %s ensemble (%s); using the best trial alone",
-                  j->cmd ? j->cmd : "", j->cmd ? ": " : "", export_methods[q.ens->method],
-                  aml_error_message());
-        aml_build_report_dispose(&r);
-        none.method = AML_ENSEMBLE_NONE;
-        q.ens = &none;
-        rc = aml_build_model(&m, &r, &q);
-    }
+    if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE)
+        rc = export_fall_back(j, &m, &r, &q);
     if (rc == 0) {
         export_print(j, &r);
         if (j->save_row)

@@ -352,6 +352,12 @@ static void test_export_bad(void **state)
     export_refused("s.db --out y.model", 2, "metric 'rmse' does not apply");
     exec_sql("UPDATE study SET spec_text = replace(spec_text, 'metric: rmse\n', '')");
 
+    /* No successful trial: that one error, not first a warning that promises
+     * the best trial alone. */
+    exec_sql("UPDATE trial SET status = 'failed'");
+    export_refused("s.db --out y.model", 2, "the study has no successful trial");
+    exec_sql("UPDATE trial SET status = 'ok'");
+
     /* The data changed since the search: export refuses to build from it. */
     {
         FILE *f = fopen(aml_cli_at("penguins.csv"), "a");
