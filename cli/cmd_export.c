@@ -266,13 +266,7 @@ static int export_parse_size(export_args *a, const cli_args *c, const char *v)
         cli_error("export: --size given twice");
         return -1;
     }
-    if (cli_parse_long(c, "--size", v, &a->size) < 0)
-        return -1; /* it said why */
-    if (a->size < 1 || a->size > 1000) {
-        cli_error("export: --size takes a member count from 1 to 1000");
-        return -1;
-    }
-    return 0;
+    return cli_parse_count(c, "--size", v, 1000, &a->size); /* it says why */
 }
 
 /* One option of argv[c->i]: 1 taken, 0 not an option of export, -1 said why. */
