@@ -91,6 +91,10 @@ int cli_positional(cli_args *a, const char *cmd, const char **const slots[], siz
 /* Parses a non-negative integer value of option opt of a's command, printing an
  * error on failure. */
 int cli_parse_long(const cli_args *a, const char *opt, const char *s, long *out);
+/* Parses a count from 1 to hi, printing "option OPT takes a positive integer up to
+ * HI, not 'S'" otherwise (one message for every wrong value). */
+int cli_parse_count(const cli_args *a, const char *opt, const char *s, long hi,
+                    long *out);
 
 /* A simple aligned text table. */
 typedef struct cli_table cli_table;

@@ -27,13 +27,7 @@ static int explain_option(explain_args *p, cli_args *a)
     const char *v;
 
     if (cli_opt(a, "--repeats", &v)) {
-        if (cli_parse_long(a, "--repeats", v, &p->repeats) < 0)
-            return -1;
-        if (p->repeats < 1 || p->repeats > 1000) {
-            cli_error("explain: --repeats must be 1 to 1000, not %ld", p->repeats);
-            return -1;
-        }
-        return 1;
+        return cli_parse_count(a, "--repeats", v, 1000, &p->repeats) < 0 ? -1 : 1;
     }
     if (cli_opt(a, "--seed", &v))
         return cli_parse_long(a, "--seed", v, &p->seed) < 0 ? -1 : 1;

@@ -107,6 +107,33 @@ static int export_save_row(const cli_model_job *j, const aml_build_report *r)
     return aml_store_ensemble_save(j->store, j->study_id, &row);
 }
 
+/*
+ * The line that says what was written.  Without a refit a member is its
+ * trial's cross-validation models, each fitted on its split's training rows
+ * only: k of them averaged, or one under holdout (the only plan with a
+ * single split, since k-fold plans need two folds or more).
+ */
+static void export_say_written(const cli_model_job *j, const aml_model *m,
+                               const aml_build_report *r)
+{
+    const char *what = j->format_c ? "C source" : "model";
+    const char *each = r->n_members == 1 ? "" : "each ";
+    int folds = aml_model_member_n_pipes(m, 0);
+
+    printf("%s: %zu member%s", what, r->n_members, r->n_members == 1 ? "" : "s");
+    if (j->spec->ensemble.refit || j->trial >= 0)
+        printf(" refitted on %zu rows", j->data->n);
+    else if (folds == 1)
+        printf(", %sits trial's model fitted on the holdout split's training rows "
+               "(not all %zu)",
+               each, j->data->n);
+    else
+        printf(", %sthe average of its trial's %d cross-validation fold models "
+               "(each fitted on its fold's training rows, not all %zu)",
+               each, folds, j->data->n);
+    printf(", written to %s\n", j->out);
+}
+
 static int export_write(const cli_model_job *j, aml_model *m, const aml_build_report *r)
 {
     const aml_spec *s = j->spec;
@@ -117,13 +144,7 @@ static int export_write(const cli_model_job *j, aml_model *m, const aml_build_re
         return rc;
     rc = j->format_c ? aml_model_export_c(m, j->out) : aml_model_save(m, j->out);
     if (rc == 0)
-        printf("%s: %zu member%s %s %zu rows, written to %s\n",
-               j->format_c ? "C source" : "model", r->n_members,
-               r->n_members == 1 ? "" : "s",
-               s->ensemble.refit || j->trial >= 0
-                   ? "refitted on"
-                   : "as their cross-validation fold models (averaged), trained on",
-               j->data->n, j->out);
+        export_say_written(j, m, r);
     return rc;
 }
 
@@ -152,9 +173,35 @@ static aml_build_request export_request(const cli_model_job *j,
 static const char *const export_methods[] = {"selection", "stacking", "voting", "none",
                                              NULL};
 
-int cli_build_and_write(const cli_model_job *j)
+/*
+ * The spec's ensemble could not be built: the best trial alone instead, as
+ * the search's result stands.  The warning is printed only when that model
+ * can be built, since it promises it (with no successful trial, the one
+ * error says so).
+ */
+static int export_fall_back(const cli_model_job *j, aml_model **m, aml_build_report *r,
+                            aml_build_request *q)
 {
     aml_spec_ensemble none = j->spec->ensemble;
+    int method = q->ens->method, rc;
+    char *why = aml_strdup(aml_error_message());
+
+    if (!why)
+        return AML_ENOMEM;
+    aml_build_report_dispose(r);
+    none.method = AML_ENSEMBLE_NONE;
+    q->ens = &none;
+    rc = aml_build_model(m, r, q);
+    q->ens = &j->spec->ensemble;
+    if (rc == 0)
+        cli_error("%s%swarning: no %s ensemble (%s); using the best trial alone",
+                  j->cmd ? j->cmd : "", j->cmd ? ": " : "", export_methods[method], why);
+    free(why);
+    return rc;
+}
+
+int cli_build_and_write(const cli_model_job *j)
+{
     aml_build_request q = export_request(j, &j->spec->ensemble);
     aml_build_report r;
     aml_model *m = NULL;
@@ -163,16 +210,8 @@ int cli_build_and_write(const cli_model_job *j)
     /* The refits get every thread through the learners' own (deterministic)
      * parallelism; BLAS stays on one thread (cli/main.c). */
     rc = aml_build_model(&m, &r, &q);
-    if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE) {
-        /* The search's result stands even when its ensemble cannot be built. */
-        cli_error("%s%swarning: no %s ensemble (%s); using the best trial alone",
-                  j->cmd ? j->cmd : "", j->cmd ? ": " : "", export_methods[q.ens->method],
-                  aml_error_message());
-        aml_build_report_dispose(&r);
-        none.method = AML_ENSEMBLE_NONE;
-        q.ens = &none;
-        rc = aml_build_model(&m, &r, &q);
-    }
+    if (rc < 0 && j->trial < 0 && q.ens->method != AML_ENSEMBLE_NONE)
+        rc = export_fall_back(j, &m, &r, &q);
     if (rc == 0) {
         export_print(j, &r);
         if (j->save_row)
@@ -227,13 +266,7 @@ static int export_parse_size(export_args *a, const cli_args *c, const char *v)
         cli_error("export: --size given twice");
         return -1;
     }
-    if (cli_parse_long(c, "--size", v, &a->size) < 0)
-        return -1; /* it said why */
-    if (a->size < 1 || a->size > 1000) {
-        cli_error("export: --size takes a member count from 1 to 1000");
-        return -1;
-    }
-    return 0;
+    return cli_parse_count(c, "--size", v, 1000, &a->size); /* it says why */
 }
 
 /* One option of argv[c->i]: 1 taken, 0 not an option of export, -1 said why. */

@@ -5,6 +5,7 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -123,20 +124,40 @@ int cli_positional(cli_args *a, const char *cmd, const char **const slots[], siz
     return -1;
 }
 
-int cli_parse_long(const cli_args *a, const char *opt, const char *s, long *out)
+/* s as a whole decimal integer from lo to hi; 0 or -1 (nothing printed). */
+static int cli_long_in(const char *s, long lo, long hi, long *out)
 {
     char *end;
     long v;
 
-    if (!s)
-        return -1;
     errno = 0;
     v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0) {
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_long(const cli_args *a, const char *opt, const char *s, long *out)
+{
+    if (!s)
+        return -1;
+    if (cli_long_in(s, 0, LONG_MAX, out) < 0) {
         cli_option_error(a, "option %s takes a non-negative integer, not '%s'", opt, s);
         return -1;
     }
-    *out = v;
+    return 0;
+}
+
+int cli_parse_count(const cli_args *a, const char *opt, const char *s, long hi, long *out)
+{
+    if (!s)
+        return -1;
+    if (cli_long_in(s, 1, hi, out) < 0) {
+        cli_option_error(a, "option %s takes a positive integer up to %ld, not '%s'", opt,
+                         hi, s);
+        return -1;
+    }
     return 0;
 }
 

@@ -2006,9 +2006,15 @@ static int spec_read_meta(spec_ctx *c, const spec_entry *e)
         return AML_ENOMEM;
     it = e->val->data.sequence.items.start;
     for (size_t i = 0; it < e->val->data.sequence.items.top; it++, i++) {
-        if ((rc = spec_meta_name(c, spec_node(c, *it), "meta")) < 0)
+        yaml_node_t *item = spec_node(c, *it);
+
+        if ((rc = spec_meta_name(c, item, "meta")) < 0)
             return rc;
-        en->meta_pos[i] = spec_pos(spec_node(c, *it));
+        /* A second copy (same learner, same defaults) would add nothing but a tie. */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(en->meta[j], en->meta[i]) == 0)
+                return spec_fail(c, item, "'meta' lists '%s' twice", en->meta[i]);
+        en->meta_pos[i] = spec_pos(item);
     }
     return AML_OK;
 }

@@ -967,10 +967,11 @@ static int build_candidates(build_ctx *x)
 
     if ((rc = aml_store_trial_records(q->store, q->study_id, build_collect, x)) < 0)
         return rc;
-    qsort(x->c, x->m, sizeof(*x->c), build_cand_cmp);
+    /* Checked first: with no candidate x->c is NULL, which qsort must not get. */
     if (x->m == 0)
         return aml_error_set(AML_EINVAL, "the study has no successful trial to build a "
                                          "model from");
+    qsort(x->c, x->m, sizeof(*x->c), build_cand_cmp);
     if (q->trial < 0)
         return AML_OK;
     for (size_t i = 0; i < x->m; i++) {

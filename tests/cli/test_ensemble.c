@@ -251,6 +251,30 @@ static void test_export_c(void **state)
     assert_int_equal(aml_cli_run("predict s.model new_penguins.csv --proba --out ap.csv"),
                      0);
     same_bytes("cp.csv", "ap.csv");
+
+    /* A NUL byte in a field: predict refuses it, and so does the program. */
+    {
+        static const char nul[] =
+            "sex,body_mass_g,flipper_length_mm,bill_depth_mm,"
+            "bill_length_mm,island\nmale,3750,181,18.7,39.1,Torgersen\n"
+            "male,37\0"
+            "50,181,18.7,39.1,Torgersen\n";
+        FILE *f = fopen(aml_cli_at("nul.csv"), "wb");
+        int rc;
+
+        assert_non_null(f);
+        assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, f), sizeof(nul) - 1);
+        fclose(f);
+        assert_int_equal(aml_cli_run("predict s.model nul.csv --out n.csv"), 2);
+        aml_cli_expect_in("err.txt", "nul.csv:3:2: NUL byte in a field");
+        snprintf(cmd, sizeof(cmd), "cd '%s' && ./model < nul.csv > cn.csv 2> cn.txt",
+                 aml_cli_dir());
+        rc = system(cmd);
+        assert_true(WIFEXITED(rc));
+        assert_int_equal(WEXITSTATUS(rc), 2);
+        aml_cli_expect_in("cn.txt",
+                          "automl_predict: stdin:3: NUL byte in a field (column 2)\n");
+    }
 }
 
 /*
@@ -299,7 +323,12 @@ static void test_export_bad(void **state)
         {"s.db --trial 3 --ensemble --out x.model", "exclude each other"},
         {"s.db --format rust --out x.model", "unknown --format 'rust'"},
         {"s.db --method bagging --out x.model", "unknown --method 'bagging'"},
-        {"s.db --size 0 --out x.model", "--size takes a member count from 1 to 1000"},
+        {"s.db --size 0 --out x.model",
+         "option --size takes a positive integer up to 1000, not '0'"},
+        {"s.db --size -1 --out x.model",
+         "option --size takes a positive integer up to 1000, not '-1'"},
+        {"s.db --size 1001 --out x.model",
+         "option --size takes a positive integer up to 1000, not '1001'"},
         {"s.db --size 3 --size 4 --out x.model", "--size given twice"},
         {"s.db --trial 1 --method voting --out x.model",
          "apply to the ensemble, not to --trial"},
@@ -328,6 +357,12 @@ static void test_export_bad(void **state)
     export_refused("s.db --out y.model", 2, "metric 'rmse' does not apply");
     exec_sql("UPDATE study SET spec_text = replace(spec_text, 'metric: rmse\n', '')");
 
+    /* No successful trial: that one error, not first a warning that promises
+     * the best trial alone. */
+    exec_sql("UPDATE trial SET status = 'failed'");
+    export_refused("s.db --out y.model", 2, "the study has no successful trial");
+    exec_sql("UPDATE trial SET status = 'ok'");
+
     /* The data changed since the search: export refuses to build from it. */
     {
         FILE *f = fopen(aml_cli_at("penguins.csv"), "a");
@@ -353,6 +388,43 @@ static void test_run_without_output(void **state)
     assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
     aml_cli_expect_in("out.txt", "model: not written (the spec names no output file)");
     assert_false(access(aml_cli_at("s.model"), F_OK) == 0);
+}
+
+/*
+ * refit: false says what the members are: k fold models averaged, each
+ * fitted on its fold's training rows, or under holdout the one model of the
+ * split (no average, and never all rows); one member or several.
+ */
+static void test_no_refit_wording(void **state)
+{
+    char cmd[1024];
+
+    (void)state;
+    aml_cli_dir_setup("ens_norefit", "examples/penguins/*.csv", NULL);
+    write_spec("classification", "ensemble: {method: none, refit: false}\n");
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    aml_cli_expect_in("out.txt",
+                      "model: 1 member, the average of its trial's 4 "
+                      "cross-validation fold models (each fitted on its "
+                      "fold's training rows, not all 344), written to s.model");
+
+    /* holdout: one model per member, and with several members "each" */
+    snprintf(
+        cmd, sizeof(cmd),
+        "sed -i -e 's/^cv:.*/cv: {kind: holdout, seed: 3}/' -e 's/^study: s/study: h/' "
+        "-e 's/^ensemble:.*/ensemble: {method: voting, size: 2, fallback: false, "
+        "refit: false}/' '%s'",
+        aml_cli_at("spec.yaml"));
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(aml_cli_run("run spec.yaml --quiet"), 0);
+    aml_cli_expect_in("out.txt",
+                      "model: 2 members, each its trial's model fitted on the "
+                      "holdout split's training rows (not all 344), written to "
+                      "s.model");
+    assert_int_equal(aml_cli_run("export s.db --study h --method none --out n.model"), 0);
+    aml_cli_expect_in("out.txt",
+                      "model: 1 member, its trial's model fitted on the holdout "
+                      "split's training rows (not all 344), written to n.model");
 }
 
 /* A prediction that is not a number is an error naming the line, never "nan". */
@@ -413,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_export_method),
         cmocka_unit_test(test_run_without_output),
         cmocka_unit_test(test_export_c),
+        cmocka_unit_test(test_no_refit_wording),
         cmocka_unit_test(test_predict_not_a_number),
         cmocka_unit_test(test_export_bad),
     };

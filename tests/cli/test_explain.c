@@ -79,7 +79,13 @@ static void test_cli_explain(void **state)
     assert_int_equal(
         automl("explain " MODEL " examples/penguins/penguins.csv --repeats 0", c), 2);
     err = output(c, "err");
-    expect(err, "--repeats must be 1 to 1000");
+    expect(err, "option --repeats takes a positive integer up to 1000, not '0'");
+    free(err);
+    /* -1 is refused with the same words as 0 (not "non-negative") */
+    assert_int_equal(
+        automl("explain " MODEL " examples/penguins/penguins.csv --repeats -1", c), 2);
+    err = output(c, "err");
+    expect(err, "option --repeats takes a positive integer up to 1000, not '-1'");
     free(err);
     assert_int_equal(automl("explain " MODEL, c), 2);
     assert_int_equal(automl("explain examples/penguins/penguins.csv "

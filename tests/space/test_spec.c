@@ -487,6 +487,9 @@ static const bad_case bad_ensemble_cases[] = {
      "8:36: 'meta' names unknown learner 'svm'"},
     {HEAD TAIL "ensemble: {method: stacking, meta: [ridge, nope]}\n",
      "8:44: 'meta' names unknown learner 'nope'"},
+    /* "ensemble: {method: stacking, meta: [knn, ridge, knn]}": the second knn at 49. */
+    {HEAD TAIL "ensemble: {method: stacking, meta: [knn, ridge, knn]}\n",
+     "8:49: 'meta' lists 'knn' twice"},
     {HEAD TAIL "ensemble: {method: stacking, meta: []}\n",
      "8:36: 'meta' must name at least one learner"},
     {HEAD TAIL "ensemble: {method: stacking, final: ridge}\n",
