@@ -1092,11 +1092,6 @@ static int build_prepare(build_ctx *x, aml_build_report *rep)
 static int build_keep_or_fall_back(build_ctx *x, build_choice *ch, aml_stack **st,
                                    aml_build_report *rep)
 {
-    int rc;
-
-    rep->ensemble_score = rep->score;
-    if ((rc = build_single_honest(x, &rep->single_score)) < 0)
-        return rc;
     if (aml_metric_better(x->q->metric, rep->ensemble_score, rep->single_score))
         return AML_OK;
     rep->fallback_from = rep->method;
@@ -1125,12 +1120,12 @@ int aml_build_model(aml_model **out, aml_build_report *rep, const aml_build_requ
     rep->method = single ? "none" : build_method_names[q->ens->method];
     rc = single ? build_single(&x, &ch, &rep->score)
                 : build_choose(&x, &ch, &st, &rep->score);
-    if (rc == 0 && !single && q->ens->fallback)
-        rc = build_keep_or_fall_back(&x, &ch, &st, rep);
-    else if (rc == 0 && !single) { /* still printed and stored beside it */
+    if (rc == 0 && !single) { /* the rival, printed and stored with fallback on or off */
         rep->ensemble_score = rep->score;
         rc = build_single_honest(&x, &rep->single_score);
     }
+    if (rc == 0 && !single && q->ens->fallback)
+        rc = build_keep_or_fall_back(&x, &ch, &st, rep);
     if (rc < 0 || (rc = build_report_members(&ch, &x, rep)) < 0 || q->no_fit)
         goto out;
     if ((rc = aml_model_new(&m, q->d, q->metric->name)) < 0 ||
